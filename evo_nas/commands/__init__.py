@@ -1,0 +1,1 @@
+"""Subcommands of ``evo-nas``; every module here defines ``register(subparsers)``."""
