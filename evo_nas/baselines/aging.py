@@ -1,0 +1,116 @@
+"""Aging (regularized) evolution (Real et al., "Regularized Evolution for Image Classifier
+Architecture Search", AAAI 2019, algorithm 1) on MnasNet's reward, built on DEAP's toolbox.
+
+The population is a queue of P models. After P random models, each new model is the mutated child
+of the best of S models sampled (with replacement) from the population; the child joins on the
+right and the oldest model leaves on the left, whatever its fitness. Fitness is MnasNet's reward
+ACC x (LAT/T)^w. Mutation changes one decision. ``ask()`` returns ``batch_size`` children, each from
+its own tournament, so a batch can be evaluated in parallel (the paper's workers are asynchronous).
+"""
+from __future__ import annotations
+
+import collections
+import copy
+
+import numpy as np
+from deap import base
+
+from ..space import Genome, Space
+from .reward import Reward
+
+
+class RewardFitness(base.Fitness):
+    weights = (1.0,)
+
+
+class Individual:
+    __slots__ = ("genome", "fitness")
+
+    def __init__(self, genome: Genome, reward: float):
+        self.genome = genome
+        self.fitness = RewardFitness((reward,))
+
+
+def mutate_one_decision(genome: Genome, rng: np.random.Generator, tries: int = 16) -> Genome:
+    """Change one gene to another of its values; retried so the child builds a different network."""
+    space = genome.space
+    free = [i for i, c in enumerate(space.cardinalities) if c > 1]
+    if not free:
+        raise ValueError(f"space {space.name!r} has no decision with more than one choice")
+    child = genome
+    for _ in range(tries):
+        i = free[int(rng.integers(len(free)))]
+        genes = list(genome.genes)
+        genes[i] = (genes[i] + 1 + int(rng.integers(space.cardinalities[i] - 1))) % space.cardinalities[i]
+        child = space.genome(genes)
+        if child.key != genome.key:
+            return child
+    return child
+
+
+def tournament(population, sample_size: int, rng: np.random.Generator):
+    """The best of ``sample_size`` individuals drawn with replacement (algorithm 1 of Real et al.)."""
+    idx = rng.integers(len(population), size=sample_size)
+    return max((population[int(i)] for i in idx), key=lambda ind: ind.fitness)
+
+
+class AgingEvolution:
+    """Aging evolution as an ask/tell ``Strategy``.
+
+    ``search["aging"]``: ``population`` (P, default 100), ``sample`` (S, default 25),
+    ``batch_size`` (children per ask, default 8); ``search["reward"]``: ``target_ms``, ``mode``.
+    """
+
+    name = "aging"
+
+    def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
+        if rng is None:
+            raise ValueError("AgingEvolution needs an explicit numpy Generator (rng)")
+        opts = dict(search.get("aging") or {})
+        unknown = set(opts) - {"population", "sample", "batch_size"}
+        if unknown:
+            raise ValueError(f"search.aging: unknown key {sorted(unknown)[0]!r} "
+                             "(expected population, sample, batch_size)")
+        self.population_size = opts.get("population", 100)
+        self.sample_size = opts.get("sample", 25)
+        self.batch_size = opts.get("batch_size", 8)
+        for key, v in (("population", self.population_size), ("sample", self.sample_size),
+                       ("batch_size", self.batch_size)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"search.aging: {key} = {v!r} must be an int >= 1")
+        if self.sample_size > self.population_size:
+            raise ValueError(f"search.aging: population ({self.population_size}) must be >= "
+                             f"sample ({self.sample_size})")
+        self.space = space
+        self.rng = rng
+        self.reward = Reward.from_dict(search.get("reward"), "search.reward")
+        self.population: collections.deque[Individual] = collections.deque()
+        self.born = 0
+        self.toolbox = base.Toolbox()
+        self.toolbox.register("random_genome", space.sample, rng)
+        self.toolbox.register("select", tournament, sample_size=self.sample_size, rng=rng)
+        self.toolbox.register("mutate", mutate_one_decision, rng=rng)
+
+    def ask(self) -> list[Genome]:
+        if self.born < self.population_size:
+            n = min(self.batch_size, self.population_size - self.born)
+            return [self.toolbox.random_genome() for _ in range(n)]
+        return [self.toolbox.mutate(self.toolbox.select(self.population).genome) for _ in range(self.batch_size)]
+
+    def tell(self, genomes: list[Genome], results: list[dict]) -> None:
+        if len(genomes) != len(results):
+            raise ValueError(f"tell got {len(genomes)} genomes and {len(results)} results")
+        for genome, result in zip(genomes, results):
+            self.population.append(Individual(genome, self.reward.of_record(result)))
+            self.born += 1
+            while len(self.population) > self.population_size:
+                self.population.popleft()
+
+    def state_dict(self) -> dict:
+        return {"population": [(ind.genome.genes, ind.fitness.values[0]) for ind in self.population],
+                "born": self.born, "rng": copy.deepcopy(self.rng.bit_generator.state)}
+
+    def load_state_dict(self, d: dict) -> None:
+        self.population = collections.deque(Individual(self.space.genome(g), r) for g, r in d["population"])
+        self.born = d["born"]
+        self.rng.bit_generator.state = d["rng"]

@@ -1,0 +1,233 @@
+"""MnasNet's RL controller (Tan et al., 2019, arXiv 1807.11626, sec. 3-4; Zoph et al., 2018):
+an LSTM policy that samples a genome one decision at a time, trained with PPO or REINFORCE.
+
+The policy is a one-layer LSTM (100 hidden units by default). At step i its input is the embedding of
+the choice made at step i-1 (a learned start vector at step 0) and a per-decision linear head gives
+the softmax over decision i's choices. One ``ask()`` samples a batch of models; ``tell()`` turns
+their evaluations into MnasNet rewards ACC x (LAT/T)^w and takes a policy-gradient update with an
+exponential moving-average reward baseline and an entropy bonus: PPO's clipped surrogate
+(Schulman et al., 2017) over a few epochs of the batch, or a single REINFORCE step.
+Every random draw comes from an explicit ``torch.Generator`` seeded from the run's numpy generator.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..space import Genome, Space
+from .reward import Reward
+
+
+class Controller(nn.Module):
+    """LSTM policy over a sequence of categorical decisions with the given cardinalities."""
+
+    def __init__(self, cardinalities, hidden: int = 100, temperature: float = 1.0,
+                 tanh_constant: float | None = None, generator: torch.Generator | None = None,
+                 init_range: float = 0.1):
+        super().__init__()
+        self.cardinalities = tuple(int(c) for c in cardinalities)
+        self.hidden = hidden
+        self.temperature = temperature
+        self.tanh_constant = tanh_constant
+        self.start = nn.Parameter(torch.zeros(1, hidden))
+        self.cell = nn.LSTMCell(hidden, hidden)
+        self.embeddings = nn.ModuleList(nn.Embedding(c, hidden) for c in self.cardinalities)
+        self.heads = nn.ModuleList(nn.Linear(hidden, c) for c in self.cardinalities)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-init_range, init_range, generator=generator)
+
+    def _logits(self, i: int, h: torch.Tensor) -> torch.Tensor:
+        logits = self.heads[i](h) / self.temperature
+        if self.tanh_constant:
+            logits = self.tanh_constant * torch.tanh(logits)
+        return logits
+
+    def forward(self, n: int | None = None, actions: torch.Tensor | None = None,
+                generator: torch.Generator | None = None):
+        """Sample ``n`` sequences (``actions`` None) or score given ``actions`` of shape (n, D).
+
+        Returns (actions, log_prob (n,), entropy (n,)), sums over the decisions.
+        """
+        if actions is not None:
+            n = actions.shape[0]
+        x = self.start.expand(n, -1)
+        state = None
+        taken, logp, ent = [], 0.0, 0.0
+        for i in range(len(self.cardinalities)):
+            state = self.cell(x, state)
+            dist = torch.distributions.Categorical(logits=self._logits(i, state[0]))
+            if actions is None:
+                a = torch.multinomial(dist.probs, 1, generator=generator).squeeze(1)
+            else:
+                a = actions[:, i]
+            taken.append(a)
+            logp = logp + dist.log_prob(a)
+            ent = ent + dist.entropy()
+            x = self.embeddings[i](a)
+        return torch.stack(taken, 1), logp, ent
+
+
+@dataclass(frozen=True)
+class RLConfig:
+    """Hyperparameters of the controller and its update (``[search.rl]`` in a config)."""
+
+    method: str = "ppo"          # "ppo" or "reinforce"
+    batch_size: int = 8          # sampled models per update
+    hidden: int = 100
+    lr: float = 0.00035
+    baseline_decay: float = 0.95
+    entropy_weight: float = 0.0001
+    clip: float = 0.2            # PPO ratio clip
+    ppo_epochs: int = 4          # gradient steps per batch (PPO)
+    temperature: float = 1.0
+    tanh_constant: float | None = None
+    grad_clip: float | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict | None, where: str = "search.rl") -> "RLConfig":
+        d = dict(d or {})
+        names = {f.name: f for f in fields(cls)}
+        unknown = set(d) - set(names)
+        if unknown:
+            raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected {', '.join(names)})")
+        cfg = cls(**d)
+        checks = [("method", cfg.method in ("ppo", "reinforce")),
+                  ("batch_size", isinstance(cfg.batch_size, int) and cfg.batch_size >= 1),
+                  ("hidden", isinstance(cfg.hidden, int) and cfg.hidden >= 1),
+                  ("lr", isinstance(cfg.lr, (int, float)) and cfg.lr > 0),
+                  ("baseline_decay", isinstance(cfg.baseline_decay, (int, float)) and 0 <= cfg.baseline_decay < 1),
+                  ("entropy_weight", isinstance(cfg.entropy_weight, (int, float)) and cfg.entropy_weight >= 0),
+                  ("clip", isinstance(cfg.clip, (int, float)) and cfg.clip > 0),
+                  ("ppo_epochs", isinstance(cfg.ppo_epochs, int) and cfg.ppo_epochs >= 1),
+                  ("temperature", isinstance(cfg.temperature, (int, float)) and cfg.temperature > 0),
+                  ("tanh_constant", cfg.tanh_constant is None or cfg.tanh_constant > 0),
+                  ("grad_clip", cfg.grad_clip is None or cfg.grad_clip > 0)]
+        for key, ok in checks:
+            if not ok:
+                raise ValueError(f"{where}: {key} = {getattr(cfg, key)!r} is invalid")
+        return cfg
+
+
+def surrogate(logp: torch.Tensor, old_logp: torch.Tensor, adv: torch.Tensor, method: str = "ppo",
+              clip: float = 0.2) -> torch.Tensor:
+    """Per-sample objective to maximize: PPO's clipped min(r A, clip(r, 1-e, 1+e) A), r = p/p_old,
+    or REINFORCE's log p A."""
+    if method == "reinforce":
+        return logp * adv
+    ratio = torch.exp(logp - old_logp)
+    return torch.min(ratio * adv, torch.clamp(ratio, 1 - clip, 1 + clip) * adv)
+
+
+class PolicyGradient:
+    """The controller, its optimizer and baseline: sample, then update on rewards."""
+
+    def __init__(self, cardinalities, cfg: RLConfig, seed: int):
+        self.cfg = cfg
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self.controller = Controller(cardinalities, cfg.hidden, cfg.temperature, cfg.tanh_constant,
+                                     generator=self.generator)
+        self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=cfg.lr)
+        self.baseline: float | None = None
+        self.updates = 0
+
+    @torch.no_grad()
+    def sample(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        actions, logp, _ = self.controller(n, generator=self.generator)
+        return actions.numpy().astype(np.int64), logp.numpy().astype(np.float64)
+
+    def update(self, actions, old_logp, rewards) -> dict:
+        """One update on a batch; returns diagnostics (mean reward, baseline, loss, entropy)."""
+        actions = torch.as_tensor(np.asarray(actions), dtype=torch.long)
+        old_logp = torch.as_tensor(np.asarray(old_logp), dtype=torch.float32)
+        rewards = np.asarray(rewards, dtype=np.float64)
+        if self.baseline is None:
+            self.baseline = float(rewards.mean())
+        adv = torch.as_tensor(rewards - self.baseline, dtype=torch.float32)
+        cfg = self.cfg
+        steps = cfg.ppo_epochs if cfg.method == "ppo" else 1
+        for _ in range(steps):
+            _, logp, ent = self.controller(actions=actions)
+            loss = -surrogate(logp, old_logp, adv, cfg.method, cfg.clip).mean() - cfg.entropy_weight * ent.mean()
+            self.optimizer.zero_grad()
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(self.controller.parameters(), cfg.grad_clip)
+            self.optimizer.step()
+        self.baseline = cfg.baseline_decay * self.baseline + (1 - cfg.baseline_decay) * float(rewards.mean())
+        self.updates += 1
+        return {"reward_mean": float(rewards.mean()), "baseline": self.baseline,
+                "loss": float(loss.detach()), "entropy": float(ent.detach().mean())}
+
+    def state_dict(self) -> dict:
+        return {"controller": copy.deepcopy(self.controller.state_dict()),
+                "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+                "baseline": self.baseline, "updates": self.updates,
+                "generator": self.generator.get_state().clone()}
+
+    def load_state_dict(self, d: dict) -> None:
+        self.controller.load_state_dict(d["controller"])
+        self.optimizer.load_state_dict(d["optimizer"])
+        self.baseline = d["baseline"]
+        self.updates = d["updates"]
+        self.generator.set_state(d["generator"])
+
+
+class RLStrategy:
+    """MnasNet's controller as an ask/tell ``Strategy``: ``ask()`` samples ``batch_size`` genomes,
+    ``tell()`` rewards them (failed evaluations earn 0) and updates the policy.
+
+    ``search["rl"]`` holds ``RLConfig`` keys, ``search["reward"]`` the reward (``target_ms``, ``mode``).
+    """
+
+    name = "rl"
+
+    def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
+        if rng is None:
+            raise ValueError("RLStrategy needs an explicit numpy Generator (rng)")
+        self.space = space
+        self.cfg = RLConfig.from_dict(search.get("rl"))
+        self.reward = Reward.from_dict(search.get("reward"), "search.reward")
+        self.rng = rng
+        self.pg = PolicyGradient(space.cardinalities, self.cfg, seed=int(rng.integers(2**63 - 1)))
+        self.pending: list[tuple[tuple[int, ...], float]] = []
+        self.history: list[dict] = []
+
+    def ask(self) -> list[Genome]:
+        actions, logp = self.pg.sample(self.cfg.batch_size)
+        batch = [(tuple(int(g) for g in a), float(lp)) for a, lp in zip(actions, logp)]
+        self.pending.extend(batch)
+        return [self.space.genome(genes) for genes, _ in batch]
+
+    def tell(self, genomes: list[Genome], results: list[dict]) -> None:
+        if len(genomes) != len(results):
+            raise ValueError(f"tell got {len(genomes)} genomes and {len(results)} results")
+        actions, old_logp, rewards = [], [], []
+        for genome, result in zip(genomes, results):
+            idx = next((i for i, (genes, _) in enumerate(self.pending) if genes == genome.genes), None)
+            if idx is None:
+                raise ValueError(f"tell: genome {genome.key} was not asked by this controller")
+            genes, lp = self.pending.pop(idx)
+            actions.append(genes)
+            old_logp.append(lp)
+            rewards.append(self.reward.of_record(result))
+        if actions:
+            stats = self.pg.update(actions, old_logp, rewards)
+            self.history.append(stats)
+
+    def state_dict(self) -> dict:
+        return {"pg": self.pg.state_dict(), "pending": list(self.pending), "history": list(self.history),
+                "rng": copy.deepcopy(self.rng.bit_generator.state), "config": asdict(self.cfg)}
+
+    def load_state_dict(self, d: dict) -> None:
+        if d.get("config") != asdict(self.cfg):
+            raise ValueError(f"RL checkpoint was made with config {d.get('config')}, this run has {asdict(self.cfg)}")
+        self.pg.load_state_dict(d["pg"])
+        self.pending = [tuple(p) for p in d["pending"]]
+        self.pending = [(tuple(g), float(lp)) for g, lp in self.pending]
+        self.history = list(d["history"])
+        self.rng.bit_generator.state = d["rng"]
