@@ -61,7 +61,11 @@ class Genome:
     @property
     def key(self) -> str:
         """The canonical string: equal for every genome that builds the same network."""
-        return self.architecture().to_string()
+        key = self.__dict__.get("_key")
+        if key is None:
+            key = self.architecture().to_string()
+            object.__setattr__(self, "_key", key)
+        return key
 
     @property
     def blocks(self) -> tuple[tuple[int, ...], ...]:
@@ -400,6 +404,14 @@ def read_toml(path: Path, what: str) -> dict:
 
 def space_from_dict(d: dict, where: str = "space", **overrides) -> Space:
     kind = d.get("type", "factorized")
+    if isinstance(kind, str) and kind not in SPACE_TYPES and re.fullmatch(r"[a-z][a-z0-9_]*", kind):
+        import importlib
+
+        try:
+            importlib.import_module(f"{__package__}.spaces.{kind}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__package__}.spaces.{kind}":
+                raise
     if kind not in SPACE_TYPES:
         raise SpaceError(f"{where}: type = {kind!r} (expected one of {', '.join(SPACE_TYPES)})")
     space = SPACE_TYPES[kind](d, where)
@@ -456,6 +468,10 @@ def load_genome_or_architecture(text: str, space: Space | None = None, **overrid
     if p.suffix == ".toml" or (GENOMES_DIR / "known" / f"{text}.toml").exists():
         k = load_known(text, **overrides)
         return k.space, k.architecture
+    if p.suffix in (".txt", ".genome") or (len(text) < 256 and p.is_file()):
+        if not p.is_file():
+            raise FileNotFoundError(f"genome file not found: {p}")
+        text = p.read_text().strip()
     space = space or load_space("mnasnet")
     try:
         return space, space.parse(text)

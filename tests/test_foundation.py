@@ -202,10 +202,18 @@ def test_cli_show_known_and_genome():
     assert g.key in r.stdout
 
 
+def test_cli_show_genome_file(tmp_path):
+    path = tmp_path / "best.txt"
+    path.write_text(load_known("mobilenetv2").genome().key + "\n")
+    r = run_cli("show", str(path))
+    assert r.returncode == 0 and "3,504,872" in r.stdout, r.stderr
+
+
 @pytest.mark.parametrize("arg, message", [
     ("ir_r1_k3_s1_e6_i32", "missing token o"),
     ("1,2,3", "has 3 genes"),
     ("nonexistent.toml", "file not found: nonexistent.toml"),
+    ("missing.txt", "genome file not found: missing.txt"),
 ])
 def test_cli_bad_input_gives_one_line_and_nonzero_exit(arg, message):
     r = run_cli("show", arg)
