@@ -1,0 +1,82 @@
+"""What the FBNet and MobileNetV3 spaces share with MnasNet's: global settings, stem and head."""
+from __future__ import annotations
+
+from ..arch import ACT_CODES, SE_STYLES, Architecture, HeadSpec, StemSpec, make_divisible
+from ..space import Space, SpaceError, _need
+
+OVERRIDABLE = ("resolution", "in_channels", "num_classes", "width_multiplier")
+
+
+class MacroSpace(Space):
+    """A space around a fixed stem and head; subclasses declare the searched part."""
+
+    #: whether the head's 1x1 conv is width-scaled below multiplier 1.0 (MobileNetV3: yes, MnasNet: no)
+    scale_head_down: bool = False
+
+    def _read_globals(self, d: dict, where: str, act: str = "relu", se_style: str = "mnasnet") -> None:
+        self.where = where
+        self.name = _need(d, "name", str, where)
+        self.resolution = _need(d, "resolution", int, where, 224)
+        self.in_channels = _need(d, "in_channels", int, where, 3)
+        self.num_classes = _need(d, "num_classes", int, where, 1000)
+        self.width_multiplier = _need(d, "width_multiplier", float, where, 1.0)
+        self.divisor = _need(d, "channel_divisor", int, where, 8)
+        self.act = _need(d, "act", str, where, act)
+        self.se_style = _need(d, "se_style", str, where, se_style)
+        for key, val, ok in (("resolution", self.resolution, self.resolution >= 8),
+                             ("in_channels", self.in_channels, self.in_channels >= 1),
+                             ("num_classes", self.num_classes, self.num_classes >= 2),
+                             ("width_multiplier", self.width_multiplier, self.width_multiplier > 0),
+                             ("channel_divisor", self.divisor, self.divisor >= 1),
+                             ("act", self.act, self.act in ACT_CODES),
+                             ("se_style", self.se_style, self.se_style in SE_STYLES)):
+            if not ok:
+                raise SpaceError(f"{where}: {key} = {val!r} is invalid")
+        stem, head = d.get("stem", {}), d.get("head", {})
+        if not isinstance(stem, dict) or not isinstance(head, dict):
+            raise SpaceError(f"{where}: stem and head must be tables")
+        self.stem = StemSpec(
+            out_ch=self.channels(_need(stem, "filters", int, f"{where} [stem]", 32)),
+            kernel=_need(stem, "kernel", int, f"{where} [stem]", 3),
+            stride=_need(stem, "stride", int, f"{where} [stem]", 2),
+            act=self._act(stem, f"{where} [stem]"),
+        )
+        filters = _need(head, "filters", int, f"{where} [head]", 1280)
+        post = head.get("post_filters", 0)
+        if not isinstance(post, int) or post < 0:
+            raise SpaceError(f"{where} [head]: post_filters = {post!r} must be an int >= 0")
+        if self.width_multiplier > 1 or self.scale_head_down:
+            filters = self.channels(filters)
+            post = self.channels(post) if post else 0
+        self.head = HeadSpec(filters=filters, dropout=_need(head, "dropout", float, f"{where} [head]", 0.2),
+                             act=self._act(head, f"{where} [head]"), post_filters=post)
+        if not 0 <= self.head.dropout < 1:
+            raise SpaceError(f"{where}: head.dropout = {self.head.dropout} must be in [0, 1)")
+        self.definition = dict(d)
+        self.definition.update(resolution=self.resolution, in_channels=self.in_channels,
+                               num_classes=self.num_classes, width_multiplier=self.width_multiplier)
+
+    @staticmethod
+    def _act(table: dict, where: str) -> str | None:
+        act = table.get("act")
+        if act is not None and act not in ACT_CODES:
+            raise SpaceError(f"{where}: act = {act!r} (expected one of {', '.join(ACT_CODES)})")
+        return act
+
+    def channels(self, filters: float) -> int:
+        """Width-scaled channels, rounded to the space's divisor."""
+        return make_divisible(filters * self.width_multiplier, self.divisor)
+
+    def with_overrides(self, **kw) -> "MacroSpace":
+        """The same space at another resolution, input channels, class count or width."""
+        bad = set(kw) - set(OVERRIDABLE)
+        if bad:
+            raise SpaceError(f"{self.where}: cannot override {sorted(bad)[0]!r}")
+        d = dict(self.definition)
+        d.update({k: v for k, v in kw.items() if v is not None})
+        return type(self)(d, self.where)
+
+    def base_architecture(self, blocks) -> Architecture:
+        return Architecture(blocks=tuple(blocks), stem=self.stem, head=self.head, resolution=self.resolution,
+                            in_channels=self.in_channels, num_classes=self.num_classes, act=self.act,
+                            se_style=self.se_style)
