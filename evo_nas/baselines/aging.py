@@ -62,6 +62,7 @@ class AgingEvolution:
     """
 
     name = "aging"
+    search_keys = ("aging", "reward")  # [search] tables this strategy reads
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:

@@ -13,6 +13,7 @@ class RandomSearch:
     """Uniform samples as an ask/tell ``Strategy``; ``search["random"]["batch_size"]`` per ask."""
 
     name = "random"
+    search_keys = ("random",)  # [search] tables this strategy reads
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:
