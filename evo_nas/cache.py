@@ -1,0 +1,96 @@
+"""Persistent evaluation cache: SQLite in WAL mode, keyed by canonical genome and result fingerprint.
+
+The fingerprint hashes everything that changes a result (space, dataset, proxy, latency device;
+``EvalConfig.fingerprint()``), so a changed configuration misses instead of returning a stale
+record. WAL journaling with a busy timeout lets several processes read and write one file at
+once; each ``put`` is its own committed transaction.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS evaluations (
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    record TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (key, fingerprint)
+)
+"""
+
+
+class EvalCache:
+    """``get(key, fingerprint) -> dict | None`` and ``put(key, fingerprint, record)``."""
+
+    def __init__(self, path, timeout: float = 60.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        self._conn = None
+        try:
+            with self._connect() as conn:
+                conn.execute(SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise ValueError(f"evaluation cache {self.path} is not a usable SQLite database ({e})") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn = conn
+        return self._conn
+
+    def get(self, key: str, fingerprint: str) -> dict | None:
+        row = self._connect().execute(
+            "SELECT record FROM evaluations WHERE key = ? AND fingerprint = ?", (key, fingerprint)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def get_many(self, keys, fingerprint: str) -> dict[str, dict]:
+        out = {}
+        for key in keys:
+            rec = self.get(key, fingerprint)
+            if rec is not None:
+                out[key] = rec
+        return out
+
+    def put(self, key: str, fingerprint: str, record: dict) -> None:
+        blob = json.dumps(record, sort_keys=True, default=_jsonable)
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT OR REPLACE INTO evaluations (key, fingerprint, record, created) VALUES (?, ?, ?, ?)",
+                         (key, fingerprint, blob, time.time()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def __len__(self) -> int:
+        return self._connect().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __getstate__(self):
+        return {"path": self.path, "timeout": self.timeout, "_conn": None}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _jsonable(x):
+    if hasattr(x, "item"):
+        return x.item()
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    raise TypeError(f"{type(x).__name__} is not JSON serializable")

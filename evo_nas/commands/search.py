@@ -1,0 +1,73 @@
+"""``evo-nas search``: run or resume a population search and write the whole Pareto set.
+
+The engine is ``evo_nas.search.engine.run_search`` (block-aware NSGA-II, Deb et al., 2002, over
+MnasNet's factorized space, Tan et al., 2019, by default).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..space import read_toml
+
+
+def register(sub):
+    p = sub.add_parser("search", help="run (or resume) a search and write its Pareto set",
+                       description="Run a search from a TOML config into a run directory (default runs/<config "
+                                   "name>, numbered if taken), or continue one with --resume RUN.")
+    p.add_argument("config", nargs="?", metavar="CONFIG", help="experiment config (.toml)")
+    p.add_argument("--run-dir", help="run directory (refused if it already holds a run)")
+    p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint")
+    p.add_argument("--n-jobs", type=int, help="parallel workers (overrides [search] n_jobs)")
+    p.add_argument("--backend", help="loky, threading, sequential or dask (overrides [search] backend)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary; print only the run dir")
+    p.set_defaults(func=run)
+
+
+def free_run_dir(config_path: Path, root: Path = Path("runs")) -> Path:
+    base = root / config_path.stem
+    if not base.exists():
+        return base
+    n = 1
+    while (root / f"{config_path.stem}-{n}").exists():
+        n += 1
+    return root / f"{config_path.stem}-{n}"
+
+
+def run(args) -> int:
+    from ..search.engine import run_search
+    from .pareto import front_table
+
+    if args.resume and args.run_dir:
+        raise ValueError("--resume RUN and --run-dir are exclusive (the run directory is RUN)")
+    if not args.resume and not args.config:
+        raise ValueError("give a CONFIG to start a search, or --resume RUN")
+    config = read_toml(Path(args.config), "config") if args.config else None
+    overrides = {k: v for k, v in (("n_jobs", args.n_jobs), ("backend", args.backend)) if v is not None}
+    if args.resume:
+        from ..search.run import RunDir
+
+        base = config if config is not None else RunDir(args.resume).config
+        base = dict(base)
+        base["search"] = {**(base.get("search") or {}), **overrides}
+        result = run_search(base, args.resume, resume=True, quiet=args.quiet)
+    else:
+        config["search"] = {**(config.get("search") or {}), **overrides}
+        run_dir = Path(args.run_dir) if args.run_dir else free_run_dir(Path(args.config))
+        result = run_search(config, run_dir, quiet=args.quiet)
+    if args.quiet:
+        print(result.run_dir)
+        return 0
+    from ..search.run import RunDir
+
+    run_dir = RunDir(result.run_dir)
+    objectives = run_dir.objectives()
+    print(front_table(result.front, objectives))
+    hv = "-" if result.hypervolume is None else f"{result.hypervolume:.6g}"
+    ref = objectives.to_dict().get("reference")
+    print(f"\nrun: {result.run_dir}  generations: {result.generations}  evaluations: {result.evaluations}  "
+          f"cache hits: {result.cache_hits}  failures: {result.failures}  stopped: {result.stopped}")
+    print(f"Pareto set: {len(result.front)} architectures over every evaluation  hypervolume: {hv}"
+          + (f" (reference {ref})" if ref else ""))
+    print(f"wrote {result.run_dir / 'pareto.csv'}, {result.run_dir / 'pareto.json'}; "
+          f"plot and table: evo-nas pareto {result.run_dir}")
+    return 0

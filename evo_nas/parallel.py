@@ -1,0 +1,70 @@
+"""The one place that calls joblib's ``Parallel``/``delayed``: an order-preserving parallel map.
+
+The backend is configuration, as joblib's ``parallel_config`` intends: ``loky`` processes on a
+workstation, ``threading``, ``sequential``, or ``dask`` to send the same work to a
+dask.distributed cluster (an existing ``Client``, or one connected to ``scheduler``). Results
+come back in input order whatever finishes first; ``on_result(index, value)`` is called as each
+one completes, so the caller can persist it before the whole batch is done.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+BACKENDS = ("loky", "threading", "sequential", "dask")
+
+
+def _indexed(fn, index, item):
+    return index, fn(item)
+
+
+def check_backend(backend: str, n_jobs: int) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend = {backend!r} (expected one of {', '.join(BACKENDS)})")
+    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs = {n_jobs!r} must be a positive int or -1")
+
+
+def parallel_map(fn: Callable, items: Sequence, n_jobs: int = 1, backend: str = "loky", *,
+                 on_result: Callable[[int, Any], None] | None = None, scheduler: str | None = None) -> list:
+    """``[fn(x) for x in items]`` across ``n_jobs`` workers of ``backend``, in input order."""
+    check_backend(backend, n_jobs)
+    items = list(items)
+    out: list = [None] * len(items)
+    if not items:
+        return out
+    if backend == "sequential" or (n_jobs == 1 and backend != "dask") or len(items) == 1 and backend != "dask":
+        for i, item in enumerate(items):
+            out[i] = fn(item)
+            if on_result is not None:
+                on_result(i, out[i])
+        return out
+
+    from joblib import Parallel, delayed, parallel_config
+
+    client = None
+    if backend == "dask":
+        from distributed import Client, get_client
+
+        if scheduler:
+            client = Client(scheduler, set_as_default=False)
+        else:
+            try:
+                get_client()
+            except ValueError:
+                raise ValueError("backend = 'dask' needs a running dask.distributed Client "
+                                 "or [search] scheduler = 'tcp://host:port'") from None
+    try:
+        config = dict(backend=backend, n_jobs=n_jobs)
+        if client is not None:
+            config["client"] = client
+        with parallel_config(**config):
+            results = Parallel(return_as="generator_unordered")(
+                delayed(_indexed)(fn, i, item) for i, item in enumerate(items))
+            for i, value in results:
+                out[i] = value
+                if on_result is not None:
+                    on_result(i, value)
+    finally:
+        if client is not None:
+            client.close()
+    return out

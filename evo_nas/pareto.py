@@ -1,0 +1,82 @@
+"""Pareto dominance and hypervolume in minimization form (Deb et al., 2002, NSGA-II; Zitzler & Thiele, 1998).
+
+Every objective is minimized: a maximized quantity such as accuracy enters negated. The
+non-dominated set is taken over an archive of every evaluation, as DEAP's ``tools.ParetoFront``
+does, not over the last population. ``hypervolume_2d`` is exact (a sweep over the sorted
+front); more objectives go through pymoo's ``pymoo.indicators.hv.HV``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_points(points) -> np.ndarray:
+    p = np.asarray(points, dtype=float)
+    if p.ndim != 2:
+        p = p.reshape(len(p), -1) if p.size else np.zeros((0, 1))
+    if np.isnan(p).any():
+        raise ValueError("objective values contain NaN")
+    return p
+
+
+def dominates(a, b) -> bool:
+    """``a`` is no worse than ``b`` in every objective and better in at least one."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return bool(np.all(a <= b) and np.any(a < b))
+
+
+def non_dominated(points) -> np.ndarray:
+    """Boolean mask of the points no other point dominates (duplicates are all kept)."""
+    p = _as_points(points)
+    n = len(p)
+    mask = np.ones(n, dtype=bool)
+    for i in range(n):
+        if not mask[i]:
+            continue
+        others = p[mask]
+        dominated = np.all(others <= p[i], axis=1) & np.any(others < p[i], axis=1)
+        if dominated.any():
+            mask[i] = False
+            continue
+        dominates_them = np.all(p[i] <= p, axis=1) & np.any(p[i] < p, axis=1)
+        mask &= ~dominates_them
+    return mask
+
+
+def hypervolume_2d(points, ref) -> float:
+    """Exact area dominated by ``points`` and bounded by ``ref`` (both objectives minimized)."""
+    p = _as_points(points)
+    ref = np.asarray(ref, dtype=float)
+    if ref.shape != (2,):
+        raise ValueError(f"reference point {ref.tolist()} must have 2 coordinates")
+    if p.size == 0:
+        return 0.0
+    if p.shape[1] != 2:
+        raise ValueError(f"hypervolume_2d needs 2 objectives, got {p.shape[1]}")
+    p = p[np.all(p < ref, axis=1)]
+    if not len(p):
+        return 0.0
+    p = p[non_dominated(p)]
+    p = p[np.lexsort((p[:, 1], p[:, 0]))]
+    area, prev_y = 0.0, ref[1]
+    for x, y in p:
+        if y < prev_y:
+            area += (ref[0] - x) * (prev_y - y)
+            prev_y = y
+    return float(area)
+
+
+def hypervolume(points, ref) -> float:
+    """Hypervolume for any number of objectives: exact 2-D sweep, else pymoo's HV indicator."""
+    p = _as_points(points)
+    ref = np.asarray(ref, dtype=float)
+    if p.size and p.shape[1] != len(ref):
+        raise ValueError(f"points have {p.shape[1]} objectives, reference point {ref.tolist()} has {len(ref)}")
+    if len(ref) == 2:
+        return hypervolume_2d(p, ref)
+    p = p[np.all(p < ref, axis=1)] if p.size else p
+    if not len(p):
+        return 0.0
+    from pymoo.indicators.hv import HV
+
+    return float(HV(ref_point=ref)(p))

@@ -1,0 +1,152 @@
+"""NSGA-II (Deb et al., 2002) over a genome space, as a thin ask/tell adapter around pymoo.
+
+The pymoo ``Problem`` is over integer vectors: ``X[i]`` is the gene tuple of a genome, each
+gene bounded by its cardinality. Integers rather than object-dtype genomes because pymoo's
+mating, survival and duplicate elimination then work on plain arrays, the algorithm pickles
+small for checkpoints, and a genome is rebuilt from its genes for free. The block structure
+lives in the operators (``evo_nas.search.operators``), which every pymoo operator here calls
+with the ``random_state`` generator pymoo hands it. Repair maps every child to the canonical
+genes of the network it builds, so duplicate elimination on ``X`` is elimination on the
+canonical key. Objectives are never computed by the problem: the engine evaluates and tells.
+"""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.core.crossover import Crossover
+from pymoo.core.duplicate import DefaultDuplicateElimination
+from pymoo.core.evaluator import Evaluator
+from pymoo.core.mutation import Mutation
+from pymoo.core.problem import Problem
+from pymoo.core.repair import Repair
+from pymoo.core.sampling import Sampling
+from pymoo.core.termination import NoTermination
+from pymoo.problems.static import StaticProblem
+
+from ..space import Genome, Space
+from . import operators as ops
+from .objectives import Objectives
+
+
+class GenomeProblem(Problem):
+    """Integer genes in ``[0, cardinality - 1]``; objectives and constraints from ``Objectives``."""
+
+    def __init__(self, space: Space, objectives: Objectives):
+        card = np.array(space.cardinalities)
+        super().__init__(n_var=space.n_genes, n_obj=objectives.n_obj, n_ieq_constr=objectives.n_constr,
+                         xl=np.zeros(len(card), dtype=int), xu=card - 1, vtype=int)
+        self.space = space
+
+    def _evaluate(self, X, out, *args, **kwargs):
+        raise RuntimeError("GenomeProblem is evaluated by the search engine, not by pymoo")
+
+
+class GenomeSampling(Sampling):
+    def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
+        return np.array([ops.sample(problem.space, random_state).genes for _ in range(n_samples)], dtype=int)
+
+
+class BlockCrossover(Crossover):
+    """Two parents, two children exchanging whole blocks (uniform, one- or two-point)."""
+
+    def __init__(self, kind: str = "uniform", prob: float = 0.9):
+        if kind not in ops.CROSSOVERS:
+            raise ValueError(f"[search] crossover = {kind!r} (expected one of {', '.join(ops.CROSSOVERS)})")
+        super().__init__(2, 2, prob=prob)
+        self.kind = kind
+
+    def _do(self, problem, X, *args, random_state=None, **kwargs):
+        _, n_matings, n_var = X.shape
+        Y = np.empty((2, n_matings, n_var), dtype=int)
+        for k in range(n_matings):
+            Y[0, k], Y[1, k] = ops.crossover_genes(problem.space, X[0, k], X[1, k], random_state, self.kind)
+        return Y
+
+
+class BlockMutation(Mutation):
+    """One decision per hit block (``decision_rate`` per block) plus an occasional block resample."""
+
+    def __init__(self, prob: float = 1.0, decision_rate: float | None = None, block_resample_rate: float = 0.1):
+        super().__init__(prob=prob)
+        self.decision_rate = decision_rate
+        self.block_resample_rate = block_resample_rate
+
+    def _do(self, problem, X, *args, random_state=None, **kwargs):
+        return np.array([ops.mutate_genes(problem.space, x, random_state, self.decision_rate,
+                                          self.block_resample_rate) for x in X], dtype=int)
+
+
+class CanonicalRepair(Repair):
+    def _do(self, problem, X, **kwargs):
+        return np.array([ops.repair_genes(problem.space, x) for x in X], dtype=int)
+
+
+def _rate(search: dict, key: str, default, lo=0.0, hi=1.0):
+    v = search.get(key, default)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+        raise ValueError(f"[search] {key} = {v!r} must be a number in [{lo}, {hi}]")
+    return float(v)
+
+
+class NSGA2Strategy:
+    """``[search]`` keys: pop_size (20), n_offsprings (pop_size), crossover ("uniform"),
+    crossover_prob (0.9), mutation_prob (1.0), decision_rate (1 / blocks), block_resample_rate (0.1)."""
+
+    search_keys = ("pop_size", "n_offsprings", "crossover", "crossover_prob", "mutation_prob",
+                   "decision_rate", "block_resample_rate")
+
+    def __init__(self, space: Space, search: dict, objectives: Objectives, rng: np.random.Generator):
+        self.space = space
+        self.objectives = objectives
+        pop_size = search.get("pop_size", 20)
+        if isinstance(pop_size, bool) or not isinstance(pop_size, int) or pop_size < 2:
+            raise ValueError(f"[search] pop_size = {pop_size!r} must be an int >= 2")
+        n_off = search.get("n_offsprings", pop_size)
+        if isinstance(n_off, bool) or not isinstance(n_off, int) or n_off < 1:
+            raise ValueError(f"[search] n_offsprings = {n_off!r} must be an int >= 1")
+        self.problem = GenomeProblem(space, objectives)
+        self.algorithm = NSGA2(
+            pop_size=pop_size, n_offsprings=n_off,
+            sampling=GenomeSampling(),
+            crossover=BlockCrossover(search.get("crossover", "uniform"), _rate(search, "crossover_prob", 0.9)),
+            mutation=BlockMutation(_rate(search, "mutation_prob", 1.0), _rate(search, "decision_rate", None),
+                                   _rate(search, "block_resample_rate", 0.1)),
+            repair=CanonicalRepair(),
+            eliminate_duplicates=DefaultDuplicateElimination(),
+        )
+        seed = int(rng.integers(2 ** 31 - 1))
+        self.algorithm.setup(self.problem, termination=NoTermination(), seed=seed, verbose=False)
+        self._pending = None
+
+    def ask(self) -> list[Genome]:
+        self._pending = self.algorithm.ask()
+        return [self.space.genome(x) for x in self._pending.get("X")]
+
+    def tell(self, genomes: list[Genome], results: list[dict]) -> None:
+        pop = self._pending
+        if pop is None or len(genomes) != len(pop) or len(results) != len(pop):
+            raise ValueError(f"tell got {len(genomes)} genomes and {len(results)} results for "
+                             f"{0 if pop is None else len(pop)} asked")
+        F = np.array([self.objectives.vector(r) for r in results], dtype=float)
+        kw = {"F": F}
+        if self.objectives.n_constr:
+            kw["G"] = np.array([self.objectives.constraints(r) for r in results], dtype=float)
+        Evaluator().eval(StaticProblem(self.problem, **kw), pop)
+        self.algorithm.tell(infills=pop)
+        self._pending = None
+
+    def population(self) -> list[Genome]:
+        pop = self.algorithm.pop
+        return [] if pop is None else [self.space.genome(x) for x in pop.get("X")]
+
+    def state_dict(self) -> dict:
+        return {"algorithm": pickle.dumps(self.algorithm), "pending": pickle.dumps(self._pending)}
+
+    def load_state_dict(self, d: dict) -> None:
+        self.algorithm = pickle.loads(d["algorithm"])
+        self.problem = self.algorithm.problem
+        self._pending = pickle.loads(d["pending"])

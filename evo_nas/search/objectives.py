@@ -1,0 +1,119 @@
+"""Which quantities a search optimizes, and how a result dict becomes a minimization vector.
+
+MnasNet (Tan et al., 2019, arXiv 1807.11626) searches accuracy against measured latency; here
+the two are separate objectives of a multi-objective search (NSGA-II, Deb et al., 2002), with
+an optional hard latency target as a constraint (``latency_ms <= latency_target_ms``).
+
+The ``[objectives]`` section::
+
+    names = ["val_acc", "latency_ms"]            # default; "params_m", "macs_m" may be added
+    latency_target_ms = 25.0                     # optional hard constraint
+    reference = { val_acc = 0.0, latency_ms = 60.0 }   # hypervolume reference, natural units
+
+``val_acc`` is maximized and enters the vector negated; the others are minimized as they are.
+A failed evaluation gets ``FAILED_PENALTY`` in every objective and constraint, so every
+successful candidate dominates it and it never enters a Pareto set.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MAXIMIZE = {"val_acc"}
+KNOWN = ("val_acc", "latency_ms", "params_m", "macs_m")
+FAILED_PENALTY = 1e9
+
+
+@dataclass(frozen=True)
+class Objectives:
+    names: tuple[str, ...] = ("val_acc", "latency_ms")
+    latency_target_ms: float | None = None
+    reference: tuple[float, ...] | None = None
+
+    @classmethod
+    def from_dict(cls, section: dict | None) -> "Objectives":
+        section = dict(section or {})
+        where = "[objectives]"
+        unknown = set(section) - {"names", "latency_target_ms", "reference"}
+        if unknown:
+            raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} "
+                             f"(expected names, latency_target_ms, reference)")
+        names = section.get("names", ["val_acc", "latency_ms"])
+        if not isinstance(names, list) or len(names) < 2 or len(set(names)) != len(names):
+            raise ValueError(f"{where}: names = {names!r} must list at least two distinct objectives")
+        for n in names:
+            if n not in KNOWN:
+                raise ValueError(f"{where}: objective {n!r} is unknown (expected one of {', '.join(KNOWN)})")
+        target = section.get("latency_target_ms")
+        if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0):
+            raise ValueError(f"{where}: latency_target_ms = {target!r} must be a positive number")
+        ref = section.get("reference")
+        reference = None
+        if ref is not None:
+            if not isinstance(ref, dict):
+                raise ValueError(f"{where}: reference = {ref!r} must be a table such as "
+                                 "{ val_acc = 0.0, latency_ms = 50.0 }")
+            missing = [n for n in names if n not in ref]
+            extra = [k for k in ref if k not in names]
+            if missing or extra:
+                raise ValueError(f"{where}: reference keys {sorted(ref)} must be exactly the objectives {names}")
+            for k, v in ref.items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise ValueError(f"{where}: reference.{k} = {v!r} must be a finite number")
+            reference = tuple(float(ref[n]) for n in names)
+        return cls(tuple(names), None if target is None else float(target), reference)
+
+    def to_dict(self) -> dict:
+        d: dict = {"names": list(self.names)}
+        if self.latency_target_ms is not None:
+            d["latency_target_ms"] = self.latency_target_ms
+        if self.reference is not None:
+            d["reference"] = dict(zip(self.names, self.reference))
+        return d
+
+    @property
+    def n_obj(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_constr(self) -> int:
+        return 0 if self.latency_target_ms is None else 1
+
+    @staticmethod
+    def ok(result: dict) -> bool:
+        return result.get("status") == "ok"
+
+    def vector(self, result: dict) -> np.ndarray:
+        """The minimization vector of one result (``FAILED_PENALTY`` everywhere if it failed)."""
+        if not self.ok(result):
+            return np.full(self.n_obj, FAILED_PENALTY)
+        out = []
+        for n in self.names:
+            v = result.get(n)
+            if v is None or not math.isfinite(float(v)):
+                return np.full(self.n_obj, FAILED_PENALTY)
+            out.append(-float(v) if n in MAXIMIZE else float(v))
+        return np.array(out)
+
+    def constraints(self, result: dict) -> np.ndarray:
+        """Inequality constraints ``g <= 0`` (pymoo's convention)."""
+        if self.latency_target_ms is None:
+            return np.zeros(0)
+        if not self.ok(result) or result.get("latency_ms") is None:
+            return np.array([FAILED_PENALTY])
+        return np.array([float(result["latency_ms"]) - self.latency_target_ms])
+
+    def feasible(self, result: dict) -> bool:
+        return self.ok(result) and bool(np.all(self.vector(result) < FAILED_PENALTY)) and bool(
+            np.all(self.constraints(result) <= 0))
+
+    def reference_vector(self) -> np.ndarray | None:
+        if self.reference is None:
+            return None
+        return np.array([-r if n in MAXIMIZE else r for n, r in zip(self.names, self.reference)])
+
+    def natural(self, vector) -> dict:
+        """A minimization vector back in natural units."""
+        return {n: (-float(v) if n in MAXIMIZE else float(v)) for n, v in zip(self.names, vector)}

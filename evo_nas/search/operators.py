@@ -1,0 +1,138 @@
+"""Block-aware variation operators: pure genome -> genome functions over a ``Space``.
+
+A genome's genes are grouped by block (``space.block_slices``), as in MnasNet's factorized
+hierarchical space (Tan et al., 2019, arXiv 1807.11626, section 4). Crossover exchanges whole
+blocks (uniform over blocks, or one/two cut points at block boundaries); mutation changes one
+decision of one block (the mutation of aging evolution, Real et al., 2019) or resamples a whole
+block. Every child is repaired to the canonical genes of the network it builds, so genomes that
+build the same network are one genome. Every function takes an explicit
+``numpy.random.Generator``; none imports torch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..space import Genome, Space
+
+CROSSOVERS = ("uniform", "one_point", "two_point")
+
+
+def repair_genes(space: Space, genes) -> tuple[int, ...]:
+    """Clip every gene into its range, then take the canonical genes of the network built."""
+    clipped = tuple(int(min(max(int(g), 0), c - 1)) for g, c in zip(genes, space.cardinalities))
+    return space.canonical_genes(clipped)
+
+
+def repair(genome: Genome) -> Genome:
+    return genome.space.genome(repair_genes(genome.space, genome.genes))
+
+
+def sample(space: Space, rng: np.random.Generator) -> Genome:
+    """Every decision uniform over its choices (covers the whole space), then repaired."""
+    return repair(space.sample(rng))
+
+
+def _blocks_to_genes(space: Space, a, b, take_b) -> tuple[list[int], list[int]]:
+    c1, c2 = list(a), list(b)
+    for s, swap in zip(space.block_slices, take_b):
+        if swap:
+            c1[s], c2[s] = list(b[s]), list(a[s])
+    return c1, c2
+
+
+def crossover_genes(space: Space, a, b, rng: np.random.Generator, kind: str = "uniform"):
+    """Two children of gene tuples ``a`` and ``b`` that exchange whole blocks."""
+    n = space.n_blocks
+    if kind == "uniform":
+        take_b = rng.random(n) < 0.5
+    elif kind in ("one_point", "two_point"):
+        if n < 2:
+            take_b = np.zeros(n, dtype=bool)
+        else:
+            k = 1 if kind == "one_point" or n < 3 else 2
+            cuts = np.sort(rng.choice(np.arange(1, n), size=k, replace=False))
+            take_b = np.zeros(n, dtype=bool)
+            if k == 1:
+                take_b[cuts[0]:] = True
+            else:
+                take_b[cuts[0]:cuts[1]] = True
+    else:
+        raise ValueError(f"crossover = {kind!r} (expected one of {', '.join(CROSSOVERS)})")
+    return _blocks_to_genes(space, a, b, take_b)
+
+
+def crossover(a: Genome, b: Genome, rng: np.random.Generator, kind: str = "uniform") -> tuple[Genome, Genome]:
+    space = a.space
+    c1, c2 = crossover_genes(space, a.genes, b.genes, rng, kind)
+    return space.genome(repair_genes(space, c1)), space.genome(repair_genes(space, c2))
+
+
+def mutate_decision_genes(space: Space, genes, rng: np.random.Generator, block: int | None = None) -> list[int]:
+    """Change one decision of one block to another of its choices (no-op only if none exists)."""
+    genes = list(genes)
+    blocks = range(space.n_blocks) if block is None else [block]
+    options = [(b, i) for b in blocks
+               for i in range(space.block_slices[b].start, space.block_slices[b].stop)
+               if space.cardinalities[i] > 1]
+    if not options:
+        return genes
+    if block is None:
+        # pick the block first, then a decision in it, so every block is equally likely
+        with_choice = sorted({b for b, _ in options})
+        b = with_choice[int(rng.integers(len(with_choice)))]
+        options = [o for o in options if o[0] == b]
+    _, i = options[int(rng.integers(len(options)))]
+    new = int(rng.integers(space.cardinalities[i] - 1))
+    genes[i] = new if new < genes[i] else new + 1
+    return genes
+
+
+def resample_block_genes(space: Space, genes, rng: np.random.Generator, block: int | None = None) -> list[int]:
+    """Draw every decision of one block afresh."""
+    genes = list(genes)
+    b = int(rng.integers(space.n_blocks)) if block is None else block
+    for i in range(space.block_slices[b].start, space.block_slices[b].stop):
+        genes[i] = int(rng.integers(space.cardinalities[i]))
+    return genes
+
+
+def mutate_genes(space: Space, genes, rng: np.random.Generator, decision_rate: float | None = None,
+                 block_resample_rate: float = 0.1) -> list[int]:
+    """Each block changes one decision with probability ``decision_rate`` (default 1 / blocks),
+    at least one block always; then, with ``block_resample_rate``, one block is resampled."""
+    rate = 1.0 / space.n_blocks if decision_rate is None else decision_rate
+    hit = np.flatnonzero(rng.random(space.n_blocks) < rate)
+    if not len(hit):
+        hit = [int(rng.integers(space.n_blocks))]
+    genes = list(genes)
+    for b in hit:
+        genes = mutate_decision_genes(space, genes, rng, block=int(b))
+    if rng.random() < block_resample_rate:
+        genes = resample_block_genes(space, genes, rng)
+    return genes
+
+
+def mutate(genome: Genome, rng: np.random.Generator, decision_rate: float | None = None,
+           block_resample_rate: float = 0.1) -> Genome:
+    space = genome.space
+    return space.genome(repair_genes(space, mutate_genes(space, genome.genes, rng, decision_rate,
+                                                         block_resample_rate)))
+
+
+def mutate_decision(genome: Genome, rng: np.random.Generator, tries: int = 16) -> Genome:
+    """One decision of one block, repaired (aging evolution's mutation).
+
+    A decision that does not change the network (a skip choice where no shortcut fits) is
+    redrawn, up to ``tries`` times, so the child differs from its parent when it can."""
+    space = genome.space
+    child = genome
+    for _ in range(tries):
+        child = space.genome(repair_genes(space, mutate_decision_genes(space, genome.genes, rng)))
+        if child.genes != genome.canonical().genes:
+            break
+    return child
+
+
+def resample_block(genome: Genome, rng: np.random.Generator) -> Genome:
+    space = genome.space
+    return space.genome(repair_genes(space, resample_block_genes(space, genome.genes, rng)))

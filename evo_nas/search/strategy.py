@@ -1,0 +1,50 @@
+"""The ``Strategy`` protocol every search algorithm implements, and the registry of algorithms.
+
+An ask/tell interface (as pymoo's ``Algorithm.ask``/``tell``) lets one engine loop own budget,
+cache, parallel evaluation, checkpointing and run directories for every algorithm: NSGA-II
+(Deb et al., 2002), and the baselines (random search, aging evolution, Real et al., 2019; the
+MnasNet RL controller, Tan et al., 2019). Every strategy is built as
+``Cls(space, search, objectives, rng)``: ``search`` is the ``[search]`` section, ``rng`` a
+seeded ``numpy.random.Generator`` that is the strategy's only source of randomness.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..space import Genome, Space
+from .objectives import Objectives
+
+# algorithm name -> "module:Class", imported only when used
+STRATEGIES: dict[str, str] = {
+    "nsga2": "evo_nas.search.nsga2:NSGA2Strategy",
+}
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    def ask(self) -> list[Genome]:
+        """The next batch of candidates (may repeat genomes seen before; the engine caches)."""
+
+    def tell(self, genomes: list[Genome], results: list[dict]) -> None:
+        """Results for exactly the genomes of the last ``ask``, in the same order."""
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly, RNG state included; picklable."""
+
+    def load_state_dict(self, d: dict) -> None:
+        """Restore a ``state_dict``."""
+
+
+def strategy_class(name: str) -> type:
+    if not isinstance(name, str) or name not in STRATEGIES:
+        raise ValueError(f"[search] algorithm = {name!r} (expected one of {', '.join(sorted(STRATEGIES))})")
+    module, _, cls = STRATEGIES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def make_strategy(name: str, space: Space, search: dict, objectives: Objectives,
+                  rng: np.random.Generator) -> Strategy:
+    return strategy_class(name)(space, search, objectives, rng)

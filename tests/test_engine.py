@@ -1,0 +1,180 @@
+import json
+
+import numpy as np
+import pytest
+
+from evo_nas.cli import main
+from evo_nas.search.engine import run_search
+from evo_nas.search.run import RunDir
+from evo_nas.search.strategy import STRATEGIES, Strategy, make_strategy
+from evo_nas.search.objectives import Objectives
+
+
+def config(**search):
+    s = {"evaluator": "synthetic", "pop_size": 8, "generations": 4, "cache": False, **search}
+    return {"seed": 5, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10}, "search": s,
+            "objectives": {"reference": {"val_acc": 0.5, "latency_ms": 10.0}}}
+
+
+def outcome(result):
+    run = RunDir(result.run_dir)
+    return (sorted((r["generation"], r["key"], r["val_acc"], r["latency_ms"]) for r in run.evaluations()),
+            [r["key"] for r in result.front], result.hypervolume)
+
+
+def test_nsga2_is_a_registered_strategy(mnasnet):
+    assert "nsga2" in STRATEGIES
+    s = make_strategy("nsga2", mnasnet, {"pop_size": 4}, Objectives(), np.random.default_rng(0))
+    assert isinstance(s, Strategy)
+    assert len(s.ask()) == 4
+
+
+def test_search_writes_a_complete_run(tmp_path):
+    r = run_search(config(), tmp_path / "run", quiet=True)
+    run = RunDir(r.run_dir)
+    evals = run.evaluations()
+    assert r.generations == 4 and r.stopped == "generations"
+    assert len(evals) == r.evaluations == len({e["key"] for e in evals})
+    assert {e["generation"] for e in evals} == {0, 1, 2, 3}
+    assert len(run.logbook()) == 4
+    assert [e["hypervolume"] for e in run.logbook()] == sorted(e["hypervolume"] for e in run.logbook())
+    pareto = json.loads((run.path / "pareto.json").read_text())
+    assert pareto["size"] == len(r.front) >= 3
+    assert pareto["objectives"]["reference"] == {"val_acc": 0.5, "latency_ms": 10.0}
+    assert (run.path / "pareto.csv").read_text().count("\n") == len(r.front) + 1
+    assert run.summary()["status"] == "done"
+    # the front is non-dominated over every evaluation, not only the last population
+    keys = {f["key"] for f in r.front}
+    for e in evals:
+        if e["key"] in keys:
+            continue
+        assert any(f["val_acc"] >= e["val_acc"] and f["latency_ms"] <= e["latency_ms"] for f in r.front)
+
+
+def test_serial_and_parallel_runs_are_identical(tmp_path):
+    serial = run_search(config(n_jobs=1), tmp_path / "serial", quiet=True)
+    threads = run_search(config(n_jobs=2, backend="threading"), tmp_path / "threads", quiet=True)
+    procs = run_search(config(n_jobs=2, backend="loky", generations=2), tmp_path / "loky", quiet=True)
+    assert outcome(serial) == outcome(threads)
+    two = run_search(config(n_jobs=1, generations=2), tmp_path / "serial2", quiet=True)
+    assert outcome(two) == outcome(procs)
+
+
+def test_budget_counts_unique_evaluations(tmp_path):
+    r = run_search(config(generations=None, max_evaluations=19), tmp_path / "run", quiet=True)
+    assert r.evaluations == 19 and r.stopped == "max_evaluations"
+    assert len(RunDir(r.run_dir).evaluations()) == 19
+
+
+def test_cache_serves_a_rerun_and_a_changed_config_misses(tmp_path):
+    cache = str(tmp_path / "cache.sqlite")
+    first = run_search(config(cache=cache), tmp_path / "a", quiet=True)
+    again = run_search(config(cache=cache), tmp_path / "b", quiet=True)
+    assert again.evaluations == 0
+    assert all(r["cached"] for r in RunDir(again.run_dir).evaluations())
+    assert outcome(first)[1:] == outcome(again)[1:]
+    changed = config(cache=cache)
+    changed["space"]["num_classes"] = 100
+    other = run_search(changed, tmp_path / "c", quiet=True)
+    assert other.evaluations == len(RunDir(other.run_dir).evaluations()) > 0
+
+
+def test_failures_are_recorded_and_never_on_the_front(tmp_path):
+    r = run_search(config(synthetic_fail=0.3), tmp_path / "run", quiet=True)
+    evals = RunDir(r.run_dir).evaluations()
+    failed = [e for e in evals if e["status"] == "failed"]
+    assert failed and all(e["error"] for e in failed)
+    assert r.failures == len(failed)
+    assert not {e["key"] for e in failed} & {f["key"] for f in r.front}
+
+
+def test_evaluator_exceptions_become_failed_records(tmp_path):
+    from evo_nas.search.synthetic import synthetic_evaluate
+
+    def flaky(genome, cfg):
+        if genome.genes[0] == 0:
+            raise RuntimeError("boom")
+        return synthetic_evaluate(genome, cfg)
+
+    r = run_search(config(), tmp_path / "run", quiet=True, evaluator=flaky)
+    errors = [e["error"] for e in RunDir(r.run_dir).evaluations() if e["status"] == "failed"]
+    assert errors and all("RuntimeError: boom" in e for e in errors)
+
+
+def test_latency_target_is_a_constraint(tmp_path):
+    cfg = config()
+    cfg["objectives"]["latency_target_ms"] = 2.0
+    r = run_search(cfg, tmp_path / "run", quiet=True)
+    assert r.front and all(f["latency_ms"] <= 2.0 for f in r.front)
+
+
+def test_resume_of_a_finished_run_changes_nothing(tmp_path):
+    r = run_search(config(), tmp_path / "run", quiet=True)
+    before = (tmp_path / "run" / "evaluations.jsonl").read_text()
+    again = run_search(None, tmp_path / "run", resume=True, quiet=True)
+    assert (tmp_path / "run" / "evaluations.jsonl").read_text() == before
+    assert outcome(again)[1:] == outcome(r)[1:]
+
+
+def test_refuses_to_overwrite_a_run(tmp_path):
+    run_search(config(), tmp_path / "run", quiet=True)
+    with pytest.raises(FileExistsError, match="--resume"):
+        run_search(config(), tmp_path / "run", quiet=True)
+
+
+def test_resume_rejects_a_changed_config(tmp_path):
+    run_search(config(), tmp_path / "run", quiet=True)
+    changed = config()
+    changed["seed"] = 6
+    with pytest.raises(ValueError, match=r"\[seed\]"):
+        run_search(changed, tmp_path / "run", resume=True, quiet=True)
+
+
+@pytest.mark.parametrize("search, message", [
+    ({"pop_size": 1}, "pop_size = 1"),
+    ({"generations": 0}, "generations = 0"),
+    ({"algorithm": "simulated_annealing"}, "'simulated_annealing'"),
+    ({"backend": "mpi"}, "backend = 'mpi'"),
+    ({"n_jobs": 0}, "n_jobs = 0"),
+    ({"crossover": "three_point"}, "'three_point'"),
+    ({"popsize": 8}, "unknown key 'popsize'"),
+    ({"generations": None}, "needs a budget"),
+])
+def test_bad_configs_give_one_clear_line(tmp_path, capsys, search, message):
+    cfg = config(**search)
+    cfg["search"] = {k: v for k, v in cfg["search"].items() if v is not None}
+    lines = ["seed = 5", "[space]", 'name = "mnasnet"', "resolution = 32", "num_classes = 10", "[search]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in cfg["search"].items()]
+    path = tmp_path / "bad.toml"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["search", str(path), "--run-dir", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("evo-nas search: error:") and message in err[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_objectives_are_rejected(tmp_path):
+    cfg = config()
+    cfg["objectives"] = {"names": ["val_acc", "latency"]}
+    with pytest.raises(ValueError, match="'latency'"):
+        run_search(cfg, tmp_path / "run", quiet=True)
+    cfg["objectives"] = {"reference": {"val_acc": 0.5}}
+    with pytest.raises(ValueError, match="reference"):
+        run_search(cfg, tmp_path / "run", quiet=True)
+
+
+def test_cli_search_and_pareto(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "exp.toml"
+    path.write_text('seed = 1\n[space]\nname = "mnasnet"\nresolution = 32\nnum_classes = 10\n'
+                    '[search]\nevaluator = "synthetic"\npop_size = 6\ngenerations = 2\ncache = false\n'
+                    '[objectives]\nreference = { val_acc = 0.5, latency_ms = 10.0 }\n')
+    assert main(["search", str(path), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == "runs/exp"
+    assert main(["search", str(path), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == "runs/exp-1"
+    assert main(["pareto", "runs/exp"]) == 0
+    out = capsys.readouterr().out
+    assert "hypervolume" in out and "reference" in out
+    assert (tmp_path / "runs/exp/pareto.png").stat().st_size > 1000
+    assert main(["pareto", "runs/nope"]) == 2
