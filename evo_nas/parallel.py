@@ -24,6 +24,19 @@ def check_backend(backend: str, n_jobs: int) -> None:
         raise ValueError(f"n_jobs = {n_jobs!r} must be a positive int or -1")
 
 
+def check_dask(scheduler: str | None) -> None:
+    """Without a scheduler address, the dask backend needs a Client already running here."""
+    if scheduler:
+        return
+    from distributed import get_client
+
+    try:
+        get_client()
+    except ValueError:
+        raise ValueError("backend = 'dask' needs a running dask.distributed Client "
+                         "or [search] scheduler = 'tcp://host:port'") from None
+
+
 def parallel_map(fn: Callable, items: Sequence, n_jobs: int = 1, backend: str = "loky", *,
                  on_result: Callable[[int, Any], None] | None = None, scheduler: str | None = None) -> list:
     """``[fn(x) for x in items]`` across ``n_jobs`` workers of ``backend``, in input order."""
@@ -43,16 +56,12 @@ def parallel_map(fn: Callable, items: Sequence, n_jobs: int = 1, backend: str = 
 
     client = None
     if backend == "dask":
-        from distributed import Client, get_client
+        from distributed import Client
 
         if scheduler:
             client = Client(scheduler, set_as_default=False)
         else:
-            try:
-                get_client()
-            except ValueError:
-                raise ValueError("backend = 'dask' needs a running dask.distributed Client "
-                                 "or [search] scheduler = 'tcp://host:port'") from None
+            check_dask(scheduler)
     try:
         config = dict(backend=backend, n_jobs=n_jobs)
         if client is not None:

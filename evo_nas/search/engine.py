@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 
 from ..cache import EvalCache
-from ..parallel import check_backend, parallel_map
+from ..parallel import check_backend, check_dask, parallel_map
 from ..space import Genome
 from .objectives import Objectives
 from .progress import Progress
@@ -382,6 +382,8 @@ class _Engine:
 def validate_config(config: dict) -> None:
     """Every check a search makes before it writes anything: ``ValueError`` names the bad value."""
     settings = SearchSettings.from_config(config)
+    if settings.backend == "dask":
+        check_dask(settings.scheduler)
     objectives = Objectives.from_dict(config.get("objectives"))
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):

@@ -75,15 +75,34 @@ def append_jsonl(path: Path, records) -> None:
     if not records:
         return
     blob = "".join(json.dumps(r, sort_keys=True, default=_json_default) + "\n" for r in records).encode()
+    if path.exists():
+        _drop_torn_tail(path)
     with open(path, "ab") as f:
-        if f.tell() > 0:
-            with open(path, "rb") as r:
-                r.seek(-1, os.SEEK_END)
-                if r.read(1) != b"\n":
-                    f.write(b"\n")
         f.write(blob)
         f.flush()
         os.fsync(f.fileno())
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut an incomplete last line (a write interrupted by kill -9); it never held a whole record."""
+    with open(path, "r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        pos = size
+        while pos > 0:
+            step = min(4096, pos)
+            f.seek(pos - step)
+            chunk = f.read(step)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                f.truncate(pos - step + nl + 1)
+                return
+            pos -= step
+        f.truncate(0)
 
 
 class RunDir:
