@@ -1,0 +1,148 @@
+"""``evo-nas latency``: measure a genome here and predict it from a per-layer table (MnasNet, FBNet).
+
+``evo-nas latency build-table`` measures every distinct layer of a space into a table file
+(progress bar, resumable); ``evo-nas latency GENOME`` prints the measured latency (median, IQR,
+CV, attempts) for each runtime and the table's prediction with its error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..space import load_genome_or_architecture, load_space, read_toml
+
+
+def register(sub):
+    p = sub.add_parser(
+        "latency", help="measure or predict latency; build a per-layer latency table",
+        description="`evo-nas latency build-table [options]` measures every distinct layer of the space into a table "
+                    "(resumes from a partial file). `evo-nas latency GENOME [options]` measures GENOME end to end on "
+                    "this machine and, when a table is available, prints its prediction next to the measurement.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", metavar="build-table|GENOME",
+                   help="'build-table', or a genome: block string, gene list, known architecture name or .toml")
+    p.add_argument("--config", help="experiment TOML: its [space] and [latency] sections give the defaults")
+    p.add_argument("--space", help="space name or file (default: mnasnet)")
+    p.add_argument("--resolution", type=int, help="input resolution override")
+    p.add_argument("--in-channels", type=int, help="input channels override")
+    p.add_argument("--num-classes", type=int, help="class count override")
+    p.add_argument("--runtime", action="append", choices=["torch", "onnxruntime"],
+                   help="runtime (repeatable for GENOME; default torch)")
+    p.add_argument("--threads", type=int, help="intra-op threads (default 1)")
+    p.add_argument("--table", help="table file (default: the per-machine table under ~/.cache/evo-nas/latency "
+                                   "or $EVO_NAS_LATENCY_DIR)")
+    p.add_argument("--no-table", action="store_true", help="GENOME: measure only, skip the table prediction")
+    p.add_argument("--calibration", type=int, default=None, help="build-table: calibration networks (default 10)")
+    p.add_argument("--seed", type=int, default=None, help="build-table: calibration sample seed (default 0)")
+    p.add_argument("--limit", type=int, help="build-table: measure at most this many layers now (resume later)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for name in ("warmup", "repeats", "rounds", "max-attempts"):
+        p.add_argument(f"--{name}", type=int, help="protocol override")
+    p.add_argument("--max-cv", type=float, help="protocol override: re-measure above this CV of round medians")
+    p.set_defaults(func=run)
+
+
+def _config(args) -> tuple[dict, dict]:
+    if not args.config:
+        return {}, {}
+    d = read_toml(Path(args.config), "config")
+    space, latency = d.get("space", {}), d.get("latency", {})
+    if not isinstance(space, dict) or not isinstance(latency, dict):
+        raise ValueError(f"{args.config}: [space] and [latency] must be tables")
+    return space, latency
+
+
+def _space(args, section: dict):
+    name = args.space or section.get("file") or section.get("name") or "mnasnet"
+    over = {k: section.get(k) for k in ("resolution", "in_channels", "num_classes", "width_multiplier")}
+    for k in ("resolution", "in_channels", "num_classes"):
+        if getattr(args, k) is not None:
+            over[k] = getattr(args, k)
+    return load_space(name, **over), over
+
+
+def _latency_section(args, section: dict) -> dict:
+    s = dict(section)
+    for k in ("threads", "warmup", "repeats", "rounds", "max_attempts", "max_cv", "table", "calibration", "seed"):
+        v = getattr(args, k)
+        if v is not None:
+            s[k] = v
+    return s
+
+
+def run(args) -> int:
+    from ..latency import Protocol, make_runtime
+    from ..latency.devices import default_table_path
+
+    space_section, lat_section = _config(args)
+    space, over = _space(args, space_section)
+    lat = _latency_section(args, lat_section)
+    runtimes = args.runtime or [lat.get("runtime", "torch")]
+    protocol = Protocol.from_dict(lat)
+    threads = lat.get("threads", 1)
+    if args.target == "build-table":
+        return _build(args, space, lat, make_runtime(runtimes[0], threads), protocol, default_table_path)
+    return _genome(args, space, over, lat, runtimes, threads, protocol, default_table_path)
+
+
+def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
+    from ..latency import build_table, machine_info
+
+    path = Path(lat["table"]) if "table" in lat else default_table_path(space, runtime)
+    m = machine_info()
+    print(f"building {path}\n  device  : {m['cpu']} ({m['cores']} cores, id {m['id']})\n"
+          f"  runtime : {runtime.name} {runtime.version}, threads={runtime.threads}\n"
+          f"  protocol: {protocol.to_dict()}", file=sys.stderr)
+    table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration", 10),
+                        seed=lat.get("seed", 0), progress=not args.no_progress, limit=args.limit)
+    c = table.calibration
+    print(f"{path}: {len(table.entries)} layers, build time {table.header.get('build_s', 0):.1f} s")
+    if table.calibrated:
+        print(f"calibration: offset {c['offset_ms']:.4f} ms + {c['per_layer_ms']:.4f} ms/layer "
+              f"({c['fit']}, {c['n']} networks, MAPE {c['mape_pct']:.2f}%)")
+    else:
+        print("not calibrated yet: run build-table again to finish")
+    return 0
+
+
+def _genome(args, space, over, lat, runtimes, threads, protocol, default_table_path) -> int:
+    from ..arch import to_architecture
+    from ..latency import LatencyTable, MeasuredLatency, machine_info, make_runtime
+
+    space, obj = load_genome_or_architecture(args.target, space, **{k: v for k, v in over.items() if v is not None})
+    arch = to_architecture(obj)
+    m = machine_info()
+    print(f"genome  : {arch.to_string()}")
+    print(f"network : {arch.resolution}x{arch.resolution}x{arch.in_channels}, {arch.num_classes} classes, "
+          f"{len(arch.layers())} layers, batch 1")
+    print(f"machine : {m['cpu']} ({m['cores']} cores, {m['system']}, id {m['id']})")
+    print(f"protocol: {protocol.to_dict()}")
+    for name in runtimes:
+        rt = make_runtime(name, threads)
+        meas = MeasuredLatency(rt, protocol).measure(arch)
+        line = (f"{name:<12} {rt.version} threads={threads}: measured {meas.median_ms:.3f} ms "
+                f"(IQR {meas.iqr_ms:.3f} ms, CV {meas.cv * 100:.1f}%, {meas.samples} samples, "
+                f"{meas.attempts} attempt{'s' if meas.attempts > 1 else ''}{'' if meas.stable else ', UNSTABLE'})")
+        print(line)
+        if args.no_table:
+            continue
+        path = Path(lat["table"]) if "table" in lat else default_table_path(space, rt)
+        if not path.is_file():
+            print(f"{'':<12} predicted: no table at {path} (evo-nas latency build-table)")
+            continue
+        table = LatencyTable.load(path)
+        table.check_network(arch)
+        if table.header["runtime"] != name:
+            print(f"{'':<12} predicted: table {path} is for runtime {table.header['runtime']!r}")
+            continue
+        missing = table.missing(arch)
+        if missing or not table.calibrated:
+            why = f"{len(missing)} layers missing" if missing else "not calibrated"
+            print(f"{'':<12} predicted: table {path} incomplete ({why})")
+            continue
+        pred = table.predict(arch)
+        where = "measured elsewhere: " + table.header["device"].get("cpu", "?") if not table.measured_here() else "this machine"
+        print(f"{'':<12} predicted {pred:.3f} ms from {path} ({where}, {table.header['runtime']} "
+              f"threads={table.header['threads']}); error {100 * (pred - meas.median_ms) / meas.median_ms:+.1f}%")
+    return 0

@@ -1,0 +1,16 @@
+"""Latency of architectures: on-device measurement (MnasNet, arXiv 1807.11626) and per-layer
+lookup tables (FBNet, arXiv 1812.03443), behind one ``LatencyModel`` interface.
+
+``latency_model_from_config(section, space)`` turns an experiment's ``[latency]`` section into a
+model with ``latency_ms(arch)``, ``safe_in_pool``, ``fingerprint()`` and ``describe()``.
+"""
+from .devices import (DEVICES, CommandLatency, LatencyModel, MeasuredLatency, TableLatency, default_table_path,
+                      latency_model_from_config, register_device)
+from .measure import (RUNTIMES, Measurement, OnnxRuntime, Protocol, Runtime, TorchRuntime, machine_info,
+                      make_runtime, measure)
+from .table import LatencyTable, build_table, calibrate, space_layers
+
+__all__ = ["latency_model_from_config", "LatencyModel", "MeasuredLatency", "TableLatency", "CommandLatency",
+           "DEVICES", "register_device", "default_table_path", "Protocol", "Measurement", "measure", "Runtime",
+           "TorchRuntime", "OnnxRuntime", "RUNTIMES", "make_runtime", "machine_info", "LatencyTable",
+           "build_table", "calibrate", "space_layers"]

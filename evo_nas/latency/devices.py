@@ -1,0 +1,280 @@
+"""Latency models and the device registry: where a network's latency comes from.
+
+Following MnasNet (Tan et al., 2019, arXiv 1807.11626), latency is measured on the target
+device; following FBNet (Wu et al., 2019, arXiv 1812.03443) it may be predicted from a per-layer
+table measured on that device. Every model states which (``describe()["source"]`` is
+``"measured"`` or ``"predicted"``) and whether it may run inside a worker pool
+(``safe_in_pool``): only a lookup that times nothing is; a model that times a network must run
+serially, outside any pool, so that no worker competes for the cores being measured.
+
+Devices (``[latency] mode``): ``table`` (predicted from a table file; with ``fill = true`` a
+missing layer is measured here when first needed), ``measured`` (the whole network timed here,
+end to end), ``command`` (a user's program receives an exported ONNX file and prints a latency
+in ms: a phone over adb, a remote board). ``register_device`` adds another.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from ..arch import to_architecture
+from .measure import Measurement, Protocol, Runtime, export_onnx, machine_info, make_runtime
+from .table import (FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes, measure_layers,
+                    network_input_shape, space_layers)
+
+
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class LatencyModel:
+    """``latency_ms(arch)``, ``safe_in_pool``, ``fingerprint()``, ``describe()``."""
+
+    safe_in_pool: bool = False
+
+    def latency_ms(self, arch) -> float:
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        raise NotImplementedError
+
+
+class MeasuredLatency(LatencyModel):
+    """The whole network timed here, end to end, under the protocol: run it serially."""
+
+    safe_in_pool = False
+
+    def __init__(self, runtime: Runtime, protocol: Protocol = Protocol()):
+        self.runtime = runtime
+        self.protocol = protocol
+
+    def measure(self, arch) -> Measurement:
+        arch = to_architecture(arch)
+        return self.runtime.measure(build_network(arch), network_input_shape(arch), self.protocol)
+
+    def latency_ms(self, arch) -> float:
+        return self.measure(arch).median_ms
+
+    def fingerprint(self) -> str:
+        return _hash({"source": "measured", "device": machine_info()["id"], **self.runtime.describe(),
+                      "protocol": self.protocol.to_dict()})
+
+    def describe(self) -> dict:
+        return {"source": "measured", "device": machine_info(), **self.runtime.describe(), "batch": 1,
+                "protocol": self.protocol.to_dict(), "where": "this machine, serially (outside any worker pool)"}
+
+
+class TableLatency(LatencyModel):
+    """Predicted from a per-layer table; with ``fill`` a missing layer is measured here on first use.
+
+    A fill-mode model times layers, so it reports ``safe_in_pool = False`` unless its table
+    already covers every layer of the space; a read-only table always reports True.
+    """
+
+    def __init__(self, table: LatencyTable, space=None, *, fill: bool = False, runtime: Runtime | None = None,
+                 protocol: Protocol = Protocol(), calibration: int = 10, seed: int = 0, fit: str = FIT_DEFAULT):
+        self.table = table
+        self.space = space
+        self.fill = fill
+        self.runtime = runtime
+        self.protocol = protocol
+        self.calibration = calibration
+        self.seed = seed
+        self.fit = fit
+        if space is not None:
+            table.check_network(space)
+        if fill:
+            if runtime is None or space is None:
+                raise ValueError("a fill-mode latency table needs a runtime and a space")
+            if table.entries and not table.measured_here():
+                raise ValueError(f"latency table {table.path} was measured on another device "
+                                 f"({table.header['device'].get('cpu')}); it cannot be filled here (fill = false)")
+            mine = runtime.describe()
+            for k in ("runtime", "runtime_version", "threads"):
+                if table.header[k] != mine[k]:
+                    raise ValueError(f"latency table {table.path} has {k} = {table.header[k]!r}, "
+                                     f"the configured runtime has {mine[k]!r}")
+        elif not table.calibrated:
+            raise ValueError(f"latency table {table.path} is not calibrated; rebuild it with "
+                             f"`evo-nas latency build-table` or use fill = true")
+        self.safe_in_pool = not fill or self._complete()
+
+    def _complete(self) -> bool:
+        return self.table.calibrated and all(k in self.table.entries for k in space_layers(self.space))
+
+    def latency_ms(self, arch) -> float:
+        arch = to_architecture(arch)
+        if self.fill:
+            changed = measure_layers(self.table, self.table.missing(arch), self.runtime, self.protocol)
+            if not self.table.calibrated:
+                calibrate(self.table, calibration_genomes(self.space, self.calibration, self.seed),
+                          self.runtime, self.protocol, self.fit, self.seed)
+                changed = True
+            if changed and self.table.path is not None:
+                self.table.save()
+        return self.table.predict(arch)
+
+    def fingerprint(self) -> str:
+        ident = self.table.identity()
+        # A table that fills itself here keeps its identity as it grows; a fixed table is its content.
+        return _hash({"source": "predicted", **ident, "fill": self.fill,
+                      "content": None if self.fill else self.table.content_hash()})
+
+    def describe(self) -> dict:
+        h = self.table.header
+        return {"source": "predicted", "table": str(self.table.path) if self.table.path else None,
+                "device": h["device"], "measured_elsewhere": not self.table.measured_here(),
+                "runtime": h["runtime"], "runtime_version": h["runtime_version"], "threads": h["threads"],
+                "batch": h["batch"], "entries": len(self.table.entries), "fill": self.fill,
+                "calibration": {k: self.table.calibration.get(k) for k in ("offset_ms", "per_layer_ms", "fit", "n",
+                                                                           "mape_pct")},
+                "where": ("table lookup, in the worker pool" if self.safe_in_pool
+                          else "table lookup; missing layers measured serially, outside the pool")}
+
+
+class CommandLatency(LatencyModel):
+    """A user's device: ``command`` gets an exported ONNX file (``{model}``, else appended) and
+    prints a latency in ms as the last number on its standard output."""
+
+    safe_in_pool = False
+
+    def __init__(self, command: str, device: str = "", timeout_s: float = 600.0):
+        if not isinstance(command, str) or not command.strip():
+            raise ValueError(f"[latency] command = {command!r} must be a non-empty string")
+        self.command = command
+        self.device = device or command.split()[0]
+        self.timeout_s = timeout_s
+
+    def latency_ms(self, arch) -> float:
+        arch = to_architecture(arch)
+        with tempfile.TemporaryDirectory(prefix="evo-nas-cmd-") as tmp:
+            path = os.path.join(tmp, "model.onnx")
+            export_onnx(build_network(arch), network_input_shape(arch), path)
+            args = shlex.split(self.command)
+            if any("{model}" in a for a in args):
+                args = [a.replace("{model}", path) for a in args]
+            else:
+                args.append(path)
+            try:
+                proc = subprocess.run(args, capture_output=True, text=True, timeout=self.timeout_s)
+            except FileNotFoundError:
+                raise ValueError(f"[latency] command {args[0]!r} not found") from None
+            except subprocess.TimeoutExpired:
+                raise ValueError(f"[latency] command {self.command!r} timed out after {self.timeout_s} s") from None
+        if proc.returncode != 0:
+            raise ValueError(f"[latency] command {self.command!r} exited with {proc.returncode}: "
+                             f"{proc.stderr.strip()[-300:]}")
+        numbers = re.findall(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", proc.stdout)
+        if not numbers or not float(numbers[-1]) > 0:
+            raise ValueError(f"[latency] command {self.command!r} printed no positive latency in ms "
+                             f"(stdout: {proc.stdout.strip()[-200:]!r})")
+        return float(numbers[-1])
+
+    def fingerprint(self) -> str:
+        return _hash({"source": "measured", "command": self.command, "device": self.device})
+
+    def describe(self) -> dict:
+        return {"source": "measured", "device": self.device, "command": self.command, "format": "onnx",
+                "where": "external command, called serially (outside any worker pool)"}
+
+
+# -- configuration ---------------------------------------------------------------------------------
+
+COMMON_KEYS = {"mode"}
+PROTOCOL_KEYS = {"warmup", "repeats", "rounds", "max_cv", "max_attempts"}
+RUNTIME_KEYS = {"runtime", "threads"}
+DEVICES: dict[str, tuple[Callable, set[str]]] = {}
+
+
+def register_device(name: str, keys: set[str] = frozenset()):
+    """Register ``factory(section, space) -> LatencyModel`` under ``[latency] mode = name``."""
+    def wrap(factory):
+        DEVICES[name] = (factory, set(keys))
+        return factory
+    return wrap
+
+
+def _get(section: dict, key: str, kind, default):
+    v = section.get(key, default)
+    if kind is float and isinstance(v, int) and not isinstance(v, bool):
+        v = float(v)
+    if isinstance(v, bool) != (kind is bool) or not isinstance(v, kind):
+        raise ValueError(f"[latency] {key} = {v!r} must be {kind.__name__}")
+    return v
+
+
+def _runtime(section: dict) -> Runtime:
+    return make_runtime(_get(section, "runtime", str, "torch"), _get(section, "threads", int, 1))
+
+
+def table_dir() -> Path:
+    return Path(os.environ.get("EVO_NAS_LATENCY_DIR", Path.home() / ".cache" / "evo-nas" / "latency"))
+
+
+def default_table_path(space, runtime: Runtime) -> Path:
+    """``<dir>/<space>-r<res>-c<in>-n<classes>-<runtime>-t<threads>-<device id>.json``."""
+    a = space.decode((0,) * space.n_genes)
+    name = (f"{getattr(space, 'name', 'space')}-r{a.resolution}-c{a.in_channels}-n{a.num_classes}-"
+            f"{runtime.name}-t{runtime.threads}-{machine_info()['id']}.json")
+    return table_dir() / name
+
+
+@register_device("table", RUNTIME_KEYS | PROTOCOL_KEYS | {"table", "fill", "calibration", "seed", "fit"})
+def _table_device(section: dict, space) -> LatencyModel:
+    fill = _get(section, "fill", bool, "table" not in section)
+    runtime = _runtime(section)
+    protocol = Protocol.from_dict(section)
+    if not isinstance(section.get("table", ""), str):
+        raise ValueError(f"[latency] table = {section['table']!r} must be a path string")
+    path = Path(section["table"]) if "table" in section else default_table_path(space, runtime)
+    if path.is_file():
+        table = LatencyTable.load(path)
+    elif fill:
+        table = LatencyTable.new(space, runtime, protocol, path)
+    else:
+        raise FileNotFoundError(f"latency table not found: {path} (build it with `evo-nas latency build-table` "
+                                f"or set fill = true)")
+    return TableLatency(table, space, fill=fill, runtime=runtime, protocol=protocol,
+                        calibration=_get(section, "calibration", int, 10), seed=_get(section, "seed", int, 0),
+                        fit=_get(section, "fit", str, FIT_DEFAULT))
+
+
+@register_device("measured", RUNTIME_KEYS | PROTOCOL_KEYS)
+def _measured_device(section: dict, space) -> LatencyModel:
+    return MeasuredLatency(_runtime(section), Protocol.from_dict(section))
+
+
+@register_device("command", {"command", "device", "timeout_s"})
+def _command_device(section: dict, space) -> LatencyModel:
+    if "command" not in section:
+        raise ValueError("[latency] mode = 'command' needs command = \"program {model}\"")
+    return CommandLatency(_get(section, "command", str, ""), _get(section, "device", str, ""),
+                          _get(section, "timeout_s", float, 600.0))
+
+
+def latency_model_from_config(section: dict | None, space) -> LatencyModel:
+    """The ``[latency]`` section as a model; default: a table for this machine, filled on demand."""
+    section = dict(section or {})
+    mode = _get(section, "mode", str, "table")
+    if mode not in DEVICES:
+        raise ValueError(f"[latency] mode = {mode!r} (expected one of {', '.join(DEVICES)})")
+    factory, keys = DEVICES[mode]
+    unknown = sorted(set(section) - keys - COMMON_KEYS)
+    if unknown:
+        raise ValueError(f"[latency] unknown key {unknown[0]!r} for mode = {mode!r} "
+                         f"(known: {', '.join(sorted(keys | COMMON_KEYS))})")
+    return factory(section, space)
+
+
+__all__ = ["LatencyModel", "MeasuredLatency", "TableLatency", "CommandLatency", "DEVICES", "register_device",
+           "latency_model_from_config", "default_table_path", "table_dir"]

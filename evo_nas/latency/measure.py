@@ -1,0 +1,243 @@
+"""On-device latency measurement: a timing protocol and the runtimes it times (batch 1, CPU).
+
+MnasNet (Tan et al., 2019, arXiv 1807.11626) measures latency on the target device instead of
+counting FLOPs. A figure is only worth that much if the protocol behind it is fixed: a fixed
+thread count, untimed warm-up calls, ``rounds x repeats`` individually timed calls, the median of
+all samples as the figure, the IQR of the samples as its spread, and the coefficient of
+variation of the per-round medians as the stability check. When that CV exceeds ``max_cv`` the
+whole measurement (warm-up included) is repeated, at most ``max_attempts`` times; the most stable
+attempt is kept and the number of attempts is recorded.
+
+``measure`` takes the call to time and the clock as arguments, so its logic is testable with a
+fake clock and a fake runner. Runtimes: PyTorch eager (``torch``) and ONNX Runtime on a graph
+exported with ``torch.onnx.export`` (``onnxruntime``), both single-stream, batch 1.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import platform
+import statistics
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass, fields
+from typing import Callable, Iterator
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a latency is measured; every field is recorded next to the figures it produced."""
+
+    warmup: int = 10
+    repeats: int = 20
+    rounds: int = 5
+    max_cv: float = 0.05
+    max_attempts: int = 3
+
+    def __post_init__(self):
+        for name in ("repeats", "rounds", "max_attempts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"latency protocol: {name} = {getattr(self, name)} must be >= 1")
+        if self.warmup < 0:
+            raise ValueError(f"latency protocol: warmup = {self.warmup} must be >= 0")
+        if not self.max_cv > 0:
+            raise ValueError(f"latency protocol: max_cv = {self.max_cv} must be > 0")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Protocol":
+        kw = {}
+        for f in fields(cls):
+            if f.name in d:
+                v = d[f.name]
+                kind = float if f.name == "max_cv" else int
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
+                    raise ValueError(f"[latency] {f.name} = {v!r} must be {kind.__name__}")
+                kw[f.name] = kind(v)
+        return cls(**kw)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured latency: median of all timed calls, with its spread and how it was obtained."""
+
+    median_ms: float
+    iqr_ms: float
+    cv: float
+    samples: int
+    attempts: int
+    stable: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(samples_ms: list[list[float]]) -> tuple[float, float, float]:
+    """(median, IQR, CV of the per-round medians) of samples grouped by round."""
+    flat = np.concatenate([np.asarray(r, dtype=float) for r in samples_ms])
+    q25, med, q75 = np.percentile(flat, [25, 50, 75])
+    medians = [float(np.median(r)) for r in samples_ms]
+    mean = statistics.fmean(medians)
+    cv = statistics.pstdev(medians) / mean if len(medians) > 1 and mean > 0 else 0.0
+    return float(med), float(q75 - q25), float(cv)
+
+
+def measure(call: Callable[[], object], protocol: Protocol = Protocol(),
+            clock: Callable[[], float] = time.perf_counter) -> Measurement:
+    """Time ``call`` under ``protocol``; ``clock`` returns seconds."""
+    best = None
+    for attempt in range(1, protocol.max_attempts + 1):
+        for _ in range(protocol.warmup):
+            call()
+        rounds = []
+        for _ in range(protocol.rounds):
+            samples = []
+            for _ in range(protocol.repeats):
+                t0 = clock()
+                call()
+                samples.append((clock() - t0) * 1e3)
+            rounds.append(samples)
+        med, iqr, cv = summarize(rounds)
+        if best is None or cv < best[2]:
+            best = (med, iqr, cv)
+        if cv <= protocol.max_cv:
+            break
+    med, iqr, cv = best
+    return Measurement(median_ms=med, iqr_ms=iqr, cv=cv, samples=protocol.rounds * protocol.repeats,
+                       attempts=attempt, stable=cv <= protocol.max_cv)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine_info() -> dict:
+    """The machine a figure was measured on."""
+    cpu = cpu_model()
+    info = {"cpu": cpu, "cores": os.cpu_count() or 0, "machine": platform.machine(),
+            "system": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
+    info["id"] = hashlib.sha256(f"{cpu}|{info['machine']}|{info['cores']}".encode()).hexdigest()[:8]
+    return info
+
+
+class Runtime:
+    """Runs a module at batch 1 on this machine's CPU with a fixed thread count."""
+
+    name: str = ""
+
+    def __init__(self, threads: int = 1):
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ValueError(f"[latency] threads = {threads!r} must be an int >= 1")
+        self.threads = threads
+
+    @property
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return {"runtime": self.name, "runtime_version": self.version, "threads": self.threads}
+
+    def session(self, module, input_shape: tuple[int, ...]) -> contextlib.AbstractContextManager:
+        """Context manager yielding a zero-argument callable that runs one inference."""
+        raise NotImplementedError
+
+    def measure(self, module, input_shape: tuple[int, ...], protocol: Protocol = Protocol()) -> Measurement:
+        with self.session(module, input_shape) as call:
+            return measure(call, protocol)
+
+
+class TorchRuntime(Runtime):
+    """PyTorch eager, ``torch.inference_mode``, ``torch.set_num_threads(threads)``."""
+
+    name = "torch"
+
+    @property
+    def version(self) -> str:
+        import torch
+
+        return torch.__version__
+
+    @contextlib.contextmanager
+    def session(self, module, input_shape) -> Iterator[Callable[[], object]]:
+        import torch
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        module.eval()
+        x = example_input(input_shape)
+        try:
+            with torch.inference_mode():
+                yield lambda: module(x)
+        finally:
+            torch.set_num_threads(previous)
+
+
+def example_input(input_shape):
+    """A fixed, seeded normal input (not zeros, so no data-dependent shortcut can flatter a kernel)."""
+    import torch
+
+    return torch.randn(input_shape, generator=torch.Generator().manual_seed(0))
+
+
+def export_onnx(module, input_shape, path: str) -> None:
+    """Export with the TorchScript-based exporter (``dynamo=False``): it needs no onnxscript."""
+    import torch
+
+    module.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (example_input(input_shape),), path, dynamo=False, opset_version=17,
+                          input_names=["x"], output_names=["y"])
+
+
+class OnnxRuntime(Runtime):
+    """ONNX Runtime CPU provider, sequential execution, ``intra_op_num_threads = threads``."""
+
+    name = "onnxruntime"
+
+    @property
+    def version(self) -> str:
+        import onnxruntime
+
+        return onnxruntime.__version__
+
+    @contextlib.contextmanager
+    def session(self, module, input_shape) -> Iterator[Callable[[], object]]:
+        import onnxruntime as ort
+
+        with tempfile.TemporaryDirectory(prefix="evo-nas-onnx-") as tmp:
+            path = os.path.join(tmp, "model.onnx")
+            export_onnx(module, input_shape, path)
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = self.threads
+            opts.inter_op_num_threads = 1
+            opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+            x = example_input(input_shape).numpy()
+            yield lambda: sess.run(None, {"x": x})
+
+
+RUNTIMES: dict[str, type[Runtime]] = {TorchRuntime.name: TorchRuntime, OnnxRuntime.name: OnnxRuntime}
+
+
+def make_runtime(name: str, threads: int = 1) -> Runtime:
+    if name not in RUNTIMES:
+        raise ValueError(f"[latency] runtime = {name!r} (expected one of {', '.join(RUNTIMES)})")
+    return RUNTIMES[name](threads)
+
+
+__all__ = ["Protocol", "Measurement", "measure", "summarize", "machine_info", "cpu_model", "Runtime",
+           "TorchRuntime", "OnnxRuntime", "RUNTIMES", "make_runtime", "export_onnx", "example_input"]

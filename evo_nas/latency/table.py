@@ -1,0 +1,356 @@
+"""Per-layer latency lookup tables (FBNet, Wu et al., 2019, arXiv 1812.03443, section 3.2).
+
+Each distinct layer (``LayerSpec.key()``: op, kernel, stride, in/mid/out channels, expansion
+conv, SE width and style, shortcut, groups, activation, input resolution) is measured once, in
+isolation, with the same runtime and protocol as a whole network. A network's latency is
+predicted as the sum of its layers' entries plus a fitted term for what the layers do not
+cover (stem, head, per-call overhead): ``offset_ms + per_layer_ms x n_layers``, fitted by least
+squares on whole networks measured end to end (``calibrate``).
+
+A table is a JSON file: a header (device, runtime and version, threads, batch, the network's
+stem, head, resolution, input channels and classes, the protocol), the calibration, and the
+entries. Files are written to a temporary file then ``os.replace``d, so an interrupted build
+leaves the last complete file, from which ``build_table`` resumes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..arch import Architecture, LayerSpec, to_architecture
+from .measure import Measurement, Protocol, Runtime, machine_info
+
+FORMAT = "evo-nas-latency-table"
+VERSION = 1
+IDENTITY = ("runtime", "runtime_version", "threads", "batch")
+
+
+def network_signature(arch: Architecture) -> dict:
+    """What a table's fitted constant depends on: everything around the searched layers."""
+    head = asdict(arch.head)
+    head.pop("dropout")
+    return {"resolution": arch.resolution, "in_channels": arch.in_channels, "num_classes": arch.num_classes,
+            "stem": asdict(arch.stem), "head": head, "act": arch.act, "se_style": arch.se_style}
+
+
+def space_signature(space) -> dict:
+    return network_signature(space.decode((0,) * space.n_genes))
+
+
+def layer_input_shape(spec: LayerSpec) -> tuple[int, int, int, int]:
+    return (1, spec.in_ch, spec.resolution, spec.resolution)
+
+
+def build_layer(spec: LayerSpec):
+    """A single-layer module for timing, weights from a fixed seed."""
+    import torch
+
+    from ..builder import Layer
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return Layer(spec).eval()
+
+
+def build_network(arch: Architecture):
+    import torch
+
+    from ..builder import build_model
+
+    return build_model(arch, generator=torch.Generator().manual_seed(0)).eval()
+
+
+def network_input_shape(arch: Architecture) -> tuple[int, int, int, int]:
+    return (1, arch.in_channels, arch.resolution, arch.resolution)
+
+
+def _block_layers(space, genes: list[int], block: int) -> list[LayerSpec]:
+    arch = space.decode(genes)
+    start = sum(b.repeats for b in arch.blocks[:block])
+    return arch.layers()[start:start + arch.blocks[block].repeats]
+
+
+def space_layers(space) -> dict[str, LayerSpec]:
+    """Every distinct layer any genome of ``space`` can contain, by key.
+
+    A space may provide ``distinct_layers()``; otherwise the factorized layout is assumed: a
+    block's layers depend on its own genes and the previous block's output width only.
+    """
+    if hasattr(space, "distinct_layers"):
+        return {s.key(): s for s in space.distinct_layers()}
+    if not hasattr(space, "block_slices"):
+        raise ValueError(f"cannot enumerate the layers of space {getattr(space, 'name', space)!r}")
+    out: dict[str, LayerSpec] = {}
+    n = space.n_genes
+    for b, sl in enumerate(space.block_slices):
+        cards = space.cardinalities[sl]
+        prev = [None]
+        if b > 0:
+            contexts = {}
+            ps = space.block_slices[b - 1]
+            for i in range(ps.start, ps.stop):
+                for v in range(space.cardinalities[i]):
+                    genes = [0] * n
+                    genes[i] = v
+                    first = _block_layers(space, genes, b)[0]
+                    contexts.setdefault((first.in_ch, first.resolution), (i, v))
+            prev = list(contexts.values())
+        for combo in np.ndindex(*cards):
+            for p in prev:
+                genes = [0] * n
+                genes[sl] = list(combo)
+                if p is not None:
+                    genes[p[0]] = p[1]
+                for spec in _block_layers(space, genes, b):
+                    out.setdefault(spec.key(), spec)
+    return out
+
+
+class LatencyTable:
+    """Header, calibration and per-layer entries (``{key: {"ms", "iqr_ms", "cv", ...}}``)."""
+
+    def __init__(self, header: dict, entries: dict | None = None, calibration: dict | None = None,
+                 path: str | Path | None = None):
+        self.header = header
+        self.entries: dict[str, dict] = dict(entries or {})
+        self.calibration: dict = dict(calibration or {})
+        self.path = Path(path) if path is not None else None
+
+    # -- creation and files --------------------------------------------------------------------
+    @classmethod
+    def new(cls, space, runtime: Runtime, protocol: Protocol, path=None) -> "LatencyTable":
+        header = {"device": machine_info(), **runtime.describe(), "batch": 1,
+                  "network": space_signature(space), "space": getattr(space, "name", ""),
+                  "protocol": protocol.to_dict(), "measured_elsewhere": False}
+        return cls(header, path=path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LatencyTable":
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"latency table not found: {path}")
+        try:
+            d = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"latency table {path}: not valid JSON ({e})") from None
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise ValueError(f"latency table {path}: format is {d.get('format') if isinstance(d, dict) else None!r}, "
+                             f"expected {FORMAT!r}")
+        if d.get("version") != VERSION:
+            raise ValueError(f"latency table {path}: version {d.get('version')!r} is not supported (expected {VERSION})")
+        header, entries, calib = d.get("header"), d.get("entries"), d.get("calibration", {})
+        if not isinstance(header, dict) or not isinstance(entries, dict) or not isinstance(calib, dict):
+            raise ValueError(f"latency table {path}: header, entries and calibration must be objects")
+        for key in ("device", "network", *IDENTITY):
+            if key not in header:
+                raise ValueError(f"latency table {path}: header is missing {key!r}")
+        for key, e in entries.items():
+            ms = e.get("ms") if isinstance(e, dict) else None
+            if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
+                raise ValueError(f"latency table {path}: entry {key!r} has no valid 'ms' (got {e!r})")
+        for key in ("offset_ms", "per_layer_ms"):
+            if key in calib and (isinstance(calib[key], bool) or not isinstance(calib[key], (int, float))):
+                raise ValueError(f"latency table {path}: calibration {key} = {calib[key]!r} is not a number")
+        return cls(header, entries, calib, path)
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "header": self.header, "calibration": self.calibration,
+                "entries": dict(sorted(self.entries.items()))}
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write atomically; entries already in a compatible file at ``path`` are kept (merged)."""
+        path = Path(path or self.path)
+        if path is None:
+            raise ValueError("latency table has no path to save to")
+        if path.is_file():
+            try:
+                old = LatencyTable.load(path)
+                if self.same_measurement(old):
+                    self.entries = {**old.entries, **self.entries}
+            except ValueError:
+                pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(self.to_dict(), f, indent=1)
+                f.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        self.path = path
+        return path
+
+    # -- identity ------------------------------------------------------------------------------
+    def identity(self) -> dict:
+        h = self.header
+        return {"device": h["device"].get("id"), **{k: h[k] for k in IDENTITY}, "network": h["network"]}
+
+    def same_measurement(self, other: "LatencyTable") -> bool:
+        """True when both tables were measured on the same device, runtime, threads and network."""
+        return self.identity() == other.identity()
+
+    def measured_here(self) -> bool:
+        return self.header["device"].get("id") == machine_info()["id"] and not self.header.get("measured_elsewhere")
+
+    def content_hash(self) -> str:
+        blob = json.dumps({"e": {k: v["ms"] for k, v in sorted(self.entries.items())},
+                           "c": self.calibration}, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def check_network(self, arch_or_space) -> None:
+        """``ValueError`` naming the field where the table's network differs from ``arch_or_space``."""
+        sig = (space_signature(arch_or_space) if hasattr(arch_or_space, "decode")
+               else network_signature(to_architecture(arch_or_space)))
+        mine = self.header["network"]
+        for k in sig:
+            if mine.get(k) != sig[k]:
+                where = f" {self.path}" if self.path else ""
+                raise ValueError(f"latency table{where} was measured for {k} = {mine.get(k)!r}, "
+                                 f"the network has {k} = {sig[k]!r}")
+
+    # -- prediction ----------------------------------------------------------------------------
+    def missing(self, arch) -> list[LayerSpec]:
+        seen, out = set(), []
+        for spec in to_architecture(arch).layers():
+            k = spec.key()
+            if k not in self.entries and k not in seen:
+                seen.add(k)
+                out.append(spec)
+        return out
+
+    def layer_sum(self, arch) -> float:
+        total = 0.0
+        for spec in to_architecture(arch).layers():
+            entry = self.entries.get(spec.key())
+            if entry is None:
+                where = f" {self.path}" if self.path else ""
+                raise ValueError(f"latency table{where} has no entry for layer {spec.key()}")
+            total += entry["ms"]
+        return total
+
+    @property
+    def calibrated(self) -> bool:
+        return "offset_ms" in self.calibration
+
+    def predict(self, arch) -> float:
+        """Predicted latency in ms: layer sum + offset + per-layer term."""
+        arch = to_architecture(arch)
+        if not self.calibrated:
+            raise ValueError(f"latency table{' ' + str(self.path) if self.path else ''} is not calibrated "
+                             f"(run `evo-nas latency build-table` or use fill = true)")
+        c = self.calibration
+        return self.layer_sum(arch) + c["offset_ms"] + c.get("per_layer_ms", 0.0) * len(arch.layers())
+
+    def add(self, spec: LayerSpec, m: Measurement) -> None:
+        self.entries[spec.key()] = {"ms": round(m.median_ms, 6), "iqr_ms": round(m.iqr_ms, 6),
+                                    "cv": round(m.cv, 5), "attempts": m.attempts}
+
+
+def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list[float], fit: str) -> dict:
+    """Least squares of ``measured - layer_sum`` on a constant (``offset``) or on [1, n_layers]."""
+    y = np.asarray(measured, float) - np.asarray(layer_sums, float)
+    if fit == "offset":
+        offset, per_layer = float(y.mean()), 0.0
+    elif fit == "offset+per_layer":
+        if len(set(n_layers)) < 2:
+            raise ValueError("calibration with per_layer needs networks of at least two different depths")
+        a = np.stack([np.ones_like(y), np.asarray(n_layers, float)], 1)
+        offset, per_layer = (float(v) for v in np.linalg.lstsq(a, y, rcond=None)[0])
+    else:
+        raise ValueError(f"[latency] fit = {fit!r} (expected 'offset' or 'offset+per_layer')")
+    pred = np.asarray(layer_sums) + offset + per_layer * np.asarray(n_layers, float)
+    err = (pred - np.asarray(measured)) / np.asarray(measured)
+    return {"offset_ms": offset, "per_layer_ms": per_layer, "fit": fit, "n": len(y),
+            "mape_pct": float(np.mean(np.abs(err)) * 100)}
+
+
+FIT_DEFAULT = "offset+per_layer"
+
+
+def calibration_genomes(space, n: int, seed: int) -> list:
+    rng = np.random.default_rng(seed)
+    return [space.sample(rng) for _ in range(n)]
+
+
+def measure_layers(table: LatencyTable, specs: Iterable[LayerSpec], runtime: Runtime, protocol: Protocol,
+                   on_done: Callable[[int], None] | None = None) -> int:
+    done = 0
+    for spec in specs:
+        table.add(spec, runtime.measure(build_layer(spec), layer_input_shape(spec), protocol))
+        done += 1
+        if on_done:
+            on_done(done)
+    return done
+
+
+def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Protocol,
+              fit: str = FIT_DEFAULT, seed: int = 0, passes: int = 3) -> dict:
+    """Fill missing layers of ``archs``, measure them end to end, fit and store the calibration."""
+    archs = [to_architecture(a) for a in archs]
+    for a in archs:
+        measure_layers(table, table.missing(a), runtime, protocol)
+    # Passes interleaved over the networks; the median per network resists a passing disturbance.
+    runs = [[runtime.measure(build_network(a), network_input_shape(a), protocol).median_ms for a in archs]
+            for _ in range(passes)]
+    measured = [float(np.median(col)) for col in zip(*runs)]
+    table.calibration = {**fit_calibration([table.layer_sum(a) for a in archs], [len(a.layers()) for a in archs],
+                                           measured, fit), "seed": seed,
+                         "genomes": [a.to_string() for a in archs], "measured_ms": [round(m, 6) for m in measured]}
+    return table.calibration
+
+
+def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *, calibration: int = 10,
+                seed: int = 0, fit: str = FIT_DEFAULT, save_every: int = 50, progress: bool = True,
+                limit: int | None = None) -> LatencyTable:
+    """Measure every distinct layer of ``space`` into ``path``, resuming from a partial file there."""
+    from tqdm import tqdm
+
+    path = Path(path)
+    table = LatencyTable.new(space, runtime, protocol, path)
+    if path.is_file():
+        old = LatencyTable.load(path)
+        if not table.same_measurement(old):
+            raise ValueError(f"latency table {path} was measured with a different device, runtime, threads or "
+                             f"network ({old.identity()}); choose another path to build a new table")
+        table.entries, table.calibration = old.entries, old.calibration
+        table.header["build_s"] = old.header.get("build_s", 0.0)
+    todo = [s for k, s in space_layers(space).items() if k not in table.entries]
+    if limit is not None:
+        todo = todo[:limit]
+    bar = tqdm(total=len(todo), desc="latency table", unit="layer", disable=not progress)
+
+    def step(done: int) -> None:
+        bar.update(1)
+        if done % save_every == 0:
+            table.save()
+
+    t0 = time.perf_counter()
+    try:
+        measure_layers(table, todo, runtime, protocol, step)
+    finally:
+        bar.close()
+        table.header["build_s"] = round(table.header.get("build_s", 0.0) + time.perf_counter() - t0, 3)
+        table.save()
+    complete = limit is None or len(todo) < limit
+    if complete and (todo or not table.calibrated):
+        t0 = time.perf_counter()
+        calibrate(table, calibration_genomes(space, calibration, seed), runtime, protocol, fit, seed)
+        table.header["build_s"] = round(table.header["build_s"] + time.perf_counter() - t0, 3)
+        table.save()
+    return table
+
+
+__all__ = ["LatencyTable", "space_layers", "build_table", "calibrate", "fit_calibration", "calibration_genomes",
+           "network_signature", "space_signature", "build_layer", "build_network", "layer_input_shape",
+           "network_input_shape", "measure_layers", "FIT_DEFAULT"]

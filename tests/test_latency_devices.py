@@ -1,0 +1,136 @@
+"""Latency models from configuration, the real runtimes (smoke, no timing), the command device and the CLI."""
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from evo_nas.cli import main
+from evo_nas.latency import (CommandLatency, MeasuredLatency, OnnxRuntime, Protocol, TableLatency, TorchRuntime,
+                             latency_model_from_config, make_runtime)
+from evo_nas.latency.fidelity import fidelity_stats, repeatability
+from evo_nas.latency.table import build_layer, layer_input_shape
+from evo_nas.space import load_space
+
+QUICK = {"warmup": 1, "repeats": 3, "rounds": 2, "max_attempts": 1}
+
+
+@pytest.fixture
+def small():
+    return load_space("mnasnet", resolution=28, in_channels=1, num_classes=10)
+
+
+@pytest.fixture
+def genome(small):
+    return small.sample(np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("section, err, match", [
+    ({"mode": "phone"}, ValueError, "mode = 'phone'"),
+    ({"mode": "measured", "tabel": "x"}, ValueError, "unknown key 'tabel'"),
+    ({"mode": "measured", "threads": "1"}, ValueError, "threads = '1'"),
+    ({"mode": "measured", "threads": 0}, ValueError, "threads = 0"),
+    ({"mode": "measured", "runtime": "tflite"}, ValueError, "runtime = 'tflite'"),
+    ({"mode": "measured", "repeats": 0}, ValueError, "repeats = 0"),
+    ({"mode": "table", "fill": "yes"}, ValueError, "fill = 'yes'"),
+    ({"mode": "command"}, ValueError, "needs command"),
+    ({"table": "/nonexistent/t.json"}, FileNotFoundError, "/nonexistent/t.json"),
+])
+def test_config_errors_name_the_bad_value(small, section, err, match):
+    with pytest.raises(err, match=match):
+        latency_model_from_config(section, small)
+
+
+def test_measured_mode_is_serial_and_says_so(small):
+    m = latency_model_from_config({"mode": "measured", "runtime": "onnxruntime", "threads": 2}, small)
+    assert isinstance(m, MeasuredLatency) and m.safe_in_pool is False
+    d = m.describe()
+    assert d["source"] == "measured" and d["runtime"] == "onnxruntime" and d["threads"] == 2 and d["device"]["cpu"]
+    other = latency_model_from_config({"mode": "measured", "runtime": "onnxruntime", "threads": 1}, small)
+    assert m.fingerprint() != other.fingerprint()
+
+
+def test_default_is_a_fill_table_for_this_machine(small, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVO_NAS_LATENCY_DIR", str(tmp_path))
+    m = latency_model_from_config({}, small)
+    assert isinstance(m, TableLatency) and m.fill and m.safe_in_pool is False
+    assert m.table.path.parent == tmp_path and "mnasnet-r28-c1-n10-torch-t1" in m.table.path.name
+
+
+@pytest.mark.parametrize("runtime", [TorchRuntime, OnnxRuntime])
+def test_runtimes_run_the_protocol(small, genome, runtime):
+    spec = genome.architecture().layers()[0]
+    before = torch.get_num_threads()
+    m = runtime(threads=1).measure(build_layer(spec), layer_input_shape(spec), Protocol(**QUICK))
+    assert m.median_ms > 0 and m.samples == 6 and m.attempts == 1
+    assert torch.get_num_threads() == before
+    assert runtime(1).describe()["runtime_version"]
+
+
+def test_measured_model_end_to_end(genome):
+    m = MeasuredLatency(make_runtime("torch", 1), Protocol(**QUICK))
+    assert m.latency_ms(genome) > 0
+
+
+def test_command_device_receives_an_onnx_file(genome, tmp_path):
+    script = tmp_path / "fake_phone.py"
+    script.write_text("import sys, onnx\nm = onnx.load(sys.argv[2])\nassert m.graph.node\n"
+                      "print('loaded', sys.argv[1]); print('latency: 12.5 ms')\n")
+    m = latency_model_from_config({"mode": "command", "command": f"{sys.executable} {script} pixel1 {{model}}",
+                                   "device": "pixel1"}, genome.space)
+    assert isinstance(m, CommandLatency) and not m.safe_in_pool
+    assert m.latency_ms(genome) == 12.5
+    assert m.describe() == {"source": "measured", "device": "pixel1", "command": m.command, "format": "onnx",
+                            "where": "external command, called serially (outside any worker pool)"}
+    bad = CommandLatency(f"{sys.executable} -c \"import sys; sys.exit(3)\"")
+    with pytest.raises(ValueError, match="exited with 3"):
+        bad.latency_ms(genome)
+    silent = CommandLatency(f"{sys.executable} -c \"print('done')\"")
+    with pytest.raises(ValueError, match="no positive latency"):
+        silent.latency_ms(genome)
+
+
+def test_fidelity_figures():
+    measured = np.array([1.0, 2.0, 3.0, 4.0])
+    s = fidelity_stats(measured * 1.05, measured)
+    assert s["within_10pct"] == 1.0 and s["mape_pct"] == pytest.approx(5.0) and s["kendall_tau"] == pytest.approx(1.0)
+    s = fidelity_stats([1.0, 2.0, 4.0, 3.9], measured)
+    assert s["within_10pct"] == 0.75 and s["kendall_tau"] < 1
+    r = repeatability(np.array([[1.0, 2.0], [1.0, 2.2]]))
+    assert r["cv_max_pct"] == pytest.approx(100 * 0.1 / 2.1)
+
+
+def test_cli_genome_measures_and_reports_missing_table(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVO_NAS_LATENCY_DIR", str(tmp_path))
+    rc = main(["latency", "mobilenetv2", "--resolution", "28", "--in-channels", "1", "--num-classes", "10",
+               "--runtime", "torch", "--runtime", "onnxruntime", "--warmup", "1", "--repeats", "3", "--rounds", "2"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "torch" in out and "onnxruntime" in out and out.count("measured ") == 2
+    assert "predicted: no table" in out
+
+
+def test_cli_build_table_then_predict(capsys, tmp_path):
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text(open(__file__.replace("test_latency_devices.py", "test_latency_table.py")).read()
+                    .split('TINY = """')[1].split('"""')[0])
+    table = tmp_path / "tiny-table.json"
+    args = ["--space", str(tiny), "--table", str(table), "--warmup", "1", "--repeats", "2", "--rounds", "2",
+            "--no-progress"]
+    assert main(["latency", "build-table", *args, "--calibration", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "calibration: offset" in out
+    assert main(["latency", "ds_r1_k3_s1_i8_o8-ir_r2_k5_s2_e3_i8_o16_se0.25", *args]) == 0
+    out = capsys.readouterr().out
+    assert "predicted" in out and "error" in out and "this machine" in out
+
+
+def test_cli_errors_are_one_line(capsys, tmp_path):
+    assert main(["latency", "ir_r1_k4_s1_i32_o16", "--no-table"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evo-nas latency: error:") and err.count("\n") == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    assert main(["latency", "mobilenetv2", "--table", str(bad), "--warmup", "0", "--repeats", "1",
+                 "--rounds", "1"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
