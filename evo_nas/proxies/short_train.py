@@ -1,0 +1,40 @@
+"""The short-training proxy of MnasNet (Tan et al., 2019, arXiv 1807.11626, section 5): validation accuracy after a small budget."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+import torch
+
+from ..train import TrainSettings, accuracy, recalibrate_bn, train_model
+from .base import Proxy, ProxyData, check_common, reject_unknown
+
+DEFAULTS = {"steps": 100, "batch_size": 32, "lr": 0.02}
+
+
+class ShortTrainProxy(Proxy):
+    """Train for ``steps`` (or ``epochs``) on the training split, score = accuracy on the validation split."""
+
+    name = "train"
+    needs_training = True
+
+    def __init__(self, common: dict, train: TrainSettings):
+        super().__init__(common)
+        self.train = train
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ShortTrainProxy":
+        allowed = {f.name for f in fields(TrainSettings)}
+        reject_unknown(d, allowed, cls.name)
+        merged = {**DEFAULTS, **{k: v for k, v in d.items() if k in allowed}}
+        if "epochs" in d and "steps" not in d:
+            merged.pop("steps")
+        return cls(check_common(d), TrainSettings.from_dict(merged))
+
+    def settings(self) -> dict:
+        return {**super().settings(), **self.train.to_dict()}
+
+    def run(self, model: torch.nn.Module, data: ProxyData, generator: torch.Generator) -> dict:
+        out = train_model(model, data.x_train, data.y_train, self.train, generator, self.common.get("max_train_s"))
+        recalibrate_bn(model, data.x_train, self.train.bn_calibration)
+        acc = accuracy(model, data.x_val, data.y_val, self.train.eval_batch_size)
+        return {"score": acc, "val_acc": acc, "train_s": out.train_s, "steps": out.steps, "final_loss": out.final_loss}
