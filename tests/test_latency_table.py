@@ -9,7 +9,7 @@ import pytest
 from evo_nas.builder import Layer, Network
 from evo_nas.latency import LatencyTable, Protocol, TableLatency, build_table, latency_model_from_config
 from evo_nas.latency.measure import Measurement, Runtime, machine_info
-from evo_nas.latency.table import build_network, fit_calibration, space_layers
+from evo_nas.latency.table import build_network, fit_calibration, refit, space_layers
 from evo_nas.space import load_space
 
 TINY = """
@@ -201,6 +201,23 @@ def test_fit_calibration_recovers_offset_and_per_layer_term():
     assert c["per_layer_ms"] == 0.0 and c["offset_ms"] == pytest.approx(np.mean(np.subtract(measured, sums)))
     with pytest.raises(ValueError, match="fit = 'cubic'"):
         fit_calibration(sums, n, measured, "cubic")
+    scaled = [1.2 * s + 0.3 + 0.02 * k for s, k in zip(sums, n)]
+    c = fit_calibration(sums, n, scaled, "affine")
+    assert (c["scale"], c["offset_ms"], c["per_layer_ms"]) == pytest.approx((1.2, 0.3, 0.02))
+    with pytest.raises(ValueError, match="two different depths"):
+        fit_calibration(sums, [5] * 4, measured, "offset+per_layer")
+
+
+def test_refit_uses_the_stored_calibration_networks(tiny, tmp_path):
+    t = build_table(tiny, FakeRuntime(), Protocol(), tmp_path / "t.json", progress=False, calibration=5)
+    c = t.calibration
+    assert len(c["layer_sums"]) == len(c["n_layers"]) == len(c["measured_ms"]) == len(c["genomes"]) == 5
+    for fit in ("offset", "affine"):
+        r = refit(c, fit)
+        assert r["fit"] == fit and r["genomes"] == c["genomes"]
+    assert refit(c, "affine")["scale"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="layer_sums"):
+        refit({"offset_ms": 0.0}, "offset")
 
 
 def test_build_resumes_and_predicts_the_fake_device_exactly(tiny, tmp_path):

@@ -136,8 +136,8 @@ class TableLatency(LatencyModel):
                 "device": h["device"], "measured_elsewhere": not self.table.measured_here(),
                 "runtime": h["runtime"], "runtime_version": h["runtime_version"], "threads": h["threads"],
                 "batch": h["batch"], "entries": len(self.table.entries), "fill": self.fill,
-                "calibration": {k: self.table.calibration.get(k) for k in ("offset_ms", "per_layer_ms", "fit", "n",
-                                                                           "mape_pct")},
+                "calibration": {k: self.table.calibration.get(k) for k in ("offset_ms", "per_layer_ms", "scale",
+                                                                           "fit", "n", "mape_pct")},
                 "where": ("table lookup, in the worker pool" if self.safe_in_pool
                           else "table lookup; missing layers measured serially, outside the pool")}
 

@@ -9,6 +9,7 @@ nn-Meter's (Zhang et al., MobiSys 2021: 99% within +-10% on mobile CPUs).
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from .devices import MeasuredLatency
 from .measure import Protocol, Runtime, machine_info
-from .table import LatencyTable, build_table, calibration_genomes
+from .table import FITS, LatencyTable, build_table, calibration_genomes, refit
 
 
 def fidelity_stats(predicted, measured) -> dict:
@@ -37,16 +38,22 @@ def repeatability(passes_ms: np.ndarray) -> dict:
 
 
 def run_fidelity(space, runtime: Runtime, protocol: Protocol, table_path: str | Path, *, genomes: int = 100,
-                 passes: int = 5, seed: int = 1, calibration: int = 10, progress: bool = True) -> dict:
+                 passes: int = 5, seed: int = 1, calibration: int = 20, progress: bool = True) -> dict:
     """Build (or resume) the table at ``table_path``, then measure and compare ``genomes`` genomes."""
     from tqdm import tqdm
 
+    resumed = Path(table_path).is_file()
     t0 = time.perf_counter()
     table = build_table(space, runtime, protocol, table_path, calibration=calibration, progress=progress)
     table_s = time.perf_counter() - t0
     sample = calibration_genomes(space, genomes, seed)
     archs = [g.architecture() for g in sample]
     predicted = [table.predict(a) for a in archs]
+    alternatives = {}
+    if "layer_sums" in table.calibration:
+        for fit in FITS:
+            alt = LatencyTable(table.header, table.entries, refit(table.calibration, fit))
+            alternatives[fit] = [alt.predict(a) for a in archs]
     model = MeasuredLatency(runtime, protocol)
     meas = np.zeros((passes, len(archs)))
     unstable = 0
@@ -66,10 +73,14 @@ def run_fidelity(space, runtime: Runtime, protocol: Protocol, table_path: str | 
         "genomes": len(archs), "passes": passes, "seed": seed, "table": str(table_path),
         "table_entries": len(table.entries), "calibration": table.calibration,
         "fit": fidelity_stats(predicted, measured), "fit_single_pass": fidelity_stats(predicted, meas[0]),
+        "by_fit": {f: {**fidelity_stats(p, measured), **{k: refit(table.calibration, f)[k] for k in
+                                                          ("offset_ms", "per_layer_ms", "scale")}}
+                   for f, p in alternatives.items()},
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
         "repeatability": repeatability(meas), "unstable_measurements": int(unstable),
         "measured_ms": {"min": float(measured.min()), "median": float(np.median(measured)),
                         "max": float(measured.max())},
-        "table_build_s": table_s, "measure_all_s": float(np.median(pass_s)),
+        "table_build_s": float(table.header.get("build_s", table_s)), "resumed": resumed, "measure_all_s": float(np.median(pass_s)),
         "keys": [g.key for g in sample], "predicted": predicted, "measured": measured.tolist(),
     }
 
@@ -78,7 +89,8 @@ def format_report(r: dict) -> str:
     f, fs, rep, c = r["fit"], r["fit_single_pass"], r["repeatability"], r["calibration"]
     m = r["machine"]
     lines = [
-        f"machine : {m['cpu']} ({m['cores']} cores, {m['system']}, id {m['id']})",
+        f"machine : {m['cpu']} ({m['cores']} cores, {m['system']}, id {m['id']}); "
+        f"load average at the end {r['load_avg']}",
         f"runtime : {r['runtime']} {r['runtime_version']}, threads={r['threads']}, batch 1",
         f"protocol: {r['protocol']}",
         f"table   : {r['table']} ({r['table_entries']} layers; fitted offset {c['offset_ms']:.4f} ms "
@@ -96,10 +108,17 @@ def format_report(r: dict) -> str:
         f"{'repeatability: CV over %d passes (median)' % r['passes']:<44}{rep['cv_median_pct']:>11.2f}%{'<= 3%':>10}",
         f"{'repeatability: CV over passes (90th pct)':<44}{rep['cv_p90_pct']:>11.2f}%{'':>10}",
         f"{'measurements above the protocol max_cv':<44}{r['unstable_measurements']:>12d}{'':>10}",
-        f"{'time to build the table':<44}{r['table_build_s']:>11.1f}s{'':>10}",
+        f"{'time to build the table' + (' (resumed file)' if r['resumed'] else ''):<44}{r['table_build_s']:>11.1f}s{'':>10}",
         f"{'time to measure every genome once':<44}{r['measure_all_s']:>11.1f}s{'':>10}",
         f"{'ratio build table / measure all':<44}{r['table_build_s'] / r['measure_all_s']:>12.2f}{'':>10}",
+        "",
+        f"calibration fits side by side (fitted on the {c['n']} calibration networks, scored on the genomes above):",
+        f"{'fit':<18}{'offset ms':>10}{'ms/layer':>10}{'scale':>7}{'within 10%':>12}{'MAPE':>8}{'tau':>7}",
     ]
+    for fit, s in r["by_fit"].items():
+        mark = " (used)" if fit == c["fit"] else ""
+        lines.append(f"{fit:<18}{s['offset_ms']:>10.4f}{s['per_layer_ms']:>10.4f}{s['scale']:>7.3f}"
+                     f"{s['within_10pct'] * 100:>11.1f}%{s['mape_pct']:>7.2f}%{s['kendall_tau']:>7.3f}{mark}")
     return "\n".join(lines)
 
 

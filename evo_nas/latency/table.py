@@ -5,7 +5,7 @@ conv, SE width and style, shortcut, groups, activation, input resolution) is mea
 isolation, with the same runtime and protocol as a whole network. A network's latency is
 predicted as the sum of its layers' entries plus a fitted term for what the layers do not
 cover (stem, head, per-call overhead): ``offset_ms + per_layer_ms x n_layers``, fitted by least
-squares on whole networks measured end to end (``calibrate``).
+squares on whole networks measured end to end (``calibrate``; ``affine`` also fits a scale).
 
 A table is a JSON file: a header (device, runtime and version, threads, batch, the network's
 stem, head, resolution, input channels and classes, the protocol), the calibration, and the
@@ -156,7 +156,7 @@ class LatencyTable:
             ms = e.get("ms") if isinstance(e, dict) else None
             if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
                 raise ValueError(f"latency table {path}: entry {key!r} has no valid 'ms' (got {e!r})")
-        for key in ("offset_ms", "per_layer_ms"):
+        for key in ("offset_ms", "per_layer_ms", "scale"):
             if key in calib and (isinstance(calib[key], bool) or not isinstance(calib[key], (int, float))):
                 raise ValueError(f"latency table {path}: calibration {key} = {calib[key]!r} is not a number")
         return cls(header, entries, calib, path)
@@ -244,35 +244,54 @@ class LatencyTable:
         return "offset_ms" in self.calibration
 
     def predict(self, arch) -> float:
-        """Predicted latency in ms: layer sum + offset + per-layer term."""
+        """Predicted latency in ms: scale x layer sum + offset + per-layer term."""
         arch = to_architecture(arch)
         if not self.calibrated:
             raise ValueError(f"latency table{' ' + str(self.path) if self.path else ''} is not calibrated "
                              f"(run `evo-nas latency build-table` or use fill = true)")
         c = self.calibration
-        return self.layer_sum(arch) + c["offset_ms"] + c.get("per_layer_ms", 0.0) * len(arch.layers())
+        return (c.get("scale", 1.0) * self.layer_sum(arch) + c["offset_ms"]
+                + c.get("per_layer_ms", 0.0) * len(arch.layers()))
 
     def add(self, spec: LayerSpec, m: Measurement) -> None:
         self.entries[spec.key()] = {"ms": round(m.median_ms, 6), "iqr_ms": round(m.iqr_ms, 6),
                                     "cv": round(m.cv, 5), "attempts": m.attempts}
 
 
+FITS = ("offset", "offset+per_layer", "affine")
+
+
 def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list[float], fit: str) -> dict:
-    """Least squares of ``measured - layer_sum`` on a constant (``offset``) or on [1, n_layers]."""
-    y = np.asarray(measured, float) - np.asarray(layer_sums, float)
-    if fit == "offset":
-        offset, per_layer = float(y.mean()), 0.0
-    elif fit == "offset+per_layer":
-        if len(set(n_layers)) < 2:
-            raise ValueError("calibration with per_layer needs networks of at least two different depths")
-        a = np.stack([np.ones_like(y), np.asarray(n_layers, float)], 1)
-        offset, per_layer = (float(v) for v in np.linalg.lstsq(a, y, rcond=None)[0])
-    else:
-        raise ValueError(f"[latency] fit = {fit!r} (expected 'offset' or 'offset+per_layer')")
-    pred = np.asarray(layer_sums) + offset + per_layer * np.asarray(n_layers, float)
-    err = (pred - np.asarray(measured)) / np.asarray(measured)
-    return {"offset_ms": offset, "per_layer_ms": per_layer, "fit": fit, "n": len(y),
+    """Least squares on whole networks: ``measured = scale x layer_sum + offset + per_layer x n_layers``.
+
+    ``offset`` fits the constant only (FBNet's sum plus stem and head), ``offset+per_layer`` adds
+    the per-call overhead that isolated layers pay and a whole network does not, ``affine`` also
+    fits ``scale`` (cache effects of a whole network's weights).
+    """
+    if fit not in FITS:
+        raise ValueError(f"[latency] fit = {fit!r} (expected one of {', '.join(FITS)})")
+    s, n, m = (np.asarray(v, float) for v in (layer_sums, n_layers, measured))
+    if fit != "offset" and len(set(n_layers)) < 2:
+        raise ValueError(f"calibration fit {fit!r} needs networks of at least two different depths")
+    cols = {"offset": [np.ones_like(s)], "offset+per_layer": [np.ones_like(s), n],
+            "affine": [np.ones_like(s), n, s]}[fit]
+    target = m if fit == "affine" else m - s
+    coef = np.linalg.lstsq(np.stack(cols, 1), target, rcond=None)[0]
+    offset = float(coef[0])
+    per_layer = float(coef[1]) if len(coef) > 1 else 0.0
+    scale = float(coef[2]) if len(coef) > 2 else 1.0
+    err = (scale * s + offset + per_layer * n - m) / m
+    return {"offset_ms": offset, "per_layer_ms": per_layer, "scale": scale, "fit": fit, "n": len(s),
             "mape_pct": float(np.mean(np.abs(err)) * 100)}
+
+
+def refit(calibration: dict, fit: str) -> dict:
+    """The same calibration networks fitted another way (no new measurement)."""
+    for k in ("layer_sums", "n_layers", "measured_ms"):
+        if k not in calibration:
+            raise ValueError(f"calibration has no {k!r}: rebuild the table to refit")
+    return {**calibration, **fit_calibration(calibration["layer_sums"], calibration["n_layers"],
+                                             calibration["measured_ms"], fit)}
 
 
 FIT_DEFAULT = "offset+per_layer"
@@ -304,13 +323,14 @@ def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Prot
     runs = [[runtime.measure(build_network(a), network_input_shape(a), protocol).median_ms for a in archs]
             for _ in range(passes)]
     measured = [float(np.median(col)) for col in zip(*runs)]
-    table.calibration = {**fit_calibration([table.layer_sum(a) for a in archs], [len(a.layers()) for a in archs],
-                                           measured, fit), "seed": seed,
-                         "genomes": [a.to_string() for a in archs], "measured_ms": [round(m, 6) for m in measured]}
+    sums, depths = [table.layer_sum(a) for a in archs], [len(a.layers()) for a in archs]
+    table.calibration = {**fit_calibration(sums, depths, measured, fit), "seed": seed, "passes": passes,
+                         "genomes": [a.to_string() for a in archs], "measured_ms": [round(m, 6) for m in measured],
+                         "layer_sums": [round(v, 6) for v in sums], "n_layers": depths}
     return table.calibration
 
 
-def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *, calibration: int = 10,
+def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *, calibration: int = 20,
                 seed: int = 0, fit: str = FIT_DEFAULT, save_every: int = 50, progress: bool = True,
                 limit: int | None = None) -> LatencyTable:
     """Measure every distinct layer of ``space`` into ``path``, resuming from a partial file there."""
@@ -353,4 +373,4 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
 
 __all__ = ["LatencyTable", "space_layers", "build_table", "calibrate", "fit_calibration", "calibration_genomes",
            "network_signature", "space_signature", "build_layer", "build_network", "layer_input_shape",
-           "network_input_shape", "measure_layers", "FIT_DEFAULT"]
+           "network_input_shape", "measure_layers", "FIT_DEFAULT", "FITS", "refit"]

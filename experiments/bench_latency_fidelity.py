@@ -1,0 +1,60 @@
+"""Benchmark (issue 3): per-layer lookup-table latency (FBNet, arXiv 1812.03443) against
+end-to-end measurement on this machine (MnasNet, arXiv 1807.11626), on random genomes.
+
+    python experiments/bench_latency_fidelity.py [--config FILE] [--runtime onnxruntime] [--genomes N]
+
+Prints the share within +-10%, MAPE, Kendall tau, repeatability over independent passes and the
+time to build the table versus measuring every genome; run it on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from evo_nas.latency import Protocol, make_runtime
+from evo_nas.latency.fidelity import format_report, run_fidelity
+from evo_nas.space import load_space, read_toml
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", default=str(HERE / "bench_latency_fidelity.toml"))
+    p.add_argument("--runtime", action="append", choices=["torch", "onnxruntime"], help="repeatable")
+    p.add_argument("--resolution", type=int)
+    p.add_argument("--genomes", type=int)
+    p.add_argument("--passes", type=int)
+    p.add_argument("--table", help="table file to build or resume (default: fresh, temporary)")
+    p.add_argument("--json", help="write the full results (per-genome figures included) here")
+    args = p.parse_args(argv)
+
+    cfg = read_toml(Path(args.config), "config")
+    sp, lat, bench = cfg.get("space", {}), cfg.get("latency", {}), cfg.get("bench", {})
+    space = load_space(sp.get("name", "mnasnet"), resolution=args.resolution or sp.get("resolution"),
+                       in_channels=sp.get("in_channels"), num_classes=sp.get("num_classes"))
+    protocol = Protocol.from_dict(lat)
+    results = []
+    for name in args.runtime or [lat.get("runtime", "torch")]:
+        runtime = make_runtime(name, lat.get("threads", 1))
+        with tempfile.TemporaryDirectory(prefix="evo-nas-bench-") as tmp:
+            table = args.table or bench.get("table") or str(Path(tmp) / f"{name}.json")
+            r = run_fidelity(space, runtime, protocol, table, genomes=args.genomes or bench.get("genomes", 100),
+                             passes=args.passes or bench.get("passes", 5), seed=cfg.get("seed", 1),
+                             calibration=lat.get("calibration", 20))
+        r["space"] = {"name": space.name, "resolution": space.resolution, "in_channels": space.in_channels,
+                      "num_classes": space.num_classes}
+        print(f"\n=== {name}, {space.name} space at {space.resolution}x{space.resolution}x{space.in_channels}, "
+              f"{space.num_classes} classes ===")
+        print(format_report(r), flush=True)
+        results.append(r)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
