@@ -1,0 +1,31 @@
+"""Benchmark: Kendall tau and top-5 overlap of each accuracy proxy against a 5x longer training.
+
+    python experiments/bench_proxy_fidelity.py [experiments/proxy_fidelity.toml] [--out results.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from evo_nas.proxies.fidelity import fidelity_study, format_report, summarize
+from evo_nas.space import read_toml
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("config", nargs="?", type=Path, default=Path(__file__).with_name("proxy_fidelity.toml"))
+    ap.add_argument("--out", type=Path, help="write every record and the summary as JSON")
+    args = ap.parse_args()
+    study = fidelity_study(read_toml(args.config, "config"))
+    rows = summarize(study)
+    print(format_report(study, rows))
+    if args.out:
+        tmp = args.out.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"study": study, "summary": rows}, indent=1, default=str))
+        os.replace(tmp, args.out)
+
+
+if __name__ == "__main__":
+    main()
