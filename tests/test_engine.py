@@ -178,3 +178,52 @@ def test_cli_search_and_pareto(tmp_path, capsys, monkeypatch):
     assert "hypervolume" in out and "reference" in out
     assert (tmp_path / "runs/exp/pareto.png").stat().st_size > 1000
     assert main(["pareto", "runs/nope"]) == 2
+
+
+def test_latency_unsafe_in_a_pool_is_measured_serially_in_the_main_process(tmp_path, monkeypatch):
+    import os
+
+    from evo_nas.search import synthetic
+
+    calls = []
+    original = synthetic.SerialSyntheticLatency.latency_ms
+
+    def spy(self, arch):
+        calls.append(os.getpid())
+        return original(self, arch)
+
+    monkeypatch.setattr(synthetic.SerialSyntheticLatency, "latency_ms", spy)
+    serial = run_search(config(synthetic_latency="serial", n_jobs=2, backend="loky", generations=2),
+                        tmp_path / "serial", quiet=True)
+    pooled = run_search(config(generations=2), tmp_path / "pooled", quiet=True)
+    assert calls and set(calls) == {os.getpid()} and len(calls) == serial.evaluations
+    strip = lambda o: (o[0], o[1])
+    assert strip(outcome(serial)) == strip(outcome(pooled))
+    assert all("latency_s" in r and not r.get("latency_pending") for r in RunDir(serial.run_dir).evaluations())
+
+
+def test_a_pending_latency_left_by_a_kill_is_measured_on_resume(tmp_path):
+    from evo_nas.search.run import append_jsonl
+
+    r = run_search(config(synthetic_latency="serial", generations=2), tmp_path / "run", quiet=True)
+    run = RunDir(r.run_dir)
+    last = run.evaluations()[-1]
+    append_jsonl(run.path / "evaluations.jsonl", [{**last, "latency_ms": None, "latency_pending": True}])
+    assert run.evaluations()[-1]["latency_ms"] is None
+    run_search(None, r.run_dir, resume=True, quiet=True)
+    again = RunDir(r.run_dir).evaluations()[-1]
+    assert again["key"] == last["key"] and again["latency_ms"] == last["latency_ms"]
+    assert not again.get("latency_pending")
+
+
+def test_experiment_configs_are_valid():
+    from pathlib import Path
+
+    from evo_nas.search.engine import validate_config
+    from evo_nas.space import read_toml
+
+    root = Path(__file__).resolve().parent.parent / "experiments"
+    for name in ("quickstart.toml", "bench_engine.toml"):
+        cfg = read_toml(root / name, "config")
+        validate_config(cfg)
+        assert cfg["objectives"]["reference"]

@@ -52,6 +52,7 @@ def run(args) -> int:
         result = run_search(base, args.resume, resume=True, quiet=args.quiet)
     else:
         config["search"] = {**(config.get("search") or {}), **overrides}
+        config["search"].setdefault("base_dir", str(Path(args.config).resolve().parent))
         run_dir = Path(args.run_dir) if args.run_dir else free_run_dir(Path(args.config))
         result = run_search(config, run_dir, quiet=args.quiet)
     if args.quiet:

@@ -21,6 +21,7 @@ counted in unique evaluations; cache hits are free.
     cache = "runs/cache.sqlite"# persistent cache; default <run dir>/../evo-nas-cache.sqlite; false: none
     evaluator = "proxy"        # proxy: evo_nas.evaluate; synthetic: evo_nas.search.synthetic
     max_stall = 10             # stop after this many generations without a new genome
+    base_dir = "experiments"   # where relative paths of [data]/[space] resolve (the CLI sets the config's folder)
 """
 from __future__ import annotations
 
@@ -44,9 +45,11 @@ from .run import RunDir, front_hypervolume, pareto_front
 from .strategy import make_strategy, strategy_class
 
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
-               "threads_per_worker", "cache", "evaluator", "synthetic_fail", "max_stall")
-# keys that change how a run executes but never its results: they may differ on resume
-EXECUTION_KEYS = ("n_jobs", "backend", "scheduler", "threads_per_worker", "cache")
+               "threads_per_worker", "cache", "evaluator", "synthetic_fail", "synthetic_latency", "max_stall",
+               "base_dir")
+# keys that change how a run executes but never its results: they may differ on resume (a
+# different base_dir that resolves to other data is caught by the evaluation fingerprint)
+EXECUTION_KEYS = ("n_jobs", "backend", "scheduler", "threads_per_worker", "cache", "base_dir")
 EVALUATORS = ("proxy", "synthetic")
 
 
@@ -99,6 +102,9 @@ class SearchSettings:
         cache = search.get("cache")
         if cache is not None and not isinstance(cache, (str, bool)) or cache is True:
             raise ValueError(f"[search] cache = {cache!r} must be a file path or false")
+        base_dir = search.get("base_dir")
+        if base_dir is not None and not isinstance(base_dir, str):
+            raise ValueError(f"[search] base_dir = {base_dir!r} must be a directory path")
         evaluator = search.get("evaluator", "proxy")
         if evaluator not in EVALUATORS:
             raise ValueError(f"[search] evaluator = {evaluator!r} (expected one of {', '.join(EVALUATORS)})")
@@ -117,7 +123,7 @@ def make_eval_config(config: dict):
         from ..evaluate import EvalConfig
     except ImportError as e:
         raise ValueError(f"[search] evaluator = 'proxy' needs evo_nas.evaluate, which failed to import ({e})") from None
-    return EvalConfig.from_dict(config)
+    return EvalConfig.from_dict(config, base_dir=(config.get("search") or {}).get("base_dir"))
 
 
 def default_evaluator(config: dict) -> Callable:
@@ -225,7 +231,7 @@ class _Engine:
         self._latency_model = None
         self.memo: dict[str, dict] = {}
         for r in run.evaluations():
-            self.memo.setdefault(r["key"], r)
+            self.memo[r["key"]] = r
         self.logbook: list[dict] = []
         self.generation = 0
         self.stall = 0
@@ -262,6 +268,12 @@ class _Engine:
         self.logbook = list(state["logbook"])
         self.stall = state.get("stall", 0)
         self.run.rewrite_logbook(self.logbook)
+
+    def finish_pending(self) -> None:
+        """Evaluations a kill left without their serial latency get it now."""
+        pending = [r for r in self.memo.values() if r.get("latency_pending")]
+        if pending:
+            self.measure_pending(pending)
 
     def checkpoint(self) -> None:
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
@@ -335,23 +347,36 @@ class _Engine:
         pending_latency: list[dict] = []
 
         def done(i: int, result: dict) -> None:
-            g = genomes[i]
-            rec = self.record(g, result, gen, cached=False)
-            if rec["status"] == "ok" and rec.get("latency_ms") is None:
+            rec = self.record(genomes[i], result, gen, cached=False)
+            if self.needs_latency(rec):
+                # on disk now, so a kill loses nothing; completed below, once the pool is idle
+                rec["latency_pending"] = True
                 pending_latency.append(rec)
+                self.run.append_evaluations([rec])
+                self.memo[rec["key"]] = rec
                 return
             self.commit(rec)
 
         tasks = [(self.evaluator, g, self.eval_cfg, self.settings.threads_per_worker) for g in genomes]
         parallel_map(evaluate_task, tasks, self.settings.n_jobs, self.settings.backend,
                      on_result=done, scheduler=self.settings.scheduler)
-        # latency models that time the network run here, serially, with the pool idle
-        by_key = {g.key: g for g in genomes}
-        for rec in sorted(pending_latency, key=lambda r: r["key"]):
+        self.measure_pending(pending_latency)
+
+    def needs_latency(self, rec: dict) -> bool:
+        return rec["status"] == "ok" and rec.get("latency_ms") is None and self.latency_model() is not None
+
+    def measure_pending(self, records: list[dict]) -> None:
+        """Latency models that time the network run here, serially, while no worker is busy."""
+        for rec in sorted(records, key=lambda r: r["key"]):
+            rec = dict(rec)
+            rec.pop("latency_pending", None)
+            t0 = time.perf_counter()
             try:
-                rec["latency_ms"] = float(self.latency_model().latency_ms(by_key[rec["key"]].architecture()))
+                arch = self.space.genome(rec["genes"]).architecture()
+                rec["latency_ms"] = float(self.latency_model().latency_ms(arch))
             except Exception as e:
                 rec.update(status="failed", error=f"latency: {type(e).__name__}: {e}")
+            rec["latency_s"] = time.perf_counter() - t0
             self.commit(rec)
 
     def commit(self, rec: dict) -> None:
@@ -388,7 +413,10 @@ def validate_config(config: dict) -> None:
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed = {seed!r} must be an int")
-    space = make_eval_config(config).space()
+    eval_cfg = make_eval_config(config)
+    space = eval_cfg.space()
+    if "latency_ms" in objectives.names and settings.evaluator == "proxy" and eval_cfg.latency_model() is None:
+        raise ValueError("[objectives] names include latency_ms but the config has no [latency] section")
     make_strategy(settings.algorithm, space, config.get("search") or {}, objectives, np.random.default_rng(seed))
 
 
@@ -408,6 +436,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     engine = _Engine(config, run, evaluator, quiet)
     if resume:
         engine.restore()
+        engine.finish_pending()
     s = engine.settings
     total, unit = (s.generations, "gen") if s.generations is not None else (s.max_evaluations, "eval")
     initial = engine.generation if unit == "gen" else engine.n_evaluated

@@ -5,6 +5,7 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
 
     config.json         the resolved configuration (all sections), written once
     evaluations.jsonl   one line per unique genome of the run, appended, flushed and fsynced
+                        (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume)
     checkpoint.pkl      strategy state (RNG included), generation, logbook; atomically replaced
     run.json            status and summary, atomically replaced
@@ -145,7 +146,12 @@ class RunDir:
         return self.eval_config().space()
 
     def evaluations(self) -> list[dict]:
-        return read_jsonl(self.path / EVALUATIONS)
+        """One record per genome, in first-evaluated order. A genome whose latency is measured
+        serially after its accuracy has two lines (``latency_pending``, then complete); the last wins."""
+        by_key: dict[str, dict] = {}
+        for r in read_jsonl(self.path / EVALUATIONS):
+            by_key[r["key"]] = r
+        return list(by_key.values())
 
     def logbook(self) -> list[dict]:
         return read_jsonl(self.path / LOGBOOK)

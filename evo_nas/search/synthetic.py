@@ -5,7 +5,9 @@ Not a proxy for accuracy: ``val_acc`` grows with the log of the analytic MACs
 ``latency_ms`` a linear function of MACs and layer count. It costs microseconds, depends on
 nothing but the seed and the canonical key (so serial, parallel and resumed runs must agree
 exactly), and lets tests drive whole searches. Select it with ``[search] evaluator =
-"synthetic"``; ``[search] synthetic_fail = 0.1`` makes that share of genomes fail.
+"synthetic"``; ``[search] synthetic_fail = 0.1`` makes that share of genomes fail, and
+``[search] synthetic_latency = "serial"`` leaves latency to a model that is not safe in a worker
+pool (as a timed measurement is), so the engine computes it in the main process.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class SyntheticConfig:
     seed: int
     space_section: dict
     fail_rate: float = 0.0
+    serial_latency: bool = False
 
     @classmethod
     def from_dict(cls, config: dict) -> "SyntheticConfig":
@@ -40,8 +43,11 @@ class SyntheticConfig:
         fail = (config.get("search") or {}).get("synthetic_fail", 0.0)
         if isinstance(fail, bool) or not isinstance(fail, (int, float)) or not 0 <= fail < 1:
             raise ValueError(f"[search] synthetic_fail = {fail!r} must be in [0, 1)")
+        serial = (config.get("search") or {}).get("synthetic_latency", "pool")
+        if serial not in ("pool", "serial"):
+            raise ValueError(f"[search] synthetic_latency = {serial!r} (expected 'pool' or 'serial')")
         cls._load(space)
-        return cls(seed, space, float(fail))
+        return cls(seed, space, float(fail), serial == "serial")
 
     @staticmethod
     def _load(section: dict) -> Space:
@@ -57,14 +63,41 @@ class SyntheticConfig:
 
     def fingerprint(self) -> str:
         blob = json.dumps({"evaluator": "synthetic", "seed": self.seed, "space": self.space().fingerprint(),
-                           "fail": self.fail_rate}, sort_keys=True)
+                           "fail": self.fail_rate, "serial_latency": self.serial_latency}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def latency_model(self):
-        return None
+        return SerialSyntheticLatency(self.seed) if self.serial_latency else None
 
     def describe(self) -> dict:
         return {"evaluator": "synthetic", "latency": {"source": "predicted", "model": "synthetic MACs-linear"}}
+
+
+def synthetic_latency(seed: int, arch) -> float:
+    macs_m = count(arch).macs / 1e6
+    return 0.05 * macs_m + 0.1 * len(arch.layers()) + 0.5 * _unit(seed, arch.to_string(), "lat")
+
+
+class SerialSyntheticLatency:
+    """The synthetic latency behind the ``LatencyModel`` interface, declared unsafe in a pool."""
+
+    safe_in_pool = False
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self.calls: list[int] = []
+
+    def latency_ms(self, arch) -> float:
+        import os
+
+        self.calls.append(os.getpid())
+        return synthetic_latency(self.seed, arch)
+
+    def fingerprint(self) -> str:
+        return f"synthetic-serial-{self.seed}"
+
+    def describe(self) -> dict:
+        return {"source": "predicted", "model": "synthetic, computed serially in the main process"}
 
 
 def synthetic_evaluate(genome: Genome, cfg: SyntheticConfig) -> dict:
@@ -77,5 +110,5 @@ def synthetic_evaluate(genome: Genome, cfg: SyntheticConfig) -> dict:
         return {**base, "val_acc": None, "latency_ms": None, "status": "failed",
                 "error": "synthetic failure"}
     acc = min(0.99, 0.5 + 0.06 * math.log1p(macs_m) + 0.03 * (_unit(cfg.seed, key, "acc") - 0.5))
-    latency = 0.05 * macs_m + 0.1 * len(arch.layers()) + 0.5 * _unit(cfg.seed, key, "lat")
+    latency = None if cfg.serial_latency else synthetic_latency(cfg.seed, arch)
     return {**base, "val_acc": acc, "latency_ms": latency, "status": "ok", "error": None}

@@ -1,0 +1,29 @@
+"""Engine benchmark (issue 5): evaluations/s at n_jobs = 1 and 2, parallel efficiency, engine
+overhead share, cache hits on a SIGKILLed-and-resumed run and on a warm re-run.
+
+    python experiments/bench_engine.py [experiments/bench_engine.toml] [--workdir DIR]
+
+Targets: parallel efficiency >= 0.85 on 2 cores, engine overhead < 2% of wall time. Run it on
+an otherwise idle machine: other load on the same cores lowers the parallel efficiency.
+"""
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from evo_nas.search.bench import benchmark_engine, format_report
+from evo_nas.space import read_toml
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("config", nargs="?", default=str(Path(__file__).with_name("bench_engine.toml")))
+parser.add_argument("--workdir", help="where the benchmark's runs go (default: a temporary directory)")
+parser.add_argument("--json", help="also write the raw figures here")
+args = parser.parse_args()
+
+with tempfile.TemporaryDirectory(prefix="evo-nas-bench-") as tmp:
+    config = read_toml(Path(args.config), "config")
+    config.setdefault("search", {})["base_dir"] = str(Path(args.config).resolve().parent)
+    report = benchmark_engine(config, Path(args.workdir) if args.workdir else Path(tmp))
+    print(format_report(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
