@@ -134,3 +134,19 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
     assert main(["latency", "mobilenetv2", "--table", str(bad), "--warmup", "0", "--repeats", "1",
                  "--rounds", "1"]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_cli_reads_space_and_latency_from_a_config(capsys, tmp_path):
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text(open(__file__.replace("test_latency_devices.py", "test_latency_table.py")).read()
+                    .split('TINY = """')[1].split('"""')[0])
+    table = tmp_path / "t.json"
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text(f'[space]\nfile = "{tiny}"\nresolution = 24\n[latency]\nruntime = "onnxruntime"\n'
+                   f'table = "{table}"\nwarmup = 0\nrepeats = 1\nrounds = 1\n')
+    assert main(["latency", "build-table", "--config", str(cfg), "--limit", "2", "--no-progress"]) == 0
+    from evo_nas.latency import LatencyTable
+
+    t = LatencyTable.load(table)
+    assert len(t.entries) == 2 and t.header["runtime"] == "onnxruntime"
+    assert t.header["network"]["resolution"] == 24 and t.header["protocol"]["repeats"] == 1

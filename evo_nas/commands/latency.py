@@ -43,23 +43,31 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def _config(args) -> tuple[dict, dict]:
+def _config(args) -> dict:
     if not args.config:
-        return {}, {}
+        return {}
     d = read_toml(Path(args.config), "config")
-    space, latency = d.get("space", {}), d.get("latency", {})
-    if not isinstance(space, dict) or not isinstance(latency, dict):
-        raise ValueError(f"{args.config}: [space] and [latency] must be tables")
-    return space, latency
+    for name in ("space", "latency"):
+        if not isinstance(d.get(name, {}), dict):
+            raise ValueError(f"{args.config}: [{name}] must be a table")
+    return d
 
 
-def _space(args, section: dict):
-    name = args.space or section.get("file") or section.get("name") or "mnasnet"
-    over = {k: section.get(k) for k in ("resolution", "in_channels", "num_classes", "width_multiplier")}
-    for k in ("resolution", "in_channels", "num_classes"):
-        if getattr(args, k) is not None:
-            over[k] = getattr(args, k)
-    return load_space(name, **over), over
+def _space(args, config: dict):
+    """The space: from the config (through its dataset when it has [data]), then the CLI overrides."""
+    cli = {k: getattr(args, k) for k in ("resolution", "in_channels", "num_classes") if getattr(args, k) is not None}
+    section = config.get("space", {})
+    if args.space is None and "data" in config:
+        from ..evaluate import EvalConfig
+
+        space = EvalConfig.from_dict(config, base_dir=Path(args.config).parent).space()
+        space = space.with_overrides(**cli) if cli else space
+    else:
+        name = args.space or section.get("file") or section.get("name") or "mnasnet"
+        over = {k: section.get(k) for k in ("resolution", "in_channels", "num_classes", "width_multiplier")}
+        space = load_space(name, **{**over, **cli})
+    a = space.decode((0,) * space.n_genes)
+    return space, {"resolution": a.resolution, "in_channels": a.in_channels, "num_classes": a.num_classes}
 
 
 def _latency_section(args, section: dict) -> dict:
@@ -75,9 +83,9 @@ def run(args) -> int:
     from ..latency import Protocol, make_runtime
     from ..latency.devices import default_table_path
 
-    space_section, lat_section = _config(args)
-    space, over = _space(args, space_section)
-    lat = _latency_section(args, lat_section)
+    config = _config(args)
+    space, over = _space(args, config)
+    lat = _latency_section(args, config.get("latency", {}))
     runtimes = args.runtime or [lat.get("runtime", "torch")]
     protocol = Protocol.from_dict(lat)
     threads = lat.get("threads", 1)
@@ -110,7 +118,7 @@ def _genome(args, space, over, lat, runtimes, threads, protocol, default_table_p
     from ..arch import to_architecture
     from ..latency import LatencyTable, MeasuredLatency, machine_info, make_runtime
 
-    space, obj = load_genome_or_architecture(args.target, space, **{k: v for k, v in over.items() if v is not None})
+    space, obj = load_genome_or_architecture(args.target, space, **over)
     arch = to_architecture(obj)
     m = machine_info()
     print(f"genome  : {arch.to_string()}")

@@ -167,9 +167,9 @@ class LatencyTable:
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write atomically; entries already in a compatible file at ``path`` are kept (merged)."""
-        path = Path(path or self.path)
-        if path is None:
+        if path is None and self.path is None:
             raise ValueError("latency table has no path to save to")
+        path = Path(path or self.path)
         if path.is_file():
             try:
                 old = LatencyTable.load(path)
