@@ -47,7 +47,7 @@ def test_fbnet_c_genome_reads_as_the_published_layer_list():
 
 
 @pytest.mark.parametrize("name", list(SPACES))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_encode_decode_and_string_round_trip(name, data):
     space = SPACES[name]
@@ -63,7 +63,7 @@ def without_identity_layers(genome):
 
 
 @pytest.mark.parametrize("name", list(SPACES))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_key_identifies_the_network(name, data):
     """Same key exactly when the layers are the same, identity layers aside."""

@@ -8,7 +8,6 @@ stride, and the efficient last stage (1x1 conv, pool, 1x1 conv without BN, class
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from ..arch import ACT_CODES, Architecture, BlockSpec
@@ -110,8 +109,10 @@ class MobileNetV3Space(MacroSpace):
         c = ref.choices
         # expansion choices nearest to the reference first: duplicates after rounding map to one gene
         exp_order = sorted(range(len(c["expansion"])), key=lambda i: abs(c["expansion"][i] - 1.0))
-        for e in exp_order:
-            for k, s, a in itertools.product(*(range(len(c[f])) for f in ("kernel", "se_ratio", "act"))):
+        k, s, a = (c[f].index(v) if v in c[f] else None for f, v in
+                   (("kernel", b.kernel), ("se_ratio", b.se_ratio), ("act", b.act)))
+        if None not in (k, s, a):
+            for e in exp_order:
                 if self.block(ref, b.in_ch, c["kernel"][k], c["expansion"][e], c["se_ratio"][s], c["act"][a]) == b:
                     return [k, e, s, a]
         out = self.channels(ref.filters)

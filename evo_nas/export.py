@@ -1,0 +1,163 @@
+"""Deployable exports: a found architecture as ONNX, checked in ONNX Runtime against PyTorch, plus a JSON card.
+
+The searches of MnasNet (Tan et al., 2019, arXiv 1807.11626), FBNet (Wu et al., 2019, arXiv
+1812.03443) and MobileNetV3 (Howard et al., 2019, arXiv 1905.02244) end in models meant for
+phones; ``export_onnx`` writes one with the TorchScript-based exporter (the dynamo exporter
+needs onnxscript), validates the graph with ``onnx.checker``, runs it in ONNX Runtime on a
+seeded input and compares the outputs with PyTorch's. ``export_pareto`` does this for every
+Pareto member of a run and writes next to each ``.onnx`` a card: genome string, objectives,
+how latency was obtained, seeds, and what the weights are. The search proxies keep no trained
+weights, so exported weights are a seeded initialisation unless a trained model is passed in.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .arch import to_architecture
+
+OPSET = 17
+
+
+class ExportError(ValueError):
+    """The exported graph failed its check (invalid ONNX, or outputs differing from PyTorch)."""
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    path: str
+    opset: int
+    input_shape: tuple[int, ...]
+    max_abs_diff: float
+    output_scale: float
+    atol: float
+    rtol: float
+    onnxruntime: str
+    size_bytes: int
+
+
+def _seed_from(seed: int, key: str) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"{seed}/export/{key}".encode()).digest()[:8], "little") >> 1
+
+
+def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, seed: int = 0, batch: int = 2,
+                opset: int = OPSET, atol: float = 0.0, rtol: float = 1e-4) -> ExportCheck:
+    """Write ``obj`` (a Genome or Architecture) as ONNX at ``path`` and check it in ONNX Runtime.
+
+    ``model``: the built network to export (e.g. trained weights); otherwise it is built with
+    weights initialised from ``seed``. The check passes when the largest absolute difference
+    is at most ``atol + rtol * max|PyTorch output|``. The batch dimension is dynamic. The file
+    appears only once it passed the check (written to a temporary name, then ``os.replace``).
+    """
+    import onnx
+    import onnxruntime as ort
+
+    from .builder import build_model
+
+    arch = to_architecture(obj)
+    key = arch.to_string()
+    path = Path(path)
+    if model is None:
+        model = build_model(arch, generator=torch.Generator().manual_seed(_seed_from(seed, key)))
+    model = model.eval()
+    shape = (batch, arch.in_channels, arch.resolution, arch.resolution)
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(_seed_from(seed, "input/" + key)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = model(x).numpy()
+            torch.onnx.export(model, (x,), str(tmp), dynamo=False, opset_version=opset,
+                              input_names=["input"], output_names=["logits"],
+                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        try:
+            onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
+        except Exception as e:
+            raise ExportError(f"{path}: exported graph is not valid ONNX ({e})") from None
+        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        got = session.run(None, {"input": x.numpy()})[0]
+        diff = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else float("inf")
+        scale = float(np.max(np.abs(expected)))
+        if not diff <= atol + rtol * scale:
+            raise ExportError(f"{path}: ONNX Runtime output differs from PyTorch (max abs diff {diff:.3g}, "
+                              f"output scale {scale:.3g}, shape {got.shape} vs {expected.shape}, "
+                              f"tolerance {atol:g} + {rtol:g} x scale)")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return ExportCheck(str(path), opset, shape, diff, scale, atol, rtol, ort.__version__, path.stat().st_size)
+
+
+def card(record: dict, check: ExportCheck, *, space: str, seed: int, latency: dict | None,
+         weights: str, objectives: list[str] | None = None) -> dict:
+    """The JSON card of one exported model: genome, objectives, latency provenance, seeds, check."""
+    objective_keys = ("val_acc", "latency_ms", "params_m", "macs_m")
+    return {
+        "genome": record["key"],
+        "space": space,
+        "objectives": {k: record.get(k) for k in objective_keys if record.get(k) is not None},
+        "objective_names": list(objectives) if objectives else None,
+        "proxy": record.get("proxy"),
+        "latency": {**(latency or {}), "source": record.get("latency_source") or (latency or {}).get("source")},
+        "seed": seed,
+        "weights": weights,
+        "origin": record.get("origin", "search"),
+        "onnx": {**{k: v for k, v in asdict(check).items() if k != "path"}, "file": Path(check.path).name,
+                 "torch": torch.__version__},
+    }
+
+
+def model_filename(index: int, record: dict) -> str:
+    acc = record.get("val_acc")
+    lat = record.get("latency_ms")
+    parts = [f"pareto{index:02d}"]
+    if acc is not None:
+        parts.append(f"acc{acc:.3f}")
+    if lat is not None:
+        parts.append(f"{lat:.2f}ms")
+    return re.sub(r"[^A-Za-z0-9._-]", "_", "_".join(parts))
+
+
+def export_pareto(run_dir, out_dir=None, *, atol: float = 0.0, rtol: float = 1e-4) -> list[dict]:
+    """Export every Pareto member of a run as ``<out>/paretoNN_*.onnx`` + ``.json``; returns the cards."""
+    from .search.run import RunDir, atomic_write
+
+    run = RunDir(run_dir)
+    front = run.pareto()
+    if not front:
+        raise ValueError(f"{run.path}: the run has no feasible Pareto members to export")
+    eval_cfg = run.eval_config()
+    space = eval_cfg.space()
+    seed = int(run.config.get("seed", 0))
+    lm = eval_cfg.latency_model() if hasattr(eval_cfg, "latency_model") else None
+    latency = lm.describe() if lm is not None else {"source": "evaluator", "evaluator": (run.config.get("search") or {}).get("evaluator", "proxy")}
+    out = Path(out_dir) if out_dir is not None else run.path / "export"
+    cards = []
+    for i, rec in enumerate(front):
+        try:
+            obj = space.parse(rec["key"])
+        except ValueError:
+            obj = space.parse_architecture(rec["key"]).canonical()
+        name = model_filename(i, rec)
+        check = export_onnx(obj, out / f"{name}.onnx", seed=seed, atol=atol, rtol=rtol)
+        c = card(rec, check, space=space.name, seed=seed, latency=latency,
+                 weights=f"untrained: initialised from seed {seed} and the genome key (the search keeps no "
+                         f"trained weights); train before deployment",
+                 objectives=list(run.objectives().names))
+        atomic_write(out / f"{name}.json", json.dumps(c, indent=2, sort_keys=True).encode())
+        cards.append(c)
+    return cards
+
+
+__all__ = ["export_onnx", "export_pareto", "card", "ExportCheck", "ExportError"]
