@@ -119,7 +119,7 @@ def test_cli_build_table_then_predict(capsys, tmp_path):
             "--no-progress"]
     assert main(["latency", "build-table", *args, "--calibration", "3"]) == 0
     out = capsys.readouterr().out
-    assert "calibration: offset" in out
+    assert "calibration: 1.000 x layer sum + offset" in out
     assert main(["latency", "ds_r1_k3_s1_i8_o8-ir_r2_k5_s2_e3_i8_o16_se0.25", *args]) == 0
     out = capsys.readouterr().out
     assert "predicted" in out and "error" in out and "this machine" in out

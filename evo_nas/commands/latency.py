@@ -33,8 +33,10 @@ def register(sub):
     p.add_argument("--table", help="table file (default: the per-machine table under ~/.cache/evo-nas/latency "
                                    "or $EVO_NAS_LATENCY_DIR)")
     p.add_argument("--no-table", action="store_true", help="GENOME: measure only, skip the table prediction")
-    p.add_argument("--calibration", type=int, default=None, help="build-table: calibration networks (default 10)")
+    p.add_argument("--calibration", type=int, default=None, help="build-table: calibration networks (default 20)")
     p.add_argument("--seed", type=int, default=None, help="build-table: calibration sample seed (default 0)")
+    p.add_argument("--fit", choices=["offset", "offset+per_layer", "affine"],
+                   help="build-table: calibration fit (default offset+per_layer)")
     p.add_argument("--limit", type=int, help="build-table: measure at most this many layers now (resume later)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     for name in ("warmup", "repeats", "rounds", "max-attempts"):
@@ -72,7 +74,8 @@ def _space(args, config: dict):
 
 def _latency_section(args, section: dict) -> dict:
     s = dict(section)
-    for k in ("threads", "warmup", "repeats", "rounds", "max_attempts", "max_cv", "table", "calibration", "seed"):
+    for k in ("threads", "warmup", "repeats", "rounds", "max_attempts", "max_cv", "table", "calibration", "seed",
+              "fit"):
         v = getattr(args, k)
         if v is not None:
             s[k] = v
@@ -96,18 +99,21 @@ def run(args) -> int:
 
 def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
     from ..latency import build_table, machine_info
+    from ..latency.table import FIT_DEFAULT
 
     path = Path(lat["table"]) if "table" in lat else default_table_path(space, runtime)
     m = machine_info()
     print(f"building {path}\n  device  : {m['cpu']} ({m['cores']} cores, id {m['id']})\n"
           f"  runtime : {runtime.name} {runtime.version}, threads={runtime.threads}\n"
           f"  protocol: {protocol.to_dict()}", file=sys.stderr)
-    table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration", 10),
-                        seed=lat.get("seed", 0), progress=not args.no_progress, limit=args.limit)
+    table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration", 20),
+                        seed=lat.get("seed", 0), fit=lat.get("fit", FIT_DEFAULT), progress=not args.no_progress,
+                        limit=args.limit)
     c = table.calibration
     print(f"{path}: {len(table.entries)} layers, build time {table.header.get('build_s', 0):.1f} s")
     if table.calibrated:
-        print(f"calibration: offset {c['offset_ms']:.4f} ms + {c['per_layer_ms']:.4f} ms/layer "
+        print(f"calibration: {c.get('scale', 1.0):.3f} x layer sum + offset {c['offset_ms']:.4f} ms + "
+              f"{c['per_layer_ms']:.4f} ms/layer "
               f"({c['fit']}, {c['n']} networks, MAPE {c['mape_pct']:.2f}%)")
     else:
         print("not calibrated yet: run build-table again to finish")
