@@ -150,3 +150,32 @@ def test_cli_reads_space_and_latency_from_a_config(capsys, tmp_path):
     t = LatencyTable.load(table)
     assert len(t.entries) == 2 and t.header["runtime"] == "onnxruntime"
     assert t.header["network"]["resolution"] == 24 and t.header["protocol"]["repeats"] == 1
+
+
+def _phone_build(tmp_path, *extra):
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text(open(__file__.replace("test_latency_devices.py", "test_latency_table.py")).read()
+                    .split('TINY = """')[1].split('"""')[0])
+    phone = tmp_path / "phone.py"  # a stand-in for `adb push` + a benchmark binary: 1 ms per 10 kB of model
+    phone.write_text("import os, sys\nprint('ms:', round(os.path.getsize(sys.argv[1]) / 1e4, 1))\n")
+    table = tmp_path / "phone.json"
+    rc = main(["latency", "build-table", "--space", str(tiny), "--table", str(table), "--command",
+               f"{sys.executable} {phone} {{model}}", "--device", "pixel1", "--no-progress", *extra])
+    from evo_nas.latency import LatencyTable
+
+    return rc, LatencyTable.load(table), load_space(tiny)
+
+
+def test_build_a_table_for_another_device_through_a_command(tmp_path):
+    rc, t, _ = _phone_build(tmp_path, "--limit", "4")
+    assert rc == 0 and len(t.entries) == 4
+    assert t.header["device"]["cpu"] == "pixel1" and t.header["measured_elsewhere"] and t.header["runtime"] == "command"
+    assert all(e["ms"] > 0 and e["ms"] == round(e["ms"], 1) for e in t.entries.values())
+
+
+@pytest.mark.slow
+def test_a_complete_command_table_predicts_in_the_pool(tmp_path):
+    rc, t, space = _phone_build(tmp_path, "--calibration", "3")
+    assert rc == 0 and t.calibrated
+    model = latency_model_from_config({"table": str(t.path)}, space)
+    assert model.safe_in_pool and model.describe()["measured_elsewhere"]

@@ -30,6 +30,9 @@ def register(sub):
     p.add_argument("--runtime", action="append", choices=["torch", "onnxruntime"],
                    help="runtime (repeatable for GENOME; default torch)")
     p.add_argument("--threads", type=int, help="intra-op threads (default 1)")
+    p.add_argument("--command", dest="device_command", help="build-table on another device: a command that gets each layer as an ONNX file "
+                                     "({model}, else appended) and prints its latency in ms")
+    p.add_argument("--device", help="with --command: the device's name, recorded in the table header")
     p.add_argument("--table", help="table file (default: the per-machine table under ~/.cache/evo-nas/latency "
                                    "or $EVO_NAS_LATENCY_DIR)")
     p.add_argument("--no-table", action="store_true", help="GENOME: measure only, skip the table prediction")
@@ -75,10 +78,12 @@ def _space(args, config: dict):
 def _latency_section(args, section: dict) -> dict:
     s = dict(section)
     for k in ("threads", "warmup", "repeats", "rounds", "max_attempts", "max_cv", "table", "calibration", "seed",
-              "fit"):
+              "fit", "device"):
         v = getattr(args, k)
         if v is not None:
             s[k] = v
+    if args.device_command is not None:
+        s["command"] = args.device_command
     return s
 
 
@@ -93,17 +98,23 @@ def run(args) -> int:
     protocol = Protocol.from_dict(lat)
     threads = lat.get("threads", 1)
     if args.target == "build-table":
-        return _build(args, space, lat, make_runtime(runtimes[0], threads), protocol, default_table_path)
+        from ..latency.measure import CommandRuntime
+
+        runtime = (CommandRuntime(lat["command"], lat.get("device", "")) if "command" in lat
+                   else make_runtime(runtimes[0], threads))
+        return _build(args, space, lat, runtime, protocol, default_table_path)
+    if "command" in lat:
+        raise ValueError("--command builds a table for another device; use it with build-table")
     return _genome(args, space, over, lat, runtimes, threads, protocol, default_table_path)
 
 
 def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
-    from ..latency import build_table, machine_info
+    from ..latency import build_table
     from ..latency.table import FIT_DEFAULT
 
     path = Path(lat["table"]) if "table" in lat else default_table_path(space, runtime)
-    m = machine_info()
-    print(f"building {path}\n  device  : {m['cpu']} ({m['cores']} cores, id {m['id']})\n"
+    m = runtime.device()
+    print(f"building {path}\n  device  : {m['cpu']} ({m.get('cores', '?')} cores, id {m['id']})\n"
           f"  runtime : {runtime.name} {runtime.version}, threads={runtime.threads}\n"
           f"  protocol: {protocol.to_dict()}", file=sys.stderr)
     table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration", 20),

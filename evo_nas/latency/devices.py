@@ -8,7 +8,7 @@ table measured on that device. Every model states which (``describe()["source"]`
 serially, outside any pool, so that no worker competes for the cores being measured.
 
 Devices (``[latency] mode``): ``table`` (predicted from a table file; with ``fill = true`` a
-missing layer is measured here when first needed), ``measured`` (the whole network timed here,
+missing layer is measured when first needed, here or, with ``command``, on the user's device), ``measured`` (the whole network timed here,
 end to end), ``command`` (a user's program receives an exported ONNX file and prints a latency
 in ms: a phone over adb, a remote board). ``register_device`` adds another.
 """
@@ -17,15 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shlex
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from ..arch import to_architecture
-from .measure import Measurement, Protocol, Runtime, export_onnx, machine_info, make_runtime
+from .measure import CommandRuntime, Measurement, Protocol, Runtime, machine_info, make_runtime
 from .table import (FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes, measure_layers,
                     network_input_shape, space_layers)
 
@@ -96,7 +92,7 @@ class TableLatency(LatencyModel):
         if fill:
             if runtime is None or space is None:
                 raise ValueError("a fill-mode latency table needs a runtime and a space")
-            if table.entries and not table.measured_here():
+            if table.header["device"].get("id") != runtime.device().get("id"):
                 raise ValueError(f"latency table {table.path} was measured on another device "
                                  f"({table.header['device'].get('cpu')}); it cannot be filled here (fill = false)")
             mine = runtime.describe()
@@ -143,42 +139,19 @@ class TableLatency(LatencyModel):
 
 
 class CommandLatency(LatencyModel):
-    """A user's device: ``command`` gets an exported ONNX file (``{model}``, else appended) and
+    """A user's device: ``command`` gets the exported ONNX network (``{model}``, else appended) and
     prints a latency in ms as the last number on its standard output."""
 
     safe_in_pool = False
 
     def __init__(self, command: str, device: str = "", timeout_s: float = 600.0):
-        if not isinstance(command, str) or not command.strip():
-            raise ValueError(f"[latency] command = {command!r} must be a non-empty string")
+        self.runtime = CommandRuntime(command, device, timeout_s)
         self.command = command
-        self.device = device or command.split()[0]
-        self.timeout_s = timeout_s
+        self.device = self.runtime.label
 
     def latency_ms(self, arch) -> float:
         arch = to_architecture(arch)
-        with tempfile.TemporaryDirectory(prefix="evo-nas-cmd-") as tmp:
-            path = os.path.join(tmp, "model.onnx")
-            export_onnx(build_network(arch), network_input_shape(arch), path)
-            args = shlex.split(self.command)
-            if any("{model}" in a for a in args):
-                args = [a.replace("{model}", path) for a in args]
-            else:
-                args.append(path)
-            try:
-                proc = subprocess.run(args, capture_output=True, text=True, timeout=self.timeout_s)
-            except FileNotFoundError:
-                raise ValueError(f"[latency] command {args[0]!r} not found") from None
-            except subprocess.TimeoutExpired:
-                raise ValueError(f"[latency] command {self.command!r} timed out after {self.timeout_s} s") from None
-        if proc.returncode != 0:
-            raise ValueError(f"[latency] command {self.command!r} exited with {proc.returncode}: "
-                             f"{proc.stderr.strip()[-300:]}")
-        numbers = re.findall(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", proc.stdout)
-        if not numbers or not float(numbers[-1]) > 0:
-            raise ValueError(f"[latency] command {self.command!r} printed no positive latency in ms "
-                             f"(stdout: {proc.stdout.strip()[-200:]!r})")
-        return float(numbers[-1])
+        return self.runtime.measure(build_network(arch), network_input_shape(arch)).median_ms
 
     def fingerprint(self) -> str:
         return _hash({"source": "measured", "command": self.command, "device": self.device})
@@ -214,6 +187,9 @@ def _get(section: dict, key: str, kind, default):
 
 
 def _runtime(section: dict) -> Runtime:
+    if "command" in section:
+        return CommandRuntime(_get(section, "command", str, ""), _get(section, "device", str, ""),
+                              _get(section, "timeout_s", float, 600.0))
     return make_runtime(_get(section, "runtime", str, "torch"), _get(section, "threads", int, 1))
 
 
@@ -225,11 +201,12 @@ def default_table_path(space, runtime: Runtime) -> Path:
     """``<dir>/<space>-r<res>-c<in>-n<classes>-<runtime>-t<threads>-<device id>.json``."""
     a = space.decode((0,) * space.n_genes)
     name = (f"{getattr(space, 'name', 'space')}-r{a.resolution}-c{a.in_channels}-n{a.num_classes}-"
-            f"{runtime.name}-t{runtime.threads}-{machine_info()['id']}.json")
+            f"{runtime.name}-t{runtime.threads}-{runtime.device()['id']}.json")
     return table_dir() / name
 
 
-@register_device("table", RUNTIME_KEYS | PROTOCOL_KEYS | {"table", "fill", "calibration", "seed", "fit"})
+@register_device("table", RUNTIME_KEYS | PROTOCOL_KEYS | {"table", "fill", "calibration", "seed", "fit", "command",
+                                                           "device", "timeout_s"})
 def _table_device(section: dict, space) -> LatencyModel:
     fill = _get(section, "fill", bool, "table" not in section)
     runtime = _runtime(section)

@@ -10,7 +10,8 @@ attempt is kept and the number of attempts is recorded.
 
 ``measure`` takes the call to time and the clock as arguments, so its logic is testable with a
 fake clock and a fake runner. Runtimes: PyTorch eager (``torch``) and ONNX Runtime on a graph
-exported with ``torch.onnx.export`` (``onnxruntime``), both single-stream, batch 1.
+exported with ``torch.onnx.export`` (``onnxruntime``), both single-stream, batch 1; and
+``CommandRuntime``, another device reached through a user's command that receives the ONNX file.
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ import contextlib
 import hashlib
 import os
 import platform
+import re
+import shlex
 import statistics
+import subprocess
 import tempfile
 import time
 import warnings
@@ -150,6 +154,10 @@ class Runtime:
     def describe(self) -> dict:
         return {"runtime": self.name, "runtime_version": self.version, "threads": self.threads}
 
+    def device(self) -> dict:
+        """The device that runs the timed calls (this machine for the local runtimes)."""
+        return machine_info()
+
     def session(self, module, input_shape: tuple[int, ...]) -> contextlib.AbstractContextManager:
         """Context manager yielding a zero-argument callable that runs one inference."""
         raise NotImplementedError
@@ -230,6 +238,57 @@ class OnnxRuntime(Runtime):
             yield lambda: sess.run(None, {"x": x})
 
 
+class CommandRuntime(Runtime):
+    """A device reached through a user's command: it gets an exported ONNX file (``{model}`` in the
+    command, else appended as the last argument), applies its own protocol on its device and prints
+    the median latency in ms as the last number on its standard output."""
+
+    name = "command"
+
+    def __init__(self, command: str, device: str = "", timeout_s: float = 600.0, threads: int = 1):
+        super().__init__(threads)
+        if not isinstance(command, str) or not command.strip():
+            raise ValueError(f"[latency] command = {command!r} must be a non-empty string")
+        self.command = command
+        self.label = device or shlex.split(command)[0]
+        self.timeout_s = timeout_s
+
+    @property
+    def version(self) -> str:
+        return self.command
+
+    def device(self) -> dict:
+        return {"cpu": self.label, "id": hashlib.sha256(self.label.encode()).hexdigest()[:8], "command": self.command}
+
+    def run_onnx(self, path: str) -> float:
+        args = shlex.split(self.command)
+        if any("{model}" in a for a in args):
+            args = [a.replace("{model}", path) for a in args]
+        else:
+            args.append(path)
+        try:
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=self.timeout_s)
+        except FileNotFoundError:
+            raise ValueError(f"[latency] command {args[0]!r} not found") from None
+        except subprocess.TimeoutExpired:
+            raise ValueError(f"[latency] command {self.command!r} timed out after {self.timeout_s} s") from None
+        if proc.returncode != 0:
+            raise ValueError(f"[latency] command {self.command!r} exited with {proc.returncode}: "
+                             f"{proc.stderr.strip()[-300:]}")
+        numbers = re.findall(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", proc.stdout)
+        if not numbers or not float(numbers[-1]) > 0:
+            raise ValueError(f"[latency] command {self.command!r} printed no positive latency in ms "
+                             f"(stdout: {proc.stdout.strip()[-200:]!r})")
+        return float(numbers[-1])
+
+    def measure(self, module, input_shape, protocol: Protocol = Protocol()) -> Measurement:
+        with tempfile.TemporaryDirectory(prefix="evo-nas-cmd-") as tmp:
+            path = os.path.join(tmp, "model.onnx")
+            export_onnx(module, input_shape, path)
+            ms = self.run_onnx(path)
+        return Measurement(median_ms=ms, iqr_ms=0.0, cv=0.0, samples=1, attempts=1, stable=True)
+
+
 RUNTIMES: dict[str, type[Runtime]] = {TorchRuntime.name: TorchRuntime, OnnxRuntime.name: OnnxRuntime}
 
 
@@ -240,4 +299,4 @@ def make_runtime(name: str, threads: int = 1) -> Runtime:
 
 
 __all__ = ["Protocol", "Measurement", "measure", "summarize", "machine_info", "cpu_model", "Runtime",
-           "TorchRuntime", "OnnxRuntime", "RUNTIMES", "make_runtime", "export_onnx", "example_input"]
+           "TorchRuntime", "OnnxRuntime", "CommandRuntime", "RUNTIMES", "make_runtime", "export_onnx", "example_input"]

@@ -127,9 +127,10 @@ class LatencyTable:
     # -- creation and files --------------------------------------------------------------------
     @classmethod
     def new(cls, space, runtime: Runtime, protocol: Protocol, path=None) -> "LatencyTable":
-        header = {"device": machine_info(), **runtime.describe(), "batch": 1,
+        device = runtime.device()
+        header = {"device": device, **runtime.describe(), "batch": 1,
                   "network": space_signature(space), "space": getattr(space, "name", ""),
-                  "protocol": protocol.to_dict(), "measured_elsewhere": False}
+                  "protocol": protocol.to_dict(), "measured_elsewhere": device.get("id") != machine_info()["id"]}
         return cls(header, path=path)
 
     @classmethod
@@ -202,6 +203,12 @@ class LatencyTable:
 
     def measured_here(self) -> bool:
         return self.header["device"].get("id") == machine_info()["id"] and not self.header.get("measured_elsewhere")
+
+    def measured_on(self, runtime: Runtime) -> bool:
+        """True when ``runtime`` times on the device and with the settings this table was measured with."""
+        mine = runtime.describe()
+        return (self.header["device"].get("id") == runtime.device().get("id")
+                and all(self.header[k] == mine[k] for k in ("runtime", "runtime_version", "threads")))
 
     def content_hash(self) -> str:
         blob = json.dumps({"e": {k: v["ms"] for k, v in sorted(self.entries.items())},
