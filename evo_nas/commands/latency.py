@@ -30,8 +30,9 @@ def register(sub):
     p.add_argument("--runtime", action="append", choices=["torch", "onnxruntime"],
                    help="runtime (repeatable for GENOME; default torch)")
     p.add_argument("--threads", type=int, help="intra-op threads (default 1)")
-    p.add_argument("--command", dest="device_command", help="build-table on another device: a command that gets each layer as an ONNX file "
-                                     "({model}, else appended) and prints its latency in ms")
+    p.add_argument("--command", dest="device_command",
+                   help="build-table on another device: a command that gets each layer as an ONNX file "
+                        "({model}, else appended) and prints its latency in ms")
     p.add_argument("--device", help="with --command: the device's name, recorded in the table header")
     p.add_argument("--table", help="table file (default: the per-machine table under ~/.cache/evo-nas/latency "
                                    "or $EVO_NAS_LATENCY_DIR)")
@@ -167,7 +168,8 @@ def _genome(args, space, over, lat, runtimes, threads, protocol, default_table_p
             print(f"{'':<12} predicted: table {path} incomplete ({why})")
             continue
         pred = table.predict(arch)
-        where = "measured elsewhere: " + table.header["device"].get("cpu", "?") if not table.measured_here() else "this machine"
+        where = ("this machine" if table.measured_here()
+                 else "measured elsewhere: " + table.header["device"].get("cpu", "?"))
         print(f"{'':<12} predicted {pred:.3f} ms from {path} ({where}, {table.header['runtime']} "
               f"threads={table.header['threads']}); error {100 * (pred - meas.median_ms) / meas.median_ms:+.1f}%")
     return 0

@@ -80,7 +80,8 @@ def run_fidelity(space, runtime: Runtime, protocol: Protocol, table_path: str | 
         "repeatability": repeatability(meas), "unstable_measurements": int(unstable),
         "measured_ms": {"min": float(measured.min()), "median": float(np.median(measured)),
                         "max": float(measured.max())},
-        "table_build_s": float(table.header.get("build_s", table_s)), "resumed": resumed, "measure_all_s": float(np.median(pass_s)),
+        "table_build_s": float(table.header.get("build_s", table_s)), "resumed": resumed,
+        "measure_all_s": float(np.median(pass_s)),
         "keys": [g.key for g in sample], "predicted": predicted, "measured": measured.tolist(),
     }
 
@@ -108,9 +109,12 @@ def format_report(r: dict) -> str:
         f"{'repeatability: CV over %d passes (median)' % r['passes']:<44}{rep['cv_median_pct']:>11.2f}%{'<= 3%':>10}",
         f"{'repeatability: CV over passes (90th pct)':<44}{rep['cv_p90_pct']:>11.2f}%{'':>10}",
         f"{'measurements above the protocol max_cv':<44}{r['unstable_measurements']:>12d}{'':>10}",
-        f"{'time to build the table' + (' (resumed file)' if r['resumed'] else ''):<44}{r['table_build_s']:>11.1f}s{'':>10}",
+        f"{'time to build the table' + (' (resumed file)' if r['resumed'] else ''):<44}"
+        f"{r['table_build_s']:>11.1f}s{'':>10}",
         f"{'time to measure every genome once':<44}{r['measure_all_s']:>11.1f}s{'':>10}",
         f"{'ratio build table / measure all':<44}{r['table_build_s'] / r['measure_all_s']:>12.2f}{'':>10}",
+        f"{'table pays off after (genomes measured)':<44}"
+        f"{r['table_build_s'] / (r['measure_all_s'] / r['genomes']):>12.0f}{'':>10}",
         "",
         f"calibration fits side by side (fitted on the {c['n']} calibration networks, scored on the genomes above):",
         f"{'fit':<18}{'offset ms':>10}{'ms/layer':>10}{'scale':>7}{'within 10%':>12}{'MAPE':>8}{'tau':>7}",

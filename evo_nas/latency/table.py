@@ -146,7 +146,8 @@ class LatencyTable:
             raise ValueError(f"latency table {path}: format is {d.get('format') if isinstance(d, dict) else None!r}, "
                              f"expected {FORMAT!r}")
         if d.get("version") != VERSION:
-            raise ValueError(f"latency table {path}: version {d.get('version')!r} is not supported (expected {VERSION})")
+            raise ValueError(f"latency table {path}: version {d.get('version')!r} is not supported "
+                             f"(expected {VERSION})")
         header, entries, calib = d.get("header"), d.get("entries"), d.get("calibration", {})
         if not isinstance(header, dict) or not isinstance(entries, dict) or not isinstance(calib, dict):
             raise ValueError(f"latency table {path}: header, entries and calibration must be objects")
