@@ -9,8 +9,9 @@ serially, outside any pool, so that no worker competes for the cores being measu
 
 Devices (``[latency] mode``): ``table`` (predicted from a table file; with ``fill = true`` a
 missing layer is measured when first needed, here or, with ``command``, on the user's device),
-``measured`` (the whole network timed here, end to end), ``command`` (a user's program receives an exported ONNX file and prints a latency
-in ms: a phone over adb, a remote board). ``register_device`` adds another.
+``measured`` (the whole network timed here, end to end), ``command`` (a user's program receives
+an exported ONNX file and prints a latency in ms: a phone over adb, a remote board).
+``register_device`` adds another.
 """
 from __future__ import annotations
 
