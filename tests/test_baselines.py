@@ -54,7 +54,7 @@ def synthetic(genomes, optimum):
 
 SEARCH = {"reward": {"target_ms": 10.0}, "random": {"batch_size": 5},
           "aging": {"population": 20, "sample": 5, "batch_size": 5},
-          "rl": {"batch_size": 5, "hidden": 16, "lr": 0.01}}
+          "rl": {"batch_size": 5, "hidden": 16, "lr": 0.01, "ppo_epochs": 2}}
 STRATEGIES = {"random": RandomSearch, "aging": AgingEvolution, "rl": RLStrategy}
 
 

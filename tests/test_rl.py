@@ -57,7 +57,7 @@ def synthetic_results(genomes, optimum, target_ms=10.0):
 
 
 def rl_search(lr=0.01):
-    return {"rl": {"batch_size": 4, "hidden": 16, "lr": lr}, "reward": {"target_ms": 10.0}}
+    return {"rl": {"batch_size": 4, "hidden": 16, "lr": lr, "ppo_epochs": 2}, "reward": {"target_ms": 10.0}}
 
 
 def test_strategy_is_seeded_and_resumes_exactly(mnasnet):

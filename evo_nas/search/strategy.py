@@ -20,6 +20,9 @@ from .objectives import Objectives
 # algorithm name -> "module:Class", imported only when used
 STRATEGIES: dict[str, str] = {
     "nsga2": "evo_nas.search.nsga2:NSGA2Strategy",
+    "random": "evo_nas.baselines.random_search:RandomSearch",
+    "aging": "evo_nas.baselines.aging:AgingEvolution",
+    "rl": "evo_nas.baselines.rl:RLStrategy",
 }
 
 

@@ -1,0 +1,59 @@
+"""``evo-nas compare``: algorithms x seeds on one evaluator and budget, then hypervolume curves,
+overlaid fronts and a rank-tested table (NSGA-II, Deb et al., 2002, against MnasNet's RL controller,
+Tan et al., 2019, aging evolution and random search, Real et al., 2019)."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ..space import read_toml
+
+
+def register(sub):
+    p = sub.add_parser("compare", help="compare search algorithms over seeds on equal budgets",
+                       description="Run every algorithm x seed cell of CONFIG's [compare] section (each cell a "
+                                   "resumable run directory), then write hv_curve.csv/png, fronts.png, "
+                                   "table.md/csv and summary.json.")
+    p.add_argument("config", metavar="CONFIG", help="comparison config (.toml) with a [compare] section")
+    p.add_argument("--out", help="output directory (default runs/<config name>)")
+    p.add_argument("--runs", help="directory of the cells' run directories (default OUT/runs)")
+    p.add_argument("--n-jobs", type=int, help="evaluation workers per cell (overrides [search] n_jobs)")
+    p.add_argument("--cell-jobs", type=int, help="cells run at once (overrides [compare] cell_jobs)")
+    p.add_argument("--analyze-only", action="store_true", help="only read the finished cells and write the outputs")
+    p.add_argument("--quiet", action="store_true", help="print only the table")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..compare import CompareConfig, load_comparison, run_cells, table_markdown, write_outputs
+
+    path = Path(args.config)
+    config = read_toml(path, "config")
+    # relative [data]/[space] paths resolve from the config's folder, as in `evo-nas search`
+    config["search"] = {**(config.get("search") or {})}
+    config["search"].setdefault("base_dir", str(path.resolve().parent))
+    if args.n_jobs is not None:
+        config["search"]["n_jobs"] = args.n_jobs
+    if args.cell_jobs is not None:
+        config["compare"] = {**(config.get("compare") or {}), "cell_jobs": args.cell_jobs}
+    cmp = CompareConfig.from_dict(config)
+    out = Path(args.out) if args.out else Path("runs") / path.stem
+    runs = Path(args.runs) if args.runs else out / "runs"
+    if not args.analyze_only:
+        n = len(cmp.algorithms) * len(cmp.seeds)
+        t0 = time.perf_counter()
+        count = iter(range(1, n + 1))
+
+        def progress(algorithm, seed):
+            if not args.quiet:
+                print(f"[{next(count)}/{n}] {algorithm} seed {seed}  ({time.perf_counter() - t0:.0f} s)",
+                      file=sys.stderr, flush=True)
+
+        run_cells(config, runs, progress=progress)
+    comparison = load_comparison(config, runs)
+    files = write_outputs(comparison, out)
+    print(table_markdown(comparison), end="")
+    if not args.quiet:
+        print(f"\nwrote {', '.join(str(f) for f in files)}")
+    return 0
