@@ -277,6 +277,13 @@ class Comparison:
         self.budget = min(len(c) for c in self.curves.values())
         finals = [c[-1] for c in self.curves.values() if len(c)]
         self.best_final = max(finals) if finals else 0.0
+        sources = {r.get("accuracy_source") for recs in self.runs.values() for r in recs} - {None}
+        self.accuracy_source = sources.pop() if len(sources) == 1 else None
+
+    def axis_label(self, name: str) -> str:
+        if name == "val_acc" and self.accuracy_source:
+            return f"val_acc = {self.accuracy_source}"
+        return name
 
     def curve_rows(self) -> list[dict]:
         rows = []
@@ -323,6 +330,7 @@ class Comparison:
                 "hv_reference": self.objectives.natural(self.ref),
                 "hv_normalization": "divided by the box from the ideal point (accuracy 1, cost 0) to the reference",
                 "evaluations_per_cell": {f"{a}-seed{s}": len(self.curves[(a, s)]) for a, s in self.runs},
+                "accuracy_source": self.accuracy_source or "val_acc as evaluated",
                 "best_final_hv": self.best_final}
 
 
@@ -393,7 +401,8 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
         ax.fill_between(x, [r["hv_lo"] for r in rows], [r["hv_hi"] for r in rows], color=line.get_color(), alpha=0.2)
     ax.set_xlabel("unique architecture evaluations")
     ax.set_ylabel("normalized hypervolume")
-    ax.set_title(f"mean and 95% interval over {len(comparison.seeds)} seeds")
+    ref = ", ".join(f"{k} {v:g}" for k, v in comparison.objectives.natural(comparison.ref).items())
+    ax.set_title(f"mean and 95% interval over {len(comparison.seeds)} seeds (reference: {ref})", fontsize=9)
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -410,8 +419,8 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
             ax.step(pts[:, xi], pts[:, yi], where="post", marker="o", ms=3, label=f"{a} ({len(pts)})")
     if "latency_ms" in names:
         ax.axvline(comparison.reward.target_ms, color="grey", ls=":", lw=1, label="target T")
-    ax.set_xlabel(names[xi])
-    ax.set_ylabel(names[yi])
+    ax.set_xlabel(comparison.axis_label(names[xi]))
+    ax.set_ylabel(comparison.axis_label(names[yi]))
     ax.set_title(f"Pareto sets over all evaluations of {len(comparison.seeds)} seeds")
     ax.legend()
     ax.grid(alpha=0.3)
