@@ -152,3 +152,15 @@ def test_score_as_accuracy_scales_a_zero_cost_score():
     assert scaled["latency_ms"] == plain["latency_ms"] and scaled["accuracy_source"] == "synflow score / 100"
     with pytest.raises(ValueError, match="score_as_accuracy = 0"):
         CompareConfig.from_dict({"compare": {"score_as_accuracy": 0}})
+
+
+@pytest.mark.slow
+def test_cells_in_parallel_give_the_same_runs(tmp_path):
+    config = load(tmp_path)
+    config["compare"].update(algorithms=["aging", "random"], seeds=[0])
+    run_cells(config, tmp_path / "serial")
+    config["compare"]["cell_jobs"] = 2
+    run_cells(config, tmp_path / "parallel")
+    for cell in ("aging-seed0", "random-seed0"):
+        assert keys(tmp_path / "parallel" / cell) == keys(tmp_path / "serial" / cell)
+        assert len(keys(tmp_path / "serial" / cell)) == 24
