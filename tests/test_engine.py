@@ -227,3 +227,21 @@ def test_experiment_configs_are_valid():
         cfg = read_toml(root / name, "config")
         validate_config(cfg)
         assert cfg["objectives"]["reference"]
+
+
+def test_cli_resume_accepts_execution_overrides_and_rejects_a_changed_config(tmp_path, capsys):
+    path = tmp_path / "exp.toml"
+    path.write_text('seed = 1\n[space]\nname = "mnasnet"\nresolution = 32\nnum_classes = 10\n'
+                    '[search]\nevaluator = "synthetic"\npop_size = 6\ngenerations = 2\ncache = false\n')
+    run = tmp_path / "run"
+    assert main(["search", str(path), "--run-dir", str(run), "--quiet"]) == 0
+    before = (run / "evaluations.jsonl").read_text()
+    assert main(["search", "--resume", str(run), "--n-jobs", "2", "--backend", "threading", "--quiet"]) == 0
+    assert (run / "evaluations.jsonl").read_text() == before
+    capsys.readouterr()
+    path.write_text(path.read_text().replace("seed = 1", "seed = 2"))
+    assert main(["search", str(path), "--resume", str(run), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "[seed]" in err[0]
+    assert main(["search", "--resume", str(run), "--run-dir", str(run)]) == 2
+    assert main(["search"]) == 2

@@ -47,7 +47,7 @@ def plot_front(records: list[dict], front: list[dict], objectives, path: Path) -
     ax.scatter([r["latency_ms"] for r in ok], [r["val_acc"] for r in ok], s=10, c="0.7", label="evaluated")
     f = sorted(front, key=lambda r: r["latency_ms"])
     ax.plot([r["latency_ms"] for r in f], [r["val_acc"] for r in f], "o-", c="tab:red", ms=4,
-            label=f"Pareto set ({len(f)})")
+            drawstyle="steps-post", label=f"Pareto set ({len(f)})")
     if objectives.latency_target_ms is not None:
         ax.axvline(objectives.latency_target_ms, ls="--", c="0.4", lw=1, label="latency target")
     ax.set_xlabel("latency (ms)")

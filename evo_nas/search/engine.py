@@ -19,7 +19,9 @@ counted in unique evaluations; cache hits are free.
     scheduler = "tcp://..."    # dask only: scheduler address (else the current Client)
     threads_per_worker = 1     # torch threads in each worker
     cache = "runs/cache.sqlite"# persistent cache; default <run dir>/../evo-nas-cache.sqlite; false: none
-    evaluator = "proxy"        # proxy: evo_nas.evaluate; synthetic: evo_nas.search.synthetic
+    evaluator = "proxy"        # proxy: evo_nas.evaluate; synthetic: evo_nas.search.synthetic (tests)
+    synthetic_fail = 0.0       # synthetic only: share of genomes that fail
+    synthetic_latency = "pool" # synthetic only: "serial" hands latency to a model unsafe in a pool
     max_stall = 10             # stop after this many generations without a new genome
     base_dir = "experiments"   # where relative paths of [data]/[space] resolve (the CLI sets the config's folder)
 """
