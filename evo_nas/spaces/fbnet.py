@@ -6,8 +6,9 @@ one of the candidate blocks: ``kK_eE`` is an inverted residual with kernel K and
 convs group-2 with a channel shuffle after the expand conv, and ``skip`` is an identity layer.
 Where a stage's first layer changes shape, ``skip`` is the reference implementation's projection:
 1x1 conv, BN, ReLU with the stage's stride. One gene per layer; the stages are the blocks that the
-engine's block-aware operators recombine. Identity layers within a stage can sit anywhere without
-changing the network, so the canonical genome moves them to the end of their stage.
+engine's block-aware operators recombine. An identity layer computes nothing, so the architecture
+leaves it out (its depth, as latency tables and their calibration see it, is the real one) and the
+canonical genome moves identity layers to the end of their stage, where they could sit anyway.
 """
 from __future__ import annotations
 
@@ -132,7 +133,7 @@ class FBNetSpace(MacroSpace):
         genes = self.canonical_genes(genes)
         layers = [self.layer_block(self.stages[n].candidates[g], cin, cout, s)
                   for g, (n, _, cin, cout, s) in zip(genes, self._pos)]
-        return self.base_architecture(merge_layers(layers))
+        return self.base_architecture(merge_layers([x for x in layers if x.op != "skip"]))
 
     def encode(self, arch: Architecture) -> tuple[int, ...]:
         if arch.stem.out_ch != self.stem.out_ch:
