@@ -230,15 +230,17 @@ class RunEvaluator:
 def refine_run(run_dir, target_ms: float, *, members: int | None = None, step_fraction: float = 0.1,
                max_steps: int = 20, n_jobs: int = 1, backend: str = "loky", cache_path=None) -> list[NetAdaptResult]:
     """NetAdapt on a run's Pareto members slower than ``target_ms`` (the fastest ``members`` of them);
-    every evaluation is appended to the run and its Pareto files are rewritten."""
+    every evaluation is appended to the run and its Pareto files are rewritten. ``cache_path``:
+    the persistent evaluation cache (default: the run's own ``[search] cache`` setting)."""
     from .search.run import RunDir
 
-    run = RunDir(run_dir)
-    cache = None
-    if cache_path is not None:
-        from .cache import EvalCache
+    from .cache import EvalCache
 
-        cache = EvalCache(cache_path)
+    run = RunDir(run_dir)
+    if cache_path is None:   # the run's own cache setting, as the engine reads it
+        setting = (run.config.get("search") or {}).get("cache")
+        cache_path = None if setting is False else (setting or run.path.parent / "evo-nas-cache.sqlite")
+    cache = EvalCache(cache_path) if cache_path is not None else None
     ev = RunEvaluator(run, n_jobs=n_jobs, backend=backend, cache=cache)
     space = ev.eval_cfg.space()
     front = [r for r in run.pareto() if r.get("latency_ms") is not None and r["latency_ms"] > target_ms]

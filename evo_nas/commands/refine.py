@@ -15,7 +15,7 @@ def register(sub):
     p.add_argument("--max-steps", type=int, default=20, help="steps per member (default 20)")
     p.add_argument("--n-jobs", type=int, default=1, help="evaluation workers (default 1)")
     p.add_argument("--backend", default="loky", help="joblib backend (default loky)")
-    p.add_argument("--cache", help="persistent evaluation cache (SQLite) shared with searches")
+    p.add_argument("--cache", help="persistent evaluation cache (SQLite; default: the run's [search] cache setting)")
     p.set_defaults(func=run)
 
 
