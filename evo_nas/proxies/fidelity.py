@@ -101,13 +101,14 @@ def summarize(study: dict) -> list[dict]:
 
 def format_report(study: dict, rows: list[dict]) -> str:
     k = study["top_k"]
+    w = max(len(r["proxy"]) for r in rows)
     accs = [r["val_acc"] for r in study["records"] if r["name"] == "reference" and r["status"] == "ok"]
     lines = [f"{len(study['genomes'])} random genomes; reference = {_label(study['reference'])}, "
              f"val acc {min(accs):.3f}..{max(accs):.3f}" if accs else "no reference accuracies",
              f"wall {study['wall_s']:.0f} s with n_jobs = {study['n_jobs']}; seconds are per evaluation in one worker "
              f"(threads = 1), eval_s = build + proxy + validation",
-             f"{'proxy':<34} {'tau':>7} {f'top{k}':>6} {'s/eval':>8} {'cost/ref':>9} {'failed':>6}"]
+             f"{'proxy':<{w}} {'tau':>7} {f'top{k}':>6} {'s/eval':>8} {'cost/ref':>9} {'failed':>6}"]
     for r in rows:
-        lines.append(f"{r['proxy']:<34} {r['kendall_tau']:>7.3f} {r[f'top{k}_overlap']:>6.2f} "
+        lines.append(f"{r['proxy']:<{w}} {r['kendall_tau']:>7.3f} {r[f'top{k}_overlap']:>6.2f} "
                      f"{r['s_per_eval']:>8.2f} {r['cost_vs_reference']:>9.3f} {r['failed']:>6d}")
     return "\n".join(lines)
