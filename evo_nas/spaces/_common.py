@@ -1,4 +1,5 @@
-"""What the FBNet and MobileNetV3 spaces share with MnasNet's: global settings, stem and head."""
+"""What the FBNet (arXiv 1812.03443) and MobileNetV3 (arXiv 1905.02244) spaces share with MnasNet's
+(arXiv 1807.11626): global settings, a fixed stem and head, width scaling and overrides."""
 from __future__ import annotations
 
 from ..arch import ACT_CODES, SE_STYLES, Architecture, HeadSpec, StemSpec, make_divisible
