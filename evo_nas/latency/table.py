@@ -78,12 +78,25 @@ def _block_layers(space, genes: list[int], block: int) -> list[LayerSpec]:
     return arch.layers()[start:start + arch.blocks[block].repeats]
 
 
+_LAYERS_CACHE: dict[tuple[str, str], dict[str, LayerSpec]] = {}
+
+
 def space_layers(space) -> dict[str, LayerSpec]:
-    """Every distinct layer any genome of ``space`` can contain, by key.
+    """Every distinct layer any genome of ``space`` can contain, by key (computed once per space).
 
     A space may provide ``distinct_layers()``; otherwise the factorized layout is assumed: a
     block's layers depend on its own genes and the previous block's output width only.
     """
+    key = (type(space).__name__, space.fingerprint()) if hasattr(space, "fingerprint") else None
+    if key is not None and key in _LAYERS_CACHE:
+        return dict(_LAYERS_CACHE[key])
+    out = _enumerate_layers(space)
+    if key is not None:
+        _LAYERS_CACHE[key] = out
+    return dict(out)
+
+
+def _enumerate_layers(space) -> dict[str, LayerSpec]:
     if hasattr(space, "distinct_layers"):
         return {s.key(): s for s in space.distinct_layers()}
     if not hasattr(space, "block_slices"):
