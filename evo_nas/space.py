@@ -25,6 +25,9 @@ from .arch import (ACT_CODES, SE_STYLES, SKIPS, Architecture, BlockSpec, HeadSpe
 GENOMES_DIR = Path(__file__).resolve().parent.parent / "genomes"
 
 
+OVERRIDABLE = ("resolution", "in_channels", "num_classes", "width_multiplier")
+
+
 class SpaceError(ValueError):
     """An invalid space definition; the message names the file and the bad value."""
 
@@ -91,7 +94,18 @@ class Space:
 
     def base_architecture(self, blocks) -> Architecture:
         """An architecture with this space's stem, head and conventions around ``blocks``."""
-        raise NotImplementedError
+        return Architecture(blocks=tuple(blocks), stem=self.stem, head=self.head, resolution=self.resolution,
+                            in_channels=self.in_channels, num_classes=self.num_classes, act=self.act,
+                            se_style=self.se_style)
+
+    def with_overrides(self, **kw) -> "Space":
+        """The same space at another resolution, input channels, class count or width."""
+        bad = set(kw) - set(OVERRIDABLE)
+        if bad:
+            raise SpaceError(f"{self.where}: cannot override {sorted(bad)[0]!r}")
+        d = dict(self.definition)
+        d.update({k: v for k, v in kw.items() if v is not None})
+        return type(self)(d, self.where)
 
     # -- shared behaviour -------------------------------------------------------------------
     @property
@@ -281,21 +295,6 @@ class FactorizedSpace(Space):
         self.cardinalities = tuple(len(b.choices[f]) for b in self.blocks for f in FACTORS)
         self.block_slices = tuple(slice(i * len(FACTORS), (i + 1) * len(FACTORS)) for i in range(len(self.blocks)))
         self.gene_names = tuple(f"block {n} {f}" for n in range(1, len(self.blocks) + 1) for f in FACTORS)
-
-    def with_overrides(self, **kw) -> "FactorizedSpace":
-        """The same space at another resolution, input channels, class count or width."""
-        allowed = {"resolution", "in_channels", "num_classes", "width_multiplier"}
-        bad = set(kw) - allowed
-        if bad:
-            raise SpaceError(f"{self.where}: cannot override {sorted(bad)[0]!r}")
-        d = dict(self.definition)
-        d.update({k: v for k, v in kw.items() if v is not None})
-        return type(self)(d, self.where)
-
-    def base_architecture(self, blocks) -> Architecture:
-        return Architecture(blocks=tuple(blocks), stem=self.stem, head=self.head, resolution=self.resolution,
-                            in_channels=self.in_channels, num_classes=self.num_classes, act=self.act,
-                            se_style=self.se_style)
 
     def _out_channels(self, ref: RefBlock, mult: float) -> int:
         return make_divisible(ref.filters * mult * self.width_multiplier, self.divisor)

@@ -2,10 +2,8 @@
 (arXiv 1807.11626): global settings, a fixed stem and head, width scaling and overrides."""
 from __future__ import annotations
 
-from ..arch import ACT_CODES, SE_STYLES, Architecture, HeadSpec, StemSpec, make_divisible
+from ..arch import ACT_CODES, SE_STYLES, HeadSpec, StemSpec, make_divisible
 from ..space import Space, SpaceError, _need
-
-OVERRIDABLE = ("resolution", "in_channels", "num_classes", "width_multiplier")
 
 
 class MacroSpace(Space):
@@ -67,17 +65,3 @@ class MacroSpace(Space):
     def channels(self, filters: float) -> int:
         """Width-scaled channels, rounded to the space's divisor."""
         return make_divisible(filters * self.width_multiplier, self.divisor)
-
-    def with_overrides(self, **kw) -> "MacroSpace":
-        """The same space at another resolution, input channels, class count or width."""
-        bad = set(kw) - set(OVERRIDABLE)
-        if bad:
-            raise SpaceError(f"{self.where}: cannot override {sorted(bad)[0]!r}")
-        d = dict(self.definition)
-        d.update({k: v for k, v in kw.items() if v is not None})
-        return type(self)(d, self.where)
-
-    def base_architecture(self, blocks) -> Architecture:
-        return Architecture(blocks=tuple(blocks), stem=self.stem, head=self.head, resolution=self.resolution,
-                            in_channels=self.in_channels, num_classes=self.num_classes, act=self.act,
-                            se_style=self.se_style)
