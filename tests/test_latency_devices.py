@@ -33,6 +33,7 @@ def genome(small):
     ({"mode": "measured", "runtime": "tflite"}, ValueError, "runtime = 'tflite'"),
     ({"mode": "measured", "repeats": 0}, ValueError, "repeats = 0"),
     ({"mode": "table", "fill": "yes"}, ValueError, "fill = 'yes'"),
+    ({"mode": "table", "fill": True, "fit": "cubic"}, ValueError, "fit = 'cubic'"),
     ({"mode": "command"}, ValueError, "needs command"),
     ({"table": "/nonexistent/t.json"}, FileNotFoundError, "/nonexistent/t.json"),
 ])

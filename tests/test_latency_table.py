@@ -208,6 +208,16 @@ def test_fit_calibration_recovers_offset_and_per_layer_term():
         fit_calibration(sums, [5] * 4, measured, "offset+per_layer")
 
 
+def test_auto_fit_adds_the_per_layer_term_only_where_depths_differ():
+    sums, n = [1.0, 2.0, 1.5, 3.0], [5, 9, 7, 12]
+    measured = [s + 0.3 + 0.02 * k for s, k in zip(sums, n)]
+    c = fit_calibration(sums, n, measured, "auto")
+    assert c["fit"] == "offset+per_layer" and c["per_layer_ms"] == pytest.approx(0.02)
+    fixed = [s + 0.4 for s in sums]
+    c = fit_calibration(sums, [15] * 4, fixed, "auto")
+    assert c["fit"] == "offset" and c["per_layer_ms"] == 0.0 and c["offset_ms"] == pytest.approx(0.4)
+
+
 def test_refit_uses_the_stored_calibration_networks(tiny, tmp_path):
     t = build_table(tiny, FakeRuntime(), Protocol(), tmp_path / "t.json", progress=False, calibration=5)
     c = t.calibration

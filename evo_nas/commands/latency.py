@@ -39,8 +39,9 @@ def register(sub):
     p.add_argument("--no-table", action="store_true", help="GENOME: measure only, skip the table prediction")
     p.add_argument("--calibration", type=int, default=None, help="build-table: calibration networks (default 20)")
     p.add_argument("--seed", type=int, default=None, help="build-table: calibration sample seed (default 0)")
-    p.add_argument("--fit", choices=["offset", "offset+per_layer", "affine"],
-                   help="build-table: calibration fit (default offset+per_layer)")
+    p.add_argument("--fit", choices=["auto", "offset", "offset+per_layer", "affine"],
+                   help="build-table: calibration fit (default auto: offset+per_layer, or offset "
+                        "for a fixed-depth space)")
     p.add_argument("--limit", type=int, help="build-table: measure at most this many layers now (resume later)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     for name in ("warmup", "repeats", "rounds", "max-attempts"):

@@ -280,6 +280,7 @@ class LatencyTable:
 
 
 FITS = ("offset", "offset+per_layer", "affine")
+FIT_CHOICES = ("auto",) + FITS
 
 
 def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list[float], fit: str) -> dict:
@@ -287,10 +288,14 @@ def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list
 
     ``offset`` fits the constant only (FBNet's sum plus stem and head), ``offset+per_layer`` adds
     the per-call overhead that isolated layers pay and a whole network does not, ``affine`` also
-    fits ``scale`` (cache effects of a whole network's weights).
+    fits ``scale`` (cache effects of a whole network's weights). ``auto`` is ``offset+per_layer``
+    where the networks differ in depth and ``offset`` where they cannot (a fixed-depth space); the
+    returned ``fit`` names the one used.
     """
-    if fit not in FITS:
-        raise ValueError(f"[latency] fit = {fit!r} (expected one of {', '.join(FITS)})")
+    if fit not in FIT_CHOICES:
+        raise ValueError(f"[latency] fit = {fit!r} (expected one of {', '.join(FIT_CHOICES)})")
+    if fit == "auto":
+        fit = "offset+per_layer" if len(set(n_layers)) > 1 else "offset"
     s, n, m = (np.asarray(v, float) for v in (layer_sums, n_layers, measured))
     if fit != "offset" and len(set(n_layers)) < 2:
         raise ValueError(f"calibration fit {fit!r} needs networks of at least two different depths")
@@ -315,7 +320,7 @@ def refit(calibration: dict, fit: str) -> dict:
                                              calibration["measured_ms"], fit)}
 
 
-FIT_DEFAULT = "offset+per_layer"
+FIT_DEFAULT = "auto"
 
 
 def calibration_genomes(space, n: int, seed: int) -> list:
@@ -394,4 +399,4 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
 
 __all__ = ["LatencyTable", "space_layers", "build_table", "calibrate", "fit_calibration", "calibration_genomes",
            "network_signature", "space_signature", "build_layer", "build_network", "layer_input_shape",
-           "network_input_shape", "measure_layers", "FIT_DEFAULT", "FITS", "refit"]
+           "network_input_shape", "measure_layers", "FIT_DEFAULT", "FITS", "FIT_CHOICES", "refit"]
