@@ -4,7 +4,8 @@ import pickle
 import numpy as np
 import pytest
 
-from evo_nas.baselines.aging import AgingEvolution, mutate_one_decision
+from evo_nas.baselines.aging import AgingEvolution
+from evo_nas.search.operators import mutate_decision
 from evo_nas.baselines.random_search import RandomSearch
 from evo_nas.baselines.reward import Reward, mnasnet_reward
 from evo_nas.baselines.rl import RLStrategy
@@ -118,12 +119,16 @@ def test_aging_beats_random_on_a_known_optimum(mnasnet):
     assert min(best["aging"]) > max(best["random"]), best
 
 
-def test_mutation_changes_one_decision_and_the_network(mnasnet):
+def test_aging_mutation_changes_one_block_and_the_network(mnasnet):
+    strategy = AgingEvolution(mnasnet, {"reward": {"target_ms": 1.0}}, None, np.random.default_rng(0))
+    assert strategy.toolbox.mutate.func is mutate_decision
     rng = np.random.default_rng(0)
-    for _ in range(50):
-        g = mnasnet.sample(rng)
-        c = mutate_one_decision(g, rng)
-        assert sum(a != b for a, b in zip(g.genes, c.genes)) == 1
+    for _ in range(200):
+        g = mnasnet.sample(rng).canonical()
+        c = mutate_decision(g, rng)
+        changed = [i for i, (a, b) in enumerate(zip(g.genes, c.genes)) if a != b]
+        blocks = {b for b, sl in enumerate(mnasnet.block_slices) for i in changed if sl.start <= i < sl.stop}
+        assert len(blocks) == 1 and 1 <= len(changed) <= 2
         assert c.key != g.key
 
 

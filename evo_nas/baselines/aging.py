@@ -4,7 +4,8 @@ Architecture Search", AAAI 2019, algorithm 1) on MnasNet's reward, built on DEAP
 The population is a queue of P models. After P random models, each new model is the mutated child
 of the best of S models sampled (with replacement) from the population; the child joins on the
 right and the oldest model leaves on the left, whatever its fitness. Fitness is MnasNet's reward
-ACC x (LAT/T)^w. Mutation changes one decision. ``ask()`` returns ``batch_size`` children, each from
+ACC x (LAT/T)^w. Mutation changes one decision of one block (the engine's
+``mutate_decision``, repaired). ``ask()`` returns ``batch_size`` children, each from
 its own tournament, so a batch can be evaluated in parallel (the paper's workers are asynchronous).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import copy
 import numpy as np
 from deap import base
 
+from ..search.operators import mutate_decision
 from ..space import Genome, Space
 from .reward import Reward
 
@@ -29,23 +31,6 @@ class Individual:
     def __init__(self, genome: Genome, reward: float):
         self.genome = genome
         self.fitness = RewardFitness((reward,))
-
-
-def mutate_one_decision(genome: Genome, rng: np.random.Generator, tries: int = 16) -> Genome:
-    """Change one gene to another of its values; retried so the child builds a different network."""
-    space = genome.space
-    free = [i for i, c in enumerate(space.cardinalities) if c > 1]
-    if not free:
-        raise ValueError(f"space {space.name!r} has no decision with more than one choice")
-    child = genome
-    for _ in range(tries):
-        i = free[int(rng.integers(len(free)))]
-        genes = list(genome.genes)
-        genes[i] = (genes[i] + 1 + int(rng.integers(space.cardinalities[i] - 1))) % space.cardinalities[i]
-        child = space.genome(genes)
-        if child.key != genome.key:
-            return child
-    return child
 
 
 def tournament(population, sample_size: int, rng: np.random.Generator):
@@ -90,7 +75,7 @@ class AgingEvolution:
         self.toolbox = base.Toolbox()
         self.toolbox.register("random_genome", space.sample, rng)
         self.toolbox.register("select", tournament, sample_size=self.sample_size, rng=rng)
-        self.toolbox.register("mutate", mutate_one_decision, rng=rng)
+        self.toolbox.register("mutate", mutate_decision, rng=rng)
 
     def ask(self) -> list[Genome]:
         if self.born < self.population_size:
