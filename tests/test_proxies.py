@@ -1,4 +1,5 @@
 """Short-training and zero-cost proxies: bit-for-bit repeatability, failure paths, config errors."""
+import copy
 import math
 
 import numpy as np
@@ -132,6 +133,7 @@ def test_zero_cost_proxies_are_seeded_finite_and_leave_the_model_alone(tiny):
     g = grad_norm(model, x, y)
     assert g > 0 and g == grad_norm(model, x, y)
     assert all(torch.equal(a, b) for a, b in zip(before, weights(model)))
+    assert synflow(copy.deepcopy(model), (1, 16, 16), inplace=True) == s
     for kind in ("synflow", "naswot", "gradnorm"):
         c = EvalConfig.from_dict({"data": {"path": str(tiny), "val_size": 16}, "proxy": {"kind": kind, "batch_size": 16}})
         r1, r2 = evaluate(genome(c), c), evaluate(genome(c), c)

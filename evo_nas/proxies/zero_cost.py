@@ -23,9 +23,12 @@ from .base import Proxy, ProxyData, check_common, reject_unknown
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.Hardswish)
 
 
-def synflow(model: nn.Module, input_shape: tuple[int, ...]) -> float:
-    """log of the synflow score of ``model`` for inputs of shape ``C x H x W`` (model is not modified)."""
-    net = copy.deepcopy(model).double().eval()
+def synflow(model: nn.Module, input_shape: tuple[int, ...], inplace: bool = False) -> float:
+    """log of the synflow score of ``model`` for inputs of shape ``C x H x W``.
+
+    The model is left unchanged unless ``inplace`` (then its weights become their absolute values
+    in float64), which saves a copy when the model is thrown away afterwards."""
+    net = (model if inplace else copy.deepcopy(model)).double().eval()
     with torch.no_grad():
         for p in net.parameters():
             p.abs_()
@@ -109,7 +112,7 @@ class SynflowProxy(_ZeroCost):
     name = "synflow"
 
     def score(self, model, data, generator):
-        return synflow(model, tuple(data.x_train.shape[1:]))
+        return synflow(model, tuple(data.x_train.shape[1:]), inplace=True)
 
 
 class NaswotProxy(_ZeroCost):
