@@ -245,3 +245,40 @@ def test_cli_resume_accepts_execution_overrides_and_rejects_a_changed_config(tmp
     assert len(err) == 1 and "[seed]" in err[0]
     assert main(["search", "--resume", str(run), "--run-dir", str(run)]) == 2
     assert main(["search"]) == 2
+
+
+def zero_cost_config(**over):
+    cfg = {"seed": 1, "space": {"name": "mnasnet"}, "data": {"name": "mnist-subset"},
+           "proxy": {"kind": "synflow", "batch_size": 8},
+           "search": {"pop_size": 4, "generations": 2, "cache": False},
+           "objectives": {"names": ["score", "params_m"], "reference": {"score": 0.0, "params_m": 10.0}}}
+    for k, v in over.items():
+        cfg[k] = {**cfg[k], **v}
+    return cfg
+
+
+def test_a_zero_cost_score_is_a_maximized_objective(tmp_path):
+    r = run_search(zero_cost_config(), tmp_path / "run", quiet=True)
+    evals = RunDir(r.run_dir).evaluations()
+    assert r.evaluations == len(evals) >= 5 and all(e["status"] == "ok" for e in evals)
+    assert all(e["score"] is not None and e["val_acc"] is None for e in evals)
+    assert RunDir(r.run_dir).logbook()[-1]["best_score"] == max(e["score"] for e in evals)
+    for e in evals:
+        assert any(f["score"] >= e["score"] and f["params_m"] <= e["params_m"] for f in r.front)
+    assert r.hypervolume > 0
+    assert main(["pareto", str(r.run_dir), "--no-plot"]) == 0
+
+
+@pytest.mark.parametrize("over, message", [
+    ({"objectives": {"names": ["val_acc", "params_m"], "reference": {"val_acc": 0.0, "params_m": 10.0}}},
+     "val_acc needs a training proxy; [proxy] kind = 'synflow'"),
+    ({"search": {"algorithm": "aging", "reward": {"target_ms": 5.0}}}, "algorithm = 'aging' rewards accuracy"),
+])
+def test_a_zero_cost_proxy_cannot_stand_for_accuracy(tmp_path, over, message):
+    from evo_nas.search.engine import validate_config
+
+    cfg = zero_cost_config(**over)
+    if "algorithm" in over.get("search", {}):
+        del cfg["search"]["pop_size"]
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        validate_config(cfg)

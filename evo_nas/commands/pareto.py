@@ -41,17 +41,18 @@ def plot_front(records: list[dict], front: list[dict], objectives, path: Path) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = [r for r in records if r.get("status") == "ok" and r.get("val_acc") is not None
+    y = "val_acc" if "val_acc" in objectives.names else "score"
+    ok = [r for r in records if r.get("status") == "ok" and r.get(y) is not None
           and r.get("latency_ms") is not None]
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    ax.scatter([r["latency_ms"] for r in ok], [r["val_acc"] for r in ok], s=10, c="0.7", label="evaluated")
+    ax.scatter([r["latency_ms"] for r in ok], [r[y] for r in ok], s=10, c="0.7", label="evaluated")
     f = sorted(front, key=lambda r: r["latency_ms"])
-    ax.plot([r["latency_ms"] for r in f], [r["val_acc"] for r in f], "o-", c="tab:red", ms=4,
+    ax.plot([r["latency_ms"] for r in f], [r[y] for r in f], "o-", c="tab:red", ms=4,
             drawstyle="steps-post", label=f"Pareto set ({len(f)})")
     if objectives.latency_target_ms is not None:
         ax.axvline(objectives.latency_target_ms, ls="--", c="0.4", lw=1, label="latency target")
     ax.set_xlabel("latency (ms)")
-    ax.set_ylabel("validation accuracy")
+    ax.set_ylabel("validation accuracy" if y == "val_acc" else "proxy score")
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -77,7 +78,7 @@ def run(args) -> int:
     print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
           f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
     written = [cs, js]
-    if not args.no_plot and "val_acc" in objectives.names and "latency_ms" in objectives.names:
+    if not args.no_plot and {"val_acc", "score"} & set(objectives.names) and "latency_ms" in objectives.names:
         written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png"))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -41,7 +41,7 @@ import numpy as np
 from ..cache import EvalCache
 from ..parallel import check_backend, check_dask, parallel_map
 from ..space import Genome
-from .objectives import Objectives
+from .objectives import MAXIMIZE, Objectives
 from .progress import Progress
 from .run import RunDir, front_hypervolume, pareto_front
 from .strategy import make_strategy, strategy_class
@@ -400,7 +400,7 @@ class _Engine:
         for name in self.objectives.names:
             vals = [r[name] for r in ok if r.get(name) is not None]
             if vals:
-                entry[f"best_{name}"] = max(vals) if name == "val_acc" else min(vals)
+                entry[f"best_{name}"] = max(vals) if name in MAXIMIZE else min(vals)
         entry["eval_s"] = eval_s
         entry["wall_s"] = time.perf_counter() - t_start
         return entry
@@ -419,6 +419,16 @@ def validate_config(config: dict) -> None:
     space = eval_cfg.space()
     if "latency_ms" in objectives.names and settings.evaluator == "proxy" and eval_cfg.latency_model() is None:
         raise ValueError("[objectives] names include latency_ms but the config has no [latency] section")
+    if settings.evaluator == "proxy" and not eval_cfg.proxy.needs_training \
+            and "score_as_accuracy" not in (config.get("compare") or {}):
+        # a zero-cost proxy gives a score and no accuracy: every candidate would look failed
+        kind = eval_cfg.proxy.name
+        if "val_acc" in objectives.names:
+            raise ValueError(f"[objectives] val_acc needs a training proxy; [proxy] kind = {kind!r} gives a score: "
+                             f"use names = [\"score\", ...]")
+        if "reward" in (getattr(strategy_class(settings.algorithm), "search_keys", None) or ()):
+            raise ValueError(f"[search] algorithm = {settings.algorithm!r} rewards accuracy, which [proxy] kind = "
+                             f"{kind!r} does not give (use kind = \"train\")")
     make_strategy(settings.algorithm, space, config.get("search") or {}, objectives, np.random.default_rng(seed))
 
 

@@ -6,11 +6,13 @@ an optional hard latency target as a constraint (``latency_ms <= latency_target_
 
 The ``[objectives]`` section::
 
-    names = ["val_acc", "latency_ms"]            # default; "params_m", "macs_m" may be added
+    names = ["val_acc", "latency_ms"]            # default; "params_m", "macs_m" may be added;
+                                                 # "score" (a zero-cost proxy's) in place of val_acc
     latency_target_ms = 25.0                     # optional hard constraint
     reference = { val_acc = 0.0, latency_ms = 60.0 }   # hypervolume reference, natural units
 
-``val_acc`` is maximized and enters the vector negated; the others are minimized as they are.
+``val_acc`` and ``score`` are maximized and enter the vector negated; the others are minimized as
+they are.
 A failed evaluation gets ``FAILED_PENALTY`` in every objective and constraint, so every
 successful candidate dominates it and it never enters a Pareto set.
 """
@@ -21,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAXIMIZE = {"val_acc"}
-KNOWN = ("val_acc", "latency_ms", "params_m", "macs_m")
+MAXIMIZE = {"val_acc", "score"}
+KNOWN = ("val_acc", "score", "latency_ms", "params_m", "macs_m")
 FAILED_PENALTY = 1e9
 
 
