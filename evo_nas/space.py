@@ -22,7 +22,14 @@ import numpy as np
 from .arch import (ACT_CODES, SE_STYLES, SKIPS, Architecture, BlockSpec, HeadSpec, StemSpec,
                    make_divisible, parse_blocks)
 
-GENOMES_DIR = Path(__file__).resolve().parent.parent / "genomes"
+def _genomes_dir() -> Path:
+    """``genomes/`` of a source checkout, else the copy a wheel installs as ``evo_nas/genomes``."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "genomes"
+    return checkout if (checkout / "mnasnet.toml").is_file() else here / "genomes"
+
+
+GENOMES_DIR = _genomes_dir()
 
 
 OVERRIDABLE = ("resolution", "in_channels", "num_classes", "width_multiplier")
