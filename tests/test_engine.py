@@ -223,10 +223,29 @@ def test_experiment_configs_are_valid():
     from evo_nas.space import read_toml
 
     root = Path(__file__).resolve().parent.parent / "experiments"
-    for name in ("quickstart.toml", "bench_engine.toml"):
+    for name in ("quickstart.toml", "bench_engine.toml", "search_fbnet.toml", "search_mobilenetv3.toml"):
         cfg = read_toml(root / name, "config")
         validate_config(cfg)
         assert cfg["objectives"]["reference"]
+
+
+@pytest.mark.parametrize("name", ["compare_cheap.toml", "compare_train.toml"])
+def test_comparison_configs_are_valid_for_every_cell(name, monkeypatch):
+    from pathlib import Path
+
+    from evo_nas.compare import CompareConfig, cell_config
+    from evo_nas.search.engine import validate_config
+    from evo_nas.space import read_toml
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    cfg = read_toml(root / "experiments" / name, "config")
+    cfg["search"]["base_dir"] = str(root / "experiments")
+    cmp = CompareConfig.from_dict(cfg)
+    assert {"nsga2", "rl", "aging", "random"} <= set(cmp.algorithms) and len(cmp.seeds) >= 5
+    assert cfg["search"]["max_evaluations"] == 500
+    for algorithm in cmp.algorithms:
+        validate_config(cell_config(cfg, algorithm, cmp.seeds[0]))
 
 
 def test_cli_resume_accepts_execution_overrides_and_rejects_a_changed_config(tmp_path, capsys):

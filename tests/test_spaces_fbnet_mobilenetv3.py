@@ -186,3 +186,15 @@ def test_sampling_is_seeded():
     for space in SPACES.values():
         a = [space.sample(np.random.default_rng(3)).key for _ in range(2)]
         assert a[0] == a[1]
+
+
+@pytest.mark.parametrize("name", list(SPACES))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_latency_table_enumeration_covers_every_layer(name, data):
+    from evo_nas.latency.table import space_layers
+
+    space = SPACES[name]
+    genome = space.genome(data.draw(genes_strategy(space)))
+    known = space_layers(space)
+    assert all(layer.key() in known for layer in genome.architecture().layers())

@@ -135,6 +135,18 @@ class FBNetSpace(MacroSpace):
                   for g, (n, _, cin, cout, s) in zip(genes, self._pos)]
         return self.base_architecture(merge_layers([x for x in layers if x.op != "skip"]))
 
+    def distinct_layers(self):
+        """Every layer a genome can contain (for latency tables). Each position has fixed channels
+        and stride, so one network per (position, candidate) covers them all."""
+        seen = {}
+        for i, card in enumerate(self.cardinalities):
+            for v in range(card):
+                genes = [0] * self.n_genes
+                genes[i] = v
+                for spec in self.decode(genes).layers():
+                    seen.setdefault(spec.key(), spec)
+        return list(seen.values())
+
     def encode(self, arch: Architecture) -> tuple[int, ...]:
         if arch.stem.out_ch != self.stem.out_ch:
             raise ValueError(f"stem has {arch.stem.out_ch} filters, space {self.name!r} has {self.stem.out_ch}")
