@@ -19,7 +19,7 @@ from .data import DataConfig, Dataset, load_dataset, to_tensor
 from .proxies import Proxy, ProxyData, proxy_from_config
 from .space import Genome, Space, load_space
 
-SPACE_KEYS = {"name", "file", "width_multiplier"}
+SPACE_KEYS = {"name", "file", "width_multiplier", "resolution"}
 
 
 def derive_seed(seed: int, key: str, salt: str = "") -> int:
@@ -68,6 +68,9 @@ class EvalConfig:
         wm = space.get("width_multiplier")
         if wm is not None and (isinstance(wm, bool) or not isinstance(wm, (int, float)) or wm <= 0):
             raise ValueError(f"[space]: width_multiplier = {wm!r} must be a positive number")
+        res = space.get("resolution")
+        if res is not None and (isinstance(res, bool) or not isinstance(res, int) or res < 8):
+            raise ValueError(f"[space]: resolution = {res!r} must be an int >= 8")
         base = Path(base_dir) if base_dir is not None else None
         if "file" in space and base is not None and not Path(space["file"]).is_absolute():
             space["file"] = str(base / space["file"])
@@ -84,12 +87,14 @@ class EvalConfig:
         return load_dataset(self.data)
 
     def space(self) -> Space:
-        """The search space with resolution, input channels and classes taken from the dataset."""
+        """The search space with input channels and classes taken from the dataset, and its resolution
+        unless ``[space] resolution`` sets another (images are then resized)."""
         if "space" not in self._memo:
             ds = self.dataset()
             wm = self.space_section.get("width_multiplier")
+            res = self.space_section.get("resolution", ds.resolution)
             self._memo["space"] = load_space(self.space_section.get("file") or self.space_section.get("name", "mnasnet"),
-                                             resolution=ds.resolution, in_channels=ds.in_channels,
+                                             resolution=res, in_channels=ds.in_channels,
                                              num_classes=ds.num_classes,
                                              width_multiplier=float(wm) if wm is not None else None)
         return self._memo["space"]

@@ -49,6 +49,16 @@ def test_space_takes_resolution_channels_and_classes_from_the_dataset(tiny):
     assert (default.space().resolution, default.space().in_channels, default.space().num_classes) == (28, 1, 10)
 
 
+def test_space_resolution_may_differ_from_the_images(tiny):
+    cfg = EvalConfig.from_dict({"space": {"resolution": 24}, "data": {"path": str(tiny), "val_size": 12},
+                                "proxy": {"steps": 2, "batch_size": 8, "resolution": 12}})
+    assert cfg.space().resolution == 24 and cfg.proxy_space().resolution == 12
+    assert tuple(cfg.proxy_data().x_train.shape[1:]) == (2, 12, 12)
+    assert cfg.fingerprint() != cfg_for(tiny, proxy={"steps": 2, "batch_size": 8, "resolution": 12}).fingerprint()
+    rec = evaluate(cfg.space().sample(np.random.default_rng(0)), cfg)
+    assert rec["status"] == "ok", rec["error"]
+
+
 def test_record_contract_and_order_independence(tiny):
     cfg = cfg_for(tiny)
     g1, g2 = (cfg.space().sample(np.random.default_rng(i)) for i in range(2))
@@ -104,6 +114,7 @@ def test_fingerprint_tracks_what_changes_results(tiny):
     ({"space": {"nme": "mnasnet"}}, "unknown key 'nme'"),
     ({"space": {"name": "a", "file": "b.toml"}}, "name or file"),
     ({"space": {"width_multiplier": 0}}, "width_multiplier = 0"),
+    ({"space": {"resolution": 4}}, "resolution = 4"),
     ({"proxy": {"kind": "bogus"}}, "kind = 'bogus'"),
     ({"data": {"format": "tfrecord", "path": "x"}}, "format = 'tfrecord'"),
     ({"data": 3}, r"\[data\] must be a table"),
