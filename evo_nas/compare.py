@@ -387,6 +387,13 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
         _atomic_write(out / name, data)
         written.append(out / name)
 
+    def png_bytes(fig) -> bytes:
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        return buf.getvalue()
+
     curve = comparison.curve_rows()
     put("hv_curve.csv", _csv(curve))
     put("table.csv", _csv(comparison.table_rows()))
@@ -405,11 +412,7 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
     ax.set_title(f"mean and 95% interval over {len(comparison.seeds)} seeds (reference: {ref})", fontsize=9)
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    put("hv_curve.png", buf.getvalue())
+    put("hv_curve.png", png_bytes(fig))
 
     names = comparison.objectives.names
     xi, yi = (1, 0) if names[0] in MAXIMIZE else (0, 1)
@@ -424,11 +427,7 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
     ax.set_title(f"Pareto sets over all evaluations of {len(comparison.seeds)} seeds")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    put("fronts.png", buf.getvalue())
+    put("fronts.png", png_bytes(fig))
     return written
 
 

@@ -35,13 +35,13 @@ def front_table(front: list[dict], objectives, full_keys: bool = False) -> str:
     return _table(rows, ["#", *cols, "gen", "genome"])
 
 
-def plot_front(records: list[dict], front: list[dict], objectives, path: Path) -> Path:
+def plot_front(records: list[dict], front: list[dict], objectives, path: Path, y: str = "val_acc") -> Path:
+    """``y`` (``val_acc`` or ``score``) against latency, the front highlighted."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    y = "val_acc" if "val_acc" in objectives.names else "score"
     ok = [r for r in records if r.get("status") == "ok" and r.get(y) is not None
           and r.get("latency_ms") is not None]
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
@@ -78,7 +78,8 @@ def run(args) -> int:
     print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
           f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
     written = [cs, js]
-    if not args.no_plot and {"val_acc", "score"} & set(objectives.names) and "latency_ms" in objectives.names:
-        written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png"))
+    y = next((n for n in ("val_acc", "score") if n in objectives.names), None)
+    if not args.no_plot and y is not None and "latency_ms" in objectives.names:
+        written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png", y))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -23,8 +23,8 @@ from typing import Callable
 
 from ..arch import to_architecture
 from .measure import CommandRuntime, Measurement, Protocol, Runtime, machine_info, make_runtime
-from .table import (FIT_CHOICES, FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes, measure_layers,
-                    network_input_shape, space_layers)
+from .table import (FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes, check_fit,
+                    measure_layers, network_input_shape, space_layers)
 
 
 def _hash(obj) -> str:
@@ -87,9 +87,7 @@ class TableLatency(LatencyModel):
         self.protocol = protocol
         self.calibration = calibration
         self.seed = seed
-        if fit not in FIT_CHOICES:
-            raise ValueError(f"[latency] fit = {fit!r} (expected one of {', '.join(FIT_CHOICES)})")
-        self.fit = fit
+        self.fit = check_fit(fit)
         if space is not None:
             table.check_network(space)
         if fill:

@@ -283,6 +283,12 @@ FITS = ("offset", "offset+per_layer", "affine")
 FIT_CHOICES = ("auto",) + FITS
 
 
+def check_fit(fit: str) -> str:
+    if fit not in FIT_CHOICES:
+        raise ValueError(f"[latency] fit = {fit!r} (expected one of {', '.join(FIT_CHOICES)})")
+    return fit
+
+
 def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list[float], fit: str) -> dict:
     """Least squares on whole networks: ``measured = scale x layer_sum + offset + per_layer x n_layers``.
 
@@ -292,8 +298,7 @@ def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list
     where the networks differ in depth and ``offset`` where they cannot (a fixed-depth space); the
     returned ``fit`` names the one used.
     """
-    if fit not in FIT_CHOICES:
-        raise ValueError(f"[latency] fit = {fit!r} (expected one of {', '.join(FIT_CHOICES)})")
+    check_fit(fit)
     if fit == "auto":
         fit = "offset+per_layer" if len(set(n_layers)) > 1 else "offset"
     s, n, m = (np.asarray(v, float) for v in (layer_sums, n_layers, measured))
@@ -399,4 +404,4 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
 
 __all__ = ["LatencyTable", "space_layers", "build_table", "calibrate", "fit_calibration", "calibration_genomes",
            "network_signature", "space_signature", "build_layer", "build_network", "layer_input_shape",
-           "network_input_shape", "measure_layers", "FIT_DEFAULT", "FITS", "FIT_CHOICES", "refit"]
+           "network_input_shape", "measure_layers", "FIT_DEFAULT", "FITS", "FIT_CHOICES", "check_fit", "refit"]
