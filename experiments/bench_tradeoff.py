@@ -1,0 +1,95 @@
+"""Benchmark: does a proxy see an accuracy/latency trade-off, and how large a front does the search find?
+
+    python experiments/bench_tradeoff.py [experiments/tradeoff.toml] [--out results.json]
+    python experiments/bench_tradeoff.py --searches experiments/quickstart.toml --seeds 0 1 2 --budgets 16x10 22x13
+
+The first form scores random genomes with each proxy of ``[tradeoff]`` (see
+``evo_nas.proxies.tradeoff``). The second runs the given search config once per seed and budget
+(population x generations), in a fresh directory with the cache off, and prints the final front
+size, the front size per generation, hypervolume and wall time.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from evo_nas.space import read_toml
+
+
+def _budget(text: str) -> tuple[int, int]:
+    try:
+        pop, gens = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"budget {text!r} must look like 16x10 (population x generations)") from None
+    return pop, gens
+
+
+def _write(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+def study(config_path: Path, out: Path | None) -> None:
+    from evo_nas.evaluate import EvalConfig
+    from evo_nas.proxies.tradeoff import format_report, summarize, tradeoff_study
+
+    config = read_toml(config_path, "config")
+    result = tradeoff_study(config)
+    space = EvalConfig.from_dict({k: config[k] for k in ("space", "data") if k in config}).space()
+    summary = summarize(result, space)
+    print(format_report(result, summary))
+    if out:
+        _write(out, {"study": result, "summary": summary})
+
+
+def searches(config_path: Path, seeds: list[int], budgets: list[tuple[int, int]], out: Path | None) -> None:
+    from evo_nas.search.engine import run_search
+
+    base = read_toml(config_path, "config")
+    rows = []
+    print(f"{'budget':>8} {'seed':>4} {'evals':>6} {'front':>5} {'hv':>8} {'wall s':>7}  front size per generation")
+    with tempfile.TemporaryDirectory(prefix="evo-nas-fronts-") as tmp:
+        for pop, gens in budgets:
+            for seed in seeds:
+                cfg = copy.deepcopy(base)
+                cfg["seed"] = seed
+                cfg["search"] = {**cfg.get("search", {}), "pop_size": pop, "generations": gens, "cache": False}
+                t0 = time.perf_counter()
+                res = run_search(cfg, Path(tmp) / f"p{pop}g{gens}s{seed}", quiet=True)
+                wall = time.perf_counter() - t0
+                per_gen = [e["front_size"] for e in res.logbook]
+                rows.append({"pop_size": pop, "generations": gens, "seed": seed, "evaluations": res.evaluations,
+                             "front": len(res.front), "hypervolume": res.logbook[-1]["hypervolume"], "wall_s": wall,
+                             "front_per_generation": per_gen})
+                print(f"{pop:>3}x{gens:<4} {seed:>4} {res.evaluations:>6} {len(res.front):>5} "
+                      f"{res.logbook[-1]['hypervolume']:>8.3f} {wall:>7.0f}  {per_gen}", flush=True)
+    if out:
+        _write(out, {"config": str(config_path), "runs": rows})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("config", nargs="?", type=Path, default=Path(__file__).with_name("tradeoff.toml"))
+    ap.add_argument("--searches", type=Path, metavar="SEARCH_CONFIG", help="run this search config per seed and budget")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--budgets", type=_budget, nargs="+", default=None, help="population x generations, e.g. 16x10")
+    ap.add_argument("--out", type=Path, help="write every record and the summary as JSON")
+    args = ap.parse_args()
+    if args.searches:
+        budgets = args.budgets
+        if budgets is None:
+            s = read_toml(args.searches, "config").get("search", {})
+            budgets = [(s.get("pop_size", 16), s.get("generations", 10))]
+        searches(args.searches, args.seeds, budgets, args.out)
+    else:
+        study(args.config, args.out)
+
+
+if __name__ == "__main__":
+    main()
