@@ -99,9 +99,9 @@ def test_the_shipped_study_config_is_valid():
     from pathlib import Path
 
     from evo_nas.evaluate import EvalConfig
-    from evo_nas.proxies.tradeoff import _check
+    from evo_nas.proxies.tradeoff import _settings
 
     config = read_toml(Path(__file__).parents[1] / "experiments" / "tradeoff.toml", "config")
-    _check(config["tradeoff"])
+    _settings(config["tradeoff"])
     for p in config["tradeoff"]["proxies"]:
         EvalConfig.from_dict({"data": config["data"], "proxy": p})

@@ -33,6 +33,17 @@ def _run_job(job: _Job) -> dict:
     return {"name": job.name, **evaluate(cfg.space().genome(job.genes), cfg)}
 
 
+def sample_distinct(space, n: int, rng: np.random.Generator) -> list:
+    """``n`` genomes drawn from ``space`` with ``rng``, skipping canonical duplicates."""
+    genomes, seen = [], set()
+    while len(genomes) < n:
+        g = space.sample(rng)
+        if g.key not in seen:
+            seen.add(g.key)
+            genomes.append(g)
+    return genomes
+
+
 def _label(proxy: dict) -> str:
     rest = ",".join(f"{k}={v}" for k, v in sorted(proxy.items()) if k != "kind")
     return proxy.get("kind", "train") + (f"({rest})" if rest else "")
@@ -56,12 +67,7 @@ def fidelity_study(config: dict) -> dict:
         raise ValueError(f"[fidelity]: reference kind = {reference.get('kind')!r} must be 'train'")
     base = {k: config[k] for k in ("seed", "space", "data") if k in config}
     space = EvalConfig.from_dict({**base, "proxy": reference}).space()
-    rng = np.random.default_rng(f.get("sample_seed", 0))
-    genomes = []
-    while len(genomes) < n:
-        g = space.sample(rng)
-        if g.key not in {x.key for x in genomes}:
-            genomes.append(g)
+    genomes = sample_distinct(space, n, np.random.default_rng(f.get("sample_seed", 0)))
     named = [("reference", reference)] + [(_label(p), p) for p in proxies]
     for name, p in named:
         EvalConfig.from_dict({**base, "proxy": p})  # fail fast on a bad proxy table

@@ -22,7 +22,7 @@ import time
 import numpy as np
 from scipy.stats import kendalltau
 
-from .fidelity import _Job, _label, _run_job
+from .fidelity import _Job, _label, _run_job, sample_distinct
 
 TRADEOFF_KEYS = {"genomes", "sample_seed", "seeds", "n_jobs", "backend", "proxies", "top"}
 
@@ -42,23 +42,26 @@ def front_size(acc, latency) -> int:
     return int(non_dominated(pts).sum()) if len(pts) else 0
 
 
-def _check(f: dict) -> None:
+def _settings(f: dict) -> dict:
+    """``[tradeoff]`` checked, with its defaults filled in."""
     unknown = set(f) - TRADEOFF_KEYS
     if unknown:
         raise ValueError(f"[tradeoff]: unknown key {sorted(unknown)[0]!r} (expected {', '.join(sorted(TRADEOFF_KEYS))})")
-    n = f.get("genomes", 40)
+    s = {"genomes": 40, "sample_seed": 0, "seeds": [0], "n_jobs": 1, "backend": "loky", "top": 6, **f}
+    n = s["genomes"]
     if isinstance(n, bool) or not isinstance(n, int) or n < 4:
         raise ValueError(f"[tradeoff]: genomes = {n!r} must be an int >= 4")
-    seeds = f.get("seeds", [0])
+    seeds = s["seeds"]
     if (not isinstance(seeds, list) or not seeds
-            or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds)):
+            or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in seeds) or len(set(seeds)) != len(seeds)):
         raise ValueError(f"[tradeoff]: seeds = {seeds!r} must be a list of distinct non-negative ints")
-    proxies = f.get("proxies")
+    proxies = s.get("proxies")
     if not isinstance(proxies, list) or not proxies or not all(isinstance(p, dict) for p in proxies):
         raise ValueError(f"[tradeoff]: proxies = {proxies!r} must be a non-empty list of proxy tables")
     for p in proxies:
         if p.get("kind", "train") != "train":
             raise ValueError(f"[tradeoff]: proxy kind = {p.get('kind')!r} must be 'train' (the study needs val_acc)")
+    return s
 
 
 def tradeoff_study(config: dict) -> dict:
@@ -66,50 +69,44 @@ def tradeoff_study(config: dict) -> dict:
     from ..evaluate import EvalConfig
     from ..parallel import parallel_map
 
-    f = dict(config.get("tradeoff") or {})
-    _check(f)
+    s = _settings(dict(config.get("tradeoff") or {}))
     if config.get("latency") is None:
         raise ValueError("[latency] is required: the study compares accuracy with latency")
     base = {k: config[k] for k in ("space", "data") if k in config}
-    labelled = [(_label(p), p) for p in f["proxies"]]
+    labelled = [(_label(p), p) for p in s["proxies"]]
     for _, p in labelled:
         EvalConfig.from_dict({**base, "proxy": p})
     cfg = EvalConfig.from_dict({**base, "latency": config["latency"]})
     space = cfg.space()
-    rng = np.random.default_rng(f.get("sample_seed", 0))
-    genomes, seen = [], set()
-    while len(genomes) < f.get("genomes", 40):
-        g = space.sample(rng)
-        if g.key not in seen:
-            seen.add(g.key)
-            genomes.append(g)
+    genomes = sample_distinct(space, s["genomes"], np.random.default_rng(s["sample_seed"]))
     lm = cfg.latency_model()
     latency = {g.key: float(lm.latency_ms(space.decode(g.genes))) for g in genomes}
-    jobs = [_Job(g.genes, name, {**base, "seed": s, "proxy": p})
-            for name, p in labelled for s in f.get("seeds", [0]) for g in genomes]
+    jobs = [_Job(g.genes, name, {**base, "seed": seed, "proxy": p})
+            for name, p in labelled for seed in s["seeds"] for g in genomes]
     start = time.perf_counter()
-    records = parallel_map(_run_job, jobs, n_jobs=f.get("n_jobs", 1), backend=f.get("backend", "loky"))
+    records = parallel_map(_run_job, jobs, n_jobs=s["n_jobs"], backend=s["backend"])
     return {"genomes": [g.key for g in genomes], "genes": [list(g.genes) for g in genomes], "latency_ms": latency,
-            "latency": lm.describe(), "names": [name for name, _ in labelled], "seeds": f.get("seeds", [0]),
-            "records": records, "wall_s": time.perf_counter() - start, "n_jobs": f.get("n_jobs", 1),
-            "top": f.get("top", 6), "space": space.name}
+            "latency": lm.describe(), "names": [name for name, _ in labelled], "seeds": s["seeds"],
+            "records": records, "wall_s": time.perf_counter() - start, "n_jobs": s["n_jobs"],
+            "top": s["top"], "space": space.name}
 
 
 def _choice_counts(space, genes: list[list[int]]) -> dict[str, np.ndarray]:
-    """For every decision and choice: how many blocks of each genome take it (spaces with factorized blocks)."""
+    """For every decision and choice (``"skip = pool"``): in how many blocks of each genome it is taken.
+
+    A decision is a gene's name without its block prefix (``"block 3 skip"`` -> ``"skip"``), so
+    blocks of any length are grouped correctly; a choice is the space's description of the value.
+    """
     names = getattr(space, "gene_names", None)
     if not names:
         return {}
-    first = space.block_slices[0] if getattr(space, "block_slices", None) else None
-    per_block = first.stop - first.start if first is not None else 0
-    out: dict[str, list[int]] = {}
     g = np.asarray(genes)
-    for j in range(per_block):
-        cols = list(range(j, space.n_genes, per_block))
-        factor = names[j].split(" ", 2)[-1]
-        for value in sorted(set(g[:, cols].ravel().tolist())):
-            label = f"{factor} = {space.describe_gene(j, value)}"
-            out[label] = (g[:, cols] == value).sum(axis=1)
+    out: dict[str, np.ndarray] = {}
+    for i, name in enumerate(names):
+        factor = name.split(" ", 2)[-1]
+        for value in np.unique(g[:, i]).tolist():
+            label = f"{factor} = {space.describe_gene(i, value)}"
+            out[label] = out.get(label, 0) + (g[:, i] == value)
     return out
 
 
@@ -118,7 +115,7 @@ def summarize(study: dict, space=None) -> dict:
     and, for the first proxy, the choices most tied to accuracy."""
     keys = study["genomes"]
     lat = np.array([study["latency_ms"][k] for k in keys])
-    rows = []
+    rows, first = [], None
     for name in study["names"]:
         per_seed = {}
         secs = []
@@ -137,19 +134,16 @@ def summarize(study: dict, space=None) -> dict:
             "tau_acc_latency": {s: _tau(per_seed[s][ok], lat[ok]) for s in seeds},
             "front_random": {s: front_size(per_seed[s][ok], lat[ok]) for s in seeds},
             "seed_to_seed_tau": _tau(per_seed[seeds[0]][ok], per_seed[seeds[1]][ok]) if len(seeds) > 1 else None,
-            "s_per_eval": statistics.median(secs) if secs else float("nan"),
-            "_mean_acc": mean, "_ok": ok})
+            "s_per_eval": statistics.median(secs) if secs else float("nan")})
+        if first is None:
+            first = (mean, ok)
     drivers = []
-    if space is not None and rows:
-        first = rows[0]
-        counts = _choice_counts(space, study["genes"])
-        for label, c in counts.items():
-            c = c[first["_ok"]]
-            drivers.append({"choice": label, "tau_acc": _tau(first["_mean_acc"], c), "tau_latency": _tau(lat[first["_ok"]], c)})
+    if space is not None and first is not None:
+        mean, ok = first
+        for label, c in _choice_counts(space, study["genes"]).items():
+            drivers.append({"choice": label, "tau_acc": _tau(mean, c[ok]), "tau_latency": _tau(lat[ok], c[ok])})
         drivers.sort(key=lambda d: -abs(d["tau_acc"]) if np.isfinite(d["tau_acc"]) else 0.0)
         drivers = drivers[:study["top"]]
-    for r in rows:
-        del r["_mean_acc"], r["_ok"]
     return {"rows": rows, "drivers": drivers,
             "latency_range_ms": [float(lat.min()), float(np.median(lat)), float(lat.max())]}
 
