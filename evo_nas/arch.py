@@ -231,12 +231,14 @@ class StemSpec:
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """1x1 conv to ``filters`` (BN, act), global pool, optional 1x1 ``post_filters`` (no BN), FC."""
+    """1x1 conv to ``filters`` (BN, act), global pool, optional 1x1 ``post_filters`` (no BN, with a bias
+    unless ``post_bias`` is false, as in Once-for-All's feature-mix layer), FC."""
 
     filters: int = 1280
     dropout: float = 0.2
     act: str | None = None
     post_filters: int = 0
+    post_bias: bool = True
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ def make_act(name: str) -> nn.Module:
 
 class ConvBnAct(nn.Sequential):
     def __init__(self, cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1,
-                 act: str | None = "relu", bn: bool = True):
+                 act: str | None = "relu", bn: bool = True, bias: bool | None = None):
         super().__init__(
-            nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=not bn),
+            nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=not bn if bias is None else bias),
             nn.BatchNorm2d(cout) if bn else nn.Identity(),
             make_act(act) if act else nn.Identity(),
         )
@@ -111,7 +111,7 @@ class Head(nn.Module):
         self.conv = ConvBnAct(arch.feature_channels, h.filters, 1, act=act)
         self.pool = nn.AdaptiveAvgPool2d(1)
         width = h.post_filters or h.filters
-        self.post = ConvBnAct(h.filters, h.post_filters, 1, act=act, bn=False) if h.post_filters else nn.Identity()
+        self.post = ConvBnAct(h.filters, h.post_filters, 1, act=act, bn=False, bias=h.post_bias) if h.post_filters else nn.Identity()
         self.flatten = nn.Flatten(1)
         self.dropout = nn.Dropout(h.dropout) if h.dropout else nn.Identity()
         self.classifier = nn.Linear(width, arch.num_classes)

@@ -70,6 +70,21 @@ class EvalCache:
             conn.execute("ROLLBACK")
             raise
 
+    def put_many(self, items, fingerprint: str) -> None:
+        """``(key, record)`` pairs in one committed transaction."""
+        rows = [(key, fingerprint, json.dumps(rec, sort_keys=True, default=_jsonable), time.time()) for key, rec in items]
+        if not rows:
+            return
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("INSERT OR REPLACE INTO evaluations (key, fingerprint, record, created) VALUES (?, ?, ?, ?)",
+                             rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     def __len__(self) -> int:
         return self._connect().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from .baselines.reward import Reward
 from .pareto import hypervolume_2d, non_dominated
-from .search.objectives import FAILED_PENALTY, MAXIMIZE, Objectives
+from .search.objectives import FAILED_PENALTY, Objectives
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def reference_point(all_records: list[dict], objectives: Objectives) -> np.ndarr
 
 def ideal_point(objectives: Objectives) -> np.ndarray:
     """The best conceivable value of each objective (accuracy 1, zero cost), for normalization."""
-    return np.array([-1.0 if n in MAXIMIZE else 0.0 for n in objectives.names])
+    return np.array([-1.0 if n in objectives.maximize else 0.0 for n in objectives.names])
 
 
 def hv_curve(records: list[dict], objectives: Objectives, ref, ideal=None) -> np.ndarray:
@@ -258,7 +258,7 @@ def front_points(records: list[dict], objectives: Objectives) -> np.ndarray:
         return np.zeros((0, 2))
     f = f[non_dominated(f)]
     nat = np.array([[objectives.natural(p)[n] for n in objectives.names] for p in f])
-    return nat[np.argsort(nat[:, 1 if objectives.names[0] in MAXIMIZE else 0])]
+    return nat[np.argsort(nat[:, 1 if objectives.names[0] in objectives.maximize else 0])]
 
 
 @dataclass
@@ -298,7 +298,7 @@ class Comparison:
     def table_rows(self) -> list[dict]:
         first = self.algorithms[0]
         final = {a: np.array([self.curves[(a, s)][-1] for s in self.seeds]) for a in self.algorithms}
-        best_reward = {a: np.array([max((self.reward.of_record(r) for r in self.runs[(a, s)]), default=0.0)
+        best_reward = {a: np.array([max((self.reward.of_record(r, self.objectives.accuracy or "val_acc") for r in self.runs[(a, s)]), default=0.0)
                                     for s in self.seeds]) for a in self.algorithms}
         rows = []
         for a in self.algorithms:
@@ -415,7 +415,7 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
     put("hv_curve.png", png_bytes(fig))
 
     names = comparison.objectives.names
-    xi, yi = (1, 0) if names[0] in MAXIMIZE else (0, 1)
+    xi, yi = (1, 0) if names[0] in comparison.objectives.maximize else (0, 1)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     for a, pts in comparison.fronts().items():
         if len(pts):
@@ -443,5 +443,8 @@ def load_comparison(config: dict, runs: str | Path) -> Comparison:
             if not path.exists():
                 raise FileNotFoundError(f"cell {a} seed {s} has no run directory {path} (run the comparison first)")
             records[(a, s)] = RunDir(path).evaluations()
-    return Comparison(cmp.algorithms, cmp.seeds, records, Objectives.from_dict(config.get("objectives")),
+    from .problems import problem_class, problem_name
+
+    objectives = Objectives.from_dict(config.get("objectives"), problem_class(problem_name(config)))
+    return Comparison(cmp.algorithms, cmp.seeds, records, objectives,
                       reward_of(config))

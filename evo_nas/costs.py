@@ -62,7 +62,7 @@ def head_cost(a: Architecture) -> Cost:
     c = conv_cost(a.feature_channels, h.filters, 1, a.output_resolution())
     width = h.filters
     if h.post_filters:
-        c += conv_cost(h.filters, h.post_filters, 1, 1, bn=False, bias=True)
+        c += conv_cost(h.filters, h.post_filters, 1, 1, bn=False, bias=h.post_bias)
         width = h.post_filters
     return c + Cost(width * a.num_classes + a.num_classes, width * a.num_classes)
 

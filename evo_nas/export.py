@@ -137,11 +137,12 @@ def export_pareto(run_dir, out_dir=None, *, atol: float = 0.0, rtol: float = 1e-
     front = run.pareto()
     if not front:
         raise ValueError(f"{run.path}: the run has no feasible Pareto members to export")
-    eval_cfg = run.eval_config()
-    space = eval_cfg.space()
+    problem = run.problem()
+    space = problem.space
     seed = int(run.config.get("seed", 0))
-    lm = eval_cfg.latency_model() if hasattr(eval_cfg, "latency_model") else None
-    latency = lm.describe() if lm is not None else {"source": "evaluator", "evaluator": (run.config.get("search") or {}).get("evaluator", "proxy")}
+    lm = problem.latency_model()
+    latency = lm.describe() if lm is not None else problem.describe().get("latency") or {"source": "problem",
+                                                                                       "problem": problem.name}
     out = Path(out_dir) if out_dir is not None else run.path / "export"
     cards = []
     for i, rec in enumerate(front):

@@ -159,26 +159,23 @@ class RunEvaluator:
     """
 
     def __init__(self, run, n_jobs: int = 1, backend: str = "loky", cache=None):
-        from .search.engine import default_evaluator, make_eval_config
-
         self.run = run
         self.config = run.config
-        self.eval_cfg = make_eval_config(self.config)
-        self.fingerprint = self.eval_cfg.fingerprint()
-        self.evaluator = default_evaluator(self.config)
+        self.problem = run.problem()
+        self.evaluator, self.eval_cfg = self.problem.task()
+        self.fingerprint = self.problem.fingerprint()
         self.n_jobs, self.backend = n_jobs, backend
         self.threads = int((self.config.get("search") or {}).get("threads_per_worker", 1))
         self.memo = {r["key"]: r for r in run.evaluations()}
         self.cache = cache
-        self.latency_model = self.eval_cfg.latency_model() if hasattr(self.eval_cfg, "latency_model") else None
-        self.synthetic = (self.config.get("search") or {}).get("evaluator") == "synthetic"
-        if self.latency_model is None and not self.synthetic:
+        self.latency_model = self.problem.latency_model()
+        if self.latency_model is None and "latency_ms" not in {o.name for o in self.problem.objectives}:
             raise ValueError(f"{run.path}: the run has no [latency] model; refine needs one to rank proposals")
         self._latency: dict[str, float] = {}
         self.evaluated = 0
 
     def latency(self, genome: Genome) -> float:
-        """Predicted or measured by the run's latency model (the synthetic evaluator's formula without one)."""
+        """Predicted or measured by the run's latency model, or the problem's own latency without one."""
         key = genome.key
         if key not in self._latency:
             if self.latency_model is not None:

@@ -73,7 +73,7 @@ class Genome:
         """The canonical string: equal for every genome that builds the same network."""
         key = self.__dict__.get("_key")
         if key is None:
-            key = self.architecture().to_string()
+            key = self.space.key(self.space.canonical_genes(self.genes))
             object.__setattr__(self, "_key", key)
         return key
 
@@ -136,6 +136,17 @@ class Space:
 
     def canonical_genes(self, genes) -> tuple[int, ...]:
         return self.encode(self.decode(genes))
+
+    def canonical_array(self, X) -> np.ndarray:
+        """Canonical genes of every row of the integer array ``X`` (N, n_genes)."""
+        X = np.asarray(X, dtype=np.int64)
+        if X.ndim == 1:
+            return np.array(self.canonical_genes(X), dtype=np.int64)
+        return np.array([self.canonical_genes(x) for x in X], dtype=np.int64).reshape(X.shape)
+
+    def key(self, genes) -> str:
+        """The canonical string of canonical ``genes``: by default the architecture's block strings."""
+        return self.decode(genes).to_string()
 
     def sample(self, rng: np.random.Generator) -> Genome:
         return Genome(self, tuple(int(rng.integers(c)) for c in self.cardinalities))
@@ -433,12 +444,17 @@ def load_space(name_or_path: str | Path = "mnasnet", **overrides) -> Space:
 
 @dataclass(frozen=True)
 class KnownArchitecture:
+    """A published network: its space, architecture, reference costs and, where published, its
+    top-1 (fraction) and the latency target it was specialized for (ms)."""
+
     name: str
     space: Space
     architecture: Architecture
     params: int | None
     macs_m: float | None
     source: str
+    top1: float | None = None
+    latency_target_ms: float | None = None
 
     def genome(self) -> Genome:
         """The genome, where the architecture lies on its space's grid (``ValueError`` otherwise)."""
@@ -446,18 +462,28 @@ class KnownArchitecture:
 
 
 def load_known(name_or_path: str | Path, **overrides) -> KnownArchitecture:
-    """A known architecture from ``genomes/known/NAME.toml`` (block strings on a named space)."""
+    """A known architecture from ``genomes/known/NAME.toml``: ``blocks`` (block strings) or ``genome``
+    (a genome string) on a named ``space``, with optional space ``overrides`` (width, resolution)."""
     path = _resolve(name_or_path, GENOMES_DIR / "known")
     d = read_toml(path, "architecture")
-    for key in ("name", "space", "blocks"):
+    for key in ("name", "space"):
         if key not in d:
             raise SpaceError(f"{path}: missing key {key!r}")
-    space = load_space(d["space"], **overrides)
+    if ("blocks" in d) == ("genome" in d):
+        raise SpaceError(f"{path}: give exactly one of 'blocks' and 'genome'")
+    fixed = d.get("overrides", {})
+    if not isinstance(fixed, dict) or set(fixed) - set(OVERRIDABLE):
+        raise SpaceError(f"{path}: overrides = {fixed!r} may only set {', '.join(OVERRIDABLE)}")
+    space = load_space(d["space"], **{**fixed, **{k: v for k, v in overrides.items() if v is not None}})
     try:
-        arch = space.base_architecture(parse_blocks("-".join(d["blocks"]))).canonical()
+        if "genome" in d:
+            arch = space.parse(d["genome"]).architecture()
+        else:
+            arch = space.base_architecture(parse_blocks("-".join(d["blocks"]))).canonical()
     except ValueError as e:
         raise SpaceError(f"{path}: {e}") from None
-    return KnownArchitecture(d["name"], space, arch, d.get("params"), d.get("macs_m"), d.get("source", ""))
+    return KnownArchitecture(d["name"], space, arch, d.get("params"), d.get("macs_m"), d.get("source", ""),
+                             d.get("top1"), d.get("latency_target_ms"))
 
 
 def known_names() -> list[str]:

@@ -12,7 +12,7 @@ def config(algorithm, budget, seed=0):
         "seed": seed,
         "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
         "objectives": {"names": ["val_acc", "latency_ms"]},
-        "search": {"algorithm": algorithm, "evaluator": "synthetic", "max_evaluations": budget, "cache": False,
+        "problem": {"name": "synthetic"}, "search": {"algorithm": algorithm, "max_evaluations": budget, "cache": False,
                    "max_stall": 1000, **({"pop_size": 8} if algorithm == "nsga2" else {}),
                    **({"reward": {"target_ms": 3.0}} if algorithm in ("aging", "rl") else {}),
                    **({"rl": {"batch_size": 6, "hidden": 16, "lr": 0.05}} if algorithm == "rl" else {}),
@@ -37,7 +37,7 @@ class Killed(BaseException):
 
 
 def dying_after(n):
-    from evo_nas.search.synthetic import synthetic_evaluate
+    from evo_nas.problems.synthetic import synthetic_evaluate
 
     calls = []
 

@@ -25,8 +25,9 @@ num_classes = 10
 [objectives]
 names = ["val_acc", "latency_ms"]
 reference = { val_acc = 0.0, latency_ms = 6.0 }
+[problem]
+name = "synthetic"
 [search]
-evaluator = "synthetic"
 max_evaluations = 24
 max_stall = 1000
 pop_size = 8
@@ -83,7 +84,7 @@ def test_cells_resume_after_kill(tmp_path):
         import time
         from evo_nas.compare import run_cells
         from evo_nas.space import read_toml
-        from evo_nas.search.synthetic import synthetic_evaluate
+        from evo_nas.problems.synthetic import synthetic_evaluate
 
         def slow(genome, cfg):
             time.sleep(0.02)

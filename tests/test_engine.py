@@ -11,8 +11,12 @@ from evo_nas.search.objectives import Objectives
 
 
 def config(**search):
-    s = {"evaluator": "synthetic", "pop_size": 8, "generations": 4, "cache": False, **search}
-    return {"seed": 5, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10}, "search": s,
+    problem = {"name": "synthetic"}
+    for key in ("fail", "latency", "batch"):
+        if f"synthetic_{key}" in search:
+            problem[key] = search.pop(f"synthetic_{key}")
+    s = {"pop_size": 8, "generations": 4, "cache": False, **search}
+    return {"seed": 5, "problem": problem, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10}, "search": s,
             "objectives": {"reference": {"val_acc": 0.5, "latency_ms": 10.0}}}
 
 
@@ -70,7 +74,7 @@ def test_cache_serves_a_rerun_and_a_changed_config_misses(tmp_path):
     cache = str(tmp_path / "cache.sqlite")
     first = run_search(config(cache=cache), tmp_path / "a", quiet=True)
     again = run_search(config(cache=cache), tmp_path / "b", quiet=True)
-    assert again.evaluations == 0
+    assert again.computed == 0 and again.evaluations == again.cache_hits == first.evaluations == first.computed
     assert all(r["cached"] for r in RunDir(again.run_dir).evaluations())
     assert outcome(first)[1:] == outcome(again)[1:]
     changed = config(cache=cache)
@@ -89,7 +93,7 @@ def test_failures_are_recorded_and_never_on_the_front(tmp_path):
 
 
 def test_evaluator_exceptions_become_failed_records(tmp_path):
-    from evo_nas.search.synthetic import synthetic_evaluate
+    from evo_nas.problems.synthetic import synthetic_evaluate
 
     def flaky(genome, cfg):
         if genome.genes[0] == 0:
@@ -143,7 +147,8 @@ def test_resume_rejects_a_changed_config(tmp_path):
 def test_bad_configs_give_one_clear_line(tmp_path, capsys, search, message):
     cfg = config(**search)
     cfg["search"] = {k: v for k, v in cfg["search"].items() if v is not None}
-    lines = ["seed = 5", "[space]", 'name = "mnasnet"', "resolution = 32", "num_classes = 10", "[search]"]
+    lines = ["seed = 5", "[problem]", 'name = "synthetic"', "[space]", 'name = "mnasnet"', "resolution = 32",
+             "num_classes = 10", "[search]"]
     lines += [f"{k} = {json.dumps(v)}" for k, v in cfg["search"].items()]
     path = tmp_path / "bad.toml"
     path.write_text("\n".join(lines) + "\n")
@@ -167,7 +172,7 @@ def test_cli_search_and_pareto(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "exp.toml"
     path.write_text('seed = 1\n[space]\nname = "mnasnet"\nresolution = 32\nnum_classes = 10\n'
-                    '[search]\nevaluator = "synthetic"\npop_size = 6\ngenerations = 2\ncache = false\n'
+                    '[problem]\nname = "synthetic"\n[search]\npop_size = 6\ngenerations = 2\ncache = false\n'
                     '[objectives]\nreference = { val_acc = 0.5, latency_ms = 10.0 }\n')
     assert main(["search", str(path), "--quiet"]) == 0
     assert capsys.readouterr().out.strip() == "runs/exp"
@@ -183,7 +188,7 @@ def test_cli_search_and_pareto(tmp_path, capsys, monkeypatch):
 def test_latency_unsafe_in_a_pool_is_measured_serially_in_the_main_process(tmp_path, monkeypatch):
     import os
 
-    from evo_nas.search import synthetic
+    from evo_nas.problems import synthetic
 
     calls = []
     original = synthetic.SerialSyntheticLatency.latency_ms
@@ -251,7 +256,7 @@ def test_comparison_configs_are_valid_for_every_cell(name, monkeypatch):
 def test_cli_resume_accepts_execution_overrides_and_rejects_a_changed_config(tmp_path, capsys):
     path = tmp_path / "exp.toml"
     path.write_text('seed = 1\n[space]\nname = "mnasnet"\nresolution = 32\nnum_classes = 10\n'
-                    '[search]\nevaluator = "synthetic"\npop_size = 6\ngenerations = 2\ncache = false\n')
+                    '[problem]\nname = "synthetic"\n[search]\npop_size = 6\ngenerations = 2\ncache = false\n')
     run = tmp_path / "run"
     assert main(["search", str(path), "--run-dir", str(run), "--quiet"]) == 0
     before = (run / "evaluations.jsonl").read_text()

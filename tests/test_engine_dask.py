@@ -9,7 +9,7 @@ distributed = pytest.importorskip("distributed")
 
 def config(**search):
     return {"seed": 2, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
-            "search": {"evaluator": "synthetic", "pop_size": 6, "generations": 2, "cache": False, **search},
+            "problem": {"name": "synthetic"}, "search": {"pop_size": 6, "generations": 2, "cache": False, **search},
             "objectives": {"reference": {"val_acc": 0.5, "latency_ms": 10.0}}}
 
 

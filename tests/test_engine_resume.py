@@ -11,13 +11,13 @@ from evo_nas.search.engine import run_search
 from evo_nas.search.run import RunDir, append_jsonl, read_jsonl
 
 CONFIG = {"seed": 11, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
-          "search": {"evaluator": "synthetic", "pop_size": 8, "generations": 5, "cache": False},
+          "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 5, "cache": False},
           "objectives": {"reference": {"val_acc": 0.5, "latency_ms": 10.0}}}
 
 CHILD = """
 import json, sys, time
 from evo_nas.search.engine import run_search
-from evo_nas.search.synthetic import synthetic_evaluate
+from evo_nas.problems.synthetic import synthetic_evaluate
 
 def slow(genome, cfg):
     time.sleep(0.05)

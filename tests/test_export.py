@@ -57,7 +57,7 @@ def test_a_mismatching_runtime_output_is_an_error_and_leaves_no_file(tmp_path, m
 
 def synthetic_run(tmp_path, space="fbnet"):
     cfg = {"seed": 3, "space": {"name": space, "resolution": 32, "num_classes": 10},
-           "search": {"evaluator": "synthetic", "pop_size": 6, "generations": 2, "cache": False}}
+           "problem": {"name": "synthetic"}, "search": {"pop_size": 6, "generations": 2, "cache": False}}
     return run_search(cfg, tmp_path / "run", quiet=True)
 
 

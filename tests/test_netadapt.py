@@ -98,7 +98,7 @@ def test_netadapt_rejects_bad_settings():
 def test_refine_command_adds_refined_models_to_the_run(tmp_path, capsys):
     # full resolution: the synthetic latency then follows MACs more than its per-key noise
     cfg = {"seed": 2, "space": {"name": "mobilenetv3"},
-           "search": {"evaluator": "synthetic", "pop_size": 8, "generations": 2, "cache": False}}
+           "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 2, "cache": False}}
     r = run_search(cfg, tmp_path / "run", quiet=True)
     run = RunDir(r.run_dir)
     before = run.evaluations()

@@ -5,7 +5,7 @@ import pytest
 
 from evo_nas.search.nsga2 import NSGA2Strategy
 from evo_nas.search.objectives import FAILED_PENALTY, Objectives
-from evo_nas.search.synthetic import SyntheticConfig, synthetic_evaluate
+from evo_nas.problems.synthetic import SyntheticConfig, synthetic_evaluate
 
 CFG = SyntheticConfig.from_dict({"space": {"name": "mnasnet", "resolution": 32, "num_classes": 10}})
 SPACE = CFG.space()

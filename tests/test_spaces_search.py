@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from evo_nas.search.engine import run_search
 from evo_nas.search.operators import crossover, mutate_decision
 from evo_nas.search.run import RunDir
-from evo_nas.search.synthetic import synthetic_evaluate
+from evo_nas.problems.synthetic import synthetic_evaluate
 from evo_nas.space import load_space
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -46,7 +46,7 @@ def test_nsga2_runs_on_the_space_with_a_synthetic_evaluator(tmp_path, name):
         return synthetic_evaluate(genome, cfg)
 
     cfg = {"seed": 4, "space": {"name": name, "resolution": 32, "num_classes": 10},
-           "search": {"evaluator": "synthetic", "pop_size": 8, "generations": 4, "cache": False},
+           "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 4, "cache": False},
            "objectives": {"reference": {"val_acc": 0.0, "latency_ms": 20.0}}}
     r = run_search(cfg, tmp_path / "run", quiet=True, evaluator=evaluator)
     run = RunDir(r.run_dir)

@@ -70,6 +70,7 @@ class AgingEvolution:
         self.space = space
         self.rng = rng
         self.reward = Reward.from_dict(search.get("reward"), "search.reward")
+        self.accuracy = (objectives.accuracy if objectives is not None else None) or "val_acc"
         self.population: collections.deque[Individual] = collections.deque()
         self.born = 0
         self.toolbox = base.Toolbox()
@@ -87,7 +88,7 @@ class AgingEvolution:
         if len(genomes) != len(results):
             raise ValueError(f"tell got {len(genomes)} genomes and {len(results)} results")
         for genome, result in zip(genomes, results):
-            self.population.append(Individual(genome, self.reward.of_record(result)))
+            self.population.append(Individual(genome, self.reward.of_record(result, self.accuracy)))
             self.born += 1
             while len(self.population) > self.population_size:
                 self.population.popleft()

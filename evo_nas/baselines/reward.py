@@ -65,11 +65,11 @@ class Reward:
     def __call__(self, acc: float, latency_ms: float) -> float:
         return mnasnet_reward(acc, latency_ms, self.target_ms, self.alpha, self.beta)
 
-    def of_record(self, record: dict) -> float:
-        """The reward of an evaluation record (``val_acc``, ``latency_ms``); 0 for a failed one."""
+    def of_record(self, record: dict, accuracy: str = "val_acc") -> float:
+        """The reward of an evaluation record (``accuracy``, ``latency_ms``); 0 for a failed one."""
         if record.get("status", "ok") != "ok":
             return 0.0
-        acc, lat = record.get("val_acc"), record.get("latency_ms")
+        acc, lat = record.get(accuracy), record.get("latency_ms")
         if acc is None or lat is None or not math.isfinite(acc) or not math.isfinite(lat) or lat <= 0:
             return 0.0
         return self(acc, lat)

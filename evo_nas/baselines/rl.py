@@ -193,6 +193,7 @@ class RLStrategy:
         self.space = space
         self.cfg = RLConfig.from_dict(search.get("rl"))
         self.reward = Reward.from_dict(search.get("reward"), "search.reward")
+        self.accuracy = (objectives.accuracy if objectives is not None else None) or "val_acc"
         self.rng = rng
         self.pg = PolicyGradient(space.cardinalities, self.cfg, seed=int(rng.integers(2**63 - 1)))
         self.pending: list[tuple[tuple[int, ...], float]] = []
@@ -215,7 +216,7 @@ class RLStrategy:
             genes, lp = self.pending.pop(idx)
             actions.append(genes)
             old_logp.append(lp)
-            rewards.append(self.reward.of_record(result))
+            rewards.append(self.reward.of_record(result, self.accuracy))
         if actions:
             stats = self.pg.update(actions, old_logp, rewards)
             self.history.append(stats)

@@ -37,6 +37,8 @@ def network_signature(arch: Architecture) -> dict:
     """What a table's fitted constant depends on: everything around the searched layers."""
     head = asdict(arch.head)
     head.pop("dropout")
+    if head["post_bias"]:
+        head.pop("post_bias")  # the default; tables written before the field existed stay valid
     return {"resolution": arch.resolution, "in_channels": arch.in_channels, "num_classes": arch.num_classes,
             "stem": asdict(arch.stem), "head": head, "act": arch.act, "se_style": arch.se_style}
 

@@ -9,29 +9,36 @@ networks (workers are idle then), appends every evaluation to the run, tells the
 logs the generation (hypervolume over every evaluation so far) and checkpoints. The budget is
 counted in unique evaluations; cache hits are free.
 
+The problem (``[problem] name``, ``evo_nas.problems``) decides how a generation is scored: a
+batch problem (a predictor, a table) in one call in this process, an expensive one (training,
+measuring) one genome per worker task.
+
 ``[search]`` keys the engine reads::
 
     algorithm = "nsga2"        # a name in STRATEGIES
     generations = 10           # ask/tell rounds (the initial population is generation 0)
-    max_evaluations = 200      # unique evaluations (cache hits do not count); either or both
+    max_evaluations = 200      # unique genomes evaluated or served by the persistent cache; either or both
     n_jobs = 1                 # workers; results do not depend on it
     backend = "loky"           # loky | threading | sequential | dask
     scheduler = "tcp://..."    # dask only: scheduler address (else the current Client)
     threads_per_worker = 1     # torch threads in each worker
     cache = "runs/cache.sqlite"# persistent cache; default <run dir>/../evo-nas-cache.sqlite; false: none
-    evaluator = "proxy"        # proxy: evo_nas.evaluate; synthetic: evo_nas.search.synthetic (tests)
-    synthetic_fail = 0.0       # synthetic only: share of genomes that fail
-    synthetic_latency = "pool" # synthetic only: "serial" hands latency to a model unsafe in a pool
     max_stall = 10             # stop after this many generations without a new genome
-    base_dir = "experiments"   # where relative paths of [data]/[space] resolve (the CLI sets the config's folder)
+    base_dir = "experiments"   # where relative paths of [data]/[space]/[problem] resolve (the CLI sets the config's folder)
+
+A result served from the persistent cache costs nothing to compute but counts as an evaluation
+of the run, so a warm run follows the same path as a cold one and ends with the same Pareto set.
 """
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
+import math
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -39,20 +46,23 @@ from typing import Callable
 import numpy as np
 
 from ..cache import EvalCache
+from ..pareto import non_dominated
 from ..parallel import check_backend, check_dask, parallel_map
+from ..problems import Problem, make_problem
 from ..space import Genome
-from .objectives import MAXIMIZE, Objectives
+from .objectives import Objectives
 from .progress import Progress
 from .run import RunDir, front_hypervolume, pareto_front
 from .strategy import make_strategy, strategy_class
 
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
-               "threads_per_worker", "cache", "evaluator", "synthetic_fail", "synthetic_latency", "max_stall",
-               "base_dir")
+               "threads_per_worker", "cache", "max_stall", "base_dir")
 # keys that change how a run executes but never its results: they may differ on resume (a
 # different base_dir that resolves to other data is caught by the evaluation fingerprint)
 EXECUTION_KEYS = ("n_jobs", "backend", "scheduler", "threads_per_worker", "cache", "base_dir")
-EVALUATORS = ("proxy", "synthetic")
+# top-level keys and sections a configuration may hold
+CONFIG_SECTIONS = ("seed", "problem", "search", "objectives", "space", "data", "proxy", "latency", "compare",
+                   "tradeoff", "fidelity", "bench")
 
 
 def _int(search: dict, key: str, default, minimum: int):
@@ -62,6 +72,22 @@ def _int(search: dict, key: str, default, minimum: int):
     if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
         raise ValueError(f"[search] {key} = {v!r} must be an int >= {minimum}")
     return v
+
+
+def check_sections(config: dict) -> None:
+    """Unknown top-level keys are an error naming the closest valid one."""
+    for key in config:
+        if key not in CONFIG_SECTIONS:
+            close = difflib.get_close_matches(key, CONFIG_SECTIONS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (expected one of {', '.join(CONFIG_SECTIONS)})"
+            raise ValueError(f"unknown configuration key {key!r}{hint}")
+
+
+def check_seed(config: dict) -> int:
+    seed = config.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed = {seed!r} must be a non-negative int")
+    return seed
 
 
 @dataclass(frozen=True)
@@ -74,7 +100,6 @@ class SearchSettings:
     scheduler: str | None
     threads_per_worker: int
     cache: str | bool | None
-    evaluator: str
     max_stall: int
 
     @classmethod
@@ -88,9 +113,10 @@ class SearchSettings:
         cls_ = strategy_class(algorithm)
         allowed = set(ENGINE_KEYS) | set(getattr(cls_, "search_keys", ()))
         unknown = sorted(set(search) - allowed)
-        if unknown and hasattr(cls_, "search_keys"):
-            raise ValueError(f"[search] unknown key {unknown[0]!r} for algorithm {algorithm!r} "
-                             f"(expected one of {', '.join(sorted(allowed))})")
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(sorted(allowed))}"
+            raise ValueError(f"[search] unknown key {unknown[0]!r} for algorithm {algorithm!r} ({hint})")
         generations = _int(search, "generations", None, 1)
         max_evals = _int(search, "max_evaluations", None, 1)
         if generations is None and max_evals is None:
@@ -107,35 +133,8 @@ class SearchSettings:
         base_dir = search.get("base_dir")
         if base_dir is not None and not isinstance(base_dir, str):
             raise ValueError(f"[search] base_dir = {base_dir!r} must be a directory path")
-        evaluator = search.get("evaluator", "proxy")
-        if evaluator not in EVALUATORS:
-            raise ValueError(f"[search] evaluator = {evaluator!r} (expected one of {', '.join(EVALUATORS)})")
         return cls(algorithm, generations, max_evals, n_jobs, backend, scheduler,
-                   _int(search, "threads_per_worker", 1, 1), cache, evaluator, _int(search, "max_stall", 10, 1))
-
-
-def make_eval_config(config: dict):
-    """The evaluation config of a run: ``EvalConfig`` for the proxy, or the synthetic one."""
-    evaluator = (config.get("search") or {}).get("evaluator", "proxy")
-    if evaluator == "synthetic":
-        from .synthetic import SyntheticConfig
-
-        return SyntheticConfig.from_dict(config)
-    try:
-        from ..evaluate import EvalConfig
-    except ImportError as e:
-        raise ValueError(f"[search] evaluator = 'proxy' needs evo_nas.evaluate, which failed to import ({e})") from None
-    return EvalConfig.from_dict(config, base_dir=(config.get("search") or {}).get("base_dir"))
-
-
-def default_evaluator(config: dict) -> Callable:
-    if (config.get("search") or {}).get("evaluator", "proxy") == "synthetic":
-        from .synthetic import synthetic_evaluate
-
-        return synthetic_evaluate
-    from ..evaluate import evaluate
-
-    return evaluate
+                   _int(search, "threads_per_worker", 1, 1), cache, _int(search, "max_stall", 10, 1))
 
 
 def _set_threads(n: int) -> None:
@@ -180,6 +179,9 @@ class SearchResult:
     hypervolume: float | None
     wall_s: float
     logbook: list[dict] = field(default_factory=list)
+    computed: int = 0
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _config_hash(config: dict) -> str:
@@ -208,67 +210,122 @@ def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
     return merged
 
 
+class Archive:
+    """The non-dominated set of every evaluation, updated with each generation's new records.
+
+    A record dominated once stays dominated, so the front of (front + new) is the front of all
+    records: the cost per generation grows with the front, not with the archive."""
+
+    def __init__(self, objectives: Objectives):
+        self.objectives = objectives
+        self.front: list[dict] = []
+        self._F = np.zeros((0, objectives.n_obj))
+
+    def add(self, records) -> None:
+        new = [r for r in records if self.objectives.feasible(r)]
+        if not new:
+            return
+        F = np.vstack([self._F, np.array([self.objectives.vector(r) for r in new])])
+        pool = self.front + new
+        keep = non_dominated(F)
+        self.front = [r for r, k in zip(pool, keep) if k]
+        self._F = F[keep]
+
+    def sorted(self) -> list[dict]:
+        last = self.objectives.names[-1]
+        return sorted(self.front, key=lambda r: (r[last], r["key"]))
+
+
 class _Engine:
     def __init__(self, config: dict, run: RunDir, evaluator, quiet: bool):
         self.config = config
         self.run = run
         self.settings = SearchSettings.from_config(config)
-        self.objectives = Objectives.from_dict(config.get("objectives"))
-        self.eval_cfg = make_eval_config(config)
-        self.space = self.eval_cfg.space()
-        self.fingerprint = self.eval_cfg.fingerprint()
-        self.evaluator = evaluator or default_evaluator(config)
+        self.problem: Problem = make_problem(config)
+        self.objectives = Objectives.from_dict(config.get("objectives"), self.problem)
+        self.space = self.problem.space
+        self.fingerprint = self.problem.fingerprint()
+        self.evaluator = evaluator
         self.quiet = quiet
-        seed = config.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed = {seed!r} must be an int")
-        self.seed = seed
+        self.seed = check_seed(config)
         self.strategy = make_strategy(self.settings.algorithm, self.space, config.get("search") or {},
-                                      self.objectives, np.random.default_rng(seed))
+                                      self.objectives, np.random.default_rng(self.seed))
         cache = self.settings.cache
         if cache is False:
             self.cache = None
         else:
             self.cache = EvalCache(Path(cache) if cache else run.path.parent / "evo-nas-cache.sqlite")
-        self._latency_model = None
         self.memo: dict[str, dict] = {}
+        self.archive = Archive(self.objectives)
+        self.n_evaluated = 0
+        self.n_served = 0
+        self.n_failed = 0
+        self.failure_reasons: Counter = Counter()
+        self.best: dict[str, float] = {}
         for r in run.evaluations():
-            self.memo[r["key"]] = r
+            self._account(r)
         self.logbook: list[dict] = []
         self.generation = 0
         self.stall = 0
 
     # -- bookkeeping --------------------------------------------------------------------
-    @property
-    def n_evaluated(self) -> int:
-        """Unique evaluations this run paid for (cache hits excluded)."""
-        return sum(1 for r in self.memo.values() if not r.get("cached"))
-
-    def latency_model(self):
-        if self._latency_model is None:
-            self._latency_model = self.eval_cfg.latency_model()
-        return self._latency_model
+    def _account(self, rec: dict) -> None:
+        """Add a completed record to the memo, counters, best values and archive."""
+        old = self.memo.get(rec["key"])
+        self.memo[rec["key"]] = rec
+        if rec.get("latency_pending"):
+            return
+        if old is None or old.get("latency_pending"):
+            self.n_evaluated += 1
+            self.n_served += bool(rec.get("cached"))
+            if rec["status"] != "ok":
+                self.n_failed += 1
+                self.failure_reasons[_reason(rec.get("error"))] += 1
+                return
+            for name in self.objectives.names:
+                v = rec.get(name)
+                if v is not None:
+                    better = max if name in self.objectives.maximize else min
+                    self.best[name] = better(self.best.get(name, v), v)
+            self.archive.add([rec])
 
     def record(self, genome: Genome, result: dict, generation: int, cached: bool) -> dict:
         rec = {k: _plain(v) for k, v in result.items()}
         rec.update(key=genome.key, genes=list(genome.genes), generation=generation, cached=cached)
         rec.setdefault("status", "failed")
         rec.setdefault("error", None)
-        for k in ("val_acc", "latency_ms", "params_m", "macs_m", "train_s", "proxy"):
+        for k in self.objectives.names:
             rec.setdefault(k, None)
+        if rec["status"] == "ok":
+            for k in self.objectives.names:
+                v = rec[k]
+                if v is None and k == "latency_ms" and self.needs_latency_model():
+                    continue
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    rec.update(status="failed", error=f"non-finite objective: {k} = {v!r}")
+                    rec[k] = None
+                    break
         return rec
 
     def restore(self) -> None:
         state = self.run.load_checkpoint()
         if state is None:
+            if self.memo or self.run.logbook():
+                if not self.quiet:
+                    print(f"evo-nas: {self.run.path} has no checkpoint; rebuilding the search state by replaying "
+                          f"the seeded search over its {len(self.memo)} recorded evaluations (none is re-evaluated)")
+                self.run.rewrite_logbook([])
             return
         if state.get("fingerprint") != self.fingerprint:
             raise ValueError(f"{self.run.path}: checkpoint was written for evaluation fingerprint "
                              f"{state.get('fingerprint')}, this configuration gives {self.fingerprint}")
         self.strategy.load_state_dict(state["strategy"])
         self.generation = state["generation"]
-        self.logbook = list(state["logbook"])
+        self.logbook = self.run.logbook()[:state["logbook_len"]]
         self.stall = state.get("stall", 0)
+        if len(self.logbook) != state["logbook_len"]:
+            raise ValueError(f"{self.run.path}: logbook.jsonl has {len(self.logbook)} generations, the checkpoint "
+                             f"expects {state['logbook_len']}")
         self.run.rewrite_logbook(self.logbook)
 
     def finish_pending(self) -> None:
@@ -279,8 +336,8 @@ class _Engine:
 
     def checkpoint(self) -> None:
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
-                                  "logbook": self.logbook, "stall": self.stall, "fingerprint": self.fingerprint,
-                                  "seed": self.seed})
+                                  "logbook_len": len(self.logbook), "stall": self.stall,
+                                  "fingerprint": self.fingerprint, "seed": self.seed})
 
     def stop_reason(self) -> str | None:
         s = self.settings
@@ -293,58 +350,89 @@ class _Engine:
         return None
 
     # -- one generation -----------------------------------------------------------------
-    def step(self) -> tuple[bool, dict]:
+    def step(self) -> tuple[str | None, dict]:
+        """One ask/evaluate/tell round; returns (a stop reason or None, the logbook entry)."""
         t_start = time.perf_counter()
         gen = self.generation
         genomes = self.strategy.ask()
-        results: list[dict | None] = [None] * len(genomes)
+        if not genomes:
+            return "exhausted", self._stats({"generation": gen, "asked": 0, "evaluated": 0, "cache_hits": 0,
+                                             "failures": 0}, 0.0, t_start)
         new_keys: dict[str, Genome] = {}
         hits = 0
-        fresh_hits = []
-        for i, g in enumerate(genomes):
+        fresh = 0
+        served = []
+        for g in genomes:
             key = g.key
-            if key in self.memo:
-                results[i] = self.memo[key]
-                hits += 1
-                continue
             if key in new_keys:
                 continue
-            cached = self.cache.get(key, self.fingerprint) if self.cache is not None else None
-            if cached is not None:
-                rec = self.record(g, {**cached, "eval_s": 0.0}, gen, cached=True)
-                self.memo[key] = rec
-                fresh_hits.append(rec)
-                results[i] = rec
-                hits += 1
-            else:
-                new_keys[key] = g
-        self.run.append_evaluations(fresh_hits)
+            rec = self.memo.get(key)
+            if rec is not None:
+                # first evaluated in this generation: before a kill, or replayed without a checkpoint
+                same = rec.get("generation") == gen
+                fresh += same
+                hits += rec.get("cached") or not same
+                new_keys[key] = None
+                continue
+            new_keys[key] = g
+        todo = [g for g in new_keys.values() if g is not None]
+        if self.cache is not None and todo:
+            found = self.cache.get_many([g.key for g in todo], self.fingerprint)
+            for g in todo:
+                if g.key in found:
+                    served.append(self.record(g, {**found[g.key], "eval_s": 0.0}, gen, cached=True))
+            todo = [g for g in todo if g.key not in found]
 
-        todo = list(new_keys.values())
         truncated = False
         if self.settings.max_evaluations is not None:
             remaining = self.settings.max_evaluations - self.n_evaluated
-            if len(todo) > remaining:
-                todo, truncated = todo[:remaining], True
+            if len(served) > remaining:
+                served, todo, truncated = served[:remaining], [], True
+            elif len(served) + len(todo) > remaining:
+                todo, truncated = todo[:remaining - len(served)], True
+        for rec in served:
+            self._account(rec)
+        self.run.append_evaluations(served)
+        hits += len(served)
+        fresh += len(served) + len(todo)
 
         t_eval = time.perf_counter()
+        failures_before = self.n_failed
         self.evaluate(todo, gen)
         eval_s = time.perf_counter() - t_eval
 
-        failures = sum(1 for g in todo if self.memo[g.key]["status"] != "ok")
         entry = {"generation": gen, "asked": len(genomes), "evaluated": len(todo), "cache_hits": hits,
-                 "failures": failures}
+                 "failures": self.n_failed - failures_before}
         if truncated:
             entry["partial"] = True
-            return False, self._stats(entry, eval_s, t_start)
-        results = [r if r is not None else self.memo[g.key] for r, g in zip(results, genomes)]
+            return "max_evaluations", self._stats(entry, eval_s, t_start)
+        results = [self.memo[g.key] for g in genomes]
         self.strategy.tell(genomes, results)
         self.generation += 1
-        self.stall = 0 if todo else self.stall + 1
-        return True, self._stats(entry, eval_s, t_start)
+        self.stall = 0 if fresh else self.stall + 1
+        if todo and entry["failures"] == len(todo) and len(todo) >= 2:
+            entry["all_failed"] = True
+        return None, self._stats(entry, eval_s, t_start)
+
+    def needs_latency_model(self) -> bool:
+        lm = self.problem.latency_model()
+        return lm is not None and not getattr(lm, "safe_in_pool", False)
 
     def evaluate(self, genomes: list[Genome], gen: int) -> None:
         if not genomes:
+            return
+        if self.problem.batch and self.evaluator is None:
+            t0 = time.perf_counter()
+            try:
+                results = self.problem.evaluate(genomes)
+                if len(results) != len(genomes):
+                    raise ValueError(f"problem {self.problem.name!r} returned {len(results)} results "
+                                     f"for {len(genomes)} genomes")
+            except Exception as e:  # noqa: BLE001  (a failing batch fails its candidates, not the run)
+                results = [{"status": "failed", "error": f"{type(e).__name__}: {e}"}] * len(genomes)
+            per = (time.perf_counter() - t0) / len(genomes)
+            recs = [self.record(g, {**r, "eval_s": per}, gen, cached=False) for g, r in zip(genomes, results)]
+            self.commit(recs)
             return
         pending_latency: list[dict] = []
 
@@ -357,15 +445,16 @@ class _Engine:
                 self.run.append_evaluations([rec])
                 self.memo[rec["key"]] = rec
                 return
-            self.commit(rec)
+            self.commit([rec])
 
-        tasks = [(self.evaluator, g, self.eval_cfg, self.settings.threads_per_worker) for g in genomes]
+        fn, cfg = self.problem.task()
+        tasks = [(self.evaluator or fn, g, cfg, self.settings.threads_per_worker) for g in genomes]
         parallel_map(evaluate_task, tasks, self.settings.n_jobs, self.settings.backend,
                      on_result=done, scheduler=self.settings.scheduler)
         self.measure_pending(pending_latency)
 
     def needs_latency(self, rec: dict) -> bool:
-        return rec["status"] == "ok" and rec.get("latency_ms") is None and self.latency_model() is not None
+        return rec["status"] == "ok" and rec.get("latency_ms") is None and self.problem.latency_model() is not None
 
     def measure_pending(self, records: list[dict]) -> None:
         """Latency models that time the network run here, serially, while no worker is busy."""
@@ -375,66 +464,73 @@ class _Engine:
             t0 = time.perf_counter()
             try:
                 arch = self.space.genome(rec["genes"]).architecture()
-                rec["latency_ms"] = float(self.latency_model().latency_ms(arch))
+                v = float(self.problem.latency_model().latency_ms(arch))
+                if not math.isfinite(v):
+                    raise ValueError(f"non-finite objective: latency_ms = {v!r}")
+                rec["latency_ms"] = v
             except Exception as e:
                 rec.update(status="failed", error=f"latency: {type(e).__name__}: {e}")
             rec["latency_s"] = time.perf_counter() - t0
-            self.commit(rec)
+            self.commit([rec])
 
-    def commit(self, rec: dict) -> None:
-        self.memo[rec["key"]] = rec
-        self.run.append_evaluations([rec])
-        if self.cache is not None and rec["status"] == "ok":
-            stored = {k: v for k, v in rec.items() if k not in ("generation", "cached", "genes")}
-            self.cache.put(rec["key"], self.fingerprint, stored)
+    def commit(self, records: list[dict]) -> None:
+        """Durable first (one append and fsync for the batch), then counted and cached."""
+        self.run.append_evaluations(records)
+        for rec in records:
+            self._account(rec)
+        if self.cache is not None:
+            self.cache.put_many([(r["key"], {k: v for k, v in r.items() if k not in ("generation", "cached", "genes")})
+                                 for r in records if r["status"] == "ok"], self.fingerprint)
 
     def _stats(self, entry: dict, eval_s: float, t_start: float) -> dict:
-        records = list(self.memo.values())
-        front = pareto_front(records, self.objectives)
-        ok = [r for r in records if r["status"] == "ok"]
         entry["evaluations"] = self.n_evaluated
-        entry["cache_hits_total"] = entry["cache_hits"] + sum(e["cache_hits"] for e in self.logbook)
-        entry["failures_total"] = sum(1 for r in records if r["status"] != "ok")
-        entry["front_size"] = len(front)
-        entry["hypervolume"] = front_hypervolume(front, self.objectives)
-        for name in self.objectives.names:
-            vals = [r[name] for r in ok if r.get(name) is not None]
-            if vals:
-                entry[f"best_{name}"] = max(vals) if name in MAXIMIZE else min(vals)
+        entry["cache_hits_total"] = entry["cache_hits"] + (self.logbook[-1]["cache_hits_total"] if self.logbook else 0)
+        entry["failures_total"] = self.n_failed
+        entry["front_size"] = len(self.archive.front)
+        entry["hypervolume"] = front_hypervolume(self.archive.front, self.objectives)
+        for name, v in self.best.items():
+            entry[f"best_{name}"] = v
         entry["eval_s"] = eval_s
         entry["wall_s"] = time.perf_counter() - t_start
         return entry
 
 
+def _reason(error) -> str:
+    """A failure reason without the candidate-specific numbers, for counting by kind."""
+    import re
+
+    text = str(error or "unknown")
+    return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)[:160]
+
+
 def validate_config(config: dict) -> None:
     """Every check a search makes before it writes anything: ``ValueError`` names the bad value."""
+    if not isinstance(config, dict):
+        raise ValueError(f"configuration must be a table, got {type(config).__name__}")
+    check_sections(config)
     settings = SearchSettings.from_config(config)
     if settings.backend == "dask":
         check_dask(settings.scheduler)
-    objectives = Objectives.from_dict(config.get("objectives"))
-    seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed = {seed!r} must be an int")
-    eval_cfg = make_eval_config(config)
-    space = eval_cfg.space()
-    if "latency_ms" in objectives.names and settings.evaluator == "proxy" and eval_cfg.latency_model() is None:
-        raise ValueError("[objectives] names include latency_ms but the config has no [latency] section")
-    if settings.evaluator == "proxy" and not eval_cfg.proxy.needs_training \
-            and "score_as_accuracy" not in (config.get("compare") or {}):
-        # a zero-cost proxy gives a score and no accuracy: every candidate would look failed
-        kind = eval_cfg.proxy.name
-        if "val_acc" in objectives.names:
-            raise ValueError(f"[objectives] val_acc needs a training proxy; [proxy] kind = {kind!r} gives a score: "
-                             f"use names = [\"score\", ...]")
-        if "reward" in (getattr(strategy_class(settings.algorithm), "search_keys", None) or ()):
-            raise ValueError(f"[search] algorithm = {settings.algorithm!r} rewards accuracy, which [proxy] kind = "
-                             f"{kind!r} does not give (use kind = \"train\")")
-    make_strategy(settings.algorithm, space, config.get("search") or {}, objectives, np.random.default_rng(seed))
+    seed = check_seed(config)
+    problem = make_problem(config)
+    if not problem.thread_safe and settings.backend == "threading" and settings.n_jobs != 1:
+        raise ValueError(f"[search] backend = 'threading' with n_jobs = {settings.n_jobs}: problem "
+                         f"{problem.name!r} is not thread-safe (training sets process-wide torch state); "
+                         f"use loky, sequential or dask")
+    objectives = Objectives.from_dict(config.get("objectives"), problem)
+    problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}))
+    make_strategy(settings.algorithm, problem.space, config.get("search") or {}, objectives,
+                  np.random.default_rng(seed))
+
+
+FAILURE_STOP = "all_failed"
 
 
 def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: bool = False,
                evaluator: Callable | None = None) -> SearchResult:
-    """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation."""
+    """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation.
+
+    ``evaluator(genome, config) -> dict`` replaces the problem's per-genome evaluation (tests)."""
     t0 = time.perf_counter()
     if resume:
         run = RunDir(run_dir)
@@ -453,14 +549,12 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     total, unit = (s.generations, "gen") if s.generations is not None else (s.max_evaluations, "eval")
     initial = engine.generation if unit == "gen" else engine.n_evaluated
     progress = Progress(total, unit, quiet=quiet, initial=min(initial, total), desc=s.algorithm)
-    summary = {"status": "running", "algorithm": s.algorithm, "seed": engine.seed,
+    summary = {"status": "running", "algorithm": s.algorithm, "seed": engine.seed, "problem": engine.problem.name,
                "fingerprint": engine.fingerprint, "objectives": engine.objectives.to_dict()}
-    describe = getattr(engine.eval_cfg, "describe", None)
-    if callable(describe):
-        try:
-            summary["evaluation"] = describe()
-        except Exception as e:
-            summary["evaluation"] = {"error": str(e)}
+    try:
+        summary["evaluation"] = engine.problem.describe()
+    except Exception as e:  # noqa: BLE001  (a description is informative only)
+        summary["evaluation"] = {"error": str(e)}
     run.write_summary(summary)
     if engine.generation == 0 and not engine.logbook:
         engine.checkpoint()
@@ -468,27 +562,40 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     try:
         while stopped is None:
             before = engine.n_evaluated
-            told, entry = engine.step()
+            stopped, entry = engine.step()
             engine.logbook.append(entry)
-            engine.checkpoint()
             run.append_logbook([entry])
+            engine.checkpoint()
             progress.update(1 if unit == "gen" else engine.n_evaluated - before, entry)
-            stopped = engine.stop_reason() if told else "max_evaluations"
+            if stopped is None and entry.get("all_failed"):
+                stopped = FAILURE_STOP
+            stopped = stopped or engine.stop_reason()
     finally:
         progress.close()
-    records = list(engine.memo.values())
-    front = pareto_front(records, engine.objectives)
+    front = engine.archive.sorted()
     run.write_pareto(front)
     hv = front_hypervolume(front, engine.objectives)
+    reasons = dict(engine.failure_reasons.most_common())
+    notes = []
+    if stopped == FAILURE_STOP:
+        notes.append(f"every candidate of generation {engine.generation} failed; commonest reason: "
+                     f"{next(iter(reasons), 'unknown')}")
+    target = engine.objectives.latency_target_ms
+    if target is not None and not front:
+        lats = [r["latency_ms"] for r in engine.memo.values() if r["status"] == "ok" and r.get("latency_ms") is not None]
+        low = f"{min(lats):.4g} ms" if lats else "none (no successful evaluation)"
+        notes.append(f"no candidate met latency_target_ms = {target:g}; the lowest latency reached was {low}")
     result = SearchResult(
         run_dir=run.path, evaluations=engine.n_evaluated,
-        cache_hits=sum(e["cache_hits"] for e in engine.logbook),
-        failures=sum(1 for r in records if r["status"] != "ok"), generations=engine.generation,
-        stopped=stopped, front=front, hypervolume=hv, wall_s=time.perf_counter() - t0, logbook=engine.logbook)
+        cache_hits=engine.logbook[-1]["cache_hits_total"] if engine.logbook else 0,
+        failures=engine.n_failed, generations=engine.generation, computed=engine.n_evaluated - engine.n_served,
+        stopped=stopped, front=front, hypervolume=hv, wall_s=time.perf_counter() - t0, logbook=engine.logbook,
+        failure_reasons=reasons, notes=notes)
     summary.update(status="done", stopped=stopped, evaluations=result.evaluations, generations=result.generations,
-                   front_size=len(front), hypervolume=hv,
-                   reference=engine.objectives.to_dict().get("reference"))
+                   front_size=len(front), hypervolume=hv, failures=result.failures, failure_reasons=reasons,
+                   notes=notes, reference=engine.objectives.to_dict().get("reference"))
     run.write_summary(summary)
     if engine.cache is not None:
         engine.cache.close()
     return result
+

@@ -123,8 +123,14 @@ class NSGA2Strategy:
         self._pending = None
 
     def ask(self) -> list[Genome]:
-        self._pending = self.algorithm.ask()
-        return [self.space.genome(x) for x in self._pending.get("X")]
+        """The next offspring; empty when pymoo can make no new genome (the space or the operators
+        are exhausted), which ends the run as ``exhausted``."""
+        pop = self.algorithm.ask()
+        if pop is None or len(pop) == 0:
+            self._pending = None
+            return []
+        self._pending = pop
+        return [self.space.genome(x) for x in pop.get("X")]
 
     def tell(self, genomes: list[Genome], results: list[dict]) -> None:
         pop = self._pending

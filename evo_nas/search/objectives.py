@@ -6,12 +6,13 @@ an optional hard latency target as a constraint (``latency_ms <= latency_target_
 
 The ``[objectives]`` section::
 
-    names = ["val_acc", "latency_ms"]            # default; "params_m", "macs_m" may be added;
-                                                 # "score" (a zero-cost proxy's) in place of val_acc
+    names = ["top1", "latency_ms"]               # default: the problem's default objectives;
+                                                 # any the problem reports may be listed
     latency_target_ms = 25.0                     # optional hard constraint
-    reference = { val_acc = 0.0, latency_ms = 60.0 }   # hypervolume reference, natural units
+    reference = { top1 = 0.70, latency_ms = 100.0 }   # hypervolume reference, natural units
 
-``val_acc`` and ``score`` are maximized and enter the vector negated; the others are minimized as
+The problem (``evo_nas.problems``) declares each objective's direction: maximized ones (top-1,
+validation accuracy, a zero-cost score) enter the vector negated; the others are minimized as
 they are.
 A failed evaluation gets ``FAILED_PENALTY`` in every objective and constraint, so every
 successful candidate dominates it and it never enters a Pareto set.
@@ -23,8 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAXIMIZE = {"val_acc", "score"}
-KNOWN = ("val_acc", "score", "latency_ms", "params_m", "macs_m")
 FAILED_PENALTY = 1e9
 
 
@@ -33,21 +32,31 @@ class Objectives:
     names: tuple[str, ...] = ("val_acc", "latency_ms")
     latency_target_ms: float | None = None
     reference: tuple[float, ...] | None = None
+    maximize: frozenset[str] = frozenset({"val_acc", "score"})
 
     @classmethod
-    def from_dict(cls, section: dict | None) -> "Objectives":
+    def from_dict(cls, section: dict | None, problem=None) -> "Objectives":
+        """``problem``: a ``Problem`` class or instance whose objectives may be named (default: the
+        default problem's)."""
+        if problem is None:
+            from ..problems import DEFAULT_PROBLEM, problem_class
+
+            problem = problem_class(DEFAULT_PROBLEM)
+        available = {o.name: o for o in problem.objectives}
+        maximize = frozenset(o.name for o in problem.objectives if o.direction == "max")
         section = dict(section or {})
         where = "[objectives]"
         unknown = set(section) - {"names", "latency_target_ms", "reference"}
         if unknown:
             raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} "
                              f"(expected names, latency_target_ms, reference)")
-        names = section.get("names", ["val_acc", "latency_ms"])
+        names = section.get("names", list(problem.default_objectives))
         if not isinstance(names, list) or len(names) < 2 or len(set(names)) != len(names):
             raise ValueError(f"{where}: names = {names!r} must list at least two distinct objectives")
         for n in names:
-            if n not in KNOWN:
-                raise ValueError(f"{where}: objective {n!r} is unknown (expected one of {', '.join(KNOWN)})")
+            if n not in available:
+                raise ValueError(f"{where}: objective {n!r} is not reported by problem {problem.name!r} "
+                                 f"(expected one of {', '.join(available)})")
         target = section.get("latency_target_ms")
         if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0):
             raise ValueError(f"{where}: latency_target_ms = {target!r} must be a positive number")
@@ -56,7 +65,7 @@ class Objectives:
         if ref is not None:
             if not isinstance(ref, dict):
                 raise ValueError(f"{where}: reference = {ref!r} must be a table such as "
-                                 "{ val_acc = 0.0, latency_ms = 50.0 }")
+                                 "{ top1 = 0.70, latency_ms = 100.0 }")
             missing = [n for n in names if n not in ref]
             extra = [k for k in ref if k not in names]
             if missing or extra:
@@ -65,7 +74,8 @@ class Objectives:
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                     raise ValueError(f"{where}: reference.{k} = {v!r} must be a finite number")
             reference = tuple(float(ref[n]) for n in names)
-        return cls(tuple(names), None if target is None else float(target), reference)
+        return cls(tuple(names), None if target is None else float(target), reference,
+                   frozenset(n for n in names if n in maximize))
 
     def to_dict(self) -> dict:
         d: dict = {"names": list(self.names)}
@@ -74,6 +84,11 @@ class Objectives:
         if self.reference is not None:
             d["reference"] = dict(zip(self.names, self.reference))
         return d
+
+    @property
+    def accuracy(self) -> str | None:
+        """The first maximized objective (the accuracy a reward or a plot uses), or None."""
+        return next((n for n in self.names if n in self.maximize), None)
 
     @property
     def n_obj(self) -> int:
@@ -96,7 +111,7 @@ class Objectives:
             v = result.get(n)
             if v is None or not math.isfinite(float(v)):
                 return np.full(self.n_obj, FAILED_PENALTY)
-            out.append(-float(v) if n in MAXIMIZE else float(v))
+            out.append(-float(v) if n in self.maximize else float(v))
         return np.array(out)
 
     def constraints(self, result: dict) -> np.ndarray:
@@ -114,8 +129,8 @@ class Objectives:
     def reference_vector(self) -> np.ndarray | None:
         if self.reference is None:
             return None
-        return np.array([-r if n in MAXIMIZE else r for n, r in zip(self.names, self.reference)])
+        return np.array([-r if n in self.maximize else r for n, r in zip(self.names, self.reference)])
 
     def natural(self, vector) -> dict:
         """A minimization vector back in natural units."""
-        return {n: (-float(v) if n in MAXIMIZE else float(v)) for n, v in zip(self.names, vector)}
+        return {n: (-float(v) if n in self.maximize else float(v)) for n, v in zip(self.names, vector)}

@@ -135,15 +135,19 @@ class RunDir:
             raise ValueError(f"{self.path / CONFIG}: not valid JSON ({e})") from None
 
     def objectives(self) -> Objectives:
-        return Objectives.from_dict(self.config.get("objectives"))
+        from ..problems import problem_class, problem_name
 
-    def eval_config(self):
-        from .engine import make_eval_config
+        config = self.config
+        return Objectives.from_dict(config.get("objectives"), problem_class(problem_name(config)))
 
-        return make_eval_config(self.config)
+    def problem(self):
+        """The run's problem, rebuilt from its stored configuration."""
+        from ..problems import make_problem
+
+        return make_problem(self.config)
 
     def space(self):
-        return self.eval_config().space()
+        return self.problem().space
 
     def evaluations(self) -> list[dict]:
         """One record per genome, in first-evaluated order. A genome whose latency is measured
@@ -204,7 +208,7 @@ class RunDir:
         return js, cs
 
 
-PARETO_COLUMNS = ("val_acc", "latency_ms", "params_m", "macs_m", "generation", "key")
+PARETO_COLUMNS = ("latency_ms", "params_m", "macs_m", "generation", "key")
 
 
 def front_csv(front: list[dict], objectives: Objectives) -> str:

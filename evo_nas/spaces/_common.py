@@ -47,8 +47,11 @@ class MacroSpace(Space):
         if self.width_multiplier > 1 or self.scale_head_down:
             filters = self.channels(filters)
             post = self.channels(post) if post else 0
+        post_bias = head.get("post_bias", True)
+        if not isinstance(post_bias, bool):
+            raise SpaceError(f"{where} [head]: post_bias = {post_bias!r} must be true or false")
         self.head = HeadSpec(filters=filters, dropout=_need(head, "dropout", float, f"{where} [head]", 0.2),
-                             act=self._act(head, f"{where} [head]"), post_filters=post)
+                             act=self._act(head, f"{where} [head]"), post_filters=post, post_bias=post_bias)
         if not 0 <= self.head.dropout < 1:
             raise SpaceError(f"{where}: head.dropout = {self.head.dropout} must be in [0, 1)")
         self.definition = dict(d)

@@ -4,10 +4,15 @@ Not a proxy for accuracy: ``val_acc`` grows with the log of the analytic MACs
 (``evo_nas.costs``) plus a small perturbation hashed from (seed, genome key), and
 ``latency_ms`` a linear function of MACs and layer count. It costs microseconds, depends on
 nothing but the seed and the canonical key (so serial, parallel and resumed runs must agree
-exactly), and lets tests drive whole searches. Select it with ``[search] evaluator =
-"synthetic"``; ``[search] synthetic_fail = 0.1`` makes that share of genomes fail, and
-``[search] synthetic_latency = "serial"`` leaves latency to a model that is not safe in a worker
-pool (as a timed measurement is), so the engine computes it in the main process.
+exactly), and lets tests drive whole searches. ``[problem]``::
+
+    name = "synthetic"
+    fail = 0.1             # this share of genomes fails (default 0)
+    latency = "serial"     # leave latency to a model unsafe in a worker pool (as a timed
+                           # measurement is), so the engine computes it in its own process
+    batch = true           # score a generation in one call in the engine's process
+
+The space is ``[space] name`` (default ``mnasnet``) with its overrides.
 """
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ from dataclasses import dataclass
 
 from ..costs import count
 from ..space import Genome, Space, load_space
+from . import register_problem
+from .base import Objective, Problem
 
 
 def _unit(seed: int, key: str, salt: str) -> float:
@@ -40,12 +47,13 @@ class SyntheticConfig:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed = {seed!r} must be an int")
         space = dict(config.get("space", {}) or {})
-        fail = (config.get("search") or {}).get("synthetic_fail", 0.0)
+        section = config.get("problem") or {}
+        fail = section.get("fail", 0.0)
         if isinstance(fail, bool) or not isinstance(fail, (int, float)) or not 0 <= fail < 1:
-            raise ValueError(f"[search] synthetic_fail = {fail!r} must be in [0, 1)")
-        serial = (config.get("search") or {}).get("synthetic_latency", "pool")
+            raise ValueError(f"[problem] fail = {fail!r} must be in [0, 1)")
+        serial = section.get("latency", "pool")
         if serial not in ("pool", "serial"):
-            raise ValueError(f"[search] synthetic_latency = {serial!r} (expected 'pool' or 'serial')")
+            raise ValueError(f"[problem] latency = {serial!r} (expected 'pool' or 'serial')")
         cls._load(space)
         return cls(seed, space, float(fail), serial == "serial")
 
@@ -112,3 +120,42 @@ def synthetic_evaluate(genome: Genome, cfg: SyntheticConfig) -> dict:
     acc = min(0.99, 0.5 + 0.06 * math.log1p(macs_m) + 0.03 * (_unit(cfg.seed, key, "acc") - 0.5))
     latency = None if cfg.serial_latency else synthetic_latency(cfg.seed, arch)
     return {**base, "val_acc": acc, "latency_ms": latency, "status": "ok", "error": None}
+
+
+@register_problem("synthetic")
+class SyntheticProblem(Problem):
+    """The synthetic objective behind the ``Problem`` seam (per genome, or batched with ``batch = true``)."""
+
+    objectives = (Objective("val_acc", "max", "fraction", "synthetic: grows with log MACs"),
+                  Objective("latency_ms", "min", "ms", "synthetic: linear in MACs and layers"),
+                  Objective("params_m", "min", "M", "parameters, analytic"),
+                  Objective("macs_m", "min", "M", "multiply-accumulates at batch 1, analytic"))
+    default_objectives = ("val_acc", "latency_ms")
+    config_keys = ("fail", "latency", "batch")
+
+    def __init__(self, cfg: SyntheticConfig, batch: bool = False):
+        self.cfg = cfg
+        self.space = cfg.space()
+        self.batch = batch
+
+    @classmethod
+    def from_config(cls, config: dict) -> "SyntheticProblem":
+        batch = (config.get("problem") or {}).get("batch", False)
+        if not isinstance(batch, bool):
+            raise ValueError(f"[problem] batch = {batch!r} must be true or false")
+        return cls(SyntheticConfig.from_dict(config), batch)
+
+    def evaluate(self, genomes) -> list[dict]:
+        return [synthetic_evaluate(g, self.cfg) for g in genomes]
+
+    def task(self):
+        return synthetic_evaluate, self.cfg
+
+    def fingerprint(self) -> str:
+        return self.cfg.fingerprint()
+
+    def describe(self) -> dict:
+        return {"problem": self.name, **self.cfg.describe()}
+
+    def latency_model(self):
+        return self.cfg.latency_model()

@@ -1,0 +1,160 @@
+"""Once-for-All's per-layer latency lookup tables (Cai et al., ICLR 2020, arXiv 1908.09791, section 3.3).
+
+One YAML file per input resolution, ``{R}_lookup_table.yaml``, maps a layer's description to its
+latency measured on the device (``mean`` in milliseconds, with ``count`` and ``std``); a
+network's latency is the sum of its layers' means (FBNet's lookup-table model, Wu et al., 2019).
+The shipped tables are Once-for-All's Samsung Galaxy Note10 measurements of its MobileNetV3 w1.2
+space (``evo_nas/assets/ofa/``). Layer keys, with H x W x C shapes::
+
+    Conv-input:RxRx3-output:SxSx24                                        stem
+    expanded_conv-input:HxWxC-output:H'xW'xC'-expand:M-kernel:K-stride:S-idskip:I-se:E-hs:A
+    Conv_1-input:HxWx192-output:HxWx1152, AvgPool2D-..., Conv_2-..., Logits-...      head
+
+A key the table lacks is a ``KeyError`` naming the key and the file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..arch import Architecture, conv_out, to_architecture
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "ofa"
+NOTE10_DIR = ASSETS / "note10"
+
+
+def _shape(h: int, c: int) -> str:
+    return f"{h}x{h}x{c}"
+
+
+def network_keys(arch: Architecture) -> list[str]:
+    """The table key of every layer of ``arch``, stem to classifier, in order."""
+    a = to_architecture(arch)
+    r = a.resolution
+    h = conv_out(r, a.stem.kernel, a.stem.stride)
+    keys = [f"Conv-input:{_shape(r, a.in_channels)}-output:{_shape(h, a.stem.out_ch)}"]
+    for spec in a.layers():
+        out = conv_out(spec.resolution, spec.kernel, spec.stride)
+        mid = spec.mid_ch if spec.op == "ir" else spec.in_ch
+        keys.append(f"expanded_conv-input:{_shape(spec.resolution, spec.in_ch)}-output:{_shape(out, spec.out_ch)}"
+                    f"-expand:{mid}-kernel:{spec.kernel}-stride:{spec.stride}"
+                    f"-idskip:{int(spec.shortcut == 'identity')}-se:{int(spec.se_ch > 0)}"
+                    f"-hs:{int(spec.act == 'hswish')}")
+        h = out
+    head = a.head
+    keys.append(f"Conv_1-input:{_shape(h, a.feature_channels)}-output:{_shape(h, head.filters)}")
+    keys.append(f"AvgPool2D-input:{_shape(h, head.filters)}-output:{_shape(1, head.filters)}")
+    width = head.filters
+    if head.post_filters:
+        keys.append(f"Conv_2-input:{_shape(1, head.filters)}-output:{_shape(1, head.post_filters)}")
+        width = head.post_filters
+    keys.append(f"Logits-input:{_shape(1, width)}-output:{a.num_classes}")
+    return keys
+
+
+def _load_yaml(path: Path) -> dict:
+    import yaml
+
+    if not path.is_file():
+        raise FileNotFoundError(f"latency table not found: {path}")
+    try:
+        with open(path, "rb") as f:
+            data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: corrupt latency table (not valid YAML: {str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{path}: corrupt latency table (expected a mapping of layer keys)")
+    for key, entry in data.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("mean"), (int, float)):
+            raise ValueError(f"{path}: corrupt latency table (entry {key!r} has no numeric 'mean')")
+    return data
+
+
+class OFALatencyTable:
+    """Per-resolution layer tables; ``latency_ms(arch)`` sums the means of ``arch``'s layers.
+
+    ``OFALatencyTable(folder, device)`` reads ``folder/{R}_lookup_table.yaml`` for each resolution
+    present. ``FileNotFoundError`` names a missing folder, ``ValueError`` a corrupt file."""
+
+    def __init__(self, folder: str | Path = NOTE10_DIR, device: str = "note10"):
+        self.folder = Path(folder)
+        self.device = device
+        files = sorted(self.folder.glob("*_lookup_table.yaml")) if self.folder.is_dir() else []
+        if not files:
+            raise FileNotFoundError(f"no latency tables ({{R}}_lookup_table.yaml) in {self.folder}")
+        self.tables: dict[int, dict] = {}
+        self.files: dict[int, Path] = {}
+        for f in files:
+            r = f.name.split("_")[0]
+            if not r.isdigit():
+                raise ValueError(f"{f}: expected a file name {{resolution}}_lookup_table.yaml")
+            self.tables[int(r)] = _load_yaml(f)
+            self.files[int(r)] = f
+
+    def mean(self, resolution: int, key: str) -> float:
+        table = self.tables.get(resolution)
+        if table is None:
+            raise KeyError(f"no {self.device} latency table for resolution {resolution} in {self.folder} "
+                           f"(have {sorted(self.tables)})")
+        entry = table.get(key)
+        if entry is None:
+            raise KeyError(f"{self.device} latency table {self.files[resolution].name} has no layer {key!r}")
+        return float(entry["mean"])
+
+    def latency_ms(self, arch) -> float:
+        """Predicted latency (ms): the sum of the table means of every layer of ``arch``."""
+        a = to_architecture(arch)
+        return float(sum(self.mean(a.resolution, k) for k in network_keys(a)))
+
+    def for_space(self, space) -> "SpaceLatency":
+        return SpaceLatency(self, space)
+
+    def describe(self) -> dict:
+        return {"source": "predicted", "model": "per-layer lookup table (sum of measured layer means)",
+                "device": self.device, "tables": {r: f.name for r, f in self.files.items()}}
+
+
+class SpaceLatency:
+    """A table laid out over an ``ofa_mbv3`` space's genes, so ``predict(X)`` is a few array gathers.
+
+    ``const[r]`` holds the stem, fixed first block and head; ``layer[r, stage, first, k, e]`` the
+    latency of a stage's first layer (``first = 0``) or of any later one (all alike: stride 1,
+    identity skip, equal input and output). Every key is looked up once, at construction, so
+    a missing key fails here, naming it."""
+
+    def __init__(self, table: OFALatencyTable, space):
+        self.table = table
+        self.space = space
+        n_res, n_st = len(space.resolutions), len(space.stages)
+        self.const = np.zeros(n_res)
+        self.layer = np.zeros((n_res, n_st, 2, len(space.kernels), len(space.expansions)))
+        genes = np.zeros(space.n_genes, dtype=np.int64)
+        for ri in range(n_res):
+            genes[space._res_idx] = ri
+            genes[space._depth_idx] = space.depths.index(space.slots)
+            arch = space.decode(genes)
+            r = arch.resolution
+            keys = network_keys(arch)
+            fixed = keys[:2] + keys[2 + n_st * space.slots:]
+            self.const[ri] = sum(self.table.mean(r, k) for k in fixed)
+            for s in range(n_st):
+                for first in (0, 1):
+                    for ki in range(len(space.kernels)):
+                        for ei in range(len(space.expansions)):
+                            g = genes.copy()
+                            g[space._kernel_idx[s, first]] = ki
+                            g[space._exp_idx[s, first]] = ei
+                            pos = 2 + s * space.slots + first
+                            self.layer[ri, s, first, ki, ei] = self.table.mean(r, network_keys(space.decode(g))[pos])
+
+    def predict(self, X) -> np.ndarray:
+        """Latency in ms of each row of the canonical gene array ``X`` (N, n_genes), shape (N,)."""
+        sp = self.space
+        X = np.asarray(X, dtype=np.int64)
+        res = X[:, sp._res_idx]
+        active = sp.active_mask(X)
+        later = (np.arange(sp.slots) > 0).astype(np.int64)
+        per = self.layer[res[:, None, None], np.arange(len(sp.stages))[None, :, None], later[None, None, :],
+                         X[:, sp._kernel_idx], X[:, sp._exp_idx]]
+        return self.const[res] + (per * active).sum(axis=(1, 2))

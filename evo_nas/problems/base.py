@@ -1,0 +1,88 @@
+"""The ``Problem`` interface: a space, the objectives it reports, and batch evaluation.
+
+Once-for-All's search (Cai et al., ICLR 2020, arXiv 1908.09791) sees an architecture encoder,
+an accuracy predictor and an efficiency predictor only through their interfaces; pymoo's
+``Problem`` evaluates a whole population ``X`` in one call. A ``Problem`` here is both:
+
+- ``space``: the genome space searched;
+- ``objectives``: what ``evaluate`` reports, each with a direction and a unit;
+- ``evaluate(genomes) -> list[dict]``: one record per genome, in order, each with ``status``
+  (``"ok"`` or ``"failed"``), ``error`` (the reason, or None) and the objective values.
+
+``batch = True`` marks a problem that scores a whole generation at once, cheaply: the engine
+calls ``evaluate`` once per generation in its own process. Otherwise (training, measuring) the
+engine sends one genome per worker task through ``task()``, a picklable ``(function, config)``
+pair called as ``function(genome, config)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Sequence
+
+from ..space import Genome, Space
+
+DIRECTIONS = ("max", "min")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One reported quantity: ``direction`` is ``"max"`` or ``"min"``, ``unit`` e.g. ``"ms"``."""
+
+    name: str
+    direction: str
+    unit: str
+    description: str = ""
+
+    def __post_init__(self):
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"objective {self.name!r}: direction {self.direction!r} (expected max or min)")
+
+
+class Problem:
+    """Base class of every problem; subclasses set the class attributes and implement the methods."""
+
+    name: ClassVar[str] = ""
+    objectives: ClassVar[tuple[Objective, ...]] = ()
+    default_objectives: ClassVar[tuple[str, ...]] = ()
+    #: keys of ``[problem]`` besides ``name``
+    config_keys: ClassVar[tuple[str, ...]] = ()
+    #: scores a generation in one call, in the engine's process
+    batch: ClassVar[bool] = False
+    #: results do not depend on running beside other evaluations in threads of one process
+    thread_safe: ClassVar[bool] = True
+
+    space: Space
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Problem":
+        """Build from a whole run configuration (``[problem]`` and any sections the problem reads)."""
+        raise NotImplementedError
+
+    def evaluate(self, genomes: Sequence[Genome]) -> list[dict]:
+        """One record per genome, in order; a bad candidate is ``status = "failed"``, never an exception."""
+        fn, cfg = self.task()
+        return [fn(g, cfg) for g in genomes]
+
+    def task(self) -> tuple[Callable[[Genome, Any], dict], Any]:
+        """A picklable ``(function, config)`` pair scoring one genome in a worker."""
+        return _evaluate_one, self
+
+    def fingerprint(self) -> str:
+        """A hash of everything that changes a result: part of every cache key."""
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """What the run directory records about how results were obtained."""
+        return {"problem": self.name}
+
+    def latency_model(self):
+        """A latency model the engine must run serially, outside any pool; None when there is none."""
+        return None
+
+    def check(self, objectives, algorithm: str, scored_as_accuracy: bool = False) -> None:
+        """Problem-specific checks of a run's objectives and algorithm (``ValueError``).
+        ``scored_as_accuracy``: a comparison reports a score as accuracy (``[compare]``)."""
+
+
+def _evaluate_one(genome: Genome, problem: Problem) -> dict:
+    return problem.evaluate([genome])[0]
