@@ -30,13 +30,17 @@ def front_table(front: list[dict], objectives, full_keys: bool = False) -> str:
         vals = []
         for c in cols:
             v = r.get(c)
-            vals.append("-" if v is None else (f"{v:.4f}" if c == "val_acc" else f"{v:.3f}"))
+            vals.append("-" if v is None else (f"{v:.4f}" if c in objectives.maximize else f"{v:.3f}"))
         rows.append([str(n), *vals, str(r.get("generation", "")), r["key"] if full_keys else _short(r["key"])])
     return _table(rows, ["#", *cols, "gen", "genome"])
 
 
+Y_LABELS = {"val_acc": "validation accuracy (proxy)", "score": "proxy score",
+            "top1": "ImageNet top-1 (predicted)"}
+
+
 def plot_front(records: list[dict], front: list[dict], objectives, path: Path, y: str = "val_acc") -> Path:
-    """``y`` (``val_acc`` or ``score``) against latency, the front highlighted."""
+    """``y`` (the accuracy objective) against latency, the front highlighted."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,7 +56,7 @@ def plot_front(records: list[dict], front: list[dict], objectives, path: Path, y
     if objectives.latency_target_ms is not None:
         ax.axvline(objectives.latency_target_ms, ls="--", c="0.4", lw=1, label="latency target")
     ax.set_xlabel("latency (ms)")
-    ax.set_ylabel("validation accuracy" if y == "val_acc" else "proxy score")
+    ax.set_ylabel(Y_LABELS.get(y, y))
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -78,7 +82,7 @@ def run(args) -> int:
     print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
           f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
     written = [cs, js]
-    y = next((n for n in ("val_acc", "score") if n in objectives.names), None)
+    y = objectives.accuracy
     if not args.no_plot and y is not None and "latency_ms" in objectives.names:
         written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png", y))
     print("wrote " + ", ".join(str(p) for p in written))

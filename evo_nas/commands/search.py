@@ -5,6 +5,7 @@ MnasNet's factorized space, Tan et al., 2019, by default).
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..space import read_toml
@@ -20,6 +21,7 @@ def register(sub):
     p.add_argument("--n-jobs", type=int, help="parallel workers (overrides [search] n_jobs)")
     p.add_argument("--backend", help="loky, threading, sequential or dask (overrides [search] backend)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary; print only the run dir")
+    p.add_argument("--no-plot", action="store_true", help="do not write pareto.png")
     p.set_defaults(func=run)
 
 
@@ -35,7 +37,7 @@ def free_run_dir(config_path: Path, root: Path = Path("runs")) -> Path:
 
 def run(args) -> int:
     from ..search.engine import run_search
-    from .pareto import front_table
+    from .pareto import front_table, plot_front
 
     if args.resume and args.run_dir:
         raise ValueError("--resume RUN and --run-dir are exclusive (the run directory is RUN)")
@@ -55,13 +57,20 @@ def run(args) -> int:
         config["search"].setdefault("base_dir", str(Path(args.config).resolve().parent))
         run_dir = Path(args.run_dir) if args.run_dir else free_run_dir(Path(args.config))
         result = run_search(config, run_dir, quiet=args.quiet)
-    if args.quiet:
-        print(result.run_dir)
-        return 0
     from ..search.run import RunDir
 
     run_dir = RunDir(result.run_dir)
     objectives = run_dir.objectives()
+    written = [result.run_dir / "pareto.csv", result.run_dir / "pareto.json"]
+    if not args.no_plot and objectives.accuracy and "latency_ms" in objectives.names:
+        written.append(plot_front(run_dir.evaluations(), result.front, objectives, result.run_dir / "pareto.png",
+                                  objectives.accuracy))
+    code = 3 if result.stopped == "all_failed" else 0
+    if args.quiet:
+        print(result.run_dir)
+        for note in result.notes:
+            print(f"evo-nas search: {note}", file=sys.stderr)
+        return code
     print(front_table(result.front, objectives))
     hv = "-" if result.hypervolume is None else f"{result.hypervolume:.6g}"
     ref = objectives.to_dict().get("reference")
@@ -69,6 +78,10 @@ def run(args) -> int:
           f"cache hits: {result.cache_hits}  failures: {result.failures}  stopped: {result.stopped}")
     print(f"Pareto set: {len(result.front)} architectures over every evaluation  hypervolume: {hv}"
           + (f" (reference {ref})" if ref else ""))
-    print(f"wrote {result.run_dir / 'pareto.csv'}, {result.run_dir / 'pareto.json'}; "
-          f"plot and table: evo-nas pareto {result.run_dir}")
-    return 0
+    if result.failures:
+        top = "; ".join(f"{n} x {reason}" for reason, n in list(result.failure_reasons.items())[:3])
+        print(f"failures by reason: {top}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print("wrote " + ", ".join(str(p) for p in written))
+    return code

@@ -1,0 +1,181 @@
+"""The Once-for-All benchmark: space, canonical genomes, predictor and Note10 agreement, networks, bad input."""
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evo_nas.cli import main
+from evo_nas.costs import count
+from evo_nas.problems import make_problem
+from evo_nas.space import load_known, load_space, space_from_dict
+
+HERE = Path(__file__).parent
+REFERENCE = json.loads((HERE / "data" / "ofa_reference_predictions.json").read_text())["archs"]
+SHARED = HERE.parent.parent / "shared" / "data" / "ofa"
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return make_problem({"problem": {"name": "ofa-mbv3"}})
+
+
+def reference_genes(space):
+    return np.array([space.from_ofa(a["ks"], a["e"], a["d"], a["r"]) for a in REFERENCE])
+
+
+def test_the_210_reference_vectors_agree_with_once_for_alls_own_code(problem):
+    assert len(REFERENCE) == 210
+    F = problem.evaluate_array(reference_genes(problem.space))
+    np.testing.assert_allclose(F[:, 0], [a["top1"] for a in REFERENCE], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(F[:, 1], [a["note10_ms"] for a in REFERENCE], rtol=0, atol=1e-6)
+
+
+def test_the_table_read_layer_by_layer_agrees_with_the_vectorized_sum(problem):
+    space = problem.space
+    for genes, a in zip(reference_genes(space)[::7], REFERENCE[::7]):
+        arch = space.genome(genes).architecture()
+        assert problem.table.latency_ms(arch) == pytest.approx(a["note10_ms"], abs=1e-9)
+
+
+def test_the_space_has_46_genes_in_six_blocks_and_about_1e20_networks():
+    space = load_space("ofa-mbv3")
+    assert space.n_genes == 46 and space.n_blocks == 6
+    assert [s.stop - s.start for s in space.block_slices] == [9, 9, 9, 9, 9, 1]
+    assert space.n_distinct() == 7371 ** 5 * 5
+    assert [st.filters for st in space.stages] == [32, 48, 96, 136, 192]
+    assert space.stem.out_ch == 24 and space.head.filters == 1152 and space.head.post_filters == 1536
+
+
+def small_space():
+    d = dict(load_space("ofa-mbv3").definition)
+    d.update(name="ofa-small", resolutions=[160, 176], stages=d["stages"][:2],
+             choices={"depth": [1, 2], "kernel": [3, 5], "expansion": [3, 4]})
+    return space_from_dict(d)
+
+
+def test_canonicalization_gives_one_key_per_distinct_network_on_an_enumerable_space():
+    space = small_space()
+    assert space.n_distinct() == (4 + 16) ** 2 * 2 == 800
+    all_genes = np.array(list(itertools.product(*(range(c) for c in space.cardinalities))))
+    assert len(all_genes) == 2048
+    canon = space.canonical_array(all_genes)
+    keys = {space.key(g) for g in canon}
+    networks = {(space.decode(g).to_string(), space.decode(g).resolution) for g in all_genes}
+    assert len(keys) == len(networks) == len({tuple(g) for g in canon}) == 800
+    for g, c in zip(all_genes[::37], canon[::37]):
+        genome = space.genome(g)
+        assert genome.canonical().genes == tuple(c) == space.canonical_genes(g)
+        assert space.parse(genome.key).genes == tuple(c)
+        assert space.encode(genome.architecture()) == tuple(c)
+
+
+def test_the_canonical_string_round_trips_and_names_bad_genes():
+    space = load_space("ofa-mbv3")
+    g = space.sample(np.random.default_rng(3))
+    assert space.parse(g.key).genes == g.canonical().genes
+    good = "r224-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3"
+    assert space.parse(good).key == good
+    for bad, message in (("r200" + good[4:], "resolution 200"),
+                         (good.replace("k3e3", "k9e3", 1), "stage 1 layer 1: kernel 9"),
+                         (good.replace("k3e3", "k3e5", 1), "stage 1 layer 1: expansion 5"),
+                         (good.replace("-k3e3.k3e3", "-k3e3", 1), "stage 1: depth 1"),
+                         (good + ".k3e3.k3e3.k3e3", "stage 5: depth 5"),
+                         (good.rsplit("-", 1)[0], "5 stages")):
+        with pytest.raises(ValueError, match=message):
+            space.parse(bad)
+
+
+def test_a_bad_genome_string_is_one_line_and_exit_2(capsys):
+    assert main(["show", "r224-k9e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "kernel 9" in err[0] and "stage 1 layer 1" in err[0]
+
+
+def test_every_genome_builds_and_the_built_network_matches_the_counted_one(problem):
+    import torch
+
+    from evo_nas.builder import build_model, count_model
+
+    space = problem.space
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        arch = space.sample(rng).architecture()
+        model = build_model(arch, generator=torch.Generator().manual_seed(0))
+        params, macs = count_model(model, arch.resolution)
+        c = count(arch)
+        assert (params, macs) == (c.params, c.macs)
+        with torch.no_grad():
+            assert model.eval()(torch.zeros(1, 3, arch.resolution, arch.resolution)).shape == (1, 1000)
+
+
+def test_the_smallest_and_largest_subnets_at_224():
+    space = load_space("ofa-mbv3")
+    small = count(space.genome(space.from_ofa([3] * 20, [3] * 20, [2] * 5, 224)).architecture())
+    large = count(space.genome(space.from_ofa([7] * 20, [6] * 20, [4] * 5, 224)).architecture())
+    assert (small.params, round(small.macs / 1e6, 2)) == (4602456, 193.08)
+    assert (large.params, round(large.macs / 1e6, 2)) == (10701632, 843.1)
+
+
+@pytest.mark.parametrize("ms", [8, 11, 16, 22, 30, 41, 50, 64])
+def test_the_note10_specialized_networks_are_known_architectures(ms):
+    k = load_known(f"ofa_note10_{ms}ms")
+    assert k.latency_target_ms == ms and 0.7 < k.top1 < 0.81
+    assert count(k.architecture).params == k.params
+    if SHARED.is_dir():
+        path = next((SHARED / "specialized").glob(f"note10_lat-{ms}ms_*.json"))
+        net = json.loads(path.read_text())
+        blocks = [b["mobile_inverted_conv"] for b in net["net"]["blocks"][1:]]
+        built = [b for b in k.architecture.blocks[1:]]
+        assert net["image_size"] == k.architecture.resolution
+        assert [(b["kernel_size"], b["out_channels"], b["mid_channels"]) for b in blocks] == \
+               [(b.kernel, b.out_ch, b.mid(b.in_ch)) for b in built]
+
+
+def test_a_missing_or_corrupt_predictor_or_table_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.pth"):
+        make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(tmp_path / "nope.pth")}})
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a state dict")
+    with pytest.raises(ValueError, match="bad.pth"):
+        make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(bad)}})
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    with pytest.raises(FileNotFoundError, match="tables"):
+        make_problem({"problem": {"name": "ofa-mbv3", "latency_tables": str(tables)}})
+    (tables / "224_lookup_table.yaml").write_text("{ unclosed: [\n")
+    with pytest.raises(ValueError, match="224_lookup_table.yaml"):
+        make_problem({"problem": {"name": "ofa-mbv3", "latency_tables": str(tables)}})
+    (tables / "224_lookup_table.yaml").write_text("Conv-input:224x224x3-output:112x112x24:\n  mean: 0.5\n")
+    with pytest.raises(KeyError, match="224_lookup_table.yaml has no layer 'expanded_conv-input:112x112x24"):
+        make_problem({"problem": {"name": "ofa-mbv3", "latency_tables": str(tables),
+                                  "space": str(fixed_resolution_space(tmp_path))}})
+
+
+def fixed_resolution_space(tmp_path):
+    text = (Path(load_space("ofa-mbv3").where)).read_text().replace("resolutions = [160, 176, 192, 208, 224]",
+                                                                    "resolutions = [224]")
+    path = tmp_path / "ofa224.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_bad_predictor_path_creates_no_run_directory(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[problem]\nname = "ofa-mbv3"\npredictor = "missing.pth"\n[search]\ngenerations = 2\n')
+    assert main(["search", str(cfg), "--run-dir", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "missing.pth" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_the_quickstart_front_is_large_and_spans_the_latencies(tmp_path):
+    from evo_nas.search.engine import run_search
+    from evo_nas.space import read_toml
+
+    config = read_toml(HERE.parent / "experiments" / "quickstart.toml", "config")
+    assert config["problem"]["name"] == "ofa-mbv3"
+    config["search"].update(generations=12, cache=False)
+    r = run_search(config, tmp_path / "run", quiet=True)
+    lat = [m["latency_ms"] for m in r.front]
+    assert len(r.front) >= 20 and max(lat) >= 2 * min(lat)
+    assert r.evaluations == sum(e["evaluated"] for e in r.logbook)
