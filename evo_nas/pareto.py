@@ -26,9 +26,13 @@ def dominates(a, b) -> bool:
 
 
 def non_dominated(points) -> np.ndarray:
-    """Boolean mask of the points no other point dominates (duplicates are all kept)."""
+    """Boolean mask of the points no other point dominates (duplicates are all kept).
+
+    Two objectives: one sort and a sweep, O(n log n). More: pairwise, O(n x front)."""
     p = _as_points(points)
     n = len(p)
+    if n > 1 and p.shape[1] == 2:
+        return _non_dominated_2d(p)
     mask = np.ones(n, dtype=bool)
     for i in range(n):
         if not mask[i]:
@@ -40,6 +44,20 @@ def non_dominated(points) -> np.ndarray:
             continue
         dominates_them = np.all(p[i] <= p, axis=1) & np.any(p[i] < p, axis=1)
         mask &= ~dominates_them
+    return mask
+
+
+def _non_dominated_2d(p: np.ndarray) -> np.ndarray:
+    """Sorted by (f0, f1), a point is non-dominated iff its f1 is its f0-group's least and below
+    every f1 of the groups before it."""
+    order = np.lexsort((p[:, 1], p[:, 0]))
+    f0, f1 = p[order, 0], p[order, 1]
+    new_group = np.r_[True, f0[1:] != f0[:-1]]
+    start = np.maximum.accumulate(np.where(new_group, np.arange(len(f0)), 0))
+    running = np.minimum.accumulate(f1)
+    before = np.where(start > 0, running[np.maximum(start - 1, 0)], np.inf)
+    mask = np.zeros(len(p), dtype=bool)
+    mask[order] = (f1 == f1[start]) & (f1 < before)
     return mask
 
 

@@ -62,6 +62,16 @@ class Genome:
     def __str__(self):
         return self.key
 
+    @classmethod
+    def _from_canonical(cls, space: "Space", genes: tuple[int, ...]) -> "Genome":
+        """A genome of genes already validated and canonical (``Space.genomes``): no checks, and its
+        key needs no canonicalization."""
+        g = object.__new__(cls)
+        object.__setattr__(g, "space", space)
+        object.__setattr__(g, "genes", genes)
+        object.__setattr__(g, "_canonical", True)
+        return g
+
     def architecture(self) -> Architecture:
         return self.space.decode(self.genes)
 
@@ -73,7 +83,8 @@ class Genome:
         """The canonical string: equal for every genome that builds the same network."""
         key = self.__dict__.get("_key")
         if key is None:
-            key = self.space.key(self.space.canonical_genes(self.genes))
+            genes = self.genes if self.__dict__.get("_canonical") else self.space.canonical_genes(self.genes)
+            key = self.space.key(genes)
             object.__setattr__(self, "_key", key)
         return key
 
@@ -133,6 +144,17 @@ class Space:
 
     def genome(self, genes) -> Genome:
         return Genome(self, tuple(genes))
+
+    def genomes(self, X) -> list[Genome]:
+        """Genomes of the rows of the integer array ``X`` (N, n_genes), canonicalized in one
+        vectorized pass; ``ValueError`` names the first gene out of range."""
+        X = np.asarray(X, dtype=np.int64).reshape(-1, self.n_genes)
+        bad = (X < 0) | (X >= np.array(self.cardinalities))
+        if bad.any():
+            row, col = map(int, np.argwhere(bad)[0])
+            self.validate(tuple(int(v) for v in X[row]))
+        C = self.canonical_array(X)
+        return [Genome._from_canonical(self, tuple(row)) for row in C.tolist()]
 
     def canonical_genes(self, genes) -> tuple[int, ...]:
         return self.encode(self.decode(genes))

@@ -46,7 +46,7 @@ from typing import Callable
 import numpy as np
 
 from ..cache import EvalCache
-from ..pareto import non_dominated
+from ..pareto import hypervolume, non_dominated
 from ..parallel import check_backend, check_dask, parallel_map
 from ..problems import Problem, make_problem
 from ..space import Genome
@@ -222,14 +222,23 @@ class Archive:
         self._F = np.zeros((0, objectives.n_obj))
 
     def add(self, records) -> None:
-        new = [r for r in records if self.objectives.feasible(r)]
-        if not new:
+        if not records:
             return
-        F = np.vstack([self._F, np.array([self.objectives.vector(r) for r in new])])
+        M, feasible = self.objectives.matrix(records)
+        if not feasible.any():
+            return
+        new = [r for r, f in zip(records, feasible) if f]
+        F = np.vstack([self._F, M[feasible]])
         pool = self.front + new
         keep = non_dominated(F)
         self.front = [r for r, k in zip(pool, keep) if k]
         self._F = F[keep]
+
+    def hypervolume(self) -> float | None:
+        ref = self.objectives.reference_vector()
+        if ref is None:
+            return None
+        return hypervolume(self._F, ref) if len(self._F) else 0.0
 
     def sorted(self) -> list[dict]:
         last = self.objectives.names[-1]
@@ -237,11 +246,11 @@ class Archive:
 
 
 class _Engine:
-    def __init__(self, config: dict, run: RunDir, evaluator, quiet: bool):
+    def __init__(self, config: dict, run: RunDir, evaluator, quiet: bool, problem: Problem | None = None):
         self.config = config
         self.run = run
         self.settings = SearchSettings.from_config(config)
-        self.problem: Problem = make_problem(config)
+        self.problem: Problem = problem if problem is not None else make_problem(config)
         self.objectives = Objectives.from_dict(config.get("objectives"), self.problem)
         self.space = self.problem.space
         self.fingerprint = self.problem.fingerprint()
@@ -255,39 +264,62 @@ class _Engine:
             self.cache = None
         else:
             self.cache = EvalCache(Path(cache) if cache else run.path.parent / "evo-nas-cache.sqlite")
-        self.memo: dict[str, dict] = {}
+        # every record of the run by key; those not yet counted wait in ``replay`` by generation
+        self.memo: dict[str, dict] = {r["key"]: r for r in run.evaluations()}
+        self.counted: set[str] = set()
+        self.replay: dict[int, list[str]] = {}
         self.archive = Archive(self.objectives)
         self.n_evaluated = 0
         self.n_served = 0
         self.n_failed = 0
         self.failure_reasons: Counter = Counter()
         self.best: dict[str, float] = {}
-        for r in run.evaluations():
-            self._account(r)
         self.logbook: list[dict] = []
         self.generation = 0
         self.stall = 0
+        self._last_checkpoint = 0.0
+        self._settle(0)
 
     # -- bookkeeping --------------------------------------------------------------------
-    def _account(self, rec: dict) -> None:
-        """Add a completed record to the memo, counters, best values and archive."""
-        old = self.memo.get(rec["key"])
-        self.memo[rec["key"]] = rec
-        if rec.get("latency_pending"):
-            return
-        if old is None or old.get("latency_pending"):
+    def _settle(self, generation: int) -> None:
+        """Count the run's records made before ``generation``; later ones wait to be replayed.
+
+        A resumed run continues from its last checkpoint and replays the generations after it:
+        their genomes are served from the run's own records (nothing is re-evaluated) and
+        counted when their generation is replayed, so counters, archive and logbook match an
+        uninterrupted run."""
+        self.replay = {}
+        early = []
+        for key, rec in self.memo.items():
+            gen = rec.get("generation")
+            if gen is None or gen < generation:
+                early.append(rec)
+            else:
+                self.replay.setdefault(gen, []).append(key)
+        self._account(early)
+
+    def _account(self, records) -> None:
+        """Add completed records to the memo, counters, best values and archive (once per key)."""
+        done = []
+        for rec in records:
+            key = rec["key"]
+            self.memo[key] = rec
+            if rec.get("latency_pending") or key in self.counted:
+                continue
+            self.counted.add(key)
             self.n_evaluated += 1
             self.n_served += bool(rec.get("cached"))
             if rec["status"] != "ok":
                 self.n_failed += 1
                 self.failure_reasons[_reason(rec.get("error"))] += 1
-                return
+                continue
             for name in self.objectives.names:
                 v = rec.get(name)
                 if v is not None:
                     better = max if name in self.objectives.maximize else min
                     self.best[name] = better(self.best.get(name, v), v)
-            self.archive.add([rec])
+            done.append(rec)
+        self.archive.add(done)
 
     def record(self, genome: Genome, result: dict, generation: int, cached: bool) -> dict:
         rec = {k: _plain(v) for k, v in result.items()}
@@ -321,6 +353,8 @@ class _Engine:
                              f"{state.get('fingerprint')}, this configuration gives {self.fingerprint}")
         self.strategy.load_state_dict(state["strategy"])
         self.generation = state["generation"]
+        self._reset_counts()
+        self._settle(self.generation)
         self.logbook = self.run.logbook()[:state["logbook_len"]]
         self.stall = state.get("stall", 0)
         if len(self.logbook) != state["logbook_len"]:
@@ -328,13 +362,27 @@ class _Engine:
                              f"expects {state['logbook_len']}")
         self.run.rewrite_logbook(self.logbook)
 
+    def _reset_counts(self) -> None:
+        self.counted = set()
+        self.archive = Archive(self.objectives)
+        self.n_evaluated = self.n_served = self.n_failed = 0
+        self.failure_reasons = Counter()
+        self.best = {}
+
     def finish_pending(self) -> None:
         """Evaluations a kill left without their serial latency get it now."""
         pending = [r for r in self.memo.values() if r.get("latency_pending")]
         if pending:
             self.measure_pending(pending)
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, force: bool = False) -> None:
+        """Save the strategy and position: every generation of an expensive problem, at most once
+        per ``CHECKPOINT_S`` of a batch problem unless ``force``d (a resume replays the
+        generations since from the run's own records)."""
+        now = time.perf_counter()
+        if not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
+            return
+        self._last_checkpoint = now
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
                                   "logbook_len": len(self.logbook), "stall": self.stall,
                                   "fingerprint": self.fingerprint, "seed": self.seed})
@@ -360,7 +408,8 @@ class _Engine:
                                              "failures": 0}, 0.0, t_start)
         new_keys: dict[str, Genome] = {}
         hits = 0
-        fresh = 0
+        evaluated = 0
+        replayed = set(self.replay.get(gen, ()))
         served = []
         for g in genomes:
             key = g.key
@@ -368,10 +417,10 @@ class _Engine:
                 continue
             rec = self.memo.get(key)
             if rec is not None:
-                # first evaluated in this generation: before a kill, or replayed without a checkpoint
-                same = rec.get("generation") == gen
-                fresh += same
-                hits += rec.get("cached") or not same
+                if key in replayed and not rec.get("cached"):
+                    evaluated += 1  # first evaluated in this generation, before a kill
+                else:
+                    hits += 1
                 new_keys[key] = None
                 continue
             new_keys[key] = g
@@ -385,23 +434,24 @@ class _Engine:
 
         truncated = False
         if self.settings.max_evaluations is not None:
-            remaining = self.settings.max_evaluations - self.n_evaluated
+            remaining = self.settings.max_evaluations - self.n_evaluated - len(replayed - self.counted)
             if len(served) > remaining:
-                served, todo, truncated = served[:remaining], [], True
+                served, todo, truncated = served[:max(remaining, 0)], [], True
             elif len(served) + len(todo) > remaining:
                 todo, truncated = todo[:remaining - len(served)], True
-        for rec in served:
-            self._account(rec)
         self.run.append_evaluations(served)
+        self._account(served)
         hits += len(served)
-        fresh += len(served) + len(todo)
+        evaluated += len(todo)
+        fresh = evaluated + len(served) + sum(1 for k in replayed if self.memo[k].get("cached"))
 
         t_eval = time.perf_counter()
         failures_before = self.n_failed
         self.evaluate(todo, gen)
         eval_s = time.perf_counter() - t_eval
+        self._account([self.memo[k] for k in self.replay.pop(gen, ())])
 
-        entry = {"generation": gen, "asked": len(genomes), "evaluated": len(todo), "cache_hits": hits,
+        entry = {"generation": gen, "asked": len(genomes), "evaluated": evaluated, "cache_hits": hits,
                  "failures": self.n_failed - failures_before}
         if truncated:
             entry["partial"] = True
@@ -410,7 +460,7 @@ class _Engine:
         self.strategy.tell(genomes, results)
         self.generation += 1
         self.stall = 0 if fresh else self.stall + 1
-        if todo and entry["failures"] == len(todo) and len(todo) >= 2:
+        if evaluated >= 2 and entry["failures"] == evaluated:
             entry["all_failed"] = True
         return None, self._stats(entry, eval_s, t_start)
 
@@ -422,6 +472,7 @@ class _Engine:
         if not genomes:
             return
         if self.problem.batch and self.evaluator is None:
+            _set_threads(self.settings.threads_per_worker)
             t0 = time.perf_counter()
             try:
                 results = self.problem.evaluate(genomes)
@@ -476,8 +527,7 @@ class _Engine:
     def commit(self, records: list[dict]) -> None:
         """Durable first (one append and fsync for the batch), then counted and cached."""
         self.run.append_evaluations(records)
-        for rec in records:
-            self._account(rec)
+        self._account(records)
         if self.cache is not None:
             self.cache.put_many([(r["key"], {k: v for k, v in r.items() if k not in ("generation", "cached", "genes")})
                                  for r in records if r["status"] == "ok"], self.fingerprint)
@@ -487,7 +537,7 @@ class _Engine:
         entry["cache_hits_total"] = entry["cache_hits"] + (self.logbook[-1]["cache_hits_total"] if self.logbook else 0)
         entry["failures_total"] = self.n_failed
         entry["front_size"] = len(self.archive.front)
-        entry["hypervolume"] = front_hypervolume(self.archive.front, self.objectives)
+        entry["hypervolume"] = self.archive.hypervolume()
         for name, v in self.best.items():
             entry[f"best_{name}"] = v
         entry["eval_s"] = eval_s
@@ -503,8 +553,9 @@ def _reason(error) -> str:
     return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)[:160]
 
 
-def validate_config(config: dict) -> None:
-    """Every check a search makes before it writes anything: ``ValueError`` names the bad value."""
+def validate_config(config: dict, problem: Problem | None = None) -> Problem:
+    """Every check a search makes before it writes anything: ``ValueError`` names the bad value.
+    Returns the problem the config selects (``problem``, when given, stands for it)."""
     if not isinstance(config, dict):
         raise ValueError(f"configuration must be a table, got {type(config).__name__}")
     check_sections(config)
@@ -512,7 +563,7 @@ def validate_config(config: dict) -> None:
     if settings.backend == "dask":
         check_dask(settings.scheduler)
     seed = check_seed(config)
-    problem = make_problem(config)
+    problem = problem if problem is not None else make_problem(config)
     if not problem.thread_safe and settings.backend == "threading" and settings.n_jobs != 1:
         raise ValueError(f"[search] backend = 'threading' with n_jobs = {settings.n_jobs}: problem "
                          f"{problem.name!r} is not thread-safe (training sets process-wide torch state); "
@@ -521,16 +572,19 @@ def validate_config(config: dict) -> None:
     problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}))
     make_strategy(settings.algorithm, problem.space, config.get("search") or {}, objectives,
                   np.random.default_rng(seed))
+    return problem
 
 
 FAILURE_STOP = "all_failed"
+CHECKPOINT_S = 1.0
 
 
 def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: bool = False,
-               evaluator: Callable | None = None) -> SearchResult:
+               evaluator: Callable | None = None, problem: Problem | None = None) -> SearchResult:
     """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation.
 
-    ``evaluator(genome, config) -> dict`` replaces the problem's per-genome evaluation (tests)."""
+    ``evaluator(genome, config) -> dict`` replaces the problem's per-genome evaluation (tests);
+    ``problem``, an already built instance of the problem the config names, saves building it."""
     t0 = time.perf_counter()
     if resume:
         run = RunDir(run_dir)
@@ -539,9 +593,9 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     else:
         if config is None:
             raise ValueError("a configuration is needed to start a search")
-        validate_config(config)
+        problem = validate_config(config, problem)
         run = RunDir.create(run_dir, config)
-    engine = _Engine(config, run, evaluator, quiet)
+    engine = _Engine(config, run, evaluator, quiet, problem)
     if resume:
         engine.restore()
         engine.finish_pending()
@@ -557,7 +611,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         summary["evaluation"] = {"error": str(e)}
     run.write_summary(summary)
     if engine.generation == 0 and not engine.logbook:
-        engine.checkpoint()
+        engine.checkpoint(force=True)
     stopped = engine.stop_reason()
     try:
         while stopped is None:
@@ -572,6 +626,9 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
             stopped = stopped or engine.stop_reason()
     finally:
         progress.close()
+    engine.checkpoint(force=True)
+    engine._account([engine.memo[k] for keys in engine.replay.values() for k in keys])
+    engine.replay = {}
     front = engine.archive.sorted()
     run.write_pareto(front)
     hv = front_hypervolume(front, engine.objectives)

@@ -45,7 +45,9 @@ class GenomeProblem(Problem):
 
 class GenomeSampling(Sampling):
     def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
-        return np.array([ops.sample(problem.space, random_state).genes for _ in range(n_samples)], dtype=int)
+        card = np.array(problem.space.cardinalities)
+        X = (random_state.random((n_samples, len(card))) * card).astype(np.int64)
+        return ops.repair_array(problem.space, X)
 
 
 class BlockCrossover(Crossover):
@@ -58,11 +60,7 @@ class BlockCrossover(Crossover):
         self.kind = kind
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
-        _, n_matings, n_var = X.shape
-        Y = np.empty((2, n_matings, n_var), dtype=int)
-        for k in range(n_matings):
-            Y[0, k], Y[1, k] = ops.crossover_genes(problem.space, X[0, k], X[1, k], random_state, self.kind)
-        return Y
+        return np.stack(ops.crossover_array(problem.space, X[0], X[1], random_state, self.kind))
 
 
 class BlockMutation(Mutation):
@@ -74,13 +72,12 @@ class BlockMutation(Mutation):
         self.block_resample_rate = block_resample_rate
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
-        return np.array([ops.mutate_genes(problem.space, x, random_state, self.decision_rate,
-                                          self.block_resample_rate) for x in X], dtype=int)
+        return ops.mutate_array(problem.space, X, random_state, self.decision_rate, self.block_resample_rate)
 
 
 class CanonicalRepair(Repair):
     def _do(self, problem, X, **kwargs):
-        return np.array([ops.repair_genes(problem.space, x) for x in X], dtype=int)
+        return ops.repair_array(problem.space, X)
 
 
 def _rate(search: dict, key: str, default, lo=0.0, hi=1.0):
@@ -130,14 +127,14 @@ class NSGA2Strategy:
             self._pending = None
             return []
         self._pending = pop
-        return [self.space.genome(x) for x in pop.get("X")]
+        return self.space.genomes(pop.get("X"))
 
     def tell(self, genomes: list[Genome], results: list[dict]) -> None:
         pop = self._pending
         if pop is None or len(genomes) != len(pop) or len(results) != len(pop):
             raise ValueError(f"tell got {len(genomes)} genomes and {len(results)} results for "
                              f"{0 if pop is None else len(pop)} asked")
-        F = np.array([self.objectives.vector(r) for r in results], dtype=float)
+        F, _ = self.objectives.matrix(results)
         kw = {"F": F}
         if self.objectives.n_constr:
             kw["G"] = np.array([self.objectives.constraints(r) for r in results], dtype=float)
@@ -150,9 +147,13 @@ class NSGA2Strategy:
         return [] if pop is None else [self.space.genome(x) for x in pop.get("X")]
 
     def state_dict(self) -> dict:
-        return {"algorithm": pickle.dumps(self.algorithm), "pending": pickle.dumps(self._pending)}
+        """The live pymoo algorithm and pending offspring: pickle the result before the next ask."""
+        return {"algorithm": self.algorithm, "pending": self._pending}
 
     def load_state_dict(self, d: dict) -> None:
-        self.algorithm = pickle.loads(d["algorithm"])
+        def load(v):
+            return pickle.loads(v) if isinstance(v, bytes) else v
+
+        self.algorithm = load(d["algorithm"])
         self.problem = self.algorithm.problem
-        self._pending = pickle.loads(d["pending"])
+        self._pending = load(d["pending"])

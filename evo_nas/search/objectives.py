@@ -114,6 +114,22 @@ class Objectives:
             out.append(-float(v) if n in self.maximize else float(v))
         return np.array(out)
 
+    def matrix(self, records) -> tuple[np.ndarray, np.ndarray]:
+        """``vector`` of every record at once, shape (N, n_obj), and the feasibility mask, shape (N,)."""
+        n = len(records)
+        if n == 0:
+            return np.zeros((0, self.n_obj)), np.zeros(0, dtype=bool)
+        A = np.array([[r.get(k) for k in self.names] for r in records], dtype=float)
+        ok = np.array([r.get("status") == "ok" for r in records]) & np.isfinite(A).all(axis=1)
+        A[:, [i for i, k in enumerate(self.names) if k in self.maximize]] *= -1
+        A[~ok] = FAILED_PENALTY
+        feasible = ok
+        if self.latency_target_ms is not None:
+            lat = A[:, self.names.index("latency_ms")] if "latency_ms" in self.names else \
+                np.array([r.get("latency_ms") for r in records], dtype=float)
+            feasible = ok & (lat <= self.latency_target_ms)
+        return A, feasible
+
     def constraints(self, result: dict) -> np.ndarray:
         """Inequality constraints ``g <= 0`` (pymoo's convention)."""
         if self.latency_target_ms is None:

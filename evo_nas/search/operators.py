@@ -23,6 +23,15 @@ def repair_genes(space: Space, genes) -> tuple[int, ...]:
     return space.canonical_genes(clipped)
 
 
+def repair_array(space: Space, X) -> np.ndarray:
+    """``repair_genes`` over every row of ``X`` (N, n_genes), vectorized where the space is."""
+    X = np.asarray(X)
+    if len(X) == 0:
+        return X.astype(np.int64)
+    clipped = np.clip(np.rint(X).astype(np.int64), 0, np.array(space.cardinalities) - 1)
+    return space.canonical_array(clipped)
+
+
 def repair(genome: Genome) -> Genome:
     return genome.space.genome(repair_genes(genome.space, genome.genes))
 
@@ -110,6 +119,64 @@ def mutate_genes(space: Space, genes, rng: np.random.Generator, decision_rate: f
     if rng.random() < block_resample_rate:
         genes = resample_block_genes(space, genes, rng)
     return genes
+
+
+def _gene_blocks(space: Space) -> np.ndarray:
+    """The block index of every gene, shape (n_genes,)."""
+    out = np.empty(space.n_genes, dtype=np.int64)
+    for b, s in enumerate(space.block_slices):
+        out[s] = b
+    return out
+
+
+def crossover_array(space: Space, A, B, rng: np.random.Generator, kind: str = "uniform"):
+    """``crossover_genes`` over N parent pairs at once: rows of ``A`` and ``B`` (N, n_genes) exchange
+    whole blocks; returns the two child arrays."""
+    A, B = np.asarray(A), np.asarray(B)
+    n, nb = len(A), space.n_blocks
+    if kind == "uniform":
+        take_b = rng.random((n, nb)) < 0.5
+    elif kind in ("one_point", "two_point"):
+        take_b = np.zeros((n, nb), dtype=bool)
+        if nb >= 2:
+            k = 1 if kind == "one_point" or nb < 3 else 2
+            cuts = np.sort(np.argsort(rng.random((n, nb - 1)), axis=1)[:, :k] + 1, axis=1)
+            pos = np.arange(nb)[None, :]
+            take_b = pos >= cuts[:, :1] if k == 1 else (pos >= cuts[:, :1]) & (pos < cuts[:, 1:2])
+    else:
+        raise ValueError(f"crossover = {kind!r} (expected one of {', '.join(CROSSOVERS)})")
+    mask = take_b[:, _gene_blocks(space)]
+    return np.where(mask, B, A), np.where(mask, A, B)
+
+
+def mutate_array(space: Space, X, rng: np.random.Generator, decision_rate: float | None = None,
+                 block_resample_rate: float = 0.1) -> np.ndarray:
+    """``mutate_genes`` over every row of ``X`` (N, n_genes) at once: each block changes one decision
+    with probability ``decision_rate`` (default 1 / blocks), at least one block per row; then,
+    with ``block_resample_rate``, one block of the row is drawn afresh."""
+    X = np.array(X, dtype=np.int64, copy=True)
+    n, nb = X.shape[0], space.n_blocks
+    if n == 0:
+        return X
+    card = np.array(space.cardinalities)
+    rate = 1.0 / nb if decision_rate is None else decision_rate
+    hit = rng.random((n, nb)) < rate
+    none = ~hit.any(axis=1)
+    hit[np.flatnonzero(none), rng.integers(nb, size=int(none.sum()))] = True
+    options = [[i for i in range(s.start, s.stop) if card[i] > 1] for s in space.block_slices]
+    n_opts = np.array([len(o) for o in options])
+    table = np.zeros((nb, max(1, n_opts.max())), dtype=np.int64)
+    for b, o in enumerate(options):
+        table[b, :len(o)] = o
+    rows, blocks = np.nonzero(hit & (n_opts > 0)[None, :])
+    genes = table[blocks, (rng.random(len(rows)) * n_opts[blocks]).astype(np.int64)]
+    new = (rng.random(len(rows)) * (card[genes] - 1)).astype(np.int64)
+    old = X[rows, genes]
+    X[rows, genes] = np.where(new < old, new, new + 1)
+    for r in np.flatnonzero(rng.random(n) < block_resample_rate):
+        s = space.block_slices[int(rng.integers(nb))]
+        X[r, s] = (rng.random(s.stop - s.start) * card[s]).astype(np.int64)
+    return X
 
 
 def mutate(genome: Genome, rng: np.random.Generator, decision_rate: float | None = None,

@@ -113,6 +113,12 @@ class OFAMobileNetV3Space(MacroSpace):
         self._exp_idx = self._kernel_idx + 1
         self._res_idx = n_stages * per_stage
         self._depth_values = np.array(self.depths)
+        self._stage_text: dict[tuple, str] = {}
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_stage_text"] = {}
+        return state
 
     # -- overrides ---------------------------------------------------------------------------
     def with_overrides(self, **kw):
@@ -144,16 +150,27 @@ class OFAMobileNetV3Space(MacroSpace):
         return X
 
     def canonical_genes(self, genes) -> tuple[int, ...]:
-        self.validate(tuple(int(g) for g in genes))
-        return tuple(int(g) for g in self.canonical_array(np.asarray(genes, dtype=np.int64)))
+        g = [int(x) for x in genes]
+        self.validate(g)
+        per_stage = 1 + 2 * self.slots
+        for s in range(len(self.stages)):
+            base = s * per_stage
+            depth = self.depths[g[base]]
+            g[base + 1 + 2 * depth:base + per_stage] = [0] * (2 * (self.slots - depth))
+        return tuple(g)
 
     def key(self, genes) -> str:
-        g = list(genes)
+        g = tuple(int(x) for x in genes)
+        per_stage = 1 + 2 * self.slots
         parts = [f"r{self.resolutions[g[self._res_idx]]}"]
         for s in range(len(self.stages)):
-            depth = self.depths[g[self._depth_idx[s]]]
-            parts.append(".".join(f"k{self.kernels[g[self._kernel_idx[s, j]]]}e{_fmt(self.expansions[g[self._exp_idx[s, j]]])}"
-                                  for j in range(depth)))
+            stage = g[s * per_stage:(s + 1) * per_stage]
+            text = self._stage_text.get(stage)
+            if text is None:
+                text = ".".join(f"k{self.kernels[stage[1 + 2 * j]]}e{_fmt(self.expansions[stage[2 + 2 * j]])}"
+                                for j in range(self.depths[stage[0]]))
+                self._stage_text[stage] = text
+            parts.append(text)
         return "-".join(parts)
 
     def to_ofa(self, genes) -> dict:
