@@ -51,11 +51,15 @@ class EvalCache:
         return json.loads(row[0]) if row else None
 
     def get_many(self, keys, fingerprint: str) -> dict[str, dict]:
+        """The cached records among ``keys``, by key (one query per 500 keys)."""
+        keys = list(dict.fromkeys(keys))
         out = {}
-        for key in keys:
-            rec = self.get(key, fingerprint)
-            if rec is not None:
-                out[key] = rec
+        conn = self._connect()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            rows = conn.execute(f"SELECT key, record FROM evaluations WHERE fingerprint = ? AND key IN "
+                                f"({','.join('?' * len(chunk))})", (fingerprint, *chunk)).fetchall()
+            out.update((k, json.loads(r)) for k, r in rows)
         return out
 
     def put(self, key: str, fingerprint: str, record: dict) -> None:
