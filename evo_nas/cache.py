@@ -12,6 +12,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from .jsonio import dumps
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
     key TEXT NOT NULL,
@@ -59,7 +61,7 @@ class EvalCache:
         return out
 
     def put(self, key: str, fingerprint: str, record: dict) -> None:
-        blob = json.dumps(record, sort_keys=True, default=_jsonable)
+        blob = dumps(record, sort_keys=True, default=_jsonable)
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -11,7 +11,6 @@ weights, so exported weights are a seeded initialisation unless a trained model 
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 
 from .arch import to_architecture
+from .jsonio import dumps
 
 OPSET = 17
 
@@ -155,7 +155,7 @@ def export_pareto(run_dir, out_dir=None, *, atol: float = 0.0, rtol: float = 1e-
                  weights=f"untrained: initialised from seed {seed} and the genome key (the search keeps no "
                          f"trained weights); train before deployment",
                  objectives=list(run.objectives().names))
-        atomic_write(out / f"{name}.json", json.dumps(c, indent=2, sort_keys=True).encode())
+        atomic_write(out / f"{name}.json", dumps(c, indent=2, sort_keys=True).encode())
         cards.append(c)
     return cards
 

@@ -1,10 +1,10 @@
 """``evo-nas train``: full training of one genome with a test-accuracy report, to confirm Pareto members."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
+from ..jsonio import dumps
 from ..space import GENOMES_DIR, read_toml
 
 
@@ -74,7 +74,7 @@ def run(args) -> int:
         raise ValueError(f"--threads {args.threads} must be >= 1")
     genome = _genome(args.genome, cfg.space())
     rec = train_full(genome, cfg, settings, threads=args.threads)
-    line = json.dumps(rec, sort_keys=True)
+    line = dumps(rec, sort_keys=True)
     print(line)
     if args.out:
         tmp = args.out.with_suffix(args.out.suffix + ".tmp")

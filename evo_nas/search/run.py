@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..jsonio import dumps
 from ..pareto import hypervolume, non_dominated
 from .objectives import Objectives
 
@@ -37,12 +38,18 @@ CHECKPOINT_VERSION = 1
 
 
 def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once (temporary file, fsync, rename); an interrupted
+    write leaves the old file and no temporary one."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _json_default(x):
@@ -75,7 +82,7 @@ def append_jsonl(path: Path, records) -> None:
     records = list(records)
     if not records:
         return
-    blob = "".join(json.dumps(r, sort_keys=True, default=_json_default) + "\n" for r in records).encode()
+    blob = "".join(dumps(r, sort_keys=True, default=_json_default) + "\n" for r in records).encode()
     if path.exists():
         _drop_torn_tail(path)
     with open(path, "ab") as f:
@@ -121,9 +128,10 @@ class RunDir:
         if (path / CONFIG).exists() or (path / EVALUATIONS).exists():
             raise FileExistsError(f"run directory {path} already holds a run; resume it with "
                                   f"--resume {path} or choose another --run-dir")
+        blob = dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=_json_default)
         path.mkdir(parents=True, exist_ok=True)
         run = cls(path, must_exist=False)
-        atomic_write(path / CONFIG, json.dumps(config, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(path / CONFIG, blob.encode())
         return run
 
     # -- reading ------------------------------------------------------------------------
@@ -172,11 +180,11 @@ class RunDir:
         append_jsonl(self.path / LOGBOOK, entries)
 
     def rewrite_logbook(self, entries) -> None:
-        blob = "".join(json.dumps(e, sort_keys=True, default=_json_default) + "\n" for e in entries).encode()
+        blob = "".join(dumps(e, sort_keys=True, default=_json_default) + "\n" for e in entries).encode()
         atomic_write(self.path / LOGBOOK, blob)
 
     def write_summary(self, summary: dict) -> None:
-        atomic_write(self.path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
 
     def save_checkpoint(self, state: dict) -> None:
         atomic_write(self.path / CHECKPOINT, pickle.dumps({"version": CHECKPOINT_VERSION, **state}))
@@ -199,7 +207,7 @@ class RunDir:
         js, cs = self.path / "pareto.json", self.path / "pareto.csv"
         payload = {"objectives": objectives.to_dict(), "size": len(front),
                    "hypervolume": front_hypervolume(front, objectives), "front": front}
-        atomic_write(js, json.dumps(payload, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(js, dumps(payload, indent=2, sort_keys=True, default=_json_default).encode())
         atomic_write(cs, front_csv(front, objectives).encode())
         return js, cs
 
