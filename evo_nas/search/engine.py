@@ -43,7 +43,7 @@ from ..parallel import check_backend, check_dask, parallel_map
 from ..space import Genome
 from .objectives import MAXIMIZE, Objectives
 from .progress import Progress
-from .run import RunDir, front_hypervolume, pareto_front
+from .run import RunDir, front_hypervolume, guarded_run, pareto_front
 from .strategy import make_strategy, strategy_class
 
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
@@ -432,6 +432,7 @@ def validate_config(config: dict) -> None:
     make_strategy(settings.algorithm, space, config.get("search") or {}, objectives, np.random.default_rng(seed))
 
 
+@guarded_run
 def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: bool = False,
                evaluator: Callable | None = None) -> SearchResult:
     """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation."""
