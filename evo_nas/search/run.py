@@ -253,14 +253,25 @@ def _mark_unfinished(path: Path, status: str, error: BaseException | None = None
     atomic_write(p, dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
 
 
+def _remove_new_dir(path: Path, top: Path) -> None:
+    """Remove ``path``, which this process created, and its parents up to ``top`` while they are empty."""
+    shutil.rmtree(path, ignore_errors=True)
+    while path != top:
+        path = path.parent
+        try:
+            path.rmdir()
+        except OSError:
+            return
+
+
 def guarded_run(fn):
     """Decorate ``fn(config, run_dir, *, resume=False, ...)``, a call that writes a run directory.
 
     - The call holds ``RunLock(run_dir)`` throughout: a second writer gets ``RunLocked``.
     - A resumed ``run_dir`` must be a run directory (``FileNotFoundError`` before anything is written).
-    - A directory this call created is removed again when the call fails before its first
-      evaluation (a bad config, cache or latency table leaves nothing behind); a directory that
-      existed before is never removed.
+    - A directory this call created (with the parent folders it created) is removed again when
+      the call fails before its first evaluation: a bad config, cache or latency table leaves
+      nothing behind. A directory that existed before is never removed.
     - A call stopped by ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM in the CLI) leaves
       ``run.json`` with status ``"interrupted"``, another exception with ``"error"``, each with
       the command that resumes the run.
@@ -272,29 +283,31 @@ def guarded_run(fn):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         path = Path(bound.arguments["run_dir"])
-        created = False
+        created = None
         if bound.arguments.get("resume"):
             RunDir(path)
         elif not path.exists():
+            created = path
+            while not created.parent.exists():
+                created = created.parent
             path.mkdir(parents=True)
-            created = True
         try:
             lock = RunLock(path).acquire()
         except BaseException:
             if created:
-                shutil.rmtree(path, ignore_errors=True)
+                _remove_new_dir(path, created)
             raise
         try:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             if created and not (path / CONFIG).exists():
-                shutil.rmtree(path, ignore_errors=True)
+                _remove_new_dir(path, created)
             else:
                 _mark_unfinished(path, "interrupted")
             raise
         except Exception as e:
             if created and not (path / EVALUATIONS).exists():
-                shutil.rmtree(path, ignore_errors=True)
+                _remove_new_dir(path, created)
             else:
                 _mark_unfinished(path, "error", e)
             raise
