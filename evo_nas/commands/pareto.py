@@ -69,8 +69,11 @@ def run(args) -> int:
     run_dir = RunDir(args.run_dir)
     objectives = run_dir.objectives()
     records = run_dir.evaluations()
+    if not records:
+        raise ValueError(f"{run_dir.path / 'evaluations.jsonl'} holds no evaluation records: no Pareto set to "
+                         f"take (nothing was written)")
     front = run_dir.pareto(records)
-    js, cs = run_dir.write_pareto(front)
+    js, cs = run_dir.write_pareto(front, records)
     print(front_table(front, objectives, args.keys))
     hv = front_hypervolume(front, objectives)
     ref = objectives.to_dict().get("reference")

@@ -409,11 +409,34 @@ class RunDir:
             raise ValueError(f"{p}: unknown checkpoint format")
         return state
 
-    def write_pareto(self, front: list[dict] | None = None) -> tuple[Path, Path]:
-        front = self.pareto() if front is None else front
+    def pareto_made_from(self) -> int | None:
+        """How many evaluation records the current ``pareto.json`` was taken over (None: no file).
+
+        A file written before this count was stored gives its front size, a lower bound."""
+        try:
+            d = json.loads((self.path / "pareto.json").read_text())
+        except (OSError, ValueError):
+            return None
+        n = d.get("records", d.get("size")) if isinstance(d, dict) else None
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+    def write_pareto(self, front: list[dict] | None = None, records: list[dict] | None = None) -> tuple[Path, Path]:
+        """Write ``pareto.json`` (with the count of records it was taken over) and ``pareto.csv``.
+
+        ``records``: the evaluations the front comes from (default: the run's); ``front``: their
+        Pareto set (default: computed). ``ValueError`` when the existing ``pareto.json`` was made
+        from more records than these: results are never rewritten from less data.
+        """
+        records = self.evaluations() if records is None else records
+        front = self.pareto(records) if front is None else front
+        made_from = self.pareto_made_from()
+        if made_from is not None and len(records) < made_from:
+            raise ValueError(f"{self.path / 'pareto.json'} was made from {made_from} evaluation records and "
+                             f"{self.path / EVALUATIONS} now holds {len(records)}; refusing to replace it with a "
+                             f"Pareto set of less data (restore the evaluations, or delete pareto.json to accept)")
         objectives = self.objectives()
         js, cs = self.path / "pareto.json", self.path / "pareto.csv"
-        payload = {"objectives": objectives.to_dict(), "size": len(front),
+        payload = {"objectives": objectives.to_dict(), "size": len(front), "records": len(records),
                    "hypervolume": front_hypervolume(front, objectives), "front": front}
         atomic_write(js, dumps(payload, indent=2, sort_keys=True, default=_json_default).encode())
         atomic_write(cs, front_csv(front, objectives).encode())
