@@ -1,9 +1,12 @@
-"""Issue 18: `evo-nas pareto` never rewrites a Pareto file from fewer records than it was made from."""
+"""Issue 18: `evo-nas pareto` never rewrites a Pareto file from fewer records than it was made from,
+and says when the hypervolume reference leaves front members out."""
 import json
 
+import numpy as np
 import pytest
 
 from evo_nas.cli import main
+from evo_nas.pareto import hypervolume, reference_warning
 from evo_nas.search.engine import run_search
 
 CONFIG = {"seed": 2, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
@@ -68,3 +71,27 @@ def test_the_same_records_rewrite_the_same_result(finished, tmp_path):
     before = json.loads((run / "pareto.json").read_text())
     assert main(["pareto", str(run), "--no-plot"]) == 0
     assert json.loads((run / "pareto.json").read_text()) == before
+
+
+def test_reference_warning_says_which_members_the_reference_leaves_out():
+    front = np.array([[-0.9, 5.0], [-0.8, 3.0], [-0.6, 2.0]])
+    assert reference_warning(front, [0.0, 10.0]) is None
+    assert reference_warning(np.zeros((0, 2)), [0.0, 10.0]) is None
+    every = reference_warning(front, [-0.95, 10.0], names=["val_acc", "latency_ms"])
+    assert hypervolume(front, [-0.95, 10.0]) == 0.0
+    assert every.startswith("hypervolume is 0") and "val_acc" in every and "3 of 3" in every
+    some = reference_warning(front, [0.0, 4.0], names=["val_acc", "latency_ms"])
+    assert "1 of 3" in some and "latency_ms" in some and not some.startswith("hypervolume is 0")
+
+
+def test_pareto_prints_the_reference_warning(finished, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    config = json.loads((run / "config.json").read_text())
+    config["objectives"]["reference"] = {"val_acc": 0.999, "latency_ms": 50.0}
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["pareto", str(run), "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "hypervolume: 0" in out and "warning: hypervolume is 0" in out and "val_acc" in out

@@ -64,6 +64,7 @@ def plot_front(records: list[dict], front: list[dict], objectives, path: Path, y
 
 
 def run(args) -> int:
+    from ..pareto import reference_warning
     from ..search.run import RunDir, front_hypervolume
 
     run_dir = RunDir(args.run_dir)
@@ -80,6 +81,11 @@ def run(args) -> int:
     n_ok = sum(1 for r in records if r.get("status") == "ok")
     print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
           f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
+    ref_vector = objectives.reference_vector()
+    warning = None if ref_vector is None or not front else reference_warning(
+        [objectives.vector(r) for r in front], ref_vector, names=objectives.names)
+    if warning:
+        print(f"warning: {warning}")
     written = [cs, js]
     y = next((n for n in ("val_acc", "score") if n in objectives.names), None)
     if not args.no_plot and y is not None and "latency_ms" in objectives.names:
