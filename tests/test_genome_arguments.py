@@ -1,4 +1,6 @@
 """Issue 18: a genome string of any length is a genome on the command line, never a file name."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,30 @@ def test_a_genome_file_and_bad_arguments(tmp_path, capsys):
     assert "File name too long" not in err and err.startswith("evo-nas show: error:")
     assert main(["show", str(tmp_path / "missing.txt")]) == 2
     assert "genome file not found" in capsys.readouterr().err
+
+
+def _total_params(out: str) -> int:
+    line = next(x for x in out.splitlines() if x.startswith("total"))
+    return int(line.split()[2].replace(",", ""))
+
+
+def test_show_builds_the_network_a_run_built(tmp_path, capsys):
+    from evo_nas.costs import count
+    from evo_nas.search.engine import run_search
+
+    config = {"seed": 1, "space": {"name": "mnasnet", "resolution": 28, "in_channels": 1, "num_classes": 10},
+              "search": {"evaluator": "synthetic", "pop_size": 4, "generations": 1, "cache": False}}
+    r = run_search(config, tmp_path / "run", quiet=True)
+    key = r.front[0]["key"]
+    runs = count(load_space("mnasnet", resolution=28, in_channels=1, num_classes=10).parse(key)).params
+    three = count(load_space("mnasnet", resolution=28, num_classes=10).parse(key)).params
+    assert runs != three
+    capsys.readouterr()
+    for args in (["--resolution", "28", "--in-channels", "1", "--num-classes", "10"], ["--config", str(r.run_dir)],
+                 ["--config", str(Path(__file__).parents[1] / "experiments" / "quickstart.toml")]):
+        assert main(["show", key, *args]) == 0
+        assert _total_params(capsys.readouterr().out) == runs, args
+    assert main(["show", key, "--resolution", "28", "--num-classes", "10"]) == 0
+    assert _total_params(capsys.readouterr().out) == three
+    assert main(["show", key, "--in-channels", "0"]) == 2
+    assert "--in-channels 0 must be >= 1" in capsys.readouterr().err
