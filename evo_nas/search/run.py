@@ -8,6 +8,7 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
                         (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume)
     checkpoint.pkl      strategy state (RNG included), generation, logbook; atomically replaced
+    checkpoint.prev.pkl the generation before: the way back when checkpoint.pkl is damaged
     run.json            status and summary, atomically replaced
     pareto.json/.csv    the non-dominated set over every evaluation of the run (and pareto.png)
     run.lock            while a process writes the run: its pid, host and start (``RunLock``)
@@ -42,6 +43,7 @@ CONFIG = "config.json"
 EVALUATIONS = "evaluations.jsonl"
 LOGBOOK = "logbook.jsonl"
 CHECKPOINT = "checkpoint.pkl"
+PREVIOUS_CHECKPOINT = "checkpoint.prev.pkl"
 SUMMARY = "run.json"
 LOCK = "run.lock"
 CHECKPOINT_VERSION = 1
@@ -395,12 +397,21 @@ class RunDir:
         atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
 
     def save_checkpoint(self, state: dict) -> None:
-        atomic_write(self.path / CHECKPOINT, pickle.dumps({"version": CHECKPOINT_VERSION, **state}))
+        """Replace ``checkpoint.pkl`` atomically; the one it replaces stays as ``checkpoint.prev.pkl``."""
+        blob = pickle.dumps({"version": CHECKPOINT_VERSION, **state})
+        current = self.path / CHECKPOINT
+        if current.exists():
+            tmp = self.path / f".{PREVIOUS_CHECKPOINT}.tmp{os.getpid()}"
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(current, tmp)
+            except OSError:
+                shutil.copyfile(current, tmp)
+            os.replace(tmp, self.path / PREVIOUS_CHECKPOINT)
+        atomic_write(current, blob)
 
-    def load_checkpoint(self) -> dict | None:
-        p = self.path / CHECKPOINT
-        if not p.exists():
-            return None
+    @staticmethod
+    def _read_checkpoint(p: Path) -> dict:
         try:
             state = pickle.loads(p.read_bytes())
         except Exception as e:
@@ -408,6 +419,26 @@ class RunDir:
         if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
             raise ValueError(f"{p}: unknown checkpoint format")
         return state
+
+    def load_checkpoint(self) -> dict | None:
+        """The last checkpoint, or None before the first. ``ValueError`` when it is damaged; when the
+        generation before it is intact, the message says how to resume from that one (the
+        evaluations made since are then served from ``evaluations.jsonl``)."""
+        p = self.path / CHECKPOINT
+        if not p.exists():
+            return None
+        try:
+            return self._read_checkpoint(p)
+        except ValueError as e:
+            prev = self.path / PREVIOUS_CHECKPOINT
+            try:
+                generation = self._read_checkpoint(prev).get("generation") if prev.exists() else None
+            except ValueError:
+                generation = None
+            if generation is None:
+                raise
+            raise ValueError(f"{e}; the checkpoint of generation {generation} is intact: resume from it with "
+                             f"`mv {prev} {p}` (nothing evaluated since is lost)") from None
 
     def pareto_made_from(self) -> int | None:
         """How many evaluation records the current ``pareto.json`` was taken over (None: no file).
