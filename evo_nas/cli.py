@@ -2,17 +2,32 @@
 
 Each command module defines ``register(subparsers)``, adding its parser with
 ``set_defaults(func=run)``. Errors from bad input become one line on stderr and exit code 2.
+Ctrl-C and SIGTERM stop a command the same way (a ``KeyboardInterrupt``: files are left whole,
+a search saves its state and says how to resume); the process then kills its worker pool and
+exits with 130 (SIGINT) or 143 (SIGTERM), as a shell reports a process ended by that signal.
+A second SIGTERM during that clean-up ends the process at once.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
+import threading
 
 from . import commands
 
 USER_ERRORS = (ValueError, FileNotFoundError, KeyError, OSError)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt so that it is handled exactly like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,15 +42,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        from .parallel import shutdown_workers
+
+        shutdown_workers()
+        if isinstance(e, Terminated):
+            print("evo-nas: terminated (SIGTERM)", file=sys.stderr)
+            return 128 + signal.SIGTERM
         print("evo-nas: interrupted", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
     except USER_ERRORS as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"evo-nas {args.command}: error: {msg}", file=sys.stderr)
         return 2
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .baselines.reward import Reward
+from .jsonio import dumps
 from .pareto import hypervolume_2d, non_dominated
 from .search.objectives import FAILED_PENALTY, Objectives
 
@@ -398,7 +398,7 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
     put("hv_curve.csv", _csv(curve))
     put("table.csv", _csv(comparison.table_rows()))
     put("table.md", table_markdown(comparison))
-    put("summary.json", json.dumps(comparison.summary(), indent=2, default=float) + "\n")
+    put("summary.json", dumps(comparison.summary(), indent=2, default=float) + "\n")
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     for a in comparison.algorithms:

@@ -11,7 +11,6 @@ weights, so exported weights are a seeded initialisation unless a trained model 
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 
 from .arch import to_architecture
+from .jsonio import dumps
 
 OPSET = 17
 
@@ -129,11 +129,43 @@ def model_filename(index: int, record: dict) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", "_".join(parts))
 
 
-def export_pareto(run_dir, out_dir=None, *, atol: float = 0.0, rtol: float = 1e-4) -> list[dict]:
-    """Export every Pareto member of a run as ``<out>/paretoNN_*.onnx`` + ``.json``; returns the cards."""
+EXPORTED = re.compile(r"pareto\d{2,}_[A-Za-z0-9._-]*\.(onnx|json)")
+
+
+def exported_files(out: Path) -> list[Path]:
+    """The files in ``out`` that ``export_pareto`` writes (``paretoNN_*.onnx`` and ``.json``)."""
+    return sorted(p for p in out.iterdir() if p.is_file() and EXPORTED.fullmatch(p.name))
+
+
+def check_out_dir(out: Path, overwrite: bool) -> None:
+    """``ValueError`` unless ``out`` is absent, empty, or ``overwrite`` is set (then it must be a directory)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"export directory {out} is a file")
+    present = sorted(p.name for p in out.iterdir())
+    if present and not overwrite:
+        raise ValueError(f"export directory {out} is not empty ({len(present)} entries, e.g. {present[0]}); "
+                         f"pass --overwrite to replace the models exported there, or choose another --out")
+
+
+def export_pareto(run_dir, out_dir=None, *, overwrite: bool = False, atol: float = 0.0,
+                  rtol: float = 1e-4) -> list[dict]:
+    """Export every Pareto member of a run as ``<out>/paretoNN_*.onnx`` + ``.json``; returns the cards.
+
+    ``out`` (default ``RUN/export``) must be absent or empty, so two runs' models never mix,
+    unless ``overwrite``: then the models exported there before (``paretoNN_*.onnx``/``.json``)
+    are replaced and any other file is left alone. The models are written to a staging folder
+    next to ``out`` and moved in only when every one passed its check: a failed export leaves
+    ``out`` as it was (``ValueError``/``ExportError``).
+    """
+    import shutil
+
     from .search.run import RunDir, atomic_write
 
     run = RunDir(run_dir)
+    out = Path(out_dir) if out_dir is not None else run.path / "export"
+    check_out_dir(out, overwrite)
     front = run.pareto()
     if not front:
         raise ValueError(f"{run.path}: the run has no feasible Pareto members to export")
@@ -143,21 +175,32 @@ def export_pareto(run_dir, out_dir=None, *, atol: float = 0.0, rtol: float = 1e-
     lm = problem.latency_model()
     latency = lm.describe() if lm is not None else problem.describe().get("latency") or {"source": "problem",
                                                                                        "problem": problem.name}
-    out = Path(out_dir) if out_dir is not None else run.path / "export"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.parent / f".{out.name}.export-tmp{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
     cards = []
-    for i, rec in enumerate(front):
-        try:
-            obj = space.parse(rec["key"])
-        except ValueError:
-            obj = space.parse_architecture(rec["key"]).canonical()
-        name = model_filename(i, rec)
-        check = export_onnx(obj, out / f"{name}.onnx", seed=seed, atol=atol, rtol=rtol)
-        c = card(rec, check, space=space.name, seed=seed, latency=latency,
-                 weights=f"untrained: initialised from seed {seed} and the genome key (the search keeps no "
-                         f"trained weights); train before deployment",
-                 objectives=list(run.objectives().names))
-        atomic_write(out / f"{name}.json", json.dumps(c, indent=2, sort_keys=True).encode())
-        cards.append(c)
+    try:
+        for i, rec in enumerate(front):
+            try:
+                obj = space.parse(rec["key"])
+            except ValueError:
+                obj = space.parse_architecture(rec["key"]).canonical()
+            name = model_filename(i, rec)
+            check = export_onnx(obj, stage / f"{name}.onnx", seed=seed, atol=atol, rtol=rtol)
+            c = card(rec, check, space=space.name, seed=seed, latency=latency,
+                     weights=f"untrained: initialised from seed {seed} and the genome key (the search keeps no "
+                             f"trained weights); train before deployment",
+                     objectives=list(run.objectives().names))
+            atomic_write(stage / f"{name}.json", dumps(c, indent=2, sort_keys=True).encode())
+            cards.append(c)
+        check_out_dir(out, overwrite)
+        out.mkdir(exist_ok=True)
+        for old in exported_files(out):
+            old.unlink()
+        for new in exported_files(stage):
+            os.replace(new, out / new.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return cards
 
 

@@ -5,12 +5,42 @@ workstation, ``threading``, ``sequential``, or ``dask`` to send the same work to
 dask.distributed cluster (an existing ``Client``, or one connected to ``scheduler``). Results
 come back in input order whatever finishes first; ``on_result(index, value)`` is called as each
 one completes, so the caller can persist it before the whole batch is done.
+
+Loky workers never outlive their purpose: each exits within ``PARENT_POLL_S`` of its parent's
+death (even ``kill -9``), idles out after ``LOKY_IDLE_S``, and ``shutdown_workers()`` (called by
+the CLI on Ctrl-C or SIGTERM) kills them at once.
 """
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
 from typing import Any, Callable, Sequence
 
 BACKENDS = ("loky", "threading", "sequential", "dask")
+LOKY_IDLE_S = 60.0     # an idle loky worker exits after this many seconds (joblib's default: 300)
+PARENT_POLL_S = 0.5    # how often a loky worker checks that the process that started it is alive
+
+
+def _exit_with_parent() -> None:
+    """Loky worker initializer: a daemon thread ends this worker once its parent is gone."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="evo-nas-parent-watch", daemon=True).start()
+
+
+def shutdown_workers() -> None:
+    """Kill this process's loky workers now (after an interrupt); nothing happens when none run."""
+    module = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(module, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
 
 
 def _indexed(fn, index, item):
@@ -64,6 +94,8 @@ def parallel_map(fn: Callable, items: Sequence, n_jobs: int = 1, backend: str = 
             check_dask(scheduler)
     try:
         config = dict(backend=backend, n_jobs=n_jobs)
+        if backend == "loky":
+            config.update(idle_worker_timeout=LOKY_IDLE_S, initializer=_exit_with_parent)
         if client is not None:
             config["client"] = client
         with parallel_config(**config):

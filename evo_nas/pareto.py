@@ -98,3 +98,31 @@ def hypervolume(points, ref) -> float:
     from pymoo.indicators.hv import HV
 
     return float(HV(ref_point=ref)(p))
+
+
+def reference_warning(front_points, ref, names=None) -> str | None:
+    """Why a hypervolume against ``ref`` misses part of the front, or None when it misses nothing.
+
+    A point adds to the hypervolume only when it is strictly better than ``ref`` in every
+    objective (minimization form: maximized objectives negated, as for ``hypervolume``). When
+    no member of the front is, the hypervolume is 0 whatever the front; when some are not, they
+    add nothing. ``names`` labels the objectives in the message (default ``f0``, ``f1``, ...).
+    """
+    p = _as_points(front_points)
+    ref = np.asarray(ref, dtype=float)
+    if not p.size:
+        return None
+    if p.shape[1] != len(ref):
+        raise ValueError(f"points have {p.shape[1]} objectives, reference point {ref.tolist()} has {len(ref)}")
+    names = list(names) if names is not None else [f"f{j}" for j in range(len(ref))]
+    outside = ~np.all(p < ref, axis=1)
+    if not outside.any():
+        return None
+    per_objective = ", ".join(f"{names[j]}: {int(np.sum(p[:, j] >= ref[j]))}"
+                              for j in range(len(ref)) if np.any(p[:, j] >= ref[j]))
+    n, k = len(p), int(outside.sum())
+    why = (f"{k} of {n} Pareto members are not better than the reference point in every objective "
+           f"(members at or beyond it per objective: {per_objective})")
+    if k == n:
+        return f"hypervolume is 0: {why}; move the reference beyond the front's worst values"
+    return f"the hypervolume leaves out {why}; they add nothing to it"

@@ -15,7 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -424,16 +424,26 @@ def register_space_type(cls: type[Space]) -> type[Space]:
     return cls
 
 
+def existing_file(text: str | Path) -> Path | None:
+    """``text`` as the path of an existing file, else None. A string too long or too odd to be a
+    path (``ENAMETOOLONG``, a NUL byte) names no file: it is never an error here."""
+    try:
+        p = Path(text)
+        return p if p.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
 def _resolve(name_or_path: str | Path, folder: Path) -> Path:
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
+    if p.suffix == ".toml" or existing_file(p) is not None:
         return p
     return folder / f"{name_or_path}.toml"
 
 
 def read_toml(path: Path, what: str) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} file not found: {path}")
+    if existing_file(path) is None:
+        raise FileNotFoundError(f"{what} file not found: {str(path)[:300]}")
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -516,21 +526,56 @@ def space_names() -> list[str]:
     return sorted(p.stem for p in GENOMES_DIR.glob("*.toml"))
 
 
-def load_genome_or_architecture(text: str, space: Space | None = None, **overrides) -> tuple[Space, Any]:
-    """Resolve a CLI argument: a known-architecture name or file, or a genome/block string."""
-    p = Path(text)
-    if p.suffix == ".toml" or (GENOMES_DIR / "known" / f"{text}.toml").exists():
-        k = load_known(text, **overrides)
-        return k.space, k.architecture
-    if p.suffix in (".txt", ".genome") or (len(text) < 256 and p.is_file()):
-        if not p.is_file():
-            raise FileNotFoundError(f"genome file not found: {p}")
-        text = p.read_text().strip()
-    space = space or load_space("mnasnet")
+GENOME_FILE_SUFFIXES = (".txt", ".genome")
+
+
+def known_file(text: str) -> Path | None:
+    """The TOML file of the known architecture ``text`` names (``genomes/known/NAME.toml``, or a
+    path ending in ``.toml``), else None."""
+    if text.endswith(".toml"):
+        return Path(text)
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", text):
+        return existing_file(GENOMES_DIR / "known" / f"{text}.toml")
+    return None
+
+
+def genome_argument(text: str, parse: Callable[[str], Any]) -> Any:
+    """``parse(text)`` for a genome given on the command line, or ``parse`` of a file's content.
+
+    A string that parses is a genome, however long (FBNet's and MobileNetV3's run to 600
+    characters). Otherwise, if ``text`` names an existing file (``.txt`` and ``.genome`` must),
+    the file holds the genome; else the parse error stands.
+    """
+    if Path(text).suffix in GENOME_FILE_SUFFIXES:
+        path = existing_file(text)
+        if path is None:
+            raise FileNotFoundError(f"genome file not found: {text}")
+        return parse(path.read_text().strip())
     try:
-        return space, space.parse(text)
-    except ValueError as on_grid_error:
+        return parse(text)
+    except ValueError:
+        path = existing_file(text)
+        if path is None:
+            raise
+    return parse(path.read_text().strip())
+
+
+def load_genome_or_architecture(text: str, space: Space | None = None, **overrides) -> tuple[Space, Any]:
+    """Resolve a CLI argument: a known-architecture name or file, a genome or block string, or a
+    file holding one (see ``genome_argument``). Returns the space and a Genome or Architecture."""
+    known = known_file(text)
+    if known is not None:
+        k = load_known(known, **overrides)
+        return k.space, k.architecture
+    space = space or load_space("mnasnet")
+
+    def parse(s: str):
         try:
-            return space, space.parse_architecture(text).canonical()
-        except ValueError:
-            raise on_grid_error from None
+            return space.parse(s)
+        except ValueError as on_grid_error:
+            try:
+                return space.parse_architecture(s).canonical()
+            except ValueError:
+                raise on_grid_error from None
+
+    return space, genome_argument(text, parse)

@@ -7,10 +7,10 @@ Targets: parallel efficiency >= 0.85 on 2 cores, engine overhead < 2% of wall ti
 an otherwise idle machine: other load on the same cores lowers the parallel efficiency.
 """
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
+from evo_nas.jsonio import dumps
 from evo_nas.search.bench import benchmark_engine, format_report
 from evo_nas.space import read_toml
 
@@ -26,4 +26,4 @@ with tempfile.TemporaryDirectory(prefix="evo-nas-bench-") as tmp:
     report = benchmark_engine(config, Path(args.workdir) if args.workdir else Path(tmp))
     print(format_report(report))
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
+        Path(args.json).write_text(dumps(report, indent=2, default=str))

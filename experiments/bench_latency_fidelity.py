@@ -9,11 +9,11 @@ time to build the table versus measuring every genome; run it on a quiet machine
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
+from evo_nas.jsonio import dumps
 from evo_nas.latency import Protocol, make_runtime
 from evo_nas.latency.fidelity import format_report, run_fidelity
 from evo_nas.space import load_space, read_toml
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         print(format_report(r), flush=True)
         results.append(r)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        Path(args.json).write_text(dumps(results, indent=1))
     return 0
 
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
+from evo_nas.jsonio import dumps
 from evo_nas.proxies.fidelity import fidelity_study, format_report, summarize
 from evo_nas.space import read_toml
 
@@ -23,7 +23,7 @@ def main() -> None:
     print(format_report(study, rows))
     if args.out:
         tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"study": study, "summary": rows}, indent=1, default=str))
+        tmp.write_text(dumps({"study": study, "summary": rows}, indent=1, default=str))
         os.replace(tmp, args.out)
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import tempfile
 import time
 from pathlib import Path
 
+from evo_nas.jsonio import dumps
 from evo_nas.search.run import atomic_write
 from evo_nas.space import read_toml
 
@@ -30,7 +30,7 @@ def _budget(text: str) -> tuple[int, int]:
 
 
 def _write(path: Path, payload: dict) -> None:
-    atomic_write(path, json.dumps(payload, indent=1, default=str).encode())
+    atomic_write(path, dumps(payload, indent=1, default=str).encode())
 
 
 def study(config_path: Path, out: Path | None) -> None:

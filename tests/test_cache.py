@@ -45,3 +45,50 @@ def test_corrupt_cache_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(ValueError, match="bad.sqlite"):
         EvalCache(bad)
+
+
+def _damaged_past_the_header(path):
+    import numpy as np
+
+    c = EvalCache(path)
+    for i in range(200):
+        c.put(f"k{i}", "fp", {"pad": "x" * 500, "i": i})
+    c.close()
+    blob = bytearray(path.read_bytes())
+    blob[3 * 4096:6 * 4096] = np.random.default_rng(0).integers(0, 256, 3 * 4096, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(blob))
+
+
+@pytest.mark.parametrize("damage", ["not sqlite", "past the header"])
+def test_a_corrupt_cache_is_one_line_and_leaves_no_run_directory(tmp_path, monkeypatch, capsys, damage):
+    from evo_nas.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    cache = tmp_path / "cache.sqlite"
+    if damage == "not sqlite":
+        cache.write_bytes(b"this is not a database" * 100)
+    else:
+        _damaged_past_the_header(cache)
+    before = cache.read_bytes()
+    (tmp_path / "tiny.toml").write_text(
+        'seed = 1\n[space]\nname = "mnasnet"\nresolution = 32\nnum_classes = 10\n'
+        f'[problem]\nname = "synthetic"\n[search]\npop_size = 4\ngenerations = 1\ncache = "{cache}"\n')
+    for _ in range(2):
+        assert main(["search", "tiny.toml", "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("evo-nas search: error: evaluation cache") and "\n" not in err
+        assert str(cache) in err and "delete it" in err and "cache = false" in err
+    assert not (tmp_path / "runs").exists()
+    assert cache.read_bytes() == before
+
+
+def test_an_sqlite_error_after_opening_names_the_file(tmp_path):
+    import sqlite3
+
+    c = EvalCache(tmp_path / "c.sqlite")
+    c.put("k", "fp", {"a": 1})
+    with sqlite3.connect(tmp_path / "c.sqlite") as other:
+        other.execute("DROP TABLE evaluations")
+    for op in (lambda: c.get("k", "fp"), lambda: c.put("k2", "fp", {}), lambda: len(c)):
+        with pytest.raises(ValueError, match=r"evaluation cache .*c\.sqlite: .*no such table"):
+            op()

@@ -82,3 +82,24 @@ def test_export_errors_are_one_line(tmp_path, capsys):
     assert main(["export", str(tmp_path / "missing"), "--pareto"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("evo-nas export: error:") and "missing" in err and "\n" not in err
+
+
+def test_export_refuses_a_used_directory_unless_overwrite(tmp_path, capsys):
+    r = synthetic_run(tmp_path, space="mnasnet")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "pareto07_acc0.900_1.00ms.onnx").write_bytes(b"another run's model")
+    (out / "pareto07_acc0.900_1.00ms.json").write_text("{}")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["export", str(r.run_dir), "--pareto", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("evo-nas export: error: export directory") and str(out) in err and "--overwrite" in err
+    assert "\n" not in err and {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    assert main(["export", str(r.run_dir), "--pareto", "--out", str(out), "--overwrite"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert "notes.txt" in names and "pareto07_acc0.900_1.00ms.onnx" not in names
+    assert len([n for n in names if n.endswith(".onnx")]) == len(r.front)
+    assert len([n for n in names if n.endswith(".json")]) == len(r.front)
+    assert not [p for p in tmp_path.iterdir() if "export-tmp" in p.name]

@@ -180,3 +180,30 @@ def test_a_complete_command_table_predicts_in_the_pool(tmp_path):
     assert rc == 0 and t.calibrated
     model = latency_model_from_config({"table": str(t.path)}, space)
     assert model.safe_in_pool and model.describe()["measured_elsewhere"]
+
+
+def test_a_device_without_a_command_or_its_table_is_an_error(tmp_path, monkeypatch, capsys):
+    from evo_nas.latency.devices import known_devices
+
+    monkeypatch.setenv("EVO_NAS_LATENCY_DIR", str(tmp_path / "tables"))
+    space = load_space("mnasnet", resolution=28, in_channels=1, num_classes=10)
+    with pytest.raises(ValueError, match=r"device = 'pixel99' has no command .*known devices: none"):
+        latency_model_from_config({"mode": "table", "device": "pixel99"}, space)
+    assert not (tmp_path / "tables").exists()
+
+    (tmp_path / "tables").mkdir()
+    rc, t, tiny = _phone_build(tmp_path, "--limit", "1")
+    assert rc == 0
+    t.save(tmp_path / "tables" / "phone.json")
+    assert known_devices() == {"pixel1": tmp_path / "tables" / "phone.json"}
+    with pytest.raises(ValueError, match=r"device = 'pixel99' .*known devices: pixel1 \("):
+        latency_model_from_config({"device": "pixel99"}, tiny)
+    with pytest.raises(ValueError, match=r"device = 'pixel99', but latency table .* was measured on 'pixel1'"):
+        latency_model_from_config({"device": "pixel99", "table": str(t.path)}, tiny)
+
+    capsys.readouterr()
+    assert main(["latency", "build-table", "--space", str(tmp_path / "tiny.toml"), "--device", "pixel99",
+                 "--table", str(tmp_path / "x.json"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evo-nas latency: error: [latency] device = 'pixel99'") and err.count("\n") == 1
+    assert not (tmp_path / "x.json").exists()

@@ -91,11 +91,13 @@ def _latency_section(args, section: dict) -> dict:
 
 def run(args) -> int:
     from ..latency import Protocol, make_runtime
-    from ..latency.devices import default_table_path
+    from ..latency.devices import check_device, default_table_path
 
     config = _config(args)
     space, over = _space(args, config)
     lat = _latency_section(args, config.get("latency", {}))
+    if "table" not in lat or args.target == "build-table":
+        check_device(lat)
     runtimes = args.runtime or [lat.get("runtime", "torch")]
     protocol = Protocol.from_dict(lat)
     threads = lat.get("threads", 1)
@@ -136,6 +138,7 @@ def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
 def _genome(args, space, over, lat, runtimes, threads, protocol, default_table_path) -> int:
     from ..arch import to_architecture
     from ..latency import LatencyTable, MeasuredLatency, machine_info, make_runtime
+    from ..latency.devices import check_device
 
     space, obj = load_genome_or_architecture(args.target, space, **over)
     arch = to_architecture(obj)
@@ -159,6 +162,7 @@ def _genome(args, space, over, lat, runtimes, threads, protocol, default_table_p
             print(f"{'':<12} predicted: no table at {path} (evo-nas latency build-table)")
             continue
         table = LatencyTable.load(path)
+        check_device(lat, table)
         table.check_network(arch)
         if table.header["runtime"] != name:
             print(f"{'':<12} predicted: table {path} is for runtime {table.header['runtime']!r}")

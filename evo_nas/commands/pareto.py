@@ -68,19 +68,28 @@ def plot_front(records: list[dict], front: list[dict], objectives, path: Path, y
 
 
 def run(args) -> int:
+    from ..pareto import reference_warning
     from ..search.run import RunDir, front_hypervolume
 
     run_dir = RunDir(args.run_dir)
     objectives = run_dir.objectives()
     records = run_dir.evaluations()
+    if not records:
+        raise ValueError(f"{run_dir.path / 'evaluations.jsonl'} holds no evaluation records: no Pareto set to "
+                         f"take (nothing was written)")
     front = run_dir.pareto(records)
-    js, cs = run_dir.write_pareto(front)
+    js, cs = run_dir.write_pareto(front, records)
     print(front_table(front, objectives, args.keys))
     hv = front_hypervolume(front, objectives)
     ref = objectives.to_dict().get("reference")
     n_ok = sum(1 for r in records if r.get("status") == "ok")
     print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
           f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
+    ref_vector = objectives.reference_vector()
+    warning = None if ref_vector is None or not front else reference_warning(
+        [objectives.vector(r) for r in front], ref_vector, names=objectives.names)
+    if warning:
+        print(f"warning: {warning}")
     written = [cs, js]
     y = objectives.accuracy
     if not args.no_plot and y is not None and "latency_ms" in objectives.names:

@@ -22,11 +22,14 @@ def register(sub):
 def run(args) -> int:
     from ..netadapt import refine_run
     from ..report import _table
+    from ..search.run import RunDir
 
     if args.members is not None and args.members < 1:
         raise ValueError(f"--members {args.members} must be >= 1")
-    results = refine_run(args.run_dir, args.target_ms, members=args.members, step_fraction=args.step_fraction,
-                         max_steps=args.max_steps, n_jobs=args.n_jobs, backend=args.backend, cache_path=args.cache)
+    with RunDir(args.run_dir).lock():
+        results = refine_run(args.run_dir, args.target_ms, members=args.members, step_fraction=args.step_fraction,
+                             max_steps=args.max_steps, n_jobs=args.n_jobs, backend=args.backend,
+                             cache_path=args.cache)
     if not results:
         print(f"every Pareto member already meets {args.target_ms:g} ms; nothing to refine")
         return 0

@@ -48,15 +48,23 @@ def run(args) -> int:
     if args.resume:
         from ..search.run import RunDir
 
-        base = config if config is not None else RunDir(args.resume).config
+        run_dir = Path(args.resume)
+        base = config if config is not None else RunDir(run_dir).config
         base = dict(base)
         base["search"] = {**(base.get("search") or {}), **overrides}
-        result = run_search(base, args.resume, resume=True, quiet=args.quiet)
+        call = dict(config=base, resume=True)
     else:
         config["search"] = {**(config.get("search") or {}), **overrides}
         config["search"].setdefault("base_dir", str(Path(args.config).resolve().parent))
         run_dir = Path(args.run_dir) if args.run_dir else free_run_dir(Path(args.config))
-        result = run_search(config, run_dir, quiet=args.quiet)
+        call = dict(config=config)
+    try:
+        result = run_search(run_dir=run_dir, quiet=args.quiet, **call)
+    except KeyboardInterrupt:
+        if (run_dir / "config.json").exists():
+            print(f"evo-nas search: stopped; every finished evaluation is saved in {run_dir} (run.json status "
+                  f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
+        raise
     from ..search.run import RunDir
 
     run_dir = RunDir(result.run_dir)

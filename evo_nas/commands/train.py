@@ -1,11 +1,11 @@
 """``evo-nas train``: full training of one genome with a test-accuracy report, to confirm Pareto members."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from ..space import GENOMES_DIR, read_toml
+from ..jsonio import dumps
+from ..space import genome_argument, known_file, load_known, read_toml
 
 
 def register(sub):
@@ -47,18 +47,15 @@ def _config(args) -> dict:
 
 
 def _genome(text: str, space):
-    p = Path(text)
-    if p.suffix == ".toml" or (GENOMES_DIR / "known" / f"{text}.toml").exists():
-        from ..space import load_known
-
-        known = load_known(text)
+    """A known architecture's genome in ``space``, or a genome string or file (``genome_argument``)."""
+    known_path = known_file(text)
+    if known_path is not None:
+        known = load_known(known_path)
         if known.space.name != space.name:
             raise ValueError(f"{text} is an architecture of space {known.space.name!r}, not {space.name!r}; "
                              f"pass --space {known.space.name}")
         return space.genome(known.genome().genes)
-    if len(text) < 256 and p.is_file():
-        text = p.read_text().strip()
-    return space.parse(text)
+    return genome_argument(text, space.parse)
 
 
 def run(args) -> int:
@@ -74,7 +71,7 @@ def run(args) -> int:
         raise ValueError(f"--threads {args.threads} must be >= 1")
     genome = _genome(args.genome, cfg.space())
     rec = train_full(genome, cfg, settings, threads=args.threads)
-    line = json.dumps(rec, sort_keys=True)
+    line = dumps(rec, sort_keys=True)
     print(line)
     if args.out:
         tmp = args.out.with_suffix(args.out.suffix + ".tmp")

@@ -206,9 +206,48 @@ def default_table_path(space, runtime: Runtime) -> Path:
     return table_dir() / name
 
 
+def known_devices() -> dict[str, Path]:
+    """Devices other than this machine that have a latency table in ``table_dir()``: name -> table.
+
+    The name is the ``device`` a table was built for through a command (``evo-nas latency
+    build-table --command ... --device NAME``); unreadable files are skipped."""
+    found: dict[str, Path] = {}
+    folder = table_dir()
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            device = json.loads(path.read_text())["header"]["device"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(device, dict) and device.get("command") and isinstance(device.get("cpu"), str):
+            found.setdefault(device["cpu"], path)
+    return found
+
+
+def check_device(section: dict, table: LatencyTable | None = None) -> None:
+    """``[latency] device`` names where latency comes from: the device a ``command`` runs on, or the
+    one ``table`` was measured on. ``ValueError`` naming the device (and the known ones) otherwise:
+    without a command or a table of that device, latency would silently be this machine's."""
+    if "device" not in section or "command" in section:
+        return
+    name = _get(section, "device", str, "")
+    if table is not None:
+        measured_on = table.header["device"].get("cpu")
+        if measured_on != name:
+            raise ValueError(f"[latency] device = {name!r}, but latency table {table.path} was measured on "
+                             f"{measured_on!r}")
+        return
+    known = known_devices()
+    listed = ", ".join(f"{k} ({p})" for k, p in known.items()) or f"none with a table in {table_dir()}"
+    raise ValueError(f"[latency] device = {name!r} has no command and no table measured on it, so latency would "
+                     f"be this machine's: add command = \"...\" to measure on {name!r}, or table = FILE built there "
+                     f"(known devices: {listed}); leave device out to measure here")
+
+
 @register_device("table", RUNTIME_KEYS | PROTOCOL_KEYS | {"table", "fill", "calibration", "seed", "fit", "command",
                                                            "device", "timeout_s"})
 def _table_device(section: dict, space) -> LatencyModel:
+    if "table" not in section:
+        check_device(section)
     fill = _get(section, "fill", bool, "table" not in section)
     runtime = _runtime(section)
     protocol = Protocol.from_dict(section)
@@ -217,6 +256,7 @@ def _table_device(section: dict, space) -> LatencyModel:
     path = Path(section["table"]) if "table" in section else default_table_path(space, runtime)
     if path.is_file():
         table = LatencyTable.load(path)
+        check_device(section, table)
     elif fill:
         table = LatencyTable.new(space, runtime, protocol, path)
     else:
@@ -255,4 +295,4 @@ def latency_model_from_config(section: dict | None, space) -> LatencyModel:
 
 
 __all__ = ["LatencyModel", "MeasuredLatency", "TableLatency", "CommandLatency", "DEVICES", "register_device",
-           "latency_model_from_config", "default_table_path", "table_dir"]
+           "latency_model_from_config", "default_table_path", "table_dir", "known_devices", "check_device"]

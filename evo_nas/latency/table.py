@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..arch import Architecture, LayerSpec, to_architecture
+from ..jsonio import dumps
 from .measure import Measurement, Protocol, Runtime, machine_info
 
 FORMAT = "evo-nas-latency-table"
@@ -198,7 +199,7 @@ class LatencyTable:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump(self.to_dict(), f, indent=1)
+                f.write(dumps(self.to_dict(), nonfinite="raise", where=f"latency table {path}", indent=1))
                 f.write("\n")
             os.replace(tmp, path)
         except BaseException:

@@ -52,7 +52,7 @@ from ..problems import Problem, make_problem
 from ..space import Genome
 from .objectives import Objectives
 from .progress import Progress
-from .run import RunDir, front_hypervolume, pareto_front
+from .run import RunDir, front_hypervolume, guarded_run, pareto_front
 from .strategy import make_strategy, strategy_class
 
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
@@ -278,6 +278,7 @@ class _Engine:
         self.generation = 0
         self.stall = 0
         self._last_checkpoint = 0.0
+        self._saved: tuple[int, int] | None = None
         self._settle(0)
 
     # -- bookkeeping --------------------------------------------------------------------
@@ -380,9 +381,10 @@ class _Engine:
         per ``CHECKPOINT_S`` of a batch problem unless ``force``d (a resume replays the
         generations since from the run's own records)."""
         now = time.perf_counter()
-        if not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
+        position = (self.generation, len(self.logbook))
+        if position == self._saved or not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
             return
-        self._last_checkpoint = now
+        self._last_checkpoint, self._saved = now, position
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
                                   "logbook_len": len(self.logbook), "stall": self.stall,
                                   "fingerprint": self.fingerprint, "seed": self.seed})
@@ -579,6 +581,7 @@ FAILURE_STOP = "all_failed"
 CHECKPOINT_S = 1.0
 
 
+@guarded_run
 def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: bool = False,
                evaluator: Callable | None = None, problem: Problem | None = None) -> SearchResult:
     """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation.

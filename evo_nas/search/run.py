@@ -8,8 +8,10 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
                         (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume)
     checkpoint.pkl      strategy state (RNG included), generation, logbook; atomically replaced
+    checkpoint.prev.pkl the generation before: the way back when checkpoint.pkl is damaged
     run.json            status and summary, atomically replaced
     pareto.json/.csv    the non-dominated set over every evaluation of the run (and pareto.png)
+    run.lock            while a process writes the run: its pid, host and start (``RunLock``)
 
 ``kill -9`` can leave a torn last line in a ``.jsonl`` file; readers skip it and the next
 append starts on a fresh line. Nothing here ever truncates a file that holds results.
@@ -17,14 +19,23 @@ append starts on a fresh line. Nothing here ever truncates a file that holds res
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
+import functools
+import inspect
 import io
 import json
 import os
 import pickle
+import shutil
+import socket
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
+from ..jsonio import dumps
 from ..pareto import hypervolume, non_dominated
 from .objectives import Objectives
 
@@ -32,17 +43,25 @@ CONFIG = "config.json"
 EVALUATIONS = "evaluations.jsonl"
 LOGBOOK = "logbook.jsonl"
 CHECKPOINT = "checkpoint.pkl"
+PREVIOUS_CHECKPOINT = "checkpoint.prev.pkl"
 SUMMARY = "run.json"
+LOCK = "run.lock"
 CHECKPOINT_VERSION = 1
 
 
 def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once (temporary file, fsync, rename); an interrupted
+    write leaves the old file and no temporary one."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _json_default(x):
@@ -75,7 +94,7 @@ def append_jsonl(path: Path, records) -> None:
     records = list(records)
     if not records:
         return
-    blob = "".join(json.dumps(r, sort_keys=True, default=_json_default) + "\n" for r in records).encode()
+    blob = "".join(dumps(r, sort_keys=True, default=_json_default) + "\n" for r in records).encode()
     if path.exists():
         _drop_torn_tail(path)
     with open(path, "ab") as f:
@@ -106,6 +125,200 @@ def _drop_torn_tail(path: Path) -> None:
         f.truncate(0)
 
 
+class RunLocked(ValueError):
+    """Another live process holds the run directory's lock; the message names it (pid, host, since)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists on this host (signal 0 probes without signalling)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """One writer per run directory: ``run.lock``, held with ``fcntl.flock`` and naming its holder.
+
+    ``with RunLock(path):`` (or ``acquire()``/``release()``) raises ``RunLocked`` naming the pid,
+    host and start time of the process that holds it. The kernel drops a flock when its holder
+    dies, so the lock of a killed process (``kill -9``) is taken over at once. A lock file whose
+    recorded pid is no longer alive on this host is stale and taken over as well, even while a
+    process the dead holder forked keeps the file open (the file is replaced). On a filesystem
+    without ``flock`` the recorded pid and host alone decide. Released on exit: the file is removed.
+    """
+
+    def __init__(self, path):
+        self.dir = Path(path)
+        self.path = self.dir / LOCK
+        self._fd: int | None = None
+
+    def holder(self) -> dict:
+        """What the lock file says about its holder (``{}`` when empty or unreadable)."""
+        for _ in range(20):
+            try:
+                info = json.loads(self.path.read_text() or "{}")
+            except (OSError, ValueError):
+                info = {}
+            if info:
+                return info if isinstance(info, dict) else {}
+            time.sleep(0.01)  # the holder writes its details right after it takes the lock
+        return {}
+
+    def _stale(self, info: dict) -> bool:
+        return (info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int)
+                and not _pid_alive(info["pid"]))
+
+    def _refuse(self, info: dict) -> RunLocked:
+        if not info:
+            return RunLocked(f"run directory {self.dir} is in use by another process ({self.path} is locked)")
+        return RunLocked(f"run directory {self.dir} is in use by pid {info.get('pid')} on host {info.get('host')} "
+                         f"since {info.get('since')} ({info.get('command', '?')}); wait for it to end or stop it "
+                         f"(a lock left by a dead process on this host is taken over)")
+
+    def _same_file(self, fd: int) -> bool:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        own = os.fstat(fd)
+        return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
+
+    def acquire(self) -> "RunLock":
+        if self._fd is not None:
+            raise RuntimeError(f"{self.path} is already held by this RunLock")
+        for _ in range(20):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    info = self.holder()
+                    if not self._stale(info):
+                        raise self._refuse(info) from None
+                    if self._same_file(fd):  # a child of the dead holder keeps it open: replace the file
+                        self.path.unlink(missing_ok=True)
+                    continue
+                except OSError as e:
+                    if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                        raise
+                    info = self.holder()
+                    if info and info.get("pid") is not None and not self._stale(info):
+                        raise self._refuse(info) from None
+                if not self._same_file(fd):  # replaced while we waited: lock the new file
+                    continue
+                blob = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                   "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                   "command": " ".join(sys.argv)[:300]}).encode()
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, blob, 0)
+                os.fsync(fd)
+                self._fd, fd = fd, None
+                return self
+            finally:
+                if fd is not None:
+                    os.close(fd)
+        raise RunLocked(f"could not lock {self.path}: other processes keep replacing it")
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            if self._same_file(self._fd):
+                self.path.unlink()
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _mark_unfinished(path: Path, status: str, error: BaseException | None = None) -> None:
+    """``run.json`` of a run that stopped early says so, and how to continue it."""
+    p = path / SUMMARY
+    try:
+        summary = json.loads(p.read_text())
+    except (OSError, ValueError):
+        return
+    if summary.get("status") != "running":
+        return
+    summary.update(status=status, resume=f"evo-nas search --resume {path}")
+    if error is not None:
+        summary["error"] = f"{type(error).__name__}: {error}"
+    atomic_write(p, dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
+
+
+def _remove_new_dir(path: Path, top: Path) -> None:
+    """Remove ``path``, which this process created, and its parents up to ``top`` while they are empty."""
+    shutil.rmtree(path, ignore_errors=True)
+    while path != top:
+        path = path.parent
+        try:
+            path.rmdir()
+        except OSError:
+            return
+
+
+def guarded_run(fn):
+    """Decorate ``fn(config, run_dir, *, resume=False, ...)``, a call that writes a run directory.
+
+    - The call holds ``RunLock(run_dir)`` throughout: a second writer gets ``RunLocked``.
+    - A resumed ``run_dir`` must be a run directory (``FileNotFoundError`` before anything is written).
+    - A directory this call created (with the parent folders it created) is removed again when
+      the call fails before its first evaluation: a bad config, cache or latency table leaves
+      nothing behind. A directory that existed before is never removed.
+    - A call stopped by ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM in the CLI) leaves
+      ``run.json`` with status ``"interrupted"``, another exception with ``"error"``, each with
+      the command that resumes the run.
+    """
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        path = Path(bound.arguments["run_dir"])
+        created = None
+        if bound.arguments.get("resume"):
+            RunDir(path)
+        elif not path.exists():
+            created = path
+            while not created.parent.exists():
+                created = created.parent
+            path.mkdir(parents=True)
+        try:
+            lock = RunLock(path).acquire()
+        except BaseException:
+            if created:
+                _remove_new_dir(path, created)
+            raise
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            if created and not (path / CONFIG).exists():
+                _remove_new_dir(path, created)
+            else:
+                _mark_unfinished(path, "interrupted")
+            raise
+        except Exception as e:
+            if created and not (path / EVALUATIONS).exists():
+                _remove_new_dir(path, created)
+            else:
+                _mark_unfinished(path, "error", e)
+            raise
+        finally:
+            lock.release()
+
+    return wrapper
+
+
 class RunDir:
     """A search's directory; ``RunDir(path)`` opens an existing one (``FileNotFoundError`` if absent)."""
 
@@ -121,9 +334,10 @@ class RunDir:
         if (path / CONFIG).exists() or (path / EVALUATIONS).exists():
             raise FileExistsError(f"run directory {path} already holds a run; resume it with "
                                   f"--resume {path} or choose another --run-dir")
+        blob = dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=_json_default)
         path.mkdir(parents=True, exist_ok=True)
         run = cls(path, must_exist=False)
-        atomic_write(path / CONFIG, json.dumps(config, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(path / CONFIG, blob.encode())
         return run
 
     # -- reading ------------------------------------------------------------------------
@@ -164,6 +378,10 @@ class RunDir:
         p = self.path / SUMMARY
         return json.loads(p.read_text()) if p.exists() else {}
 
+    def lock(self) -> RunLock:
+        """This directory's writer lock (``with run.lock():``)."""
+        return RunLock(self.path)
+
     def pareto(self, records: list[dict] | None = None) -> list[dict]:
         """The feasible non-dominated records over every evaluation, sorted by the last objective."""
         return pareto_front(self.evaluations() if records is None else records, self.objectives())
@@ -176,19 +394,28 @@ class RunDir:
         append_jsonl(self.path / LOGBOOK, entries)
 
     def rewrite_logbook(self, entries) -> None:
-        blob = "".join(json.dumps(e, sort_keys=True, default=_json_default) + "\n" for e in entries).encode()
+        blob = "".join(dumps(e, sort_keys=True, default=_json_default) + "\n" for e in entries).encode()
         atomic_write(self.path / LOGBOOK, blob)
 
     def write_summary(self, summary: dict) -> None:
-        atomic_write(self.path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
 
     def save_checkpoint(self, state: dict) -> None:
-        atomic_write(self.path / CHECKPOINT, pickle.dumps({"version": CHECKPOINT_VERSION, **state}))
+        """Replace ``checkpoint.pkl`` atomically; the one it replaces stays as ``checkpoint.prev.pkl``."""
+        blob = pickle.dumps({"version": CHECKPOINT_VERSION, **state})
+        current = self.path / CHECKPOINT
+        if current.exists():
+            tmp = self.path / f".{PREVIOUS_CHECKPOINT}.tmp{os.getpid()}"
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(current, tmp)
+            except OSError:
+                shutil.copyfile(current, tmp)
+            os.replace(tmp, self.path / PREVIOUS_CHECKPOINT)
+        atomic_write(current, blob)
 
-    def load_checkpoint(self) -> dict | None:
-        p = self.path / CHECKPOINT
-        if not p.exists():
-            return None
+    @staticmethod
+    def _read_checkpoint(p: Path) -> dict:
         try:
             state = pickle.loads(p.read_bytes())
         except Exception as e:
@@ -197,13 +424,56 @@ class RunDir:
             raise ValueError(f"{p}: unknown checkpoint format")
         return state
 
-    def write_pareto(self, front: list[dict] | None = None) -> tuple[Path, Path]:
-        front = self.pareto() if front is None else front
+    def load_checkpoint(self) -> dict | None:
+        """The last checkpoint, or None before the first. ``ValueError`` when it is damaged; when the
+        generation before it is intact, the message says how to resume from that one (the
+        evaluations made since are then served from ``evaluations.jsonl``)."""
+        p = self.path / CHECKPOINT
+        if not p.exists():
+            return None
+        try:
+            return self._read_checkpoint(p)
+        except ValueError as e:
+            prev = self.path / PREVIOUS_CHECKPOINT
+            try:
+                generation = self._read_checkpoint(prev).get("generation") if prev.exists() else None
+            except ValueError:
+                generation = None
+            if generation is None:
+                raise
+            raise ValueError(f"{e}; the checkpoint of generation {generation} is intact: resume from it with "
+                             f"`mv {prev} {p}` (nothing evaluated since is lost)") from None
+
+    def pareto_made_from(self) -> int | None:
+        """How many evaluation records the current ``pareto.json`` was taken over (None: no file).
+
+        A file written before this count was stored gives its front size, a lower bound."""
+        try:
+            d = json.loads((self.path / "pareto.json").read_text())
+        except (OSError, ValueError):
+            return None
+        n = d.get("records", d.get("size")) if isinstance(d, dict) else None
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+    def write_pareto(self, front: list[dict] | None = None, records: list[dict] | None = None) -> tuple[Path, Path]:
+        """Write ``pareto.json`` (with the count of records it was taken over) and ``pareto.csv``.
+
+        ``records``: the evaluations the front comes from (default: the run's); ``front``: their
+        Pareto set (default: computed). ``ValueError`` when the existing ``pareto.json`` was made
+        from more records than these: results are never rewritten from less data.
+        """
+        records = self.evaluations() if records is None else records
+        front = self.pareto(records) if front is None else front
+        made_from = self.pareto_made_from()
+        if made_from is not None and len(records) < made_from:
+            raise ValueError(f"{self.path / 'pareto.json'} was made from {made_from} evaluation records and "
+                             f"{self.path / EVALUATIONS} now holds {len(records)}; refusing to replace it with a "
+                             f"Pareto set of less data (restore the evaluations, or delete pareto.json to accept)")
         objectives = self.objectives()
         js, cs = self.path / "pareto.json", self.path / "pareto.csv"
-        payload = {"objectives": objectives.to_dict(), "size": len(front),
+        payload = {"objectives": objectives.to_dict(), "size": len(front), "records": len(records),
                    "hypervolume": front_hypervolume(front, objectives), "front": front}
-        atomic_write(js, json.dumps(payload, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(js, dumps(payload, indent=2, sort_keys=True, default=_json_default).encode())
         atomic_write(cs, front_csv(front, objectives).encode())
         return js, cs
 
