@@ -55,9 +55,9 @@ def _non_dominated_2d(p: np.ndarray) -> np.ndarray:
     new_group = np.r_[True, f0[1:] != f0[:-1]]
     start = np.maximum.accumulate(np.where(new_group, np.arange(len(f0)), 0))
     running = np.minimum.accumulate(f1)
-    before = np.where(start > 0, running[np.maximum(start - 1, 0)], np.inf)
+    before = running[np.maximum(start - 1, 0)]
     mask = np.zeros(len(p), dtype=bool)
-    mask[order] = (f1 == f1[start]) & (f1 < before)
+    mask[order] = (f1 == f1[start]) & ((start == 0) | (f1 < before))
     return mask
 
 

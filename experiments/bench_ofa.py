@@ -116,17 +116,18 @@ def run_evox(problem, seed: int, budget: int) -> dict | None:
     try:
         import torch
         from evox.algorithms import NSGA2 as EvoxNSGA2
+        from evox.core import Problem
         from evox.workflows import StdWorkflow
     except Exception:  # noqa: BLE001  (optional baseline)
         return None
     card = torch.tensor(problem.space.cardinalities, dtype=torch.float32)
     seen = []
 
-    class OFA:
+    class OFA(Problem):
         def evaluate(self, pop):
             X = torch.clamp(torch.round(pop), torch.zeros_like(card), card - 1).long().numpy()
             F = problem.evaluate_array(X)
-            seen.append(F)
+            seen.append((X, F))
             return torch.tensor(np.stack([-F[:, 0], F[:, 1]], axis=1), dtype=torch.float32)
 
     torch.manual_seed(seed)
@@ -134,11 +135,13 @@ def run_evox(problem, seed: int, budget: int) -> dict | None:
     wf = StdWorkflow(algo, OFA())
     t0 = time.perf_counter()
     wf.init_step()
-    while sum(len(f) for f in seen) < budget:
+    while sum(len(f) for _, f in seen) < budget:
         wf.step()
     wall = time.perf_counter() - t0
-    F = np.concatenate(seen)[:budget]
-    return {**scores(F[:, 0], F[:, 1]), "unique": None, "evaluations": len(F), "wall_s": wall}
+    X = np.concatenate([x for x, _ in seen])[:budget]
+    F = np.concatenate([f for _, f in seen])[:budget]
+    unique = len({tuple(x) for x in problem.space.canonical_array(X).tolist()})
+    return {**scores(F[:, 0], F[:, 1]), "unique": unique, "evaluations": len(F), "wall_s": wall}
 
 
 def median_iqr(values) -> str:
@@ -157,7 +160,7 @@ def quality(problem, seeds, budgets, root: Path, emit) -> None:
     if run_evox(problem, 0, POP) is not None:
         methods["EvoX NSGA-II"] = lambda s, b: run_evox(problem, s, b)
     else:
-        emit("(EvoX is not installed: its column is left out; `pip install evox` adds it)\n")
+        emit("(EvoX is not installed: its row is left out; `pip install -e \".[bench]\"` adds it)\n")
     cols = ["hv"] + [f"top1@{t}ms" for t in TARGETS_MS]
     for budget in budgets:
         res = {m: [fn(s, budget) for s in seeds] for m, fn in methods.items()}

@@ -120,8 +120,8 @@ BATCH_LATENCY_BUG = ("engine._Engine.evaluate: a batch problem whose latency mod
 
 @pytest.mark.parametrize("problem", [
     pytest.param({"latency": "serial"}, id="no-failures"),
-    pytest.param(PER_GENOME, id="failures", marks=pytest.mark.xfail(strict=True, reason=ALL_FAILED_BUG)),
-    pytest.param(BATCH_SERIAL, id="issue-config", marks=pytest.mark.xfail(strict=True, reason=ALL_FAILED_BUG)),
+    pytest.param(PER_GENOME, id="failures"),
+    pytest.param(BATCH_SERIAL, id="issue-config"),
 ])
 def test_a_warm_cache_follows_the_cold_path(tmp_path, problem):
     cache = str(tmp_path / "c.sqlite")
@@ -157,7 +157,6 @@ def test_a_warm_cache_follows_the_cold_path_on_ofa(tmp_path, ofa, ofa_kill):
     assert strip(warm.logbook, TIMINGS + SOURCE) == strip(cold.logbook, TIMINGS + SOURCE)
 
 
-@pytest.mark.xfail(strict=True, reason=BATCH_LATENCY_BUG)
 def test_a_batch_problem_gets_its_serial_latency(tmp_path):
     batch = run_search(synthetic(BATCH_SERIAL, generations=3), tmp_path / "batch", quiet=True)
     per_genome = run_search(synthetic(PER_GENOME, generations=3), tmp_path / "per-genome", quiet=True)
@@ -184,7 +183,7 @@ def test_resume_after_a_kill_counts_as_an_uninterrupted_run(tmp_path, die_after)
 
 @pytest.mark.parametrize("problem, die_after", [
     pytest.param({"fail": 0.3, "batch": True}, 37, id="replayed-generations"),
-    pytest.param(BATCH_SERIAL, 37, id="pending-latency", marks=pytest.mark.xfail(strict=True, reason=PENDING_BUG)),
+    pytest.param(BATCH_SERIAL, 37, id="pending-latency"),
 ])
 def test_resume_replays_the_generations_after_an_old_checkpoint(tmp_path, monkeypatch, problem, die_after):
     # a batch problem checkpoints at most once per CHECKPOINT_S: here only before generation 0
@@ -233,7 +232,7 @@ def test_an_ofa_run_killed_mid_search_resumes_to_the_uninterrupted_run(tmp_path,
 
 @pytest.mark.parametrize("problem, die_after", [
     pytest.param({"fail": 0.3}, 37, id="per-genome"),
-    pytest.param(PER_GENOME, 13, id="pending-latency", marks=pytest.mark.xfail(strict=True, reason=PENDING_BUG)),
+    pytest.param(PER_GENOME, 13, id="pending-latency"),
 ])
 def test_a_missing_checkpoint_replays_the_seeded_search_over_the_records(tmp_path, problem, die_after):
     straight = run_search(synthetic(problem), tmp_path / "straight", quiet=True)
@@ -284,8 +283,6 @@ def test_an_exhausted_search_ends_cleanly_and_resumes(tmp_path, capsys):
     assert run.summary()["status"] == "done" and run.summary()["stopped"] == "exhausted"
 
 
-@pytest.mark.xfail(strict=True, reason="engine.stop_reason does not know 'exhausted': resuming an exhausted run "
-                                       "steps again and appends a second logbook entry for the same generation")
 def test_resuming_an_exhausted_run_changes_nothing(tmp_path):
     r = run_search(exhausted_config(), tmp_path / "run", quiet=True)
     logbook = strip(RunDir(r.run_dir).logbook())
@@ -326,9 +323,6 @@ def unsafe():
     PROBLEMS.pop("unsafe-synthetic")
 
 
-@pytest.mark.xfail(strict=True, reason="engine.run_search(resume=True) checks only SearchSettings, not "
-                                       "validate_config's thread-safety rule: a resume may switch a problem "
-                                       "that is not thread-safe to backend='threading', n_jobs=2")
 def test_threads_are_refused_on_resume_too(tmp_path, unsafe):
     cfg = synthetic({"name": "unsafe-synthetic"})
     with pytest.raises(Killed):
@@ -359,8 +353,6 @@ def test_a_run_where_everything_fails_stops_after_its_first_generation(tmp_path)
     assert summary["failure_reasons"] == {"boom N after Ns": 8} and summary["notes"] == r.notes
 
 
-@pytest.mark.xfail(strict=True, reason="engine.run_search builds the all_failed note from engine.generation, "
-                                       "already advanced past the failed generation (initial population = 0)")
 def test_the_all_failed_note_names_the_generation_that_failed(tmp_path):
     r = run_search(synthetic(BATCH_SERIAL), tmp_path / "run", quiet=True, evaluator=boom)
     assert r.logbook[-1]["generation"] == 0
@@ -392,9 +384,6 @@ class Scripted:
         self.asked = d["asked"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine._Engine.step flags all_failed when the genomes *new* to a generation "
-                                       "all failed, though the run's earlier records serve the others as 'ok': the "
-                                       "run stops, its note claiming every candidate of the generation failed")
 def test_a_generation_with_successful_candidates_is_not_all_failed(tmp_path, monkeypatch):
     from evo_nas.search.strategy import STRATEGIES
 
@@ -413,7 +402,7 @@ def test_a_generation_with_successful_candidates_is_not_all_failed(tmp_path, mon
     assert r.stopped == "generations" and r.generations == 3 and r.evaluations == 8 and r.notes == []
 
 
-def test_cli_exits_3_when_every_candidate_fails(tmp_path, capsys):
+def test_a_val_size_beyond_the_data_is_a_config_error_before_the_run(tmp_path, capsys):
     from evo_nas.cli import main
 
     path = tmp_path / "fails.toml"
@@ -421,9 +410,23 @@ def test_cli_exits_3_when_every_candidate_fails(tmp_path, capsys):
                     '[data]\nname = "mnist-subset"\nval_size = 100000\n[proxy]\nkind = "train"\nsteps = 2\n'
                     '[search]\npop_size = 4\ngenerations = 3\ncache = false\n'
                     '[objectives]\nnames = ["val_acc", "params_m"]\n')
+    assert main(["search", str(path), "--run-dir", str(tmp_path / "run"), "--quiet", "--no-plot"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "val_size = 100000 must be in [1, 5999]" in err[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_exits_3_when_every_candidate_fails(tmp_path, capsys):
+    from evo_nas.cli import main
+
+    path = tmp_path / "fails.toml"
+    path.write_text('seed = 0\n[space]\nname = "mnasnet"\nresolution = 32\n'
+                    '[data]\nname = "mnist-subset"\n[proxy]\nkind = "train"\nsteps = 2\nmax_params_m = 0.001\n'
+                    '[search]\npop_size = 4\ngenerations = 3\ncache = false\n'
+                    '[objectives]\nnames = ["val_acc", "params_m"]\n')
     assert main(["search", str(path), "--run-dir", str(tmp_path / "run"), "--quiet", "--no-plot"]) == 3
     err = capsys.readouterr().err
-    assert "every candidate" in err and "val_size = N must be in [N, N]" in err
+    assert "every candidate" in err and "exceeds max_params_m" in err
     summary = RunDir(tmp_path / "run").summary()
     assert summary["stopped"] == "all_failed" and summary["evaluations"] == summary["failures"] == 4
 
@@ -432,7 +435,7 @@ def test_cli_exits_3_when_every_candidate_fails(tmp_path, capsys):
 
 @pytest.mark.parametrize("problem", [
     pytest.param(PER_GENOME, id="per-genome"),
-    pytest.param(BATCH_SERIAL, id="issue-config", marks=pytest.mark.xfail(strict=True, reason=BATCH_LATENCY_BUG)),
+    pytest.param(BATCH_SERIAL, id="issue-config"),
 ])
 def test_an_infeasible_latency_target_says_the_lowest_latency_reached(tmp_path, problem):
     cfg = synthetic(problem, generations=3)

@@ -230,9 +230,6 @@ def test_mutate_array_leaves_single_choice_genes_alone():
         assert not (X != Y)[:, card == 1].any() and ((Y >= 0) & (Y < card)).all()
 
 
-@pytest.mark.xfail(strict=True, reason="operators.mutate_array (and mutate_genes) force one hit block per row "
-                                       "without looking at its choices: a row whose only hit block has none "
-                                       "comes back unchanged although other blocks could change")
 @pytest.mark.parametrize("rate", [None, 0.0, 0.5])
 def test_mutate_array_changes_every_row_when_some_block_has_a_choice(rate):
     space, r = space_with_fixed_blocks(), rng(15)
@@ -255,8 +252,6 @@ def test_repair_array_is_repair_genes_row_by_row(name):
     assert ops.repair_array(space, np.zeros((0, space.n_genes))).shape == (0, space.n_genes)
 
 
-@pytest.mark.xfail(strict=True, reason="operators.repair_array rounds a float gene (np.rint) where repair_genes "
-                                       "truncates it (int()): 1.7 repairs to 2 in one and to 1 in the other")
 def test_repair_array_agrees_with_repair_genes_on_float_genes():
     X = np.full((1, SPACE.n_genes), 0.0)
     X[0, 0] = 1.7  # block 1 op: sepconv (1) or mbconv3 (2)

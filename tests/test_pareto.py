@@ -91,8 +91,6 @@ def test_non_dominated_keeps_every_copy_of_a_front_point():
     assert non_dominated(np.zeros((0, 2))).tolist() == []
 
 
-@pytest.mark.xfail(strict=True, reason="pareto._non_dominated_2d compares f1 < inf for the lowest-f0 group, so a "
-                                       "point with f1 = +inf there is dropped although nothing dominates it")
 def test_non_dominated_with_an_infinite_objective():
     p = np.array([[0, np.inf], [1, 5], [0, np.inf]])
     assert non_dominated(p).tolist() == brute_force(p).tolist() == [True, True, True]

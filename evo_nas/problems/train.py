@@ -52,6 +52,10 @@ class TrainProblem(Problem):
         return self.eval_cfg.latency_model()
 
     def check(self, objectives, algorithm: str, scored_as_accuracy: bool = False) -> None:
+        ds = self.eval_cfg.dataset()
+        val, n = self.eval_cfg.val_size(), len(ds.x_train)
+        if not 0 < val < n:
+            raise ValueError(f"[data] val_size = {val} must be in [1, {n - 1}] ({ds.name} has {n} training images)")
         if "latency_ms" in objectives.names and self.eval_cfg.latency_model() is None:
             raise ValueError("[objectives] names include latency_ms but the config has no [latency] section")
         if self.eval_cfg.proxy.needs_training or scored_as_accuracy:

@@ -268,6 +268,7 @@ class _Engine:
         self.memo: dict[str, dict] = {r["key"]: r for r in run.evaluations()}
         self.counted: set[str] = set()
         self.replay: dict[int, list[str]] = {}
+        self.waiting: set[str] = set()
         self.archive = Archive(self.objectives)
         self.n_evaluated = 0
         self.n_served = 0
@@ -279,6 +280,7 @@ class _Engine:
         self.stall = 0
         self._last_checkpoint = 0.0
         self._saved: tuple[int, int] | None = None
+        self.exhausted = False
         self._settle(0)
 
     # -- bookkeeping --------------------------------------------------------------------
@@ -297,7 +299,14 @@ class _Engine:
                 early.append(rec)
             else:
                 self.replay.setdefault(gen, []).append(key)
+        self.waiting = {k for keys in self.replay.values() for k in keys}
         self._account(early)
+
+    def _release(self, keys) -> None:
+        """Count records that waited for their generation to be replayed."""
+        keys = list(keys)
+        self.waiting.difference_update(keys)
+        self._account([self.memo[k] for k in keys])
 
     def _account(self, records) -> None:
         """Add completed records to the memo, counters, best values and archive (once per key)."""
@@ -305,7 +314,7 @@ class _Engine:
         for rec in records:
             key = rec["key"]
             self.memo[key] = rec
-            if rec.get("latency_pending") or key in self.counted:
+            if rec.get("latency_pending") or key in self.counted or key in self.waiting:
                 continue
             self.counted.add(key)
             self.n_evaluated += 1
@@ -358,6 +367,7 @@ class _Engine:
         self._settle(self.generation)
         self.logbook = self.run.logbook()[:state["logbook_len"]]
         self.stall = state.get("stall", 0)
+        self.exhausted = state.get("exhausted", False)
         if len(self.logbook) != state["logbook_len"]:
             raise ValueError(f"{self.run.path}: logbook.jsonl has {len(self.logbook)} generations, the checkpoint "
                              f"expects {state['logbook_len']}")
@@ -386,7 +396,7 @@ class _Engine:
             return
         self._last_checkpoint, self._saved = now, position
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
-                                  "logbook_len": len(self.logbook), "stall": self.stall,
+                                  "logbook_len": len(self.logbook), "stall": self.stall, "exhausted": self.exhausted,
                                   "fingerprint": self.fingerprint, "seed": self.seed})
 
     def stop_reason(self) -> str | None:
@@ -397,6 +407,8 @@ class _Engine:
             return "max_evaluations"
         if self.stall >= s.max_stall:
             return "stalled"
+        if self.exhausted:
+            return "exhausted"
         return None
 
     # -- one generation -----------------------------------------------------------------
@@ -406,6 +418,7 @@ class _Engine:
         gen = self.generation
         genomes = self.strategy.ask()
         if not genomes:
+            self.exhausted = True
             return "exhausted", self._stats({"generation": gen, "asked": 0, "evaluated": 0, "cache_hits": 0,
                                              "failures": 0}, 0.0, t_start)
         new_keys: dict[str, Genome] = {}
@@ -451,7 +464,7 @@ class _Engine:
         failures_before = self.n_failed
         self.evaluate(todo, gen)
         eval_s = time.perf_counter() - t_eval
-        self._account([self.memo[k] for k in self.replay.pop(gen, ())])
+        self._release(self.replay.pop(gen, ()))
 
         entry = {"generation": gen, "asked": len(genomes), "evaluated": evaluated, "cache_hits": hits,
                  "failures": self.n_failed - failures_before}
@@ -462,7 +475,8 @@ class _Engine:
         self.strategy.tell(genomes, results)
         self.generation += 1
         self.stall = 0 if fresh else self.stall + 1
-        if evaluated >= 2 and entry["failures"] == evaluated:
+        candidates = [self.memo[k] for k in new_keys]
+        if evaluated >= 2 and not any(r["status"] == "ok" for r in candidates):
             entry["all_failed"] = True
         return None, self._stats(entry, eval_s, t_start)
 
@@ -485,7 +499,11 @@ class _Engine:
                 results = [{"status": "failed", "error": f"{type(e).__name__}: {e}"}] * len(genomes)
             per = (time.perf_counter() - t0) / len(genomes)
             recs = [self.record(g, {**r, "eval_s": per}, gen, cached=False) for g, r in zip(genomes, results)]
+            pending = [r for r in recs if self.needs_latency(r)]
+            for r in pending:
+                r["latency_pending"] = True
             self.commit(recs)
+            self.measure_pending(pending)
             return
         pending_latency: list[dict] = []
 
@@ -555,6 +573,13 @@ def _reason(error) -> str:
     return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)[:160]
 
 
+def check_thread_safety(problem: Problem, settings: SearchSettings) -> None:
+    if not problem.thread_safe and settings.backend == "threading" and settings.n_jobs != 1:
+        raise ValueError(f"[search] backend = 'threading' with n_jobs = {settings.n_jobs}: problem "
+                         f"{problem.name!r} is not thread-safe (training sets process-wide torch state); "
+                         f"use loky, sequential or dask")
+
+
 def validate_config(config: dict, problem: Problem | None = None) -> Problem:
     """Every check a search makes before it writes anything: ``ValueError`` names the bad value.
     Returns the problem the config selects (``problem``, when given, stands for it)."""
@@ -566,10 +591,7 @@ def validate_config(config: dict, problem: Problem | None = None) -> Problem:
         check_dask(settings.scheduler)
     seed = check_seed(config)
     problem = problem if problem is not None else make_problem(config)
-    if not problem.thread_safe and settings.backend == "threading" and settings.n_jobs != 1:
-        raise ValueError(f"[search] backend = 'threading' with n_jobs = {settings.n_jobs}: problem "
-                         f"{problem.name!r} is not thread-safe (training sets process-wide torch state); "
-                         f"use loky, sequential or dask")
+    check_thread_safety(problem, settings)
     objectives = Objectives.from_dict(config.get("objectives"), problem)
     problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}))
     make_strategy(settings.algorithm, problem.space, config.get("search") or {}, objectives,
@@ -599,6 +621,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         problem = validate_config(config, problem)
         run = RunDir.create(run_dir, config)
     engine = _Engine(config, run, evaluator, quiet, problem)
+    check_thread_safety(engine.problem, engine.settings)
     if resume:
         engine.restore()
         engine.finish_pending()
@@ -630,7 +653,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     finally:
         progress.close()
     engine.checkpoint(force=True)
-    engine._account([engine.memo[k] for keys in engine.replay.values() for k in keys])
+    engine._release([k for keys in engine.replay.values() for k in keys])
     engine.replay = {}
     front = engine.archive.sorted()
     run.write_pareto(front)
@@ -638,7 +661,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     reasons = dict(engine.failure_reasons.most_common())
     notes = []
     if stopped == FAILURE_STOP:
-        notes.append(f"every candidate of generation {engine.generation} failed; commonest reason: "
+        notes.append(f"every candidate of generation {engine.logbook[-1]['generation']} failed; commonest reason: "
                      f"{next(iter(reasons), 'unknown')}")
     target = engine.objectives.latency_target_ms
     if target is not None and not front:

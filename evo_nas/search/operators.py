@@ -19,7 +19,7 @@ CROSSOVERS = ("uniform", "one_point", "two_point")
 
 def repair_genes(space: Space, genes) -> tuple[int, ...]:
     """Clip every gene into its range, then take the canonical genes of the network built."""
-    clipped = tuple(int(min(max(int(g), 0), c - 1)) for g, c in zip(genes, space.cardinalities))
+    clipped = tuple(int(min(max(int(np.rint(g)), 0), c - 1)) for g, c in zip(genes, space.cardinalities))
     return space.canonical_genes(clipped)
 
 
@@ -110,9 +110,11 @@ def mutate_genes(space: Space, genes, rng: np.random.Generator, decision_rate: f
     """Each block changes one decision with probability ``decision_rate`` (default 1 / blocks),
     at least one block always; then, with ``block_resample_rate``, one block is resampled."""
     rate = 1.0 / space.n_blocks if decision_rate is None else decision_rate
+    changeable = [b for b, s in enumerate(space.block_slices)
+                  if any(space.cardinalities[i] > 1 for i in range(s.start, s.stop))]
     hit = np.flatnonzero(rng.random(space.n_blocks) < rate)
-    if not len(hit):
-        hit = [int(rng.integers(space.n_blocks))]
+    if changeable and not set(hit.tolist()) & set(changeable):
+        hit = [changeable[int(rng.integers(len(changeable)))]]
     genes = list(genes)
     for b in hit:
         genes = mutate_decision_genes(space, genes, rng, block=int(b))
@@ -160,11 +162,13 @@ def mutate_array(space: Space, X, rng: np.random.Generator, decision_rate: float
         return X
     card = np.array(space.cardinalities)
     rate = 1.0 / nb if decision_rate is None else decision_rate
-    hit = rng.random((n, nb)) < rate
-    none = ~hit.any(axis=1)
-    hit[np.flatnonzero(none), rng.integers(nb, size=int(none.sum()))] = True
     options = [[i for i in range(s.start, s.stop) if card[i] > 1] for s in space.block_slices]
     n_opts = np.array([len(o) for o in options])
+    hit = rng.random((n, nb)) < rate
+    changeable = np.flatnonzero(n_opts > 0)
+    none = ~(hit & (n_opts > 0)[None, :]).any(axis=1)
+    if len(changeable):
+        hit[np.flatnonzero(none), changeable[rng.integers(len(changeable), size=int(none.sum()))]] = True
     table = np.zeros((nb, max(1, n_opts.max())), dtype=np.int64)
     for b, o in enumerate(options):
         table[b, :len(o)] = o
