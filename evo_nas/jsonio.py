@@ -64,7 +64,10 @@ def dumps(obj: Any, *, nonfinite: str = "null", where: str = "value", default: C
     ``default`` converts objects JSON does not know (as in ``json.dumps``); what it returns must
     itself be finite. Other keyword arguments (``indent``, ``sort_keys``) go to ``json.dumps``.
     """
-    return json.dumps(finite(obj, nonfinite, where), allow_nan=False, default=default, **kwargs)
+    try:
+        return json.dumps(obj, allow_nan=False, default=default, **kwargs)
+    except ValueError:
+        return json.dumps(finite(obj, nonfinite, where), allow_nan=False, default=default, **kwargs)
 
 
 __all__ = ["dumps", "finite", "loads_strict", "NONFINITE"]

@@ -22,7 +22,8 @@ measuring) one genome per worker task.
     backend = "loky"           # loky | threading | sequential | dask
     scheduler = "tcp://..."    # dask only: scheduler address (else the current Client)
     threads_per_worker = 1     # torch threads in each worker
-    cache = "runs/cache.sqlite"# persistent cache; default <run dir>/../evo-nas-cache.sqlite; false: none
+    cache = "runs/cache.sqlite"# persistent cache; default <run dir>/../evo-nas-cache.sqlite, none for a
+                               # batch problem (it scores faster than a lookup); false: none
     max_stall = 10             # stop after this many generations without a new genome
     base_dir = "experiments"   # where relative paths of [data]/[space]/[problem] resolve (the CLI sets the config's folder)
 
@@ -260,7 +261,8 @@ class _Engine:
         self.strategy = make_strategy(self.settings.algorithm, self.space, config.get("search") or {},
                                       self.objectives, np.random.default_rng(self.seed))
         cache = self.settings.cache
-        if cache is False:
+        if cache is False or cache is None and self.problem.batch:
+            # a batch problem scores a genome faster than the cache can look it up: no default cache
             self.cache = None
         else:
             self.cache = EvalCache(Path(cache) if cache else run.path.parent / "evo-nas-cache.sqlite")
@@ -395,6 +397,7 @@ class _Engine:
         if position == self._saved or not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
             return
         self._last_checkpoint, self._saved = now, position
+        self.run.sync_logbook()
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
                                   "logbook_len": len(self.logbook), "stall": self.stall, "exhausted": self.exhausted,
                                   "fingerprint": self.fingerprint, "seed": self.seed})
@@ -644,7 +647,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
             before = engine.n_evaluated
             stopped, entry = engine.step()
             engine.logbook.append(entry)
-            run.append_logbook([entry])
+            run.append_logbook([entry], sync=not engine.problem.batch)
             engine.checkpoint()
             progress.update(1 if unit == "gen" else engine.n_evaluated - before, entry)
             if stopped is None and entry.get("all_failed"):
@@ -656,7 +659,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     engine._release([k for keys in engine.replay.values() for k in keys])
     engine.replay = {}
     front = engine.archive.sorted()
-    run.write_pareto(front)
+    run.write_pareto(front, records=list(engine.memo.values()))
     hv = front_hypervolume(front, engine.objectives)
     reasons = dict(engine.failure_reasons.most_common())
     notes = []

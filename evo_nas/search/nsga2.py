@@ -17,13 +17,11 @@ import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.core.crossover import Crossover
 from pymoo.core.duplicate import DefaultDuplicateElimination
-from pymoo.core.evaluator import Evaluator
 from pymoo.core.mutation import Mutation
 from pymoo.core.problem import Problem
 from pymoo.core.repair import Repair
 from pymoo.core.sampling import Sampling
 from pymoo.core.termination import NoTermination
-from pymoo.problems.static import StaticProblem
 
 from ..space import Genome, Space
 from . import operators as ops
@@ -135,10 +133,10 @@ class NSGA2Strategy:
             raise ValueError(f"tell got {len(genomes)} genomes and {len(results)} results for "
                              f"{0 if pop is None else len(pop)} asked")
         F, _ = self.objectives.matrix(results)
-        kw = {"F": F}
-        if self.objectives.n_constr:
-            kw["G"] = np.array([self.objectives.constraints(r) for r in results], dtype=float)
-        Evaluator().eval(StaticProblem(self.problem, **kw), pop)
+        G = np.array([self.objectives.constraints(r) for r in results], dtype=float).reshape(len(pop), -1)
+        # what pymoo's Evaluator stores for an evaluated population, without re-evaluating anything
+        pop.set("F", F, "G", G, "H", np.zeros((len(pop), 0)))
+        pop.apply(lambda ind: ind.evaluated.update(("F", "G", "H")))
         self.algorithm.tell(infills=pop)
         self._pending = None
 

@@ -90,17 +90,36 @@ def read_jsonl(path: Path) -> list[dict]:
     return out
 
 
-def append_jsonl(path: Path, records) -> None:
+# file -> its size after this process's last append: unchanged since means no torn tail to cut
+_CLEAN_TAILS: dict[Path, int] = {}
+
+
+def append_jsonl(path: Path, records, sync: bool = True) -> None:
+    """Append records, one strict-JSON line each, flushed and (``sync``) fsynced. A torn last line
+    left by a kill is cut first (skipped when the file is as this process last left it)."""
     records = list(records)
     if not records:
         return
     blob = "".join(dumps(r, sort_keys=True, default=_json_default) + "\n" for r in records).encode()
-    if path.exists():
+    key = path.resolve()
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        size = None
+    if size is not None and _CLEAN_TAILS.get(key) != size:
         _drop_torn_tail(path)
     with open(path, "ab") as f:
         f.write(blob)
         f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            os.fsync(f.fileno())
+        _CLEAN_TAILS[key] = f.tell()
+
+
+def fsync_file(path: Path) -> None:
+    if path.exists():
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
 
 
 def _drop_torn_tail(path: Path) -> None:
@@ -390,8 +409,13 @@ class RunDir:
     def append_evaluations(self, records) -> None:
         append_jsonl(self.path / EVALUATIONS, records)
 
-    def append_logbook(self, entries) -> None:
-        append_jsonl(self.path / LOGBOOK, entries)
+    def append_logbook(self, entries, sync: bool = True) -> None:
+        """Append generations; unsynced ones reach the disk with the next ``sync_logbook``
+        (a kill loses nothing written; the checkpoint syncs before it counts them)."""
+        append_jsonl(self.path / LOGBOOK, entries, sync)
+
+    def sync_logbook(self) -> None:
+        fsync_file(self.path / LOGBOOK)
 
     def rewrite_logbook(self, entries) -> None:
         blob = "".join(dumps(e, sort_keys=True, default=_json_default) + "\n" for e in entries).encode()

@@ -160,7 +160,7 @@ class OFAMobileNetV3Space(MacroSpace):
         return tuple(g)
 
     def key(self, genes) -> str:
-        g = tuple(int(x) for x in genes)
+        g = genes if type(genes) is tuple else tuple(int(x) for x in genes)
         per_stage = 1 + 2 * self.slots
         parts = [f"r{self.resolutions[g[self._res_idx]]}"]
         for s in range(len(self.stages)):
