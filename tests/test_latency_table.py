@@ -267,7 +267,10 @@ def test_fill_mode_measures_once_and_is_not_pool_safe(tiny, tmp_path):
     assert model.safe_in_pool is False
     fp = model.fingerprint()
     g = sample(tiny, 1, seed=2)[0]
+    n_missing = model.missing_layers([g.architecture()])
+    assert n_missing == len({s.key() for s in g.architecture().layers()}) > 0
     first = model.latency_ms(g)
+    assert model.missing_layers([g.architecture()]) == 0
     n_calls = len(rt.calls)
     assert n_calls > 0 and path.is_file()
     assert model.latency_ms(g) == first and len(rt.calls) == n_calls

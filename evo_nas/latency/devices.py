@@ -106,6 +106,12 @@ class TableLatency(LatencyModel):
                              f"`evo-nas latency build-table` or use fill = true")
         self.safe_in_pool = not fill or self._complete()
 
+    def missing_layers(self, archs) -> int:
+        """How many distinct layers of ``archs`` a fill-mode table would measure first (0 otherwise)."""
+        if not self.fill:
+            return 0
+        return len({spec.key() for a in archs for spec in self.table.missing(to_architecture(a))})
+
     def _complete(self) -> bool:
         return self.table.calibrated and all(k in self.table.entries for k in space_layers(self.space))
 

@@ -38,6 +38,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -257,6 +258,7 @@ class _Engine:
         self.fingerprint = self.problem.fingerprint()
         self.evaluator = evaluator
         self.quiet = quiet
+        self.say: Callable[[str], None] = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr))
         self.seed = check_seed(config)
         self.strategy = make_strategy(self.settings.algorithm, self.space, config.get("search") or {},
                                       self.objectives, np.random.default_rng(self.seed))
@@ -532,6 +534,15 @@ class _Engine:
 
     def measure_pending(self, records: list[dict]) -> None:
         """Latency models that time the network run here, serially, while no worker is busy."""
+        count = getattr(self.problem.latency_model(), "missing_layers", None)
+        if records and count is not None:
+            try:
+                n = count([self.space.genome(r["genes"]).architecture() for r in records])
+            except Exception:  # noqa: BLE001  (a bad genome fails below, with its reason)
+                n = 0
+            if n:
+                self.say(f"measuring {n} new layers for this machine's latency table (serially, workers idle; "
+                         f"they are kept for later runs)")
         for rec in sorted(records, key=lambda r: r["key"]):
             rec = dict(rec)
             rec.pop("latency_pending", None)
@@ -632,6 +643,8 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     total, unit = (s.generations, "gen") if s.generations is not None else (s.max_evaluations, "eval")
     initial = engine.generation if unit == "gen" else engine.n_evaluated
     progress = Progress(total, unit, quiet=quiet, initial=min(initial, total), desc=s.algorithm)
+    if not quiet:
+        engine.say = progress.write
     summary = {"status": "running", "algorithm": s.algorithm, "seed": engine.seed, "problem": engine.problem.name,
                "fingerprint": engine.fingerprint, "objectives": engine.objectives.to_dict()}
     try:
