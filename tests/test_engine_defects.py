@@ -560,3 +560,14 @@ def test_the_archive_equals_the_front_of_the_records(tmp_path, ofa, cfg):
         upto = pareto_front([e for e in records if e["generation"] <= entry["generation"]], objectives)
         assert entry["front_size"] == len(upto)
         assert entry["hypervolume"] == pytest.approx(front_hypervolume(upto, objectives), rel=1e-12)
+
+
+def test_a_reference_every_member_misses_is_a_note_and_a_negative_seed_names_seed(tmp_path):
+    cfg = synthetic(PER_GENOME, generations=2)
+    cfg["objectives"]["reference"] = {"val_acc": 0.999, "latency_ms": 0.001}
+    r = run_search(cfg, tmp_path / "run", quiet=True)
+    assert r.hypervolume == 0.0 and any(n.startswith("hypervolume is 0") for n in r.notes)
+    cfg = synthetic(PER_GENOME, generations=2)
+    cfg["seed"] = -3
+    with pytest.raises(ValueError, match="seed = -3 must be a non-negative int"):
+        run_search(cfg, tmp_path / "neg", quiet=True)

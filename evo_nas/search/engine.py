@@ -48,7 +48,7 @@ from typing import Callable
 import numpy as np
 
 from ..cache import EvalCache
-from ..pareto import hypervolume, non_dominated
+from ..pareto import hypervolume, non_dominated, reference_warning
 from ..parallel import check_backend, check_dask, parallel_map
 from ..problems import Problem, make_problem
 from ..space import Genome
@@ -679,6 +679,11 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     if stopped == FAILURE_STOP:
         notes.append(f"every candidate of generation {engine.logbook[-1]['generation']} failed; commonest reason: "
                      f"{next(iter(reasons), 'unknown')}")
+    ref = engine.objectives.reference_vector()
+    if ref is not None and len(engine.archive._F):
+        warning = reference_warning(engine.archive._F, ref, engine.objectives.names)
+        if warning:
+            notes.append(warning)
     target = engine.objectives.latency_target_ms
     if target is not None and not front:
         lats = [r["latency_ms"] for r in engine.memo.values() if r["status"] == "ok" and r.get("latency_ms") is not None]
