@@ -81,3 +81,52 @@ def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / "run" / "checkpoint.pkl").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="corrupt checkpoint"):
         run_search(None, tmp_path / "run", resume=True, quiet=True)
+
+
+OFA_CHILD = """
+import json, sys, time
+from evo_nas.problems.ofa import OFAProblem
+from evo_nas.search import engine
+from evo_nas.search.engine import run_search
+
+engine.CHECKPOINT_S = float(sys.argv[3])
+fast = OFAProblem.evaluate
+
+def slow(self, genomes):
+    time.sleep(0.02)
+    return fast(self, genomes)
+
+OFAProblem.evaluate = slow
+run_search(json.loads(sys.argv[1]), sys.argv[2], quiet=True)
+"""
+
+
+def test_an_ofa_batch_search_killed_at_a_random_generation_resumes_to_the_same_pareto_set(tmp_path):
+    import numpy as np
+
+    config = {"seed": 4, "problem": {"name": "ofa-mbv3"}, "search": {"pop_size": 40, "generations": 30},
+              "objectives": {"reference": {"top1": 0.70, "latency_ms": 100.0}}}
+    straight = run_search(config, tmp_path / "straight", quiet=True)
+    rng = np.random.default_rng(2026)
+    for checkpoint_s in (0.0, 0.25):
+        run_dir = tmp_path / f"killed-{checkpoint_s}"
+        kill_at = int(rng.integers(3, 25))
+        child = subprocess.Popen([sys.executable, "-c", OFA_CHILD, json.dumps(config), str(run_dir), str(checkpoint_s)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = run_dir / "logbook.jsonl"
+        deadline = time.time() + 120
+        while time.time() < deadline and child.poll() is None:
+            if log.exists() and len(read_jsonl(log)) >= kill_at:
+                break
+            time.sleep(0.005)
+        assert child.poll() is None, child.stderr.read().decode()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        before = {r["key"]: r for r in RunDir(run_dir).evaluations()}
+        resumed = run_search(None, run_dir, resume=True, quiet=True)
+        after = {r["key"]: r for r in RunDir(run_dir).evaluations()}
+        assert all(after[k] == r for k, r in before.items())
+        assert [m["key"] for m in resumed.front] == [m["key"] for m in straight.front]
+        assert resumed.hypervolume == straight.hypervolume
+        strip = lambda e: {k: v for k, v in e.items() if k not in ("wall_s", "eval_s")}
+        assert [strip(e) for e in RunDir(run_dir).logbook()] == [strip(e) for e in RunDir(straight.run_dir).logbook()]
