@@ -59,6 +59,20 @@ class MacroSpace(Space):
                                num_classes=self.num_classes, width_multiplier=self.width_multiplier)
 
     @staticmethod
+    def _tables(d: dict, key: str, where: str, label: str) -> list[tuple[str, dict]]:
+        """The non-empty list of tables ``[[key]]``, each with its place for messages (``SpaceError``)."""
+        items = d.get(key)
+        if not isinstance(items, list) or not items:
+            raise SpaceError(f"{where}: [[{key}]] must list at least one {label}")
+        out = []
+        for n, table in enumerate(items, 1):
+            place = f"{where} {label} {n}"
+            if not isinstance(table, dict):
+                raise SpaceError(f"{place}: must be a table")
+            out.append((place, table))
+        return out
+
+    @staticmethod
     def _act(table: dict, where: str) -> str | None:
         act = table.get("act")
         if act is not None and act not in ACT_CODES:

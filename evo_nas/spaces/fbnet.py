@@ -64,14 +64,8 @@ class FBNetSpace(MacroSpace):
         d = dict(definition)
         self._read_globals(d, where)
         default = d.get("candidates")
-        stages = d.get("stages")
-        if not isinstance(stages, list) or not stages:
-            raise SpaceError(f"{where}: [[stages]] must list at least one stage")
         self.stages: list[Stage] = []
-        for n, st in enumerate(stages, 1):
-            sw = f"{where} stage {n}"
-            if not isinstance(st, dict):
-                raise SpaceError(f"{sw}: must be a table")
+        for sw, st in self._tables(d, "stages", where, "stage"):
             names = st.get("candidates", default)
             if not isinstance(names, list) or not names or len(set(map(str, names))) != len(names):
                 raise SpaceError(f"{sw}: candidates must be a non-empty list without duplicates, got {names!r}")

@@ -58,14 +58,8 @@ class MobileNetV3Space(MacroSpace):
         choices = d.get("choices", {})
         if not isinstance(choices, dict):
             raise SpaceError(f"{where}: [choices] must be a table")
-        blocks = d.get("blocks")
-        if not isinstance(blocks, list) or not blocks:
-            raise SpaceError(f"{where}: [[blocks]] must list at least one reference block")
         self.blocks: list[RefBlock] = []
-        for n, b in enumerate(blocks, 1):
-            bw = f"{where} block {n}"
-            if not isinstance(b, dict):
-                raise SpaceError(f"{bw}: must be a table")
+        for bw, b in self._tables(d, "blocks", where, "block"):
             ref = RefBlock(_need(b, "expanded", int, bw), _need(b, "filters", int, bw), _need(b, "layers", int, bw, 1),
                            _need(b, "stride", int, bw), _check_choices({**choices, **b.get("choices", {})}, bw))
             if ref.expanded < 1 or ref.filters < 1 or ref.layers < 1 or ref.stride not in (1, 2):

@@ -73,22 +73,15 @@ class OFAMobileNetV3Space(MacroSpace):
         self.first_channels = self.channels(_need(first, "filters", int, f"{where} [first_block]"))
         self.first_kernel = _need(first, "kernel", int, f"{where} [first_block]", 3)
         self.first_act = _need(first, "act", str, f"{where} [first_block]", "relu")
-        stages = d.get("stages")
-        if not isinstance(stages, list) or not stages:
-            raise SpaceError(f"{where}: [[stages]] must list at least one stage")
+        if self.first_act not in ACT_CODES:
+            raise SpaceError(f"{where} [first_block]: act = {self.first_act!r} is invalid")
         self.stages: list[Stage] = []
-        for n, st in enumerate(stages, 1):
-            sw = f"{where} stage {n}"
-            if not isinstance(st, dict):
-                raise SpaceError(f"{sw}: must be a table")
+        for sw, st in self._tables(d, "stages", where, "stage"):
             stage = Stage(self.channels(_need(st, "filters", int, sw)), _need(st, "stride", int, sw),
                           _need(st, "act", str, sw), st.get("se", False))
             if stage.stride not in (1, 2) or stage.act not in ACT_CODES or not isinstance(stage.se, bool):
                 raise SpaceError(f"{sw}: stride/act/se = {stage.stride}/{stage.act!r}/{stage.se!r} is invalid")
             self.stages.append(stage)
-        for key, val in (("first_block act", self.first_act),):
-            if val not in ACT_CODES:
-                raise SpaceError(f"{where}: {key} = {val!r} is invalid")
         per_stage = 1 + 2 * self.slots
         cards = []
         names = []
