@@ -102,7 +102,7 @@ def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, 
 def card(record: dict, check: ExportCheck, *, space: str, seed: int, latency: dict | None,
          weights: str, objectives: list[str] | None = None) -> dict:
     """The JSON card of one exported model: genome, objectives, latency provenance, seeds, check."""
-    objective_keys = ("val_acc", "latency_ms", "params_m", "macs_m")
+    objective_keys = dict.fromkeys([*(objectives or ()), "val_acc", "top1", "latency_ms", "params_m", "macs_m"])
     return {
         "genome": record["key"],
         "space": space,
@@ -118,8 +118,9 @@ def card(record: dict, check: ExportCheck, *, space: str, seed: int, latency: di
     }
 
 
-def model_filename(index: int, record: dict) -> str:
-    acc = record.get("val_acc")
+def model_filename(index: int, record: dict, accuracy: str = "val_acc") -> str:
+    """``paretoNN[_acc0.812][_23.45ms]``: the accuracy is the record's ``accuracy`` objective."""
+    acc = record.get(accuracy)
     lat = record.get("latency_ms")
     parts = [f"pareto{index:02d}"]
     if acc is not None:
@@ -185,7 +186,7 @@ def export_pareto(run_dir, out_dir=None, *, overwrite: bool = False, atol: float
                 obj = space.parse(rec["key"])
             except ValueError:
                 obj = space.parse_architecture(rec["key"]).canonical()
-            name = model_filename(i, rec)
+            name = model_filename(i, rec, run.objectives().accuracy or "val_acc")
             check = export_onnx(obj, stage / f"{name}.onnx", seed=seed, atol=atol, rtol=rtol)
             c = card(rec, check, space=space.name, seed=seed, latency=latency,
                      weights=f"untrained: initialised from seed {seed} and the genome key (the search keeps no "

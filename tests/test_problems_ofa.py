@@ -179,3 +179,17 @@ def test_the_quickstart_front_is_large_and_spans_the_latencies(tmp_path):
     lat = [m["latency_ms"] for m in r.front]
     assert len(r.front) >= 20 and max(lat) >= 2 * min(lat)
     assert r.evaluations == sum(e["evaluated"] for e in r.logbook)
+
+
+def test_an_ofa_genome_exports_to_onnx_and_its_card_names_top1(tmp_path):
+    from evo_nas.export import card, export_onnx, model_filename
+
+    space = load_space("ofa-mbv3")
+    g = space.parse("r160-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3")
+    check = export_onnx(g, tmp_path / "m.onnx", seed=0)
+    assert check.max_abs_diff <= 1e-4 * check.output_scale + 1e-12
+    record = {"key": g.key, "top1": 0.76, "latency_ms": 10.1}
+    c = card(record, check, space=space.name, seed=0, latency=None, weights="untrained",
+             objectives=["top1", "latency_ms"])
+    assert c["objectives"] == {"top1": 0.76, "latency_ms": 10.1} and tuple(c["onnx"]["input_shape"][2:]) == (160, 160)
+    assert model_filename(3, record, "top1") == "pareto03_acc0.760_10.10ms"
