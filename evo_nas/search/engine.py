@@ -596,7 +596,9 @@ def validate_config(config: dict, problem: Problem | None = None) -> Problem:
     problem = problem if problem is not None else make_problem(config)
     check_thread_safety(problem, settings)
     objectives = Objectives.from_dict(config.get("objectives"), problem)
-    problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}))
+    rewards = "reward" in (getattr(strategy_class(settings.algorithm), "search_keys", None) or ())
+    problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}),
+                  rewards_accuracy=rewards)
     make_strategy(settings.algorithm, problem.space, config.get("search") or {}, objectives,
                   np.random.default_rng(seed))
     return problem
