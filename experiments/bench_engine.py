@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from evo_nas.jsonio import dumps
-from evo_nas.search.bench import benchmark_engine, format_report
+from studies.engine_bench import benchmark_engine, format_report
 from evo_nas.space import read_toml
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from evo_nas.jsonio import dumps
-from evo_nas.proxies.fidelity import fidelity_study, format_report, summarize
+from studies.proxy_fidelity import fidelity_study, format_report, summarize
 from evo_nas.space import read_toml
 
 

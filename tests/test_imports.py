@@ -145,6 +145,11 @@ def test_no_import_circle_at_module_level():
     assert not found, f"import circles among module-level imports: {found}"
 
 
+def test_no_module_imports_from_a_higher_layer():
+    found = upward()
+    assert not found, "imports from a higher layer (see LAYERS in tests/test_imports.py):\n" + "\n".join(found)
+
+
 def test_the_checker_sees_a_circle_and_a_function_level_import(tmp_path):
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     source = tmp_path / "m.py"

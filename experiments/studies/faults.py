@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .run import CHECKPOINT, EVALUATIONS, PREVIOUS_CHECKPOINT, RunDir
+from evo_nas.search.run import CHECKPOINT, EVALUATIONS, PREVIOUS_CHECKPOINT, RunDir
 
 POLL_S = 0.003
 
