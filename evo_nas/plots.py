@@ -5,7 +5,10 @@ The figure ``evo-nas search``, ``evo-nas pareto`` and ``Result.plot`` write as `
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from .files import atomic_write
 
 Y_LABELS = {"val_acc": "validation accuracy (proxy)", "score": "proxy score",
             "top1": "ImageNet top-1 (predicted)"}
@@ -36,8 +39,7 @@ def plot_front(records: list[dict], front: list[dict], objectives, path: Path, y
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
     plt.close(fig)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, png.getvalue())

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from evo_nas.jsonio import dumps
-from evo_nas.search.run import atomic_write
+from evo_nas.files import atomic_write
 from evo_nas.space import read_toml
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studies.faults import FaultInjector, summary
 from evo_nas.space import read_toml
+from studies.faults import FaultInjector, summary
 
 
 def main() -> int:

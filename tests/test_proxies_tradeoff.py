@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from evo_nas.latency.devices import DEVICES, register_device
-from studies.proxy_tradeoff import front_size, summarize, tradeoff_study
 from evo_nas.space import read_toml
+from studies.proxy_tradeoff import front_size, summarize, tradeoff_study
 
 
 def test_front_size_counts_non_dominated_points_once():

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
-import json
 import math
 import os
 import time
@@ -47,13 +45,14 @@ from typing import Callable
 import numpy as np
 
 from ..cache import EvalCache
+from ..hashing import fingerprint
 from ..pareto import hypervolume, non_dominated
 from ..parallel import check_backend, check_dask, parallel_map
 from ..problems import Problem, make_problem
 from ..space import Genome
 from .objectives import Objectives
 from .progress import Progress
-from .run import RunDir, front_hypervolume, guarded_run, pareto_front
+from .run import RunDir, front_hypervolume, guarded_run
 from .strategy import make_strategy, strategy_class
 
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
@@ -189,7 +188,7 @@ def _config_hash(config: dict) -> str:
     stripped = copy.deepcopy(config)
     for k in EXECUTION_KEYS:
         (stripped.get("search") or {}).pop(k, None)
-    return hashlib.sha256(json.dumps(stripped, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return fingerprint(stripped)
 
 
 def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:

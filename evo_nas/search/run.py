@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write
 from ..jsonio import dumps
 from ..pareto import hypervolume, non_dominated
 from .objectives import Objectives
@@ -47,21 +48,6 @@ PREVIOUS_CHECKPOINT = "checkpoint.prev.pkl"
 SUMMARY = "run.json"
 LOCK = "run.lock"
 CHECKPOINT_VERSION = 1
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once (temporary file, fsync, rename); an interrupted
-    write leaves the old file and no temporary one."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _json_default(x):
