@@ -1,4 +1,4 @@
-"""Plain-text tables of architectures (the ``show`` command and run summaries)."""
+"""Plain-text tables: an architecture block by block (``evo-nas show``) and a Pareto set (``search``, ``pareto``)."""
 from __future__ import annotations
 
 from .arch import Architecture, conv_out, to_architecture
