@@ -1,3 +1,4 @@
+"""``python -m evo_nas``: the ``evo-nas`` command line."""
 import sys
 
 from .cli import main

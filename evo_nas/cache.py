@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .jsonio import dumps
+from .jsonio import dumps, plain
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -93,7 +93,7 @@ class EvalCache:
         return out
 
     def put(self, key: str, fingerprint: str, record: dict) -> None:
-        blob = dumps(record, sort_keys=True, default=_jsonable)
+        blob = dumps(record, sort_keys=True, default=plain)
         with self._sqlite("write"):
             conn = self._connect()
             conn.execute("BEGIN IMMEDIATE")
@@ -108,7 +108,7 @@ class EvalCache:
 
     def put_many(self, items, fingerprint: str) -> None:
         """``(key, record)`` pairs in one committed transaction."""
-        rows = [(key, fingerprint, dumps(rec, sort_keys=True, default=_jsonable), time.time()) for key, rec in items]
+        rows = [(key, fingerprint, dumps(rec, sort_keys=True, default=plain), time.time()) for key, rec in items]
         if not rows:
             return
         conn = self._connect()
@@ -139,11 +139,3 @@ class EvalCache:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def _jsonable(x):
-    if hasattr(x, "item"):
-        return x.item()
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    raise TypeError(f"{type(x).__name__} is not JSON serializable")

@@ -9,23 +9,17 @@ count or order, and it never raises for a bad candidate: failures come back as
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import hashing
 from .data import DataConfig, Dataset, load_dataset, to_tensor
 from .proxies import Proxy, ProxyData, proxy_from_config
+from .hashing import derive_seed
 from .space import Genome, Space, load_space
 
 SPACE_KEYS = {"name", "file", "width_multiplier", "resolution"}
-
-
-def derive_seed(seed: int, key: str, salt: str = "") -> int:
-    """A 63-bit seed from the run seed and the genome's canonical string."""
-    digest = hashlib.sha256(f"{seed}/{salt}/{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
 
 
 _PROXY_DATA: dict[tuple, ProxyData] = {}
@@ -144,7 +138,7 @@ class EvalConfig:
                 "data": {"fingerprint": self.dataset().fingerprint, "val_size": self.val_size(),
                          "split_seed": self.data.split_seed},
                 "proxy": self.proxy.settings(), "latency": lm.fingerprint() if lm is not None else None}
-        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+        return hashing.fingerprint(blob)
 
     def describe(self) -> dict:
         lm = self.latency_model()

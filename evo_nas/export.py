@@ -21,6 +21,8 @@ import numpy as np
 import torch
 
 from .arch import to_architecture
+from .files import atomic_write
+from .hashing import derive_seed
 from .jsonio import dumps
 
 OPSET = 17
@@ -43,12 +45,6 @@ class ExportCheck:
     size_bytes: int
 
 
-def _seed_from(seed: int, key: str) -> int:
-    import hashlib
-
-    return int.from_bytes(hashlib.sha256(f"{seed}/export/{key}".encode()).digest()[:8], "little") >> 1
-
-
 def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, seed: int = 0, batch: int = 2,
                 opset: int = OPSET, atol: float = 0.0, rtol: float = 1e-4) -> ExportCheck:
     """Write ``obj`` (a Genome or Architecture) as ONNX at ``path`` and check it in ONNX Runtime.
@@ -67,10 +63,10 @@ def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, 
     key = arch.to_string()
     path = Path(path)
     if model is None:
-        model = build_model(arch, generator=torch.Generator().manual_seed(_seed_from(seed, key)))
+        model = build_model(arch, generator=torch.Generator().manual_seed(derive_seed(seed, key, "export")))
     model = model.eval()
     shape = (batch, arch.in_channels, arch.resolution, arch.resolution)
-    x = torch.randn(shape, generator=torch.Generator().manual_seed(_seed_from(seed, "input/" + key)))
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(derive_seed(seed, "input/" + key, "export")))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
@@ -162,7 +158,7 @@ def export_pareto(run_dir, out_dir=None, *, overwrite: bool = False, atol: float
     """
     import shutil
 
-    from .search.run import RunDir, atomic_write
+    from .search.run import RunDir
 
     run = RunDir(run_dir)
     out = Path(out_dir) if out_dir is not None else run.path / "export"

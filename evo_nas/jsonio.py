@@ -57,6 +57,15 @@ def _walk(x: Any, nonfinite: str, path: str) -> Any:
     return x
 
 
+def plain(x: Any) -> Any:
+    """``default`` for ``dumps``: a NumPy scalar as a plain number, an array as a list; ``TypeError`` otherwise."""
+    if hasattr(x, "item"):
+        return x.item()
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    raise TypeError(f"{type(x).__name__} is not JSON serializable")
+
+
 def dumps(obj: Any, *, nonfinite: str = "null", where: str = "value", default: Callable | None = None,
           **kwargs) -> str:
     """``json.dumps`` that writes strict JSON; see ``finite`` for ``nonfinite`` and ``where``.
@@ -70,4 +79,4 @@ def dumps(obj: Any, *, nonfinite: str = "null", where: str = "value", default: C
         return json.dumps(finite(obj, nonfinite, where), allow_nan=False, default=default, **kwargs)
 
 
-__all__ = ["dumps", "finite", "loads_strict", "NONFINITE"]
+__all__ = ["dumps", "finite", "loads_strict", "plain", "NONFINITE"]

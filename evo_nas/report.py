@@ -1,4 +1,4 @@
-"""Plain-text tables of architectures (the ``show`` command and run summaries)."""
+"""Plain-text tables: an architecture block by block (``evo-nas show``) and a Pareto set (``search``, ``pareto``)."""
 from __future__ import annotations
 
 from .arch import Architecture, conv_out, to_architecture
@@ -44,3 +44,20 @@ def architecture_table(obj) -> str:
     rows.append(["total", "", "", "", "", str(len(layers)), "", f"{total_p:,}", f"{total_m / 1e6:.2f}M"])
     header = ["", "op", "SE", "skip", "channels", "layers", "resolution", "params", "MACs"]
     return f"{a.to_string()}\n\n" + _table(rows, header)
+
+
+def _short(key: str, width: int = 60) -> str:
+    return key if len(key) <= width else key[:width - 3] + "..."
+
+
+def front_table(front: list[dict], objectives, full_keys: bool = False) -> str:
+    """A Pareto set as a table: #, each objective, params_m, macs_m, generation, genome (shortened unless ``full_keys``)."""
+    cols = list(dict.fromkeys([*objectives.names, "params_m", "macs_m"]))
+    rows = []
+    for n, r in enumerate(front, 1):
+        vals = []
+        for c in cols:
+            v = r.get(c)
+            vals.append("-" if v is None else (f"{v:.4f}" if c in objectives.maximize else f"{v:.3f}"))
+        rows.append([str(n), *vals, str(r.get("generation", "")), r["key"] if full_keys else _short(r["key"])])
+    return _table(rows, ["#", *cols, "gen", "genome"])

@@ -9,8 +9,6 @@ a reference backbone (MobileNetV2). Neither spaces nor genomes import torch.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from . import hashing
 from .arch import (ACT_CODES, SE_STYLES, SKIPS, Architecture, BlockSpec, HeadSpec, StemSpec,
                    make_divisible, parse_blocks)
 
@@ -186,8 +185,7 @@ class Space:
 
     def fingerprint(self) -> str:
         """Hash of the resolved definition: part of every cache key."""
-        blob = json.dumps(self.definition, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return hashing.fingerprint(self.definition)
 
     def describe_gene(self, index: int, value: int) -> str:
         return str(value)

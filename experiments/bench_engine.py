@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from evo_nas.jsonio import dumps
-from evo_nas.search.bench import benchmark_engine, format_report
 from evo_nas.space import read_toml
+from studies.engine_bench import benchmark_engine, format_report
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("config", nargs="?", default=str(Path(__file__).with_name("bench_engine.toml")))

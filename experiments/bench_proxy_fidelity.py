@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
+from evo_nas.files import atomic_write
 from evo_nas.jsonio import dumps
-from evo_nas.proxies.fidelity import fidelity_study, format_report, summarize
 from evo_nas.space import read_toml
+from studies.proxy_fidelity import fidelity_study, format_report, summarize
 
 
 def main() -> None:
@@ -22,9 +22,7 @@ def main() -> None:
     rows = summarize(study)
     print(format_report(study, rows))
     if args.out:
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(dumps({"study": study, "summary": rows}, indent=1, default=str))
-        os.replace(tmp, args.out)
+        atomic_write(args.out, dumps({"study": study, "summary": rows}, indent=1, default=str))
 
 
 if __name__ == "__main__":

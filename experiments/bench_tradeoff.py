@@ -4,7 +4,7 @@
     python experiments/bench_tradeoff.py --searches experiments/quickstart.toml --seeds 0 1 2 --budgets 16x10 22x13
 
 The first form scores random genomes with each proxy of ``[tradeoff]`` (see
-``evo_nas.proxies.tradeoff``). The second runs the given search config once per seed and budget
+``experiments/studies/proxy_tradeoff.py``). The second runs the given search config once per seed and budget
 (population x generations), in a fresh directory with the cache off, and prints the final front
 size, the front size per generation, hypervolume and wall time.
 """
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from evo_nas.jsonio import dumps
-from evo_nas.search.run import atomic_write
+from evo_nas.files import atomic_write
 from evo_nas.space import read_toml
 
 
@@ -35,7 +35,7 @@ def _write(path: Path, payload: dict) -> None:
 
 def study(config_path: Path, out: Path | None) -> None:
     from evo_nas.evaluate import EvalConfig
-    from evo_nas.proxies.tradeoff import format_report, summarize, tradeoff_study
+    from studies.proxy_tradeoff import format_report, summarize, tradeoff_study
 
     config = read_toml(config_path, "config")
     result = tradeoff_study(config)

@@ -4,7 +4,7 @@
 
 One line per injected fault (what, outcome), then: faults injected, completed evaluations lost,
 and the runs whose final evaluations or Pareto set differ from an uninterrupted run of the same
-configuration. The logic is ``evo_nas.search.faults``; exit status 1 when any fault had an
+configuration. The logic is ``experiments/studies/faults.py``; exit status 1 when any fault had an
 unexpected outcome, an evaluation was lost or a run differs.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evo_nas.search.faults import FaultInjector, summary
 from evo_nas.space import read_toml
+from studies.faults import FaultInjector, summary
 
 
 def main() -> int:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
 
 from evo_nas.data import read_idx
+from evo_nas.files import atomic_write
 
 ASSETS = Path(__file__).resolve().parent.parent / "evo_nas" / "assets"
 FILES = {"train_images": "train-images.idx3-ubyte.gz", "train_labels": "train-labels.idx1-ubyte.gz",
@@ -40,14 +42,14 @@ def main() -> None:
     tr = balanced_indices(arrays["train_labels"], args.train_per_class, rng)
     te = balanced_indices(arrays["test_labels"], args.test_per_class, rng)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp.npz")
+    npz = io.BytesIO()
     np.savez_compressed(
-        tmp, x_train=arrays["train_images"][tr], y_train=arrays["train_labels"][tr],
+        npz, x_train=arrays["train_images"][tr], y_train=arrays["train_labels"][tr],
         x_test=arrays["test_images"][te], y_test=arrays["test_labels"][te],
         train_source_index=tr.astype(np.int32), test_source_index=te.astype(np.int32),
         source_files=np.array([FILES[k] for k in FILES]), source_sha256=np.array([sha[k] for k in FILES]),
         seed=np.array(args.seed))
-    tmp.replace(args.out)
+    atomic_write(args.out, npz.getvalue())
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {len(tr)} train + {len(te)} test images")
 
 

@@ -1,3 +1,4 @@
+"""The persistent evaluation cache: fingerprint misses, concurrent writers, and corrupt files named in one line."""
 import multiprocessing as mp
 
 import pytest

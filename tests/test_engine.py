@@ -1,3 +1,4 @@
+"""The search engine end to end on the synthetic problem: run files, budgets, caching, failures, resume, config errors, the CLI."""
 import json
 
 import numpy as np

@@ -8,7 +8,7 @@ import torch
 from evo_nas.cli import main
 from evo_nas.latency import (CommandLatency, MeasuredLatency, OnnxRuntime, Protocol, TableLatency, TorchRuntime,
                              latency_model_from_config, make_runtime)
-from evo_nas.latency.fidelity import fidelity_stats, repeatability
+from studies.latency_fidelity import fidelity_stats, repeatability
 from evo_nas.latency.table import build_layer, layer_input_shape
 from evo_nas.space import load_space
 

@@ -1,3 +1,4 @@
+"""Pareto dominance and hypervolume against brute force, grid counts and pymoo, on ties, duplicates and bad input."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st

@@ -1,7 +1,7 @@
 """The fidelity summary: Kendall tau and top-k overlap against the reference, on hand-made records."""
 import pytest
 
-from evo_nas.proxies.fidelity import fidelity_study, format_report, summarize
+from studies.proxy_fidelity import fidelity_study, format_report, summarize
 
 
 def rec(name, key, score, acc=None, secs=1.0, status="ok"):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from evo_nas.latency.devices import DEVICES, register_device
-from evo_nas.proxies.tradeoff import front_size, summarize, tradeoff_study
 from evo_nas.space import read_toml
+from studies.proxy_tradeoff import front_size, summarize, tradeoff_study
 
 
 def test_front_size_counts_non_dominated_points_once():
@@ -99,7 +99,7 @@ def test_the_shipped_study_config_is_valid():
     from pathlib import Path
 
     from evo_nas.evaluate import EvalConfig
-    from evo_nas.proxies.tradeoff import _settings
+    from studies.proxy_tradeoff import _settings
 
     config = read_toml(Path(__file__).parents[1] / "experiments" / "tradeoff.toml", "config")
     _settings(config["tradeoff"])

@@ -1,6 +1,7 @@
 """``evo-nas search``: run or resume a population search and write the whole Pareto set.
 
-The engine is ``evo_nas.search.engine.run_search`` (block-aware NSGA-II, Deb et al., 2002, over
+A thin layer over the Python API (``evo_nas.api.search`` and ``resume``); the engine is
+``evo_nas.search.engine.run_search`` (block-aware NSGA-II, Deb et al., 2002, over
 MnasNet's factorized space, Tan et al., 2019, by default).
 """
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..space import read_toml
 
 
 def register(sub):
@@ -25,66 +25,45 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def free_run_dir(config_path: Path, root: Path = Path("runs")) -> Path:
-    base = root / config_path.stem
-    if not base.exists():
-        return base
-    n = 1
-    while (root / f"{config_path.stem}-{n}").exists():
-        n += 1
-    return root / f"{config_path.stem}-{n}"
-
-
 def run(args) -> int:
-    from ..search.engine import run_search
-    from .pareto import front_table, plot_front
+    from .. import api
 
     if args.resume and args.run_dir:
         raise ValueError("--resume RUN and --run-dir are exclusive (the run directory is RUN)")
     if not args.resume and not args.config:
         raise ValueError("give a CONFIG to start a search, or --resume RUN")
-    config = read_toml(Path(args.config), "config") if args.config else None
-    overrides = {k: v for k, v in (("n_jobs", args.n_jobs), ("backend", args.backend)) if v is not None}
+    execution = {k: v for k, v in (("n_jobs", args.n_jobs), ("backend", args.backend)) if v is not None}
+    overrides = {"search": execution} if execution else {}
     if args.resume:
-        from ..search.run import RunDir
-
         run_dir = Path(args.resume)
-        base = config if config is not None else RunDir(run_dir).config
-        base = dict(base)
-        base["search"] = {**(base.get("search") or {}), **overrides}
-        call = dict(config=base, resume=True)
     else:
-        config["search"] = {**(config.get("search") or {}), **overrides}
-        config["search"].setdefault("base_dir", str(Path(args.config).resolve().parent))
-        run_dir = Path(args.run_dir) if args.run_dir else free_run_dir(Path(args.config))
-        call = dict(config=config)
+        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem)
     try:
-        result = run_search(run_dir=run_dir, quiet=args.quiet, **call)
+        if args.resume:
+            result = api.resume(run_dir, args.config, verbose=not args.quiet, **overrides)
+        else:
+            result = api.search(args.config, run_dir, verbose=not args.quiet, **overrides)
     except KeyboardInterrupt:
         if (run_dir / "config.json").exists():
             print(f"evo-nas search: stopped; every finished evaluation is saved in {run_dir} (run.json status "
                   f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
         raise
-    from ..search.run import RunDir
-
-    run_dir = RunDir(result.run_dir)
-    objectives = run_dir.objectives()
+    objectives = result.objectives
     written = [result.run_dir / "pareto.csv", result.run_dir / "pareto.json"]
     if not args.no_plot and objectives.accuracy and "latency_ms" in objectives.names:
-        written.append(plot_front(run_dir.evaluations(), result.front, objectives, result.run_dir / "pareto.png",
-                                  objectives.accuracy))
+        written.append(result.plot())
     code = 3 if result.stopped == "all_failed" else 0
     if args.quiet:
         print(result.run_dir)
         for note in result.notes:
             print(f"evo-nas search: {note}", file=sys.stderr)
         return code
-    print(front_table(result.front, objectives))
+    print(result.table())
     hv = "-" if result.hypervolume is None else f"{result.hypervolume:.6g}"
     ref = objectives.to_dict().get("reference")
-    print(f"\nrun: {result.run_dir}  generations: {result.generations}  evaluations: {result.evaluations}  "
+    print(f"\nrun: {result.run_dir}  generations: {result.generations}  evaluations: {result.n_evaluations}  "
           f"cache hits: {result.cache_hits}  failures: {result.failures}  stopped: {result.stopped}")
-    print(f"Pareto set: {len(result.front)} architectures over every evaluation  hypervolume: {hv}"
+    print(f"Pareto set: {len(result.pareto)} architectures over every evaluation  hypervolume: {hv}"
           + (f" (reference {ref})" if ref else ""))
     if result.failures:
         top = "; ".join(f"{n} x {reason}" for reason, n in list(result.failure_reasons.items())[:3])

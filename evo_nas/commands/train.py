@@ -1,9 +1,9 @@
 """``evo-nas train``: full training of one genome with a test-accuracy report, to confirm Pareto members."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from ..files import atomic_write
 from ..jsonio import dumps
 from ..space import genome_argument, known_file, load_known, read_toml
 
@@ -74,9 +74,7 @@ def run(args) -> int:
     line = dumps(rec, sort_keys=True)
     print(line)
     if args.out:
-        tmp = args.out.with_suffix(args.out.suffix + ".tmp")
-        tmp.write_text(line + "\n")
-        os.replace(tmp, args.out)
+        atomic_write(args.out, line + "\n")
     print(f"{rec['key']}\n  dataset {rec['dataset']}: trained on {rec['train_images']} images, {rec['steps']} steps "
           f"in {rec['train_s']:.1f} s ({args.threads} thread(s))\n  val acc {rec['val_acc']:.4f}   "
           f"test acc {rec['test_acc']:.4f} ({rec['test_images']} images)   "

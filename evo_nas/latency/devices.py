@@ -15,20 +15,16 @@ an exported ONNX file and prints a latency in ms: a phone over adb, a remote boa
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Callable
 
 from ..arch import to_architecture
+from ..hashing import fingerprint as _hash
 from .measure import CommandRuntime, Measurement, Protocol, Runtime, machine_info, make_runtime
 from .table import (FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes, check_fit,
                     measure_layers, network_input_shape, space_layers)
-
-
-def _hash(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 class LatencyModel:

@@ -9,15 +9,12 @@ squares on whole networks measured end to end (``calibrate``; ``affine`` also fi
 
 A table is a JSON file: a header (device, runtime and version, threads, batch, the network's
 stem, head, resolution, input channels and classes, the protocol), the calibration, and the
-entries. Files are written to a temporary file then ``os.replace``d, so an interrupted build
+entries. Files are written with ``evo_nas.files.atomic_write``, so an interrupted build
 leaves the last complete file, from which ``build_table`` resumes.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +22,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .. import hashing
 from ..arch import Architecture, LayerSpec, to_architecture
+from ..files import atomic_write
 from ..jsonio import dumps
 from .measure import Measurement, Protocol, Runtime, machine_info
 
@@ -196,16 +195,7 @@ class LatencyTable:
             except ValueError:
                 pass
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(dumps(self.to_dict(), nonfinite="raise", where=f"latency table {path}", indent=1))
-                f.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(path, dumps(self.to_dict(), nonfinite="raise", where=f"latency table {path}", indent=1) + "\n")
         self.path = path
         return path
 
@@ -228,9 +218,7 @@ class LatencyTable:
                 and all(self.header[k] == mine[k] for k in ("runtime", "runtime_version", "threads")))
 
     def content_hash(self) -> str:
-        blob = json.dumps({"e": {k: v["ms"] for k, v in sorted(self.entries.items())},
-                           "c": self.calibration}, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return hashing.fingerprint({"e": {k: v["ms"] for k, v in sorted(self.entries.items())}, "c": self.calibration})
 
     def check_network(self, arch_or_space) -> None:
         """``ValueError`` naming the field where the table's network differs from ``arch_or_space``."""

@@ -79,9 +79,11 @@ class Problem:
         """A latency model the engine must run serially, outside any pool; None when there is none."""
         return None
 
-    def check(self, objectives, algorithm: str, scored_as_accuracy: bool = False) -> None:
+    def check(self, objectives, algorithm: str, scored_as_accuracy: bool = False, *,
+              rewards_accuracy: bool = False) -> None:
         """Problem-specific checks of a run's objectives and algorithm (``ValueError``).
-        ``scored_as_accuracy``: a comparison reports a score as accuracy (``[compare]``)."""
+        ``scored_as_accuracy``: a comparison reports a score as accuracy (``[compare]``);
+        ``rewards_accuracy``: the algorithm's reward needs an accuracy (it reads ``[search] reward``)."""
 
 
 def _evaluate_one(genome: Genome, problem: Problem) -> dict:

@@ -19,12 +19,12 @@ Agreement with 210 vectors computed by Once-for-All's own code is a test (to 1e-
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
 
+from .. import hashing
+from ..hashing import file_fingerprint as _file_hash
 from ..latency.ofa_table import ASSETS, NOTE10_DIR, OFALatencyTable
 from ..space import load_space
 from . import register_problem
@@ -34,10 +34,6 @@ PREDICTOR = ASSETS / "acc_predictor.pth"
 KERNEL_SLOTS = {3: 0, 5: 1, 7: 2}
 EXPANSION_SLOTS = {3: 0, 4: 1, 6: 2}
 N_FEATURES = 128
-
-
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 class AccuracyPredictor:
@@ -168,7 +164,7 @@ class OFAProblem(Problem):
     def fingerprint(self) -> str:
         blob = {"problem": self.name, "space": self.space.fingerprint(), "predictor": self.predictor.fingerprint(),
                 "tables": {r: _file_hash(f) for r, f in self.table.files.items()}}
-        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+        return hashing.fingerprint(blob)
 
     def describe(self) -> dict:
         return {"problem": self.name, "space": self.space.name,

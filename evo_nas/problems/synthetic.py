@@ -1,8 +1,8 @@
 """A synthetic, deterministic objective for testing and benchmarking the search engine itself.
 
 Not a proxy for accuracy: ``val_acc`` grows with the log of the analytic MACs
-(``evo_nas.costs``) plus a small perturbation hashed from (seed, genome key), and
-``latency_ms`` a linear function of MACs and layer count. It costs microseconds, depends on
+(``evo_nas.costs``) plus a small perturbation hashed from (seed, genome key) by
+``evo_nas.hashing.unit``, and ``latency_ms`` is a linear function of MACs and layer count. It costs microseconds, depends on
 nothing but the seed and the canonical key (so serial, parallel and resumed runs must agree
 exactly), and lets tests drive whole searches. ``[problem]``::
 
@@ -16,20 +16,15 @@ The space is ``[space] name`` (default ``mnasnet``) with its overrides.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 
+from .. import hashing
 from ..costs import count
+from ..hashing import unit as _unit
 from ..space import Genome, Space, load_space
 from . import register_problem
 from .base import Objective, Problem
-
-
-def _unit(seed: int, key: str, salt: str) -> float:
-    h = hashlib.sha256(f"{seed}:{salt}:{key}".encode()).digest()
-    return int.from_bytes(h[:8], "big") / 2 ** 64
 
 
 @dataclass
@@ -70,9 +65,10 @@ class SyntheticConfig:
         return self._load(self.space_section)
 
     def fingerprint(self) -> str:
-        blob = json.dumps({"evaluator": "synthetic", "seed": self.seed, "space": self.space().fingerprint(),
-                           "fail": self.fail_rate, "serial_latency": self.serial_latency}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        # version 2: the perturbations come from ``hashing.unit``, so results cached by version 1 are not served
+        return hashing.fingerprint({"evaluator": "synthetic", "version": 2, "seed": self.seed,
+                                    "space": self.space().fingerprint(), "fail": self.fail_rate,
+                                    "serial_latency": self.serial_latency})
 
     def latency_model(self):
         return SerialSyntheticLatency(self.seed) if self.serial_latency else None

@@ -51,7 +51,8 @@ class TrainProblem(Problem):
     def latency_model(self):
         return self.eval_cfg.latency_model()
 
-    def check(self, objectives, algorithm: str, scored_as_accuracy: bool = False) -> None:
+    def check(self, objectives, algorithm: str, scored_as_accuracy: bool = False, *,
+              rewards_accuracy: bool = False) -> None:
         ds = self.eval_cfg.dataset()
         val, n = self.eval_cfg.val_size(), len(ds.x_train)
         if not 0 < val < n:
@@ -65,8 +66,6 @@ class TrainProblem(Problem):
         if "val_acc" in objectives.names:
             raise ValueError(f"[objectives] val_acc needs a training proxy; [proxy] kind = {kind!r} gives a score: "
                              f"use names = [\"score\", ...]")
-        from ..search.strategy import strategy_class
-
-        if "reward" in (getattr(strategy_class(algorithm), "search_keys", None) or ()):
+        if rewards_accuracy:
             raise ValueError(f"[search] algorithm = {algorithm!r} rewards accuracy, which [proxy] kind = "
                              f"{kind!r} does not give (use kind = \"train\")")

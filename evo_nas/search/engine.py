@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
-import json
 import math
 import os
 import sys
@@ -48,13 +46,14 @@ from typing import Callable
 import numpy as np
 
 from ..cache import EvalCache
+from ..hashing import fingerprint
 from ..pareto import hypervolume, non_dominated, reference_warning
 from ..parallel import check_backend, check_dask, parallel_map
 from ..problems import Problem, make_problem
 from ..space import Genome
 from .objectives import Objectives
 from .progress import Progress
-from .run import RunDir, front_hypervolume, guarded_run, pareto_front
+from .run import RunDir, front_hypervolume, guarded_run
 from .strategy import make_strategy, strategy_class
 
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
@@ -190,7 +189,7 @@ def _config_hash(config: dict) -> str:
     stripped = copy.deepcopy(config)
     for k in EXECUTION_KEYS:
         (stripped.get("search") or {}).pop(k, None)
-    return hashlib.sha256(json.dumps(stripped, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return fingerprint(stripped)
 
 
 def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
@@ -607,7 +606,9 @@ def validate_config(config: dict, problem: Problem | None = None) -> Problem:
     problem = problem if problem is not None else make_problem(config)
     check_thread_safety(problem, settings)
     objectives = Objectives.from_dict(config.get("objectives"), problem)
-    problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}))
+    rewards = "reward" in (getattr(strategy_class(settings.algorithm), "search_keys", None) or ())
+    problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}),
+                  rewards_accuracy=rewards)
     make_strategy(settings.algorithm, problem.space, config.get("search") or {}, objectives,
                   np.random.default_rng(seed))
     return problem

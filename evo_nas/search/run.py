@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..jsonio import dumps
+from ..files import atomic_write
+from ..jsonio import dumps, plain
 from ..pareto import hypervolume, non_dominated
 from .objectives import Objectives
 
@@ -47,29 +48,6 @@ PREVIOUS_CHECKPOINT = "checkpoint.prev.pkl"
 SUMMARY = "run.json"
 LOCK = "run.lock"
 CHECKPOINT_VERSION = 1
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once (temporary file, fsync, rename); an interrupted
-    write leaves the old file and no temporary one."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _json_default(x):
-    if hasattr(x, "item"):
-        return x.item()
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    raise TypeError(f"{type(x).__name__} is not JSON serializable")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -100,7 +78,7 @@ def append_jsonl(path: Path, records, sync: bool = True) -> None:
     records = list(records)
     if not records:
         return
-    blob = "".join(dumps(r, sort_keys=True, default=_json_default) + "\n" for r in records).encode()
+    blob = "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records).encode()
     key = path.resolve()
     try:
         size = os.stat(path).st_size
@@ -271,7 +249,7 @@ def _mark_unfinished(path: Path, status: str, error: BaseException | None = None
     summary.update(status=status, resume=f"evo-nas search --resume {path}")
     if error is not None:
         summary["error"] = f"{type(error).__name__}: {error}"
-    atomic_write(p, dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
+    atomic_write(p, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
 
 
 def _remove_new_dir(path: Path, top: Path) -> None:
@@ -353,7 +331,7 @@ class RunDir:
         if (path / CONFIG).exists() or (path / EVALUATIONS).exists():
             raise FileExistsError(f"run directory {path} already holds a run; resume it with "
                                   f"--resume {path} or choose another --run-dir")
-        blob = dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=_json_default)
+        blob = dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=plain)
         path.mkdir(parents=True, exist_ok=True)
         run = cls(path, must_exist=False)
         atomic_write(path / CONFIG, blob.encode())
@@ -418,11 +396,11 @@ class RunDir:
         fsync_file(self.path / LOGBOOK)
 
     def rewrite_logbook(self, entries) -> None:
-        blob = "".join(dumps(e, sort_keys=True, default=_json_default) + "\n" for e in entries).encode()
+        blob = "".join(dumps(e, sort_keys=True, default=plain) + "\n" for e in entries).encode()
         atomic_write(self.path / LOGBOOK, blob)
 
     def write_summary(self, summary: dict) -> None:
-        atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
 
     def save_checkpoint(self, state: dict) -> None:
         """Replace ``checkpoint.pkl`` atomically; the one it replaces stays as ``checkpoint.prev.pkl``."""
@@ -497,7 +475,7 @@ class RunDir:
         js, cs = self.path / "pareto.json", self.path / "pareto.csv"
         payload = {"objectives": objectives.to_dict(), "size": len(front), "records": len(records),
                    "hypervolume": front_hypervolume(front, objectives), "front": front}
-        atomic_write(js, dumps(payload, indent=2, sort_keys=True, default=_json_default).encode())
+        atomic_write(js, dumps(payload, indent=2, sort_keys=True, default=plain).encode())
         atomic_write(cs, front_csv(front, objectives).encode())
         return js, cs
 

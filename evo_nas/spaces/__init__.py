@@ -1,10 +1,14 @@
-"""More search spaces beyond MnasNet's: FBNet's layer-wise space (Wu et al., 2019, arXiv 1812.03443)
-and a MobileNetV3-style space (Howard et al., 2019, arXiv 1905.02244).
+"""Search spaces beyond MnasNet's, and the space registry: FBNet's layer-wise space (Wu et al., 2019,
+arXiv 1812.03443), a MobileNetV3-style space (Howard et al., 2019, arXiv 1905.02244) and Once-for-All's.
 
-Each module registers its ``Space`` subclass in ``evo_nas.space.SPACE_TYPES`` under its own
-``type_name``; ``evo_nas.space.space_from_dict`` imports ``evo_nas.spaces.<type>`` on first use.
+Each module registers its ``Space`` subclass in ``SPACE_TYPES`` (``evo_nas.space``) under its
+own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on first use.
+``load_space(name)`` loads a shipped space (``space_names()``) or a TOML file;
+``@register_space_type`` adds a type.
 """
+from ..space import SPACE_TYPES, Genome, Space, load_space, register_space_type, space_names
 from .fbnet import FBNetSpace
 from .mobilenetv3 import MobileNetV3Space
 
-__all__ = ["FBNetSpace", "MobileNetV3Space"]
+__all__ = ["FBNetSpace", "MobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
+           "space_names"]

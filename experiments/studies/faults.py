@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .run import CHECKPOINT, EVALUATIONS, PREVIOUS_CHECKPOINT, RunDir
+from evo_nas.search.run import CHECKPOINT, EVALUATIONS, PREVIOUS_CHECKPOINT, RunDir
 
 POLL_S = 0.003
 
@@ -281,6 +281,14 @@ class FaultInjector:
         proc.send_signal(sig)
         return True, workers
 
+    def _struck_run(self, sc: Scenario, cfg: Path, at: int, sig: int = signal.SIGKILL):
+        """Start the search of ``sc``, strike it with ``sig`` once ``at`` evaluation lines are written, and
+        wait for it to end: (struck, its worker pids, exit status, standard error)."""
+        proc = self.cli.start(str(cfg), "--run-dir", str(sc.run_dir))
+        struck, workers = self._strike(sc, proc, at, sig)
+        rc, err = self.cli.finish(proc)
+        return struck, workers, rc, err
+
     def _resume(self, sc: Scenario) -> tuple[int, str]:
         return self.cli.run("--resume", str(sc.run_dir))
 
@@ -330,9 +338,7 @@ class FaultInjector:
         variant = "serial latency, 2 jobs"
         sc, cfg = self._new("sigterm", variant)
         at = self._moments(variant, 1)[0]
-        proc = self.cli.start(str(cfg), "--run-dir", str(sc.run_dir))
-        struck, workers = self._strike(sc, proc, at, signal.SIGTERM)
-        rc, err = self.cli.finish(proc)
+        struck, workers, rc, err = self._struck_run(sc, cfg, at, signal.SIGTERM)
         if struck:
             status = RunDir(sc.run_dir).summary().get("status")
             gone = _workers_gone(workers) if workers else "no workers"
@@ -345,9 +351,7 @@ class FaultInjector:
         variant = "pool, 1 job"
         sc, cfg = self._new("torn-line", variant)
         at = self._moments(variant, 1)[0]
-        proc = self.cli.start(str(cfg), "--run-dir", str(sc.run_dir))
-        struck, _ = self._strike(sc, proc, at, signal.SIGKILL)
-        self.cli.finish(proc)
+        struck = self._struck_run(sc, cfg, at)[0]
         if struck:
             log = sc.run_dir / EVALUATIONS
             before = self._fault(sc, "kill -9", f"kill -9 at {_lines(log)} evaluation lines", "killed", True)
@@ -361,9 +365,7 @@ class FaultInjector:
         variant = "pool, 1 job"
         sc, cfg = self._new("corrupt-checkpoint", variant)
         at = max(self._moments(variant, 1)[0], 2 * self.pop)  # past generation 1: a previous checkpoint exists
-        proc = self.cli.start(str(cfg), "--run-dir", str(sc.run_dir))
-        struck, _ = self._strike(sc, proc, at, signal.SIGKILL)
-        self.cli.finish(proc)
+        struck = self._struck_run(sc, cfg, at)[0]
         if struck:
             log = sc.run_dir / EVALUATIONS
             before = log.read_bytes()
@@ -383,9 +385,7 @@ class FaultInjector:
         cache = self.workdir / "corrupt-cache.sqlite"
         sc, cfg = self._new("corrupt-cache", variant, cache=str(cache))
         at = self._moments(variant, 1)[0]
-        proc = self.cli.start(str(cfg), "--run-dir", str(sc.run_dir))
-        struck, _ = self._strike(sc, proc, at, signal.SIGKILL)
-        self.cli.finish(proc)
+        struck = self._struck_run(sc, cfg, at)[0]
         if struck:
             log = sc.run_dir / EVALUATIONS
             before = log.read_bytes()

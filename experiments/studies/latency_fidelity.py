@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .devices import MeasuredLatency
-from .measure import Protocol, Runtime, machine_info
-from .table import FITS, LatencyTable, build_table, calibration_genomes, refit
+from evo_nas.latency.devices import MeasuredLatency
+from evo_nas.latency.measure import Protocol, Runtime, machine_info
+from evo_nas.latency.table import FITS, LatencyTable, build_table, calibration_genomes, refit
 
 
 def fidelity_stats(predicted, measured) -> dict:

@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from .engine import run_search
-from .run import EVALUATIONS, RunDir, read_jsonl
+from evo_nas.search.engine import run_search
+from evo_nas.search.run import EVALUATIONS, RunDir, read_jsonl
 
 _CHILD = """
 import json, sys

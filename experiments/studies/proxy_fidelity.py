@@ -26,7 +26,7 @@ class _Job:
 def _run_job(job: _Job) -> dict:
     import torch
 
-    from ..evaluate import EvalConfig, evaluate
+    from evo_nas.evaluate import EvalConfig, evaluate
 
     torch.set_num_threads(1)
     cfg = EvalConfig.from_dict(job.config)
@@ -51,8 +51,8 @@ def _label(proxy: dict) -> str:
 
 def fidelity_study(config: dict) -> dict:
     """Run every proxy and the reference on ``[fidelity] genomes`` seeded random genomes; return all records."""
-    from ..evaluate import EvalConfig
-    from ..parallel import parallel_map
+    from evo_nas.evaluate import EvalConfig
+    from evo_nas.parallel import parallel_map
 
     f = dict(config.get("fidelity", {}))
     unknown = set(f) - FIDELITY_KEYS

@@ -22,7 +22,7 @@ import time
 import numpy as np
 from scipy.stats import kendalltau
 
-from .fidelity import _Job, _label, _run_job, sample_distinct
+from .proxy_fidelity import _Job, _label, _run_job, sample_distinct
 
 TRADEOFF_KEYS = {"genomes", "sample_seed", "seeds", "n_jobs", "backend", "proxies", "top"}
 
@@ -36,7 +36,7 @@ def _tau(a, b) -> float:
 
 def front_size(acc, latency) -> int:
     """Size of the non-dominated set (maximize ``acc``, minimize ``latency``); equal points count once."""
-    from ..pareto import non_dominated
+    from evo_nas.pareto import non_dominated
 
     pts = np.unique(np.column_stack([-np.asarray(acc, float), np.asarray(latency, float)]), axis=0)
     return int(non_dominated(pts).sum()) if len(pts) else 0
@@ -66,8 +66,8 @@ def _settings(f: dict) -> dict:
 
 def tradeoff_study(config: dict) -> dict:
     """Score ``[tradeoff] genomes`` seeded random genomes with every proxy at every seed; latency from ``[latency]``."""
-    from ..evaluate import EvalConfig
-    from ..parallel import parallel_map
+    from evo_nas.evaluate import EvalConfig
+    from evo_nas.parallel import parallel_map
 
     s = _settings(dict(config.get("tradeoff") or {}))
     if config.get("latency") is None:
