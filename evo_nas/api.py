@@ -55,7 +55,7 @@ def _merge(base: dict, override: dict) -> dict:
 
 def apply_overrides(config: dict, overrides: dict) -> dict:
     """``config`` with ``overrides`` merged in (see the module docstring); ``ValueError`` names an unknown key."""
-    from .search.engine import CONFIG_SECTIONS
+    from .search.settings import CONFIG_SECTIONS
 
     for key in overrides:
         if key not in CONFIG_SECTIONS:

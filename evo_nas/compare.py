@@ -110,7 +110,7 @@ def cell_config(config: dict, algorithm: str, seed: int) -> dict:
     between cells would hand later cells free evaluations and break equal budgets; repeats within
     a cell are still free, for every algorithm alike.
     """
-    from .search.engine import ENGINE_KEYS
+    from .search.settings import ENGINE_KEYS
     from .search.strategy import strategy_class
 
     cell = copy.deepcopy({k: v for k, v in config.items() if k != "compare"})

@@ -13,19 +13,7 @@ The problem (``[problem] name``, ``evo_nas.problems``) decides how a generation 
 batch problem (a predictor, a table) in one call in this process, an expensive one (training,
 measuring) one genome per worker task.
 
-``[search]`` keys the engine reads::
-
-    algorithm = "nsga2"        # a name in STRATEGIES
-    generations = 10           # ask/tell rounds (the initial population is generation 0)
-    max_evaluations = 200      # unique genomes evaluated or served by the persistent cache; either or both
-    n_jobs = 1                 # workers; results do not depend on it
-    backend = "loky"           # loky | threading | sequential | dask
-    scheduler = "tcp://..."    # dask only: scheduler address (else the current Client)
-    threads_per_worker = 1     # torch threads in each worker
-    cache = "runs/cache.sqlite"# persistent cache; default <run dir>/../evo-nas-cache.sqlite, none for a
-                               # batch problem (it scores faster than a lookup); false: none
-    max_stall = 10             # stop after this many generations without a new genome
-    base_dir = "experiments"   # where relative paths of [data]/[space]/[problem] resolve (the CLI sets the config's folder)
+The ``[search]`` keys are read and checked by ``evo_nas.search.settings``.
 
 A result served from the persistent cache costs nothing to compute but counts as an evaluation
 of the run, so a warm run follows the same path as a cold one and ends with the same Pareto set.
@@ -33,7 +21,6 @@ of the run, so a warm run follows the same path as a cold one and ends with the 
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 import os
 import sys
@@ -47,95 +34,18 @@ import numpy as np
 
 from ..cache import EvalCache
 from ..hashing import fingerprint
-from ..pareto import hypervolume, non_dominated, reference_warning
-from ..parallel import check_backend, check_dask, parallel_map
+from ..pareto import reference_warning
+from ..parallel import parallel_map
 from ..problems import Problem, make_problem
 from ..space import Genome
+from .archive import Archive
 from .objectives import Objectives
 from .progress import Progress
 from .run import RunDir, front_hypervolume, guarded_run
-from .strategy import make_strategy, strategy_class
+from .settings import EXECUTION_KEYS, SearchSettings, check_seed, check_thread_safety, validate_config
+from .strategy import make_strategy
 
-ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
-               "threads_per_worker", "cache", "max_stall", "base_dir")
-# keys that change how a run executes but never its results: they may differ on resume (a
-# different base_dir that resolves to other data is caught by the evaluation fingerprint)
-EXECUTION_KEYS = ("n_jobs", "backend", "scheduler", "threads_per_worker", "cache", "base_dir")
-# top-level keys and sections a configuration may hold
-CONFIG_SECTIONS = ("seed", "problem", "search", "objectives", "space", "data", "proxy", "latency", "compare",
-                   "tradeoff", "fidelity", "bench")
-
-
-def _int(search: dict, key: str, default, minimum: int):
-    v = search.get(key, default)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise ValueError(f"[search] {key} = {v!r} must be an int >= {minimum}")
-    return v
-
-
-def check_sections(config: dict) -> None:
-    """Unknown top-level keys are an error naming the closest valid one."""
-    for key in config:
-        if key not in CONFIG_SECTIONS:
-            close = difflib.get_close_matches(key, CONFIG_SECTIONS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (expected one of {', '.join(CONFIG_SECTIONS)})"
-            raise ValueError(f"unknown configuration key {key!r}{hint}")
-
-
-def check_seed(config: dict) -> int:
-    seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed = {seed!r} must be a non-negative int")
-    return seed
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    algorithm: str
-    generations: int | None
-    max_evaluations: int | None
-    n_jobs: int
-    backend: str
-    scheduler: str | None
-    threads_per_worker: int
-    cache: str | bool | None
-    max_stall: int
-
-    @classmethod
-    def from_config(cls, config: dict) -> "SearchSettings":
-        if not isinstance(config, dict):
-            raise ValueError(f"configuration must be a table, got {type(config).__name__}")
-        search = config.get("search") or {}
-        if not isinstance(search, dict):
-            raise ValueError(f"[search] must be a table, got {search!r}")
-        algorithm = search.get("algorithm", "nsga2")
-        cls_ = strategy_class(algorithm)
-        allowed = set(ENGINE_KEYS) | set(getattr(cls_, "search_keys", ()))
-        unknown = sorted(set(search) - allowed)
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(sorted(allowed))}"
-            raise ValueError(f"[search] unknown key {unknown[0]!r} for algorithm {algorithm!r} ({hint})")
-        generations = _int(search, "generations", None, 1)
-        max_evals = _int(search, "max_evaluations", None, 1)
-        if generations is None and max_evals is None:
-            raise ValueError("[search] needs a budget: generations and/or max_evaluations")
-        n_jobs = search.get("n_jobs", 1)
-        backend = search.get("backend", "loky")
-        check_backend(backend, n_jobs)
-        scheduler = search.get("scheduler")
-        if scheduler is not None and not isinstance(scheduler, str):
-            raise ValueError(f"[search] scheduler = {scheduler!r} must be an address string")
-        cache = search.get("cache")
-        if cache is not None and not isinstance(cache, (str, bool)) or cache is True:
-            raise ValueError(f"[search] cache = {cache!r} must be a file path or false")
-        base_dir = search.get("base_dir")
-        if base_dir is not None and not isinstance(base_dir, str):
-            raise ValueError(f"[search] base_dir = {base_dir!r} must be a directory path")
-        return cls(algorithm, generations, max_evals, n_jobs, backend, scheduler,
-                   _int(search, "threads_per_worker", 1, 1), cache, _int(search, "max_stall", 10, 1))
+__all__ = ["run_search", "validate_config", "SearchResult", "evaluate_task"]
 
 
 def _set_threads(n: int) -> None:
@@ -209,41 +119,6 @@ def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
         if k in (config.get("search") or {}):
             merged["search"][k] = config["search"][k]
     return merged
-
-
-class Archive:
-    """The non-dominated set of every evaluation, updated with each generation's new records.
-
-    A record dominated once stays dominated, so the front of (front + new) is the front of all
-    records: the cost per generation grows with the front, not with the archive."""
-
-    def __init__(self, objectives: Objectives):
-        self.objectives = objectives
-        self.front: list[dict] = []
-        self._F = np.zeros((0, objectives.n_obj))
-
-    def add(self, records) -> None:
-        if not records:
-            return
-        M, feasible = self.objectives.matrix(records)
-        if not feasible.any():
-            return
-        new = [r for r, f in zip(records, feasible) if f]
-        F = np.vstack([self._F, M[feasible]])
-        pool = self.front + new
-        keep = non_dominated(F)
-        self.front = [r for r, k in zip(pool, keep) if k]
-        self._F = F[keep]
-
-    def hypervolume(self) -> float | None:
-        ref = self.objectives.reference_vector()
-        if ref is None:
-            return None
-        return hypervolume(self._F, ref) if len(self._F) else 0.0
-
-    def sorted(self) -> list[dict]:
-        last = self.objectives.names[-1]
-        return sorted(self.front, key=lambda r: (r[last], r["key"]))
 
 
 class _Engine:
@@ -584,34 +459,6 @@ def _reason(error) -> str:
 
     text = str(error or "unknown")
     return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)[:160]
-
-
-def check_thread_safety(problem: Problem, settings: SearchSettings) -> None:
-    if not problem.thread_safe and settings.backend == "threading" and settings.n_jobs != 1:
-        raise ValueError(f"[search] backend = 'threading' with n_jobs = {settings.n_jobs}: problem "
-                         f"{problem.name!r} is not thread-safe (training sets process-wide torch state); "
-                         f"use loky, sequential or dask")
-
-
-def validate_config(config: dict, problem: Problem | None = None) -> Problem:
-    """Every check a search makes before it writes anything: ``ValueError`` names the bad value.
-    Returns the problem the config selects (``problem``, when given, stands for it)."""
-    if not isinstance(config, dict):
-        raise ValueError(f"configuration must be a table, got {type(config).__name__}")
-    check_sections(config)
-    settings = SearchSettings.from_config(config)
-    if settings.backend == "dask":
-        check_dask(settings.scheduler)
-    seed = check_seed(config)
-    problem = problem if problem is not None else make_problem(config)
-    check_thread_safety(problem, settings)
-    objectives = Objectives.from_dict(config.get("objectives"), problem)
-    rewards = "reward" in (getattr(strategy_class(settings.algorithm), "search_keys", None) or ())
-    problem.check(objectives, settings.algorithm, "score_as_accuracy" in (config.get("compare") or {}),
-                  rewards_accuracy=rewards)
-    make_strategy(settings.algorithm, problem.space, config.get("search") or {}, objectives,
-                  np.random.default_rng(seed))
-    return problem
 
 
 FAILURE_STOP = "all_failed"
