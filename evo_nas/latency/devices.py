@@ -201,9 +201,12 @@ def table_dir() -> Path:
 
 
 def default_table_path(space, runtime: Runtime) -> Path:
-    """``<dir>/<space>-r<res>-c<in>-n<classes>-<runtime>-t<threads>-<device id>.json``."""
+    """``<dir>/<space>-r<res>-c<in>-n<classes>-<runtime>-t<threads>-<device id>.json`` (``r<min>-<max>``
+    for a space that searches the resolution)."""
     a = space.decode((0,) * space.n_genes)
-    name = (f"{getattr(space, 'name', 'space')}-r{a.resolution}-c{a.in_channels}-n{a.num_classes}-"
+    res = getattr(space, "resolutions", None) or [a.resolution]
+    res = f"{min(res)}-{max(res)}" if len(res) > 1 else f"{a.resolution}"
+    name = (f"{getattr(space, 'name', 'space')}-r{res}-c{a.in_channels}-n{a.num_classes}-"
             f"{runtime.name}-t{runtime.threads}-{runtime.device()['id']}.json")
     return table_dir() / name
 

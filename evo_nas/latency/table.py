@@ -44,7 +44,13 @@ def network_signature(arch: Architecture) -> dict:
 
 
 def space_signature(space) -> dict:
-    return network_signature(space.decode((0,) * space.n_genes))
+    """The network signature of a space's networks; a space that searches the input resolution
+    (``resolutions``) lists them all."""
+    sig = network_signature(space.decode((0,) * space.n_genes))
+    resolutions = getattr(space, "resolutions", None)
+    if resolutions is not None and len(resolutions) > 1:
+        sig["resolution"] = sorted(resolutions)
+    return sig
 
 
 def layer_input_shape(spec: LayerSpec) -> tuple[int, int, int, int]:
@@ -226,6 +232,9 @@ class LatencyTable:
                else network_signature(to_architecture(arch_or_space)))
         mine = self.header["network"]
         for k in sig:
+            if k == "resolution" and isinstance(mine.get(k), list) and not isinstance(sig[k], list) \
+                    and sig[k] in mine[k]:
+                continue
             if mine.get(k) != sig[k]:
                 where = f" {self.path}" if self.path else ""
                 raise ValueError(f"latency table{where} was measured for {k} = {mine.get(k)!r}, "
@@ -261,7 +270,7 @@ class LatencyTable:
         if not self.calibrated:
             raise ValueError(f"latency table{' ' + str(self.path) if self.path else ''} is not calibrated "
                              f"(run `evo-nas latency build-table` or use fill = true)")
-        c = self.calibration
+        c = self.calibration.get("by_resolution", {}).get(str(arch.resolution), self.calibration)
         return (c.get("scale", 1.0) * self.layer_sum(arch) + c["offset_ms"]
                 + c.get("per_layer_ms", 0.0) * len(arch.layers()))
 
@@ -320,8 +329,19 @@ FIT_DEFAULT = "auto"
 
 
 def calibration_genomes(space, n: int, seed: int) -> list:
+    """``n`` seeded random genomes; a space that searches the resolution gets them spread evenly
+    over its resolutions, so each resolution has its own fit."""
     rng = np.random.default_rng(seed)
-    return [space.sample(rng) for _ in range(n)]
+    genomes = [space.sample(rng) for _ in range(n)]
+    gene = getattr(space, "resolution_gene", None)
+    if gene is None or len(space.resolutions) < 2:
+        return genomes
+    out = []
+    for i, g in enumerate(genomes):
+        genes = list(g.genes)
+        genes[gene] = i % len(space.resolutions)
+        out.append(space.genome(genes))
+    return out
 
 
 def measure_layers(table: LatencyTable, specs: Iterable[LayerSpec], runtime: Runtime, protocol: Protocol,
@@ -349,7 +369,24 @@ def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Prot
     table.calibration = {**fit_calibration(sums, depths, measured, fit), "seed": seed, "passes": passes,
                          "genomes": [a.to_string() for a in archs], "measured_ms": [round(m, 6) for m in measured],
                          "layer_sums": [round(v, 6) for v in sums], "n_layers": depths}
+    resolutions = sorted({a.resolution for a in archs})
+    if len(resolutions) > 1:
+        # the stem and head around the searched layers cost more at a larger input: an offset each
+        table.calibration["by_resolution"] = {
+            str(r): _fit_offset(table.calibration, *zip(*[(s, d, m) for a, s, d, m in zip(archs, sums, depths, measured)
+                                                          if a.resolution == r]))
+            for r in resolutions}
     return table.calibration
+
+
+def _fit_offset(overall: dict, sums, depths, measured) -> dict:
+    """The overall fit's scale and per-layer term, with the offset refitted on one resolution's networks."""
+    scale, per_layer = overall.get("scale", 1.0), overall.get("per_layer_ms", 0.0)
+    s, n, m = (np.asarray(v, float) for v in (sums, depths, measured))
+    offset = float(np.mean(m - scale * s - per_layer * n))
+    err = (scale * s + offset + per_layer * n - m) / m
+    return {"offset_ms": offset, "per_layer_ms": per_layer, "scale": scale, "fit": overall["fit"] + ", offset per resolution",
+            "n": len(s), "mape_pct": float(np.mean(np.abs(err)) * 100)}
 
 
 def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *, calibration: int = 20,

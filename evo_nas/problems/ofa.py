@@ -15,7 +15,9 @@ Agreement with 210 vectors computed by Once-for-All's own code is a test (to 1e-
     name = "ofa-mbv3"
     space = "ofa-mbv3"          # a genome file of type ofa_mbv3 (name or path)
     predictor = "PATH.pth"      # default: the shipped predictor
-    latency_tables = "DIR"      # default: the shipped Note10 tables ({R}_lookup_table.yaml)
+    device = "note10"           # or "this-machine": latency from [latency] (default: this machine's
+                                # per-layer table at the space's resolutions, filled on demand)
+    latency_tables = "DIR"      # note10 only; default: the shipped tables ({R}_lookup_table.yaml)
 """
 from __future__ import annotations
 
@@ -118,16 +120,27 @@ class OFAProblem(Problem):
                   Objective("latency_ms", "min", "ms",
                             "Samsung Note10 latency predicted from measured per-layer means"))
     default_objectives = ("top1", "latency_ms")
-    config_keys = ("space", "predictor", "latency_tables")
+    config_keys = ("space", "predictor", "device", "latency_tables")
     batch = True
+    DEVICES = ("note10", "this-machine")
 
-    def __init__(self, space="ofa-mbv3", predictor: str | Path = PREDICTOR, latency_tables: str | Path = NOTE10_DIR):
+    def __init__(self, space="ofa-mbv3", predictor: str | Path = PREDICTOR, latency_tables: str | Path = NOTE10_DIR,
+                 device: str = "note10", latency_section: dict | None = None):
         self.space = load_space(space) if isinstance(space, (str, Path)) else space
         if getattr(self.space, "type_name", "") != "ofa_mbv3":
             raise ValueError(f"[problem] space = {self.space.name!r} is not an ofa_mbv3 space")
+        if device not in self.DEVICES:
+            raise ValueError(f"[problem] device = {device!r} (expected one of {', '.join(self.DEVICES)})")
+        self.device = device
         self.predictor = AccuracyPredictor(self.space, predictor)
-        self.table = OFALatencyTable(latency_tables, "note10")
-        self.latency = self.table.for_space(self.space)
+        self.table = self.latency = self.machine = None
+        if device == "note10":
+            self.table = OFALatencyTable(latency_tables, "note10")
+            self.latency = self.table.for_space(self.space)
+        else:
+            from ..latency import latency_model_from_config
+
+            self.machine = latency_model_from_config(dict(latency_section or {"mode": "table"}), self.space)
 
     @classmethod
     def from_config(cls, config: dict) -> "OFAProblem":
@@ -148,26 +161,56 @@ class OFAProblem(Problem):
             raise ValueError(f"[problem] space = {space!r} must be a space name or file")
         if space.endswith(".toml") and not Path(space).is_absolute():
             space = str(base / space)
-        return cls(space, path("predictor", PREDICTOR), path("latency_tables", NOTE10_DIR))
+        device = section.get("device", "note10")
+        latency = config.get("latency")
+        if latency is not None and device != "this-machine":
+            raise ValueError(f"[latency] is set but [problem] device = {device!r} takes its latency from the "
+                             f"Note10 tables: set device = \"this-machine\" to measure here")
+        if latency is not None and not isinstance(latency, dict):
+            raise ValueError(f"[latency] must be a table, got {latency!r}")
+        return cls(space, path("predictor", PREDICTOR), path("latency_tables", NOTE10_DIR), device, latency)
 
     def evaluate_array(self, X) -> np.ndarray:
         """(N, 2) array of predicted top-1 (fraction) and Note10 latency (ms) of the genes ``X`` (N, 46)."""
+        if self.latency is None:
+            raise ValueError("evaluate_array needs the Note10 latency ([problem] device = \"note10\")")
         X = self.space.canonical_array(np.asarray(X, dtype=np.int64).reshape(-1, self.space.n_genes))
         return np.stack([self.predictor.predict(X), self.latency.predict(X)], axis=1)
 
     def evaluate(self, genomes) -> list[dict]:
         if not len(genomes):
             return []
-        F = self.evaluate_array(np.array([g.genes for g in genomes], dtype=np.int64))
-        return [{"top1": float(a), "latency_ms": float(t), "status": "ok", "error": None} for a, t in F]
+        X = np.array([g.genes for g in genomes], dtype=np.int64)
+        if self.machine is None:
+            F = self.evaluate_array(X)
+            return [{"top1": float(a), "latency_ms": float(t), "status": "ok", "error": None} for a, t in F]
+        top1 = self.predictor.predict(self.space.canonical_array(X))
+        source = self.machine.describe().get("source")
+        out = []
+        for g, a in zip(genomes, top1):
+            rec = {"top1": float(a), "latency_ms": None, "latency_source": source, "status": "ok", "error": None}
+            if self.machine.safe_in_pool:
+                # a complete table is a lookup; otherwise the engine measures serially, workers idle
+                try:
+                    rec["latency_ms"] = float(self.machine.latency_ms(g.architecture()))
+                except Exception as e:  # noqa: BLE001  (a bad candidate fails with its reason)
+                    rec.update(status="failed", error=f"latency: {type(e).__name__}: {e}")
+            out.append(rec)
+        return out
+
+    def latency_model(self):
+        return self.machine
 
     def fingerprint(self) -> str:
-        blob = {"problem": self.name, "space": self.space.fingerprint(), "predictor": self.predictor.fingerprint(),
-                "tables": {r: _file_hash(f) for r, f in self.table.files.items()}}
+        blob = {"problem": self.name, "space": self.space.fingerprint(), "predictor": self.predictor.fingerprint()}
+        if self.machine is None:
+            blob["tables"] = {r: _file_hash(f) for r, f in self.table.files.items()}
+        else:
+            blob["latency"] = self.machine.fingerprint()
         return hashing.fingerprint(blob)
 
     def describe(self) -> dict:
         return {"problem": self.name, "space": self.space.name,
                 "accuracy": {"source": "predicted", "model": "Once-for-All accuracy predictor (ImageNet top-1)",
                              "file": str(self.predictor.path)},
-                "latency": self.table.describe()}
+                "latency": (self.table or self.machine).describe()}

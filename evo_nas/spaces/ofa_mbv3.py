@@ -284,6 +284,30 @@ class OFAMobileNetV3Space(MacroSpace):
                  else self.kernels if name.endswith("kernel") else self.expansions)
         return _fmt(table[value])
 
+    @property
+    def resolution_gene(self) -> int:
+        """Index of the resolution gene."""
+        return self._res_idx
+
+    def distinct_layers(self) -> list:
+        """Every distinct searched layer (``LayerSpec``) of the space, at every resolution.
+
+        A stage's first layer depends on the resolution, its kernel and expansion (its input width
+        and stride are fixed); its later layers likewise. So the networks whose slots all share one
+        (kernel, expansion), at full depth and each resolution, hold every layer of the space."""
+        out = {}
+        genes = np.zeros(self.n_genes, dtype=np.int64)
+        genes[self._depth_idx] = self.depths.index(self.slots)
+        for ri in range(len(self.resolutions)):
+            genes[self._res_idx] = ri
+            for ki in range(len(self.kernels)):
+                for ei in range(len(self.expansions)):
+                    genes[self._kernel_idx] = ki
+                    genes[self._exp_idx] = ei
+                    for spec in self.decode(genes).layers():
+                        out.setdefault(spec.key(), spec)
+        return list(out.values())
+
     def n_distinct(self) -> int:
         """Distinct networks: per stage the sum over depths of (kernels x expansions)^depth."""
         per_stage = sum((len(self.kernels) * len(self.expansions)) ** d for d in self.depths)
