@@ -541,8 +541,8 @@ class Comparison:
         return rows
 
     def reach_rows(self) -> list[dict]:
-        """Per budget and algorithm, the evaluations needed to reach the baseline's final median
-        hypervolume: per seed (median and range over the seeds that reach it), and where the median
+        """Per budget and algorithm (the baseline itself aside), the evaluations needed to reach the
+        baseline's final median hypervolume: per seed (median and range over the seeds that reach it), and where the median
         curve crosses it; as fractions of the budget and of the baseline's median unique evaluations."""
         if self.baseline is None:
             return []
@@ -550,7 +550,7 @@ class Comparison:
         for b in self.budget_list:
             target = float(np.median(self.finals(self.baseline, b)))
             base_used = float(np.median(self.used(self.baseline, b)))
-            for a in self.algorithms:
+            for a in (a for a in self.algorithms if a != self.baseline):
                 reach = [evals_to_reach(self.curves[(a, s)][:b], target) for s in self.seeds]
                 got = np.array([r for r in reach if r is not None], dtype=float)
                 # seeds that never reach the target count as beyond the budget in the median
@@ -757,12 +757,16 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
     groups = [("", main)] + ([("_ablation", [c.algorithms[0], *c.ablation])] if c.ablation else [])
     ref = ", ".join(f"{k} {v:g}" for k, v in c.objectives.natural(c.ref).items())
     x = np.arange(1, c.horizon + 1)
+    # a log axis from horizon / 1000 evaluations on when the horizon is long, the y range fitted to what is shown
+    first_shown = max(1, c.horizon // 1000) if c.horizon >= 1000 else 1
     for suffix, algs in groups:
         fig, ax = plt.subplots(figsize=(7.2, 4.6), dpi=120)
+        shown = []
         for a in algs:
             med, lo, hi, _ = median_interval(c.curve_matrix(a, c.horizon))
             line, = ax.plot(x, med, label=a, lw=1.4)
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+            shown += [lo[first_shown - 1:].min(), hi[first_shown - 1:].max()]
         if c.baseline is not None and c.baseline in algs:
             level = float(np.median(c.finals(c.baseline, c.horizon)))
             ax.axhline(level, color="grey", ls=":", lw=1, label=f"{c.baseline} final median")
@@ -770,6 +774,9 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
             ax.axvline(b, color="black", ls="--", lw=0.8, alpha=0.5)
         if c.horizon >= 1000:
             ax.set_xscale("log")
+            ax.set_xlim(first_shown, c.horizon * 1.05)
+            pad = 0.04 * (max(shown) - min(shown))
+            ax.set_ylim(min(shown) - pad, max(shown) + pad)
         ax.set_xlabel("unique architecture evaluations")
         ax.set_ylabel("normalized hypervolume")
         ax.set_title(f"median and 95% interval over {len(c.seeds)} seeds (reference: {ref})", fontsize=9)
