@@ -1,15 +1,17 @@
 """Fair comparisons of search algorithms on one space, evaluator, cache policy and budget: NSGA-II
 (Deb et al., 2002) against MnasNet's RL controller (Tan et al., 2019, arXiv 1807.11626), aging
-evolution and random search (Real et al., AAAI 2019).
+evolution and random search (Real et al., AAAI 2019), and ablations of one algorithm's settings.
 
 A comparison is algorithms x seeds; each cell is an ordinary run directory of the search engine,
 so it resumes after a kill like any search. Budgets are unique architecture evaluations, counted
 by the engine for every algorithm alike. Every algorithm's Pareto set is taken over all of its
-evaluations, never over a last population. Outputs: hypervolume versus evaluations (mean and 95%
-t-interval over seeds, CSV and PNG), the fronts overlaid, and a table of final hypervolume,
-evaluations to reach 95% of the best final hypervolume, the best MnasNet reward under the target
-(the RL controller's own objective), and Mann-Whitney U tests of the first algorithm against each
-other one.
+evaluations, never over a last population, and scored against one hypervolume reference.
+Outputs, at each budget: hypervolume versus evaluations (median and its distribution-free 95%
+interval over seeds, CSV and PNG), the fronts overlaid, a table of final hypervolume (median with
+its interval, mean and sd), the best MnasNet reward under the target (the RL controller's own
+objective), two-sided Mann-Whitney U tests and Vargha-Delaney A12 effect sizes of the first
+algorithm against each other one; with a ``baseline``, the evaluations each algorithm needs to
+reach the baseline's final median hypervolume; with latency targets, the best accuracy under each.
 
 The ``[compare]`` section of a search configuration::
 
@@ -17,6 +19,20 @@ The ``[compare]`` section of a search configuration::
     seeds = [0, 1, 2, 3, 4]
     cell_jobs = 1        # cells run at once (each cell's evaluations use [search] n_jobs)
     score_as_accuracy = 100.0   # optional: a zero-cost proxy's score / 100 stands for val_acc
+    budgets = [2000, 10000]     # optional: analyze the first N unique evaluations of each cell, per N
+                                # (default: the longest cell); the engine stops exactly at
+                                # max_evaluations and is seeded, so a cell's first N evaluations are
+                                # what a run with max_evaluations = N evaluates
+    baseline = "rl"             # optional: time every other algorithm to the baseline's final median HV
+    latency_targets_ms = [15, 20, 25, 30, 40]   # optional: best accuracy under each latency target
+    ablation = ["nsga2-gene"]   # optional: algorithms drawn in their own figures beside the first
+
+    [compare.overrides.nsga2-gene]   # a named variant: [search] keys taken over the shared ones
+    algorithm = "nsga2"              # the search algorithm it runs (a known name may be overridden too)
+    crossover = "gene_uniform"
+
+A cell that stops before a budget (``max_stall``, a ``generations`` cap) keeps its final values
+beyond its last evaluation, and the table shows how many unique evaluations each cell used.
 
 A zero-cost proxy (``[proxy] kind = "synflow"``) returns a ``score`` and no accuracy; with
 ``score_as_accuracy = S`` every cell's evaluator reports ``val_acc = score / S`` (marked
@@ -453,6 +469,15 @@ class Comparison:
         sources = {r.get("accuracy_source") for recs in self.unique.values() for r in recs} - {None}
         self.accuracy_source = sources.pop() if len(sources) == 1 else None
         self.accuracy = self.objectives.accuracy or "val_acc"
+        # per cell, in unique evaluation order: accuracy and latency (NaN where failed or missing) and reward
+        self._acc, self._lat, self._reward = {}, {}, {}
+        for k, recs in self.unique.items():
+            ok = np.array([r.get("status") == "ok" for r in recs], dtype=bool)
+            acc = np.array([r.get(self.accuracy) for r in recs], dtype=float).reshape(-1)
+            lat = np.array([r.get("latency_ms") for r in recs], dtype=float).reshape(-1)
+            acc[~ok], lat[~ok] = np.nan, np.nan
+            self._acc[k], self._lat[k] = acc, lat
+            self._reward[k] = self._rewards(acc, lat)
 
     # -- per cell, per budget -----------------------------------------------------------------
     def hv_at(self, algorithm: str, seed: int, n: int) -> float:
@@ -483,9 +508,21 @@ class Comparison:
             return f"val_acc = {self.accuracy_source}"
         return name
 
+    def _rewards(self, acc: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """``Reward.of_record`` over arrays: ACC x (LAT/T)^w, 0 where either is missing or LAT <= 0."""
+        valid = np.isfinite(acc) & np.isfinite(lat) & (lat > 0)
+        safe = np.where(valid, lat, self.reward.target_ms)
+        w = np.where(safe <= self.reward.target_ms, self.reward.alpha, self.reward.beta)
+        return np.where(valid, np.where(valid, acc, 0.0) * (safe / self.reward.target_ms) ** w, 0.0)
+
     def best_rewards(self, algorithm: str, budget: int) -> np.ndarray:
-        return np.array([max((self.reward.of_record(r, self.accuracy) for r in self.records_at(algorithm, s, budget)),
-                             default=0.0) for s in self.seeds])
+        return np.array([float(self._reward[(algorithm, s)][:budget].max(initial=0.0)) for s in self.seeds])
+
+    def best_under(self, algorithm: str, seed: int, budget: int, target_ms: float) -> float:
+        """``best_under`` over the cell's first ``budget`` unique evaluations."""
+        acc, lat = self._acc[(algorithm, seed)][:budget], self._lat[(algorithm, seed)][:budget]
+        ok = (lat <= target_ms) & np.isfinite(acc)
+        return float(acc[ok].max()) if ok.any() else float("nan")
 
     # -- rows of the outputs ----------------------------------------------------------------
     def curve_rows(self, step: int | None = None) -> list[dict]:
@@ -578,8 +615,7 @@ class Comparison:
         rows = []
         for b in self.budget_list:
             for t in self.latency_targets_ms:
-                vals = {a: np.array([best_under(self.records_at(a, s, b), self.accuracy, t) for s in self.seeds])
-                        for a in self.algorithms}
+                vals = {a: np.array([self.best_under(a, s, b, t) for s in self.seeds]) for a in self.algorithms}
                 for a in self.algorithms:
                     v = vals[a][~np.isnan(vals[a])]
                     f = vals[first][~np.isnan(vals[first])]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from evo_nas.baselines.reward import Reward
-from evo_nas.compare import (Comparison, a12, a12_magnitude, evals_to_reach, hv_curve, hv_curve_points, ideal_point,
+from evo_nas.compare import (Comparison, a12, best_under, a12_magnitude, evals_to_reach, hv_curve, hv_curve_points, ideal_point,
                              mann_whitney, median_interval, t_interval, table_markdown, unique_in_order, write_outputs)
 from evo_nas.pareto import hypervolume_2d, non_dominated
 from evo_nas.search.objectives import Objectives
@@ -62,6 +62,10 @@ def test_comparison_outputs(tmp_path):
     best = [max(reward.of_record(r) for r in runs[("plain", s)]) for s in range(3)]
     assert rows[1]["best_reward_mean"] == pytest.approx(np.mean(best))
     assert rows[1]["best_reward_sd"] == pytest.approx(np.std(best, ddof=1))
+    for t in (10.0, 20.0, 1.0):
+        got = c.best_under("plain", 1, 30, t)
+        want = best_under(unique_in_order(runs[("plain", 1)])[:30], "val_acc", t)
+        assert got == want or np.isnan(got) and np.isnan(want)
     assert np.isnan(rows[0]["p_hv_vs_first"]) and 0 < rows[1]["p_hv_vs_first"] <= 1
     md = table_markdown(c)
     assert "| good | 40 |" in md and "T = 20 ms" in md
