@@ -29,7 +29,7 @@ def test_sample_is_valid_and_canonical(seed):
 
 
 @settings(max_examples=50, deadline=None)
-@given(seeds, st.sampled_from(ops.CROSSOVERS))
+@given(seeds, st.sampled_from(ops.BLOCK_CROSSOVERS))
 def test_crossover_exchanges_whole_blocks(seed, kind):
     r = rng(seed)
     a, b = SPACE.sample(r).genes, SPACE.sample(r).genes
@@ -144,7 +144,7 @@ def block_sources(space, child, A, B):
 
 
 @pytest.mark.parametrize("name", SPACES)
-@pytest.mark.parametrize("kind", ops.CROSSOVERS)
+@pytest.mark.parametrize("kind", ops.BLOCK_CROSSOVERS)
 def test_crossover_array_exchanges_whole_blocks(name, kind):
     space, r = SPACES[name], rng(11)
     A, B = distinct_parents(space, 400, r)
@@ -273,3 +273,93 @@ def test_genomes_of_an_array_are_the_canonical_genomes_of_its_rows(name):
         bad[row, col] = card[col] if value is None else value
         with pytest.raises(ValueError, match=re.escape(f"{space.gene_names[col]} = {bad[row, col]} is out of range")):
             space.genomes(bad)
+
+
+# -- gene-level operators (the ablation of the block-aware ones) -----------------------------------
+
+@pytest.mark.parametrize("name", SPACES)
+def test_gene_uniform_crossover_takes_each_gene_from_either_parent(name):
+    space, r = SPACES[name], rng(21)
+    A, B = distinct_parents(space, 400, r)
+    C1, C2 = ops.crossover_array(space, A, B, r, "gene_uniform")
+    from_b = C1 == B
+    assert ((C1 == A) ^ from_b).all() and (C2 == np.where(from_b, A, B)).all()  # complementary children
+    assert abs(from_b.mean() - 0.5) < 0.02  # each gene independently, half from each parent
+    split = [(from_b[:, s].any(1) & ~from_b[:, s].all(1)).mean() for s in space.block_slices if s.stop - s.start > 1]
+    assert split and min(split) > 0.3  # blocks are split, unlike the block-aware crossovers
+    c1, c2 = ops.crossover_genes(space, tuple(A[0]), tuple(B[0]), r, "gene_uniform")
+    assert all(x in (a, b) and y == (b if x == a else a) for x, y, a, b in zip(c1, c2, A[0], B[0]))
+
+
+def _random_rows(space, n, r):
+    card = np.array(space.cardinalities)
+    return (r.random((n, space.n_genes)) * card).astype(np.int64), card
+
+
+@pytest.mark.parametrize("name", SPACES)
+@pytest.mark.parametrize("rate", [None, 0.2, 1.0])
+def test_per_gene_mutation_hits_genes_at_the_rate_and_draws_other_choices_uniformly(name, rate):
+    space, r = SPACES[name], rng(22)
+    X, card = _random_rows(space, 2000, r)
+    Y = ops.mutate_per_gene_array(space, X, r, rate)
+    assert Y.shape == X.shape and ((Y >= 0) & (Y < card)).all()
+    changed = X != Y
+    assert not changed[:, card == 1].any()
+    p = 1.0 / space.n_genes if rate is None else rate
+    frac = changed[:, card > 1].mean()
+    assert abs(frac - p) < 4 * np.sqrt(p * (1 - p) / changed[:, card > 1].size) + 1e-12
+    # the new value is uniform over the other choices: every (old, new) pair of a 3-way gene alike
+    three = np.flatnonzero(card == 3)
+    if len(three) and rate == 1.0:
+        old, new = X[:, three].ravel(), Y[:, three].ravel()
+        counts = np.array([[((old == a) & (new == b)).sum() for b in range(3)] for a in range(3)])
+        off = counts[~np.eye(3, dtype=bool)]
+        assert np.diag(counts).sum() == 0 and off.min() > 0.85 * off.mean()
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_ordinal_mutation_steps_to_a_neighbouring_choice(name):
+    space, r = SPACES[name], rng(23)
+    X, card = _random_rows(space, 2000, r)
+    Y = ops.mutate_ordinal_array(space, X, r, 1.0)
+    moved = Y - X
+    assert (np.abs(moved[:, card > 1]) == 1).all() and not moved[:, card == 1].any()
+    assert ((Y >= 0) & (Y < card)).all()
+    inner = (X > 0) & (X < card - 1)
+    assert abs((moved[inner] > 0).mean() - 0.5) < 0.03  # up or down alike inside the range
+    Z = ops.mutate_ordinal_array(space, X, r)
+    assert (np.abs(Z - X) <= 1).all() and 0 < (Z != X).mean() < 3.0 / space.n_genes
+
+
+def test_gene_mutations_are_seeded_and_reject_a_bad_rate():
+    X, _ = _random_rows(SPACE, 50, rng(0))
+    for fn in (ops.mutate_per_gene_array, ops.mutate_ordinal_array):
+        assert (fn(SPACE, X, rng(5), 0.3) == fn(SPACE, X, rng(5), 0.3)).all()
+        assert fn(SPACE, X[:0], rng(5)).shape == (0, SPACE.n_genes)
+        with pytest.raises(ValueError, match="1.5"):
+            fn(SPACE, X, rng(5), 1.5)
+
+
+def test_nsga2_takes_the_gene_level_operators_from_search_keys():
+    from evo_nas.search.nsga2 import BlockMutation, GeneMutation, NSGA2Strategy
+    from evo_nas.search.objectives import Objectives
+
+    space = SPACES["ofa-mbv3"]
+
+    def strategy(**search):
+        return NSGA2Strategy(space, {"pop_size": 8, **search}, Objectives.from_dict(None), rng(0))
+
+    s = strategy(crossover="gene_uniform", mutation="per_gene", gene_mutation_rate=0.1)
+    assert s.algorithm.mating.crossover.kind == "gene_uniform"
+    m = s.algorithm.mating.mutation
+    assert isinstance(m, GeneMutation) and (m.kind, m.rate) == ("per_gene", 0.1)
+    assert isinstance(strategy().algorithm.mating.mutation, BlockMutation)
+    assert strategy(mutation="ordinal").algorithm.mating.mutation.kind == "ordinal"
+    for bad, match in [({"mutation": "swap"}, "'swap'"), ({"crossover": "sbx"}, "'sbx'"),
+                       ({"mutation": "per_gene", "decision_rate": 0.2}, "decision_rate"),
+                       ({"gene_mutation_rate": 0.1}, "gene_mutation_rate"),
+                       ({"mutation": "ordinal", "gene_mutation_rate": 2.0}, "2.0")]:
+        with pytest.raises(ValueError, match=match):
+            strategy(**bad)
+    genomes = s.ask()
+    assert len(genomes) == 8 and all(g.genes == g.canonical().genes for g in genomes)

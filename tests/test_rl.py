@@ -99,3 +99,41 @@ def test_failed_evaluations_earn_zero_and_unknown_genomes_are_refused(mnasnet):
 def test_bad_config_names_the_key(mnasnet, bad, match):
     with pytest.raises(ValueError, match=match):
         RLStrategy(mnasnet, bad, None, np.random.default_rng(0))
+
+
+def test_sampling_and_scoring_agree_on_a_large_mixed_space():
+    """Sampling steps the LSTM's equations; scoring runs nn.LSTM over the sequence: same log-probabilities."""
+    cards = (3,) * 45 + (5,) + (2, 4, 1)
+    for temperature, tanh in ((1.0, None), (5.0, 2.5)):
+        g = torch.Generator().manual_seed(3)
+        c = Controller(cards, hidden=32, temperature=temperature, tanh_constant=tanh, generator=g)
+        with torch.no_grad():
+            actions, logp, ent = c(400, generator=g)
+            _, logp2, ent2 = c(actions=actions)
+        torch.testing.assert_close(logp, logp2, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(ent, ent2, rtol=1e-5, atol=1e-5)
+        assert all(actions[:, i].max() < k for i, k in enumerate(cards))  # padded choices are never drawn
+        assert all(len(torch.unique(actions[:, i])) == k for i, k in enumerate(cards))
+        assert torch.all(ent > 0) and torch.all(ent <= sum(np.log(k) for k in cards) + 1e-4)
+
+
+def test_checkpoint_size_does_not_grow_with_training(mnasnet):
+    from evo_nas.baselines.rl import HISTORY
+
+    optimum = np.array([i % c for i, c in enumerate(mnasnet.cardinalities)])
+    s = RLStrategy(mnasnet, rl_search(), None, np.random.default_rng(0))
+    sizes = []
+    for step in range(HISTORY + 60):
+        gs = s.ask()
+        s.tell(gs, synthetic_results(gs, optimum))
+        if step in (HISTORY + 10, HISTORY + 59):
+            sizes.append(len(pickle.dumps(s.state_dict())))
+    assert len(s.history) == HISTORY and abs(sizes[0] - sizes[1]) < 100  # integers may pickle a byte longer
+
+
+def test_a_checkpoint_of_another_controller_is_refused(mnasnet):
+    s = RLStrategy(mnasnet, rl_search(), None, np.random.default_rng(0))
+    state = s.state_dict()
+    state["pg"]["controller"] = {"cell.weight_ih": torch.zeros(64, 16), **state["pg"]["controller"]}
+    with pytest.raises(ValueError, match="does not fit this controller"):
+        RLStrategy(mnasnet, rl_search(), None, np.random.default_rng(0)).load_state_dict(state)

@@ -11,6 +11,7 @@ Every random draw comes from an explicit ``torch.Generator`` seeded from the run
 """
 from __future__ import annotations
 
+import collections
 import copy
 from dataclasses import asdict, dataclass, fields
 
@@ -23,29 +24,50 @@ from .reward import Reward
 
 
 class Controller(nn.Module):
-    """LSTM policy over a sequence of categorical decisions with the given cardinalities."""
+    """LSTM policy over a sequence of categorical decisions with the given cardinalities.
+
+    Decision i has its own embedding rows (one table, offset by decision) and its own linear head;
+    the heads are stored padded to the largest cardinality, the padding masked out of every softmax.
+    Sampling runs the LSTM one decision at a time; scoring given actions runs it over the whole
+    sequence at once and all heads in one batched product, so a policy update is one short graph."""
 
     def __init__(self, cardinalities, hidden: int = 100, temperature: float = 1.0,
                  tanh_constant: float | None = None, generator: torch.Generator | None = None,
                  init_range: float = 0.1):
         super().__init__()
         self.cardinalities = tuple(int(c) for c in cardinalities)
+        if not self.cardinalities or min(self.cardinalities) < 1:
+            raise ValueError(f"cardinalities = {cardinalities!r} must be a non-empty sequence of ints >= 1")
+        n_dec, widest = len(self.cardinalities), max(self.cardinalities)
         self.hidden = hidden
         self.temperature = temperature
         self.tanh_constant = tanh_constant
         self.start = nn.Parameter(torch.zeros(1, hidden))
-        self.cell = nn.LSTMCell(hidden, hidden)
-        self.embeddings = nn.ModuleList(nn.Embedding(c, hidden) for c in self.cardinalities)
-        self.heads = nn.ModuleList(nn.Linear(hidden, c) for c in self.cardinalities)
+        self.lstm = nn.LSTM(hidden, hidden)
+        self.embedding = nn.Embedding(sum(self.cardinalities), hidden)
+        self.head_weight = nn.Parameter(torch.zeros(n_dec, widest, hidden))
+        self.head_bias = nn.Parameter(torch.zeros(n_dec, widest))
+        cards = torch.tensor(self.cardinalities)
+        self.register_buffer("offsets", torch.cumsum(cards, 0) - cards, persistent=False)
+        self.register_buffer("padding", torch.arange(widest)[None, :] >= cards[:, None], persistent=False)
         with torch.no_grad():
             for p in self.parameters():
                 p.uniform_(-init_range, init_range, generator=generator)
 
-    def _logits(self, i: int, h: torch.Tensor) -> torch.Tensor:
-        logits = self.heads[i](h) / self.temperature
+    def _log_probs(self, h: torch.Tensor, decisions: slice) -> torch.Tensor:
+        """Log-softmax over each decision's own choices: ``h`` (D', n, hidden) -> (D', n, widest)."""
+        logits = torch.baddbmm(self.head_bias[decisions].unsqueeze(1), h,
+                               self.head_weight[decisions].transpose(1, 2)) / self.temperature
         if self.tanh_constant:
             logits = self.tanh_constant * torch.tanh(logits)
-        return logits
+        logits = logits.masked_fill(self.padding[decisions].unsqueeze(1), float("-inf"))
+        return torch.log_softmax(logits, dim=-1)
+
+    def _totals(self, logp_all: torch.Tensor, actions: torch.Tensor):
+        """Sums over decisions of the taken actions' log-probability and of the entropy, each (n,)."""
+        logp = logp_all.gather(2, actions.t().unsqueeze(2)).squeeze(2).sum(0)
+        plogp = logp_all.exp() * logp_all.masked_fill(self.padding.unsqueeze(1), 0.0)
+        return logp, -plogp.sum((0, 2))
 
     def forward(self, n: int | None = None, actions: torch.Tensor | None = None,
                 generator: torch.Generator | None = None):
@@ -53,23 +75,31 @@ class Controller(nn.Module):
 
         Returns (actions, log_prob (n,), entropy (n,)), sums over the decisions.
         """
+        n_dec = len(self.cardinalities)
         if actions is not None:
             n = actions.shape[0]
+            prev = self.embedding(self.offsets[:-1] + actions[:, :-1]).transpose(0, 1)
+            x = torch.cat([self.start.expand(1, n, -1), prev], 0)
+            out, _ = self.lstm(x)
+            return actions, *self._totals(self._log_probs(out, slice(None)), actions)
+        lstm = self.lstm
+        # the LSTM's own equations, one step at a time (PyTorch gate order: input, forget, cell, output)
+        w_ih, w_hh, bias = lstm.weight_ih_l0.t(), lstm.weight_hh_l0.t(), lstm.bias_ih_l0 + lstm.bias_hh_l0
         x = self.start.expand(n, -1)
-        state = None
-        taken, logp, ent = [], 0.0, 0.0
-        for i in range(len(self.cardinalities)):
-            state = self.cell(x, state)
-            dist = torch.distributions.Categorical(logits=self._logits(i, state[0]))
-            if actions is None:
-                a = torch.multinomial(dist.probs, 1, generator=generator).squeeze(1)
-            else:
-                a = actions[:, i]
+        h = c = torch.zeros(n, self.hidden)
+        taken, steps = [], []
+        for i in range(n_dec):
+            gates = torch.addmm(torch.addmm(bias, x, w_ih), h, w_hh)
+            gi, gf, gg, go = gates.chunk(4, 1)
+            c = torch.sigmoid(gf) * c + torch.sigmoid(gi) * torch.tanh(gg)
+            h = torch.sigmoid(go) * torch.tanh(c)
+            logp_i = self._log_probs(h.unsqueeze(0), slice(i, i + 1))
+            a = torch.multinomial(logp_i[0].exp(), 1, generator=generator).squeeze(1)
             taken.append(a)
-            logp = logp + dist.log_prob(a)
-            ent = ent + dist.entropy()
-            x = self.embeddings[i](a)
-        return torch.stack(taken, 1), logp, ent
+            steps.append(logp_i)
+            x = self.embedding(self.offsets[i] + a)
+        actions = torch.stack(taken, 1)
+        return actions, *self._totals(torch.cat(steps, 0), actions)
 
 
 @dataclass(frozen=True)
@@ -170,11 +200,18 @@ class PolicyGradient:
                 "generator": self.generator.get_state().clone()}
 
     def load_state_dict(self, d: dict) -> None:
-        self.controller.load_state_dict(d["controller"])
+        try:
+            self.controller.load_state_dict(d["controller"])
+        except RuntimeError as e:
+            raise ValueError(f"RL checkpoint does not fit this controller (written by another layout or space): "
+                             f"{str(e).splitlines()[0]}") from None
         self.optimizer.load_state_dict(d["optimizer"])
         self.baseline = d["baseline"]
         self.updates = d["updates"]
         self.generator.set_state(d["generator"])
+
+
+HISTORY = 100
 
 
 class RLStrategy:
@@ -182,6 +219,8 @@ class RLStrategy:
     ``tell()`` rewards them (failed evaluations earn 0) and updates the policy.
 
     ``search["rl"]`` holds ``RLConfig`` keys, ``search["reward"]`` the reward (``target_ms``, ``mode``).
+    ``history`` keeps the diagnostics of the last ``HISTORY`` updates, so a checkpoint stays the same
+    size however long the controller trains.
     """
 
     name = "rl"
@@ -197,7 +236,7 @@ class RLStrategy:
         self.rng = rng
         self.pg = PolicyGradient(space.cardinalities, self.cfg, seed=int(rng.integers(2**63 - 1)))
         self.pending: list[tuple[tuple[int, ...], float]] = []
-        self.history: list[dict] = []
+        self.history: collections.deque[dict] = collections.deque(maxlen=HISTORY)
 
     def ask(self) -> list[Genome]:
         actions, logp = self.pg.sample(self.cfg.batch_size)
@@ -231,5 +270,5 @@ class RLStrategy:
         self.pg.load_state_dict(d["pg"])
         self.pending = [tuple(p) for p in d["pending"]]
         self.pending = [(tuple(g), float(lp)) for g, lp in self.pending]
-        self.history = list(d["history"])
+        self.history = collections.deque(d["history"], maxlen=HISTORY)
         self.rng.bit_generator.state = d["rng"]

@@ -14,7 +14,8 @@ def register(sub):
     p = sub.add_parser("compare", help="compare search algorithms over seeds on equal budgets",
                        description="Run every algorithm x seed cell of CONFIG's [compare] section (each cell a "
                                    "resumable run directory), then write hv_curve.csv/png, fronts.png, "
-                                   "table.md/csv and summary.json.")
+                                   "table.md/csv and summary.json (and reach.md/csv with a baseline, "
+                                   "targets.md/csv with latency targets, *_ablation.png with an ablation).")
     p.add_argument("config", metavar="CONFIG", help="comparison config (.toml) with a [compare] section")
     p.add_argument("--out", help="output directory (default runs/<config name>)")
     p.add_argument("--runs", help="directory of the cells' run directories (default OUT/runs)")

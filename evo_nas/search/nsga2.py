@@ -73,6 +73,22 @@ class BlockMutation(Mutation):
         return ops.mutate_array(problem.space, X, random_state, self.decision_rate, self.block_resample_rate)
 
 
+class GeneMutation(Mutation):
+    """Gene-level mutation (``per_gene`` or ``ordinal``), each gene hit with probability ``rate``
+    (default 1 / n_genes): the ablation of the block-aware ``BlockMutation``."""
+
+    def __init__(self, kind: str = "per_gene", prob: float = 1.0, rate: float | None = None):
+        if kind not in ("per_gene", "ordinal"):
+            raise ValueError(f"GeneMutation kind = {kind!r} (expected per_gene or ordinal)")
+        super().__init__(prob=prob)
+        self.kind = kind
+        self.rate = rate
+
+    def _do(self, problem, X, *args, random_state=None, **kwargs):
+        fn = ops.mutate_per_gene_array if self.kind == "per_gene" else ops.mutate_ordinal_array
+        return fn(problem.space, X, random_state, self.rate)
+
+
 class CanonicalRepair(Repair):
     def _do(self, problem, X, **kwargs):
         return ops.repair_array(problem.space, X)
@@ -87,12 +103,29 @@ def _rate(search: dict, key: str, default, lo=0.0, hi=1.0):
     return float(v)
 
 
-class NSGA2Strategy:
-    """``[search]`` keys: pop_size (20), n_offsprings (pop_size), crossover ("uniform"),
-    crossover_prob (0.9), mutation_prob (1.0), decision_rate (1 / blocks), block_resample_rate (0.1)."""
+def _mutation(search: dict):
+    """The mutation ``[search] mutation`` names, with only the rates that apply to it."""
+    kind = search.get("mutation", "block")
+    if kind not in ops.MUTATIONS:
+        raise ValueError(f"[search] mutation = {kind!r} (expected one of {', '.join(ops.MUTATIONS)})")
+    block_keys = ("decision_rate", "block_resample_rate")
+    wrong = [k for k in (("gene_mutation_rate",) if kind == "block" else block_keys) if k in search]
+    if wrong:
+        raise ValueError(f"[search] {wrong[0]} = {search[wrong[0]]!r} does not apply to mutation = {kind!r}")
+    prob = _rate(search, "mutation_prob", 1.0)
+    if kind == "block":
+        return BlockMutation(prob, _rate(search, "decision_rate", None), _rate(search, "block_resample_rate", 0.1))
+    return GeneMutation(kind, prob, _rate(search, "gene_mutation_rate", None))
 
-    search_keys = ("pop_size", "n_offsprings", "crossover", "crossover_prob", "mutation_prob",
-                   "decision_rate", "block_resample_rate")
+
+class NSGA2Strategy:
+    """``[search]`` keys: pop_size (20), n_offsprings (pop_size), crossover ("uniform": whole blocks;
+    "one_point", "two_point" at block boundaries; "gene_uniform": gene by gene), crossover_prob (0.9),
+    mutation ("block": decision_rate (1 / blocks) and block_resample_rate (0.1); "per_gene" or
+    "ordinal": gene_mutation_rate (1 / genes)), mutation_prob (1.0)."""
+
+    search_keys = ("pop_size", "n_offsprings", "crossover", "crossover_prob", "mutation", "mutation_prob",
+                   "decision_rate", "block_resample_rate", "gene_mutation_rate")
 
     def __init__(self, space: Space, search: dict, objectives: Objectives, rng: np.random.Generator):
         self.space = space
@@ -108,8 +141,7 @@ class NSGA2Strategy:
             pop_size=pop_size, n_offsprings=n_off,
             sampling=GenomeSampling(),
             crossover=BlockCrossover(search.get("crossover", "uniform"), _rate(search, "crossover_prob", 0.9)),
-            mutation=BlockMutation(_rate(search, "mutation_prob", 1.0), _rate(search, "decision_rate", None),
-                                   _rate(search, "block_resample_rate", 0.1)),
+            mutation=_mutation(search),
             repair=CanonicalRepair(),
             eliminate_duplicates=DefaultDuplicateElimination(),
         )

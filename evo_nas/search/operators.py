@@ -7,6 +7,14 @@ decision of one block (the mutation of aging evolution, Real et al., 2019) or re
 block. Every child is repaired to the canonical genes of the network it builds, so genomes that
 build the same network are one genome. Every function takes an explicit
 ``numpy.random.Generator``; none imports torch.
+
+Gene-level operators, for ablations against the block-aware ones: uniform crossover gene by gene
+(``gene_uniform``; Syswerda, 1989), per-gene mutation to a uniformly drawn other choice
+(``per_gene``, each gene with probability 1 / n_genes by default, as the bit-flip mutation of a
+genetic algorithm) and an ordinal mutation (``ordinal``) that steps a hit gene to a neighbouring
+choice, +-1 in the order the space lists them: where choices are ordered (kernel 3 < 5 < 7,
+expansion, depth, resolution) it moves to the nearest larger or smaller one, as the polynomial
+mutation of real-coded GAs does after rounding (Deb & Agrawal, 1995).
 """
 from __future__ import annotations
 
@@ -14,7 +22,9 @@ import numpy as np
 
 from ..space import Genome, Space
 
-CROSSOVERS = ("uniform", "one_point", "two_point")
+BLOCK_CROSSOVERS = ("uniform", "one_point", "two_point")
+CROSSOVERS = BLOCK_CROSSOVERS + ("gene_uniform",)
+MUTATIONS = ("block", "per_gene", "ordinal")
 
 
 def repair_genes(space: Space, genes) -> tuple[int, ...]:
@@ -50,8 +60,12 @@ def _blocks_to_genes(space: Space, a, b, take_b) -> tuple[list[int], list[int]]:
 
 
 def crossover_genes(space: Space, a, b, rng: np.random.Generator, kind: str = "uniform"):
-    """Two children of gene tuples ``a`` and ``b`` that exchange whole blocks."""
+    """Two children of gene tuples ``a`` and ``b`` that exchange whole blocks (every gene
+    independently for ``gene_uniform``)."""
     n = space.n_blocks
+    if kind == "gene_uniform":
+        take = rng.random(space.n_genes) < 0.5
+        return [int(y if t else x) for x, y, t in zip(a, b, take)], [int(x if t else y) for x, y, t in zip(a, b, take)]
     if kind == "uniform":
         take_b = rng.random(n) < 0.5
     elif kind in ("one_point", "two_point"):
@@ -133,9 +147,12 @@ def _gene_blocks(space: Space) -> np.ndarray:
 
 def crossover_array(space: Space, A, B, rng: np.random.Generator, kind: str = "uniform"):
     """``crossover_genes`` over N parent pairs at once: rows of ``A`` and ``B`` (N, n_genes) exchange
-    whole blocks; returns the two child arrays."""
+    whole blocks (every gene independently for ``gene_uniform``); returns the two child arrays."""
     A, B = np.asarray(A), np.asarray(B)
     n, nb = len(A), space.n_blocks
+    if kind == "gene_uniform":
+        mask = rng.random((n, space.n_genes)) < 0.5
+        return np.where(mask, B, A), np.where(mask, A, B)
     if kind == "uniform":
         take_b = rng.random((n, nb)) < 0.5
     elif kind in ("one_point", "two_point"):
@@ -180,6 +197,45 @@ def mutate_array(space: Space, X, rng: np.random.Generator, decision_rate: float
     for r in np.flatnonzero(rng.random(n) < block_resample_rate):
         s = space.block_slices[int(rng.integers(nb))]
         X[r, s] = (rng.random(s.stop - s.start) * card[s]).astype(np.int64)
+    return X
+
+
+def _gene_rate(space: Space, rate: float | None) -> float:
+    rate = 1.0 / space.n_genes if rate is None else float(rate)
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"gene mutation rate = {rate!r} must be in [0, 1]")
+    return rate
+
+
+def mutate_per_gene_array(space: Space, X, rng: np.random.Generator, rate: float | None = None) -> np.ndarray:
+    """Every gene of every row of ``X`` (N, n_genes) that has another choice changes, with probability
+    ``rate`` (default 1 / n_genes), to one of its other choices drawn uniformly; unrepaired."""
+    X = np.array(X, dtype=np.int64, copy=True)
+    if X.size == 0:
+        return X
+    card = np.array(space.cardinalities)
+    hit = (rng.random(X.shape) < _gene_rate(space, rate)) & (card > 1)[None, :]
+    rows, genes = np.nonzero(hit)
+    new = (rng.random(len(rows)) * (card[genes] - 1)).astype(np.int64)
+    old = X[rows, genes]
+    X[rows, genes] = np.where(new < old, new, new + 1)
+    return X
+
+
+def mutate_ordinal_array(space: Space, X, rng: np.random.Generator, rate: float | None = None) -> np.ndarray:
+    """Every gene of every row of ``X`` (N, n_genes) that has another choice steps, with probability
+    ``rate`` (default 1 / n_genes), to a neighbouring choice: -1 or +1 with equal probability, the one
+    neighbour at either end of the range; unrepaired."""
+    X = np.array(X, dtype=np.int64, copy=True)
+    if X.size == 0:
+        return X
+    card = np.array(space.cardinalities)
+    hit = (rng.random(X.shape) < _gene_rate(space, rate)) & (card > 1)[None, :]
+    rows, genes = np.nonzero(hit)
+    old = np.clip(X[rows, genes], 0, card[genes] - 1)
+    step = np.where(rng.random(len(rows)) < 0.5, -1, 1)
+    step = np.where(old == 0, 1, np.where(old == card[genes] - 1, -1, step))
+    X[rows, genes] = old + step
     return X
 
 
