@@ -45,13 +45,13 @@ import copy
 import csv
 import io
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .baselines.reward import Reward
+from .files import atomic_write
 from .jsonio import dumps
 from .pareto import hypervolume_2d, non_dominated
 from .search.objectives import FAILED_PENALTY, Objectives
@@ -737,13 +737,6 @@ def targets_markdown(comparison: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _atomic_write(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-
-
 def _csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -768,7 +761,7 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
     c = comparison
 
     def put(name, data):
-        _atomic_write(out / name, data)
+        atomic_write(out / name, data)
         written.append(out / name)
 
     def png_bytes(fig) -> bytes:
