@@ -207,15 +207,24 @@ def _gene_rate(space: Space, rate: float | None) -> float:
     return rate
 
 
+def _gene_hits(space: Space, X, rng: np.random.Generator, rate: float | None):
+    """A copy of ``X``, the cardinalities, and the (rows, genes) drawn to mutate: each gene that has
+    another choice with probability ``rate`` (default 1 / n_genes)."""
+    X = np.array(X, dtype=np.int64, copy=True)
+    card = np.array(space.cardinalities)
+    if X.size == 0:
+        return X, card, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    hit = (rng.random(X.shape) < _gene_rate(space, rate)) & (card > 1)[None, :]
+    rows, genes = np.nonzero(hit)
+    return X, card, rows, genes
+
+
 def mutate_per_gene_array(space: Space, X, rng: np.random.Generator, rate: float | None = None) -> np.ndarray:
     """Every gene of every row of ``X`` (N, n_genes) that has another choice changes, with probability
     ``rate`` (default 1 / n_genes), to one of its other choices drawn uniformly; unrepaired."""
-    X = np.array(X, dtype=np.int64, copy=True)
-    if X.size == 0:
+    X, card, rows, genes = _gene_hits(space, X, rng, rate)
+    if not len(rows):
         return X
-    card = np.array(space.cardinalities)
-    hit = (rng.random(X.shape) < _gene_rate(space, rate)) & (card > 1)[None, :]
-    rows, genes = np.nonzero(hit)
     new = (rng.random(len(rows)) * (card[genes] - 1)).astype(np.int64)
     old = X[rows, genes]
     X[rows, genes] = np.where(new < old, new, new + 1)
@@ -226,12 +235,9 @@ def mutate_ordinal_array(space: Space, X, rng: np.random.Generator, rate: float 
     """Every gene of every row of ``X`` (N, n_genes) that has another choice steps, with probability
     ``rate`` (default 1 / n_genes), to a neighbouring choice: -1 or +1 with equal probability, the one
     neighbour at either end of the range; unrepaired."""
-    X = np.array(X, dtype=np.int64, copy=True)
-    if X.size == 0:
+    X, card, rows, genes = _gene_hits(space, X, rng, rate)
+    if not len(rows):
         return X
-    card = np.array(space.cardinalities)
-    hit = (rng.random(X.shape) < _gene_rate(space, rate)) & (card > 1)[None, :]
-    rows, genes = np.nonzero(hit)
     old = np.clip(X[rows, genes], 0, card[genes] - 1)
     step = np.where(rng.random(len(rows)) < 0.5, -1, 1)
     step = np.where(old == 0, 1, np.where(old == card[genes] - 1, -1, step))
