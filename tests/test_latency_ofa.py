@@ -74,3 +74,16 @@ def test_the_problem_chooses_note10_or_this_machine_by_name(tmp_path, fake_runti
     assert r.evaluations == 8 and r.failures == 0 and r.front
     assert all(m["latency_source"] == "predicted" and m["latency_ms"] > 0 for m in r.front)
     assert LatencyTable.load(tmp_path / "run.json").calibration["by_resolution"]
+
+
+def test_a_refit_refits_the_offset_of_each_resolution(tmp_path):
+    from evo_nas.latency.table import calibrate, calibration_genomes, refit
+
+    space = slice_space()
+    rt = FakeRuntime()
+    table = LatencyTable.new(space, rt, Protocol(), tmp_path / "t.json")
+    calibrate(table, calibration_genomes(space, 8, 0), rt, Protocol(), "offset+per_layer")
+    other = refit(table.calibration, "offset")
+    assert other["per_layer_ms"] == 0.0 and set(other["by_resolution"]) == {"64", "96"}
+    assert all(c["per_layer_ms"] == 0.0 for c in other["by_resolution"].values())
+    assert other["by_resolution"] != table.calibration["by_resolution"]

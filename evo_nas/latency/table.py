@@ -321,8 +321,21 @@ def refit(calibration: dict, fit: str) -> dict:
     for k in ("layer_sums", "n_layers", "measured_ms"):
         if k not in calibration:
             raise ValueError(f"calibration has no {k!r}: rebuild the table to refit")
-    return {**calibration, **fit_calibration(calibration["layer_sums"], calibration["n_layers"],
-                                             calibration["measured_ms"], fit)}
+    out = {**calibration, **fit_calibration(calibration["layer_sums"], calibration["n_layers"],
+                                            calibration["measured_ms"], fit)}
+    if "by_resolution" in calibration:
+        if "resolutions" not in calibration:
+            raise ValueError("calibration has no 'resolutions': rebuild the table to refit it per resolution")
+        out["by_resolution"] = _offsets_by_resolution(out, calibration["resolutions"], calibration["layer_sums"],
+                                                      calibration["n_layers"], calibration["measured_ms"])
+    return out
+
+
+def _offsets_by_resolution(overall: dict, resolutions, sums, depths, measured) -> dict:
+    """``_fit_offset`` for each resolution's calibration networks."""
+    rows = list(zip(resolutions, sums, depths, measured))
+    return {str(r): _fit_offset(overall, *zip(*[(s, d, m) for rr, s, d, m in rows if rr == r]))
+            for r in sorted(set(resolutions))}
 
 
 FIT_DEFAULT = "auto"
@@ -369,13 +382,12 @@ def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Prot
     table.calibration = {**fit_calibration(sums, depths, measured, fit), "seed": seed, "passes": passes,
                          "genomes": [a.to_string() for a in archs], "measured_ms": [round(m, 6) for m in measured],
                          "layer_sums": [round(v, 6) for v in sums], "n_layers": depths}
-    resolutions = sorted({a.resolution for a in archs})
-    if len(resolutions) > 1:
+    resolutions = [a.resolution for a in archs]
+    if len(set(resolutions)) > 1:
         # the stem and head around the searched layers cost more at a larger input: an offset each
-        table.calibration["by_resolution"] = {
-            str(r): _fit_offset(table.calibration, *zip(*[(s, d, m) for a, s, d, m in zip(archs, sums, depths, measured)
-                                                          if a.resolution == r]))
-            for r in resolutions}
+        table.calibration["resolutions"] = resolutions
+        table.calibration["by_resolution"] = _offsets_by_resolution(table.calibration, resolutions, sums, depths,
+                                                                    measured)
     return table.calibration
 
 
