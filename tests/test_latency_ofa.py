@@ -9,17 +9,14 @@ from evo_nas.latency.devices import TableLatency
 from evo_nas.latency.measure import RUNTIMES, Protocol
 from evo_nas.latency.table import LatencyTable, build_network, space_layers
 from evo_nas.problems import make_problem
-from evo_nas.space import load_space, space_from_dict
+from evo_nas.space import load_space
 
 from test_latency_table import FakeRuntime
+from test_problems_ofa import small_space
 
 
 def slice_space():
-    """Two stages of Once-for-All's space, two resolutions: small enough to enumerate."""
-    d = dict(load_space("ofa-mbv3").definition)
-    d.update(name="ofa-slice", resolutions=[64, 96], stages=d["stages"][:2],
-             choices={"depth": [1, 2], "kernel": [3, 5], "expansion": [3, 4]})
-    return space_from_dict(d)
+    return small_space(resolutions=(64, 96))
 
 
 def test_the_tables_layers_are_every_layer_of_every_genome():

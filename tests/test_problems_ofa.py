@@ -48,9 +48,10 @@ def test_the_space_has_46_genes_in_six_blocks_and_about_1e20_networks():
     assert space.stem.out_ch == 24 and space.head.filters == 1152 and space.head.post_filters == 1536
 
 
-def small_space():
+def small_space(resolutions=(160, 176)):
+    """Two stages of Once-for-All's space, two resolutions: small enough to enumerate."""
     d = dict(load_space("ofa-mbv3").definition)
-    d.update(name="ofa-small", resolutions=[160, 176], stages=d["stages"][:2],
+    d.update(name="ofa-small", resolutions=list(resolutions), stages=d["stages"][:2],
              choices={"depth": [1, 2], "kernel": [3, 5], "expansion": [3, 4]})
     return space_from_dict(d)
 

@@ -141,9 +141,6 @@ class SyntheticProblem(Problem):
             raise ValueError(f"[problem] batch = {batch!r} must be true or false")
         return cls(SyntheticConfig.from_dict(config), batch)
 
-    def evaluate(self, genomes) -> list[dict]:
-        return [synthetic_evaluate(g, self.cfg) for g in genomes]
-
     def task(self):
         return synthetic_evaluate, self.cfg
 

@@ -39,9 +39,6 @@ class TrainProblem(Problem):
     def task(self):
         return evaluate, self.eval_cfg
 
-    def evaluate(self, genomes) -> list[dict]:
-        return [evaluate(g, self.eval_cfg) for g in genomes]
-
     def fingerprint(self) -> str:
         return self.eval_cfg.fingerprint()
 

@@ -219,8 +219,8 @@ class _Engine:
         if rec["status"] == "ok":
             for k in self.objectives.names:
                 v = rec[k]
-                if v is None and k == "latency_ms" and self.needs_latency_model():
-                    continue
+                if v is None and k == "latency_ms" and self.problem.latency_model() is not None:
+                    continue  # measured serially next (``needs_latency``)
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                     rec.update(status="failed", error=f"non-finite objective: {k} = {v!r}")
                     rec[k] = None
@@ -358,10 +358,6 @@ class _Engine:
         if evaluated >= 2 and not any(r["status"] == "ok" for r in candidates):
             entry["all_failed"] = True
         return None, self._stats(entry, eval_s, t_start)
-
-    def needs_latency_model(self) -> bool:
-        lm = self.problem.latency_model()
-        return lm is not None and not getattr(lm, "safe_in_pool", False)
 
     def evaluate(self, genomes: list[Genome], gen: int) -> None:
         if not genomes:
