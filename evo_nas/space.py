@@ -62,13 +62,13 @@ class Genome:
         return self.key
 
     @classmethod
-    def _from_canonical(cls, space: "Space", genes: tuple[int, ...]) -> "Genome":
+    def _from_canonical(cls, space: "Space", genes: tuple[int, ...], key: str | None = None) -> "Genome":
         """A genome of genes already validated and canonical (``Space.genomes``): no checks, and its
-        key needs no canonicalization."""
+        key (when not given) needs no canonicalization."""
         g = object.__new__(cls)
-        object.__setattr__(g, "space", space)
-        object.__setattr__(g, "genes", genes)
-        object.__setattr__(g, "_canonical", True)
+        g.__dict__.update(space=space, genes=genes, _canonical=True)
+        if key is not None:
+            g.__dict__["_key"] = key
         return g
 
     def architecture(self) -> Architecture:
@@ -147,13 +147,21 @@ class Space:
     def genomes(self, X) -> list[Genome]:
         """Genomes of the rows of the integer array ``X`` (N, n_genes), canonicalized in one
         vectorized pass; ``ValueError`` names the first gene out of range."""
+        return [Genome._from_canonical(self, tuple(row)) for row in self.canonical_rows(X).tolist()]
+
+    def canonical_rows(self, X) -> np.ndarray:
+        """The canonical genes of the rows of the integer array ``X`` (N, n_genes), after checking
+        every gene's range (``ValueError`` names the first gene out of range)."""
         X = np.asarray(X, dtype=np.int64).reshape(-1, self.n_genes)
         bad = (X < 0) | (X >= np.array(self.cardinalities))
         if bad.any():
             row, col = map(int, np.argwhere(bad)[0])
             self.validate(tuple(int(v) for v in X[row]))
-        C = self.canonical_array(X)
-        return [Genome._from_canonical(self, tuple(row)) for row in C.tolist()]
+        return self.canonical_array(X)
+
+    def keys(self, C) -> list[str]:
+        """``key`` of every row of the canonical gene array ``C`` (N, n_genes)."""
+        return [self.key(tuple(row)) for row in np.asarray(C).tolist()]
 
     def canonical_genes(self, genes) -> tuple[int, ...]:
         return self.encode(self.decode(genes))

@@ -63,18 +63,19 @@ def counting(calls, die_after=None):
 
 @pytest.fixture
 def ofa_kill(monkeypatch):
-    """``OFAProblem.evaluate`` counting the genomes it scores and raising ``Killed`` on call ``die_at``."""
+    """``OFAProblem.evaluate_array`` (what scores the genes, called by ``evaluate`` and ``evaluate_columns``)
+    counting the genomes it scores and raising ``Killed`` on call ``die_at``."""
     state = {"calls": 0, "genomes": 0, "die_at": None}
-    original = OFAProblem.evaluate
+    original = OFAProblem.evaluate_array
 
-    def evaluate(self, genomes):
+    def evaluate_array(self, X):
         state["calls"] += 1
         if state["die_at"] is not None and state["calls"] == state["die_at"]:
             raise Killed
-        state["genomes"] += len(genomes)
-        return original(self, genomes)
+        state["genomes"] += len(X)
+        return original(self, X)
 
-    monkeypatch.setattr(OFAProblem, "evaluate", evaluate)
+    monkeypatch.setattr(OFAProblem, "evaluate_array", evaluate_array)
     return state
 
 

@@ -90,13 +90,13 @@ from evo_nas.search import engine
 from evo_nas.search.engine import run_search
 
 engine.CHECKPOINT_S = float(sys.argv[3])
-fast = OFAProblem.evaluate
+fast = OFAProblem.evaluate_array
 
-def slow(self, genomes):
+def slow(self, X):
     time.sleep(0.02)
-    return fast(self, genomes)
+    return fast(self, X)
 
-OFAProblem.evaluate = slow
+OFAProblem.evaluate_array = slow
 run_search(json.loads(sys.argv[1]), sys.argv[2], quiet=True)
 """
 

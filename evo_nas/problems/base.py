@@ -63,6 +63,12 @@ class Problem:
         fn, cfg = self.task()
         return [fn(g, cfg) for g in genomes]
 
+    def evaluate_columns(self, X) -> dict[str, Any] | None:
+        """Optionally, a batch problem's ``evaluate`` of the canonical gene array ``X`` (N, n_genes)
+        as columns: each reported value's N numbers, every row ``status = "ok"``. None (the default):
+        the engine calls ``evaluate`` with genomes."""
+        return None
+
     def task(self) -> tuple[Callable[[Genome, Any], dict], Any]:
         """A picklable ``(function, config)`` pair scoring one genome in a worker."""
         return _evaluate_one, self

@@ -23,6 +23,7 @@ class Archive:
         self.objectives = objectives
         self.front: list[dict] = []
         self._F = np.zeros((0, objectives.n_obj))
+        self._hv: float | None = None
 
     def add(self, records) -> None:
         if not records:
@@ -34,14 +35,21 @@ class Archive:
         F = np.vstack([self._F, M[feasible]])
         pool = self.front + new
         keep = non_dominated(F)
+        n = len(self.front)
+        if keep[:n].all() and not keep[n:].any():
+            return  # every new point dominated: the front (and its hypervolume) stand
         self.front = [r for r, k in zip(pool, keep) if k]
         self._F = F[keep]
+        self._hv = None
 
     def hypervolume(self) -> float | None:
+        """Of the front, recomputed only when the front changed."""
         ref = self.objectives.reference_vector()
         if ref is None:
             return None
-        return hypervolume(self._F, ref) if len(self._F) else 0.0
+        if self._hv is None:
+            self._hv = hypervolume(self._F, ref) if len(self._F) else 0.0
+        return self._hv
 
     def sorted(self) -> list[dict]:
         last = self.objectives.names[-1]

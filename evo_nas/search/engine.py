@@ -21,12 +21,14 @@ of the run, so a warm run follows the same path as a cold one and ends with the 
 from __future__ import annotations
 
 import copy
+import json
 import math
 import os
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Callable
 
@@ -41,7 +43,7 @@ from ..space import Genome
 from .archive import Archive
 from .objectives import Objectives
 from .progress import Progress
-from .run import RunDir, front_hypervolume, guarded_run
+from .run import RunDir, front_hypervolume, guarded_run, json_lines
 from .settings import EXECUTION_KEYS, SearchSettings, check_seed, check_thread_safety, validate_config
 from .strategy import make_strategy
 
@@ -76,6 +78,28 @@ def evaluate_task(task) -> dict:
         result = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
     result["eval_s"] = time.perf_counter() - t0
     return result
+
+
+class _Asked:
+    """One generation's candidates and their keys: the canonical gene array of a strategy that asks
+    in arrays (``ask_array``; genomes are built only where one is needed), else its genomes."""
+
+    def __init__(self, space, genomes=None, X=None):
+        self.space = space
+        self.X = X
+        self._genomes = genomes
+        self.keys = space.keys(X) if genomes is None else [g.key for g in genomes]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def genome(self, i: int) -> Genome:
+        if self._genomes is not None:
+            return self._genomes[i]
+        return Genome._from_canonical(self.space, tuple(self.X[i].tolist()), self.keys[i])
+
+    def genes(self, i: int) -> list[int]:
+        return self.X[i].tolist() if self._genomes is None else list(self._genomes[i].genes)
 
 
 @dataclass
@@ -189,29 +213,30 @@ class _Engine:
     def _account(self, records) -> None:
         """Add completed records to the memo, counters, best values and archive (once per key)."""
         done = []
+        memo, counted, waiting = self.memo, self.counted, self.waiting
         for rec in records:
             key = rec["key"]
-            self.memo[key] = rec
-            if rec.get("latency_pending") or key in self.counted or key in self.waiting:
+            memo[key] = rec
+            if rec.get("latency_pending") or key in counted or key in waiting:
                 continue
-            self.counted.add(key)
+            counted.add(key)
             self.n_evaluated += 1
             self.n_served += bool(rec.get("cached"))
             if rec["status"] != "ok":
                 self.n_failed += 1
                 self.failure_reasons[_reason(rec.get("error"))] += 1
                 continue
-            for name in self.objectives.names:
-                v = rec.get(name)
-                if v is not None:
-                    better = max if name in self.objectives.maximize else min
-                    self.best[name] = better(self.best.get(name, v), v)
             done.append(rec)
+        for name in self.objectives.names:
+            values = [v for v in (r.get(name) for r in done) if v is not None]
+            if values:
+                better = max if name in self.objectives.maximize else min
+                self.best[name] = better(values) if name not in self.best else better(self.best[name], better(values))
         self.archive.add(done)
 
-    def record(self, genome: Genome, result: dict, generation: int, cached: bool) -> dict:
+    def record(self, key: str, genes: list[int], result: dict, generation: int, cached: bool) -> dict:
         rec = {k: _plain(v) for k, v in result.items()}
-        rec.update(key=genome.key, genes=list(genome.genes), generation=generation, cached=cached)
+        rec.update(key=key, genes=genes, generation=generation, cached=cached)
         rec.setdefault("status", "failed")
         rec.setdefault("error", None)
         for k in self.objectives.names:
@@ -226,6 +251,38 @@ class _Engine:
                     rec[k] = None
                     break
         return rec
+
+    def column_records(self, asked: _Asked, todo: list[int], columns: dict, per: float,
+                       generation: int) -> tuple[list[dict], str] | None:
+        """``record`` of every row a problem scored as columns, and their JSON lines, built column by
+        column; None when a value needs ``record``'s checks (not a finite number, or an objective missing)."""
+        n = len(todo)
+        values = {}
+        for k, v in columns.items():
+            a = np.asarray(v)
+            if k in _RECORD_FIELDS or a.shape != (n,) or a.dtype.kind not in "iuf" or \
+                    a.dtype.kind == "f" and not np.isfinite(a).all():
+                return None
+            values[k] = a.tolist()
+        if any(k not in values for k in self.objectives.names):
+            return None
+        keys = [asked.keys[i] for i in todo]
+        X = asked.X[todo]
+        genes = X.tolist()
+        per = float(per)
+        fixed = {"status": "ok", "error": None, "eval_s": per}
+        names = list(values)
+        records = []
+        for key, g, *row in zip(keys, genes, *values.values()):
+            rec = dict(zip(names, row))
+            rec.update(fixed)
+            rec.update(key=key, genes=g, generation=generation, cached=False)
+            records.append(rec)
+        text = {k: list(map(repr, v)) for k, v in values.items()}  # repr of an int or a finite float is its JSON
+        rows = json.dumps(genes)[2:-2].split("], [")
+        text.update(status='"ok"', error="null", eval_s=repr(per), generation=str(generation), cached="false",
+                    key=list(map(encode_basestring_ascii, keys)), genes=[f"[{r}]" for r in rows])
+        return records, json_lines(text, n)
 
     def restore(self) -> None:
         state = self.run.load_checkpoint()
@@ -291,25 +348,32 @@ class _Engine:
         return None
 
     # -- one generation -----------------------------------------------------------------
+    def ask(self) -> _Asked:
+        ask_array = getattr(self.strategy, "ask_array", None)
+        if ask_array is not None:
+            return _Asked(self.space, X=ask_array())
+        return _Asked(self.space, genomes=self.strategy.ask())
+
     def step(self) -> tuple[str | None, dict]:
         """One ask/evaluate/tell round; returns (a stop reason or None, the logbook entry)."""
         t_start = time.perf_counter()
         gen = self.generation
-        genomes = self.strategy.ask()
-        if not genomes:
+        asked = self.ask()
+        if not len(asked):
             self.exhausted = True
             return "exhausted", self._stats({"generation": gen, "asked": 0, "evaluated": 0, "cache_hits": 0,
                                              "failures": 0}, 0.0, t_start)
-        new_keys: dict[str, Genome] = {}
+        keys = asked.keys
+        memo = self.memo
+        new_keys: dict[str, int | None] = {}  # key -> its row to evaluate, None when on record
         hits = 0
         evaluated = 0
         replayed = set(self.replay.get(gen, ()))
         served = []
-        for g in genomes:
-            key = g.key
+        for i, key in enumerate(keys):
             if key in new_keys:
                 continue
-            rec = self.memo.get(key)
+            rec = memo.get(key)
             if rec is not None:
                 if key in replayed and not rec.get("cached"):
                     evaluated += 1  # first evaluated in this generation, before a kill
@@ -317,14 +381,15 @@ class _Engine:
                     hits += 1
                 new_keys[key] = None
                 continue
-            new_keys[key] = g
-        todo = [g for g in new_keys.values() if g is not None]
+            new_keys[key] = i
+        todo = [i for i in new_keys.values() if i is not None]
         if self.cache is not None and todo:
-            found = self.cache.get_many([g.key for g in todo], self.fingerprint)
-            for g in todo:
-                if g.key in found:
-                    served.append(self.record(g, {**found[g.key], "eval_s": 0.0}, gen, cached=True))
-            todo = [g for g in todo if g.key not in found]
+            found = self.cache.get_many([keys[i] for i in todo], self.fingerprint)
+            for i in todo:
+                if keys[i] in found:
+                    served.append(self.record(keys[i], asked.genes(i), {**found[keys[i]], "eval_s": 0.0}, gen,
+                                              cached=True))
+            todo = [i for i in todo if keys[i] not in found]
 
         truncated = False
         if self.settings.max_evaluations is not None:
@@ -337,43 +402,62 @@ class _Engine:
         self._account(served)
         hits += len(served)
         evaluated += len(todo)
-        fresh = evaluated + len(served) + sum(1 for k in replayed if self.memo[k].get("cached"))
+        fresh = evaluated + len(served) + sum(1 for k in replayed if memo[k].get("cached"))
 
         t_eval = time.perf_counter()
         failures_before = self.n_failed
-        self.evaluate(todo, gen)
+        self.evaluate(asked, todo, gen)
         eval_s = time.perf_counter() - t_eval
         self._release(self.replay.pop(gen, ()))
 
-        entry = {"generation": gen, "asked": len(genomes), "evaluated": evaluated, "cache_hits": hits,
+        entry = {"generation": gen, "asked": len(asked), "evaluated": evaluated, "cache_hits": hits,
                  "failures": self.n_failed - failures_before}
         if truncated:
             entry["partial"] = True
             return "max_evaluations", self._stats(entry, eval_s, t_start)
-        results = [self.memo[g.key] for g in genomes]
-        self.strategy.tell(genomes, results)
+        results = [memo[k] for k in keys]
+        if asked.X is not None:
+            self.strategy.tell_array(results)
+        else:
+            self.strategy.tell(asked._genomes, results)
         self.generation += 1
         self.stall = 0 if fresh else self.stall + 1
-        candidates = [self.memo[k] for k in new_keys]
-        if evaluated >= 2 and not any(r["status"] == "ok" for r in candidates):
+        if evaluated >= 2 and not any(memo[k]["status"] == "ok" for k in new_keys):
             entry["all_failed"] = True
         return None, self._stats(entry, eval_s, t_start)
 
-    def evaluate(self, genomes: list[Genome], gen: int) -> None:
-        if not genomes:
+    def evaluate(self, asked: _Asked, todo: list[int], gen: int) -> None:
+        """Evaluate the rows ``todo`` of ``asked``, then record, append and count them."""
+        if not todo:
             return
         if self.problem.batch and self.evaluator is None:
             _set_threads(self.settings.threads_per_worker)
             t0 = time.perf_counter()
+            columns = None
             try:
-                results = self.problem.evaluate(genomes)
-                if len(results) != len(genomes):
-                    raise ValueError(f"problem {self.problem.name!r} returned {len(results)} results "
-                                     f"for {len(genomes)} genomes")
+                if asked.X is not None and self.problem.latency_model() is None:
+                    columns = self.problem.evaluate_columns(asked.X[todo])
+                if columns is None:
+                    results = self.problem.evaluate([asked.genome(i) for i in todo])
+                    if len(results) != len(todo):
+                        raise ValueError(f"problem {self.problem.name!r} returned {len(results)} results "
+                                         f"for {len(todo)} genomes")
+                elif any(len(v) != len(todo) for v in columns.values()):
+                    raise ValueError(f"problem {self.problem.name!r} returned columns of "
+                                     f"{sorted({len(v) for v in columns.values()})} values for {len(todo)} genomes")
             except Exception as e:  # noqa: BLE001  (a failing batch fails its candidates, not the run)
-                results = [{"status": "failed", "error": f"{type(e).__name__}: {e}"}] * len(genomes)
-            per = (time.perf_counter() - t0) / len(genomes)
-            recs = [self.record(g, {**r, "eval_s": per}, gen, cached=False) for g, r in zip(genomes, results)]
+                columns = None
+                results = [{"status": "failed", "error": f"{type(e).__name__}: {e}"}] * len(todo)
+            per = (time.perf_counter() - t0) / len(todo)
+            if columns is not None:
+                built = self.column_records(asked, todo, columns, per, gen)
+                if built is not None:
+                    self.commit(*built)
+                    return
+                results = [{**dict(zip(columns, row)), "status": "ok", "error": None}
+                           for row in zip(*(np.asarray(v).tolist() for v in columns.values()))]
+            recs = [self.record(asked.keys[i], asked.genes(i), {**r, "eval_s": per}, gen, cached=False)
+                    for i, r in zip(todo, results)]
             pending = [r for r in recs if self.needs_latency(r)]
             for r in pending:
                 r["latency_pending"] = True
@@ -381,9 +465,10 @@ class _Engine:
             self.measure_pending(pending)
             return
         pending_latency: list[dict] = []
+        genomes = [asked.genome(i) for i in todo]
 
         def done(i: int, result: dict) -> None:
-            rec = self.record(genomes[i], result, gen, cached=False)
+            rec = self.record(genomes[i].key, asked.genes(todo[i]), result, gen, cached=False)
             if self.needs_latency(rec):
                 # on disk now, so a kill loses nothing; completed below, once the pool is idle
                 rec["latency_pending"] = True
@@ -428,9 +513,10 @@ class _Engine:
             rec["latency_s"] = time.perf_counter() - t0
             self.commit([rec])
 
-    def commit(self, records: list[dict]) -> None:
-        """Durable first (one append and fsync for the batch), then counted and cached."""
-        self.run.append_evaluations(records)
+    def commit(self, records: list[dict], text: str | None = None) -> None:
+        """Durable first (one append and fsync for the batch), then counted and cached; ``text``:
+        the records already written as JSON lines."""
+        self.run.append_evaluations(records, text)
         self._account(records)
         if self.cache is not None:
             self.cache.put_many([(r["key"], {k: v for k, v in r.items() if k not in ("generation", "cached", "genes")})
@@ -447,6 +533,10 @@ class _Engine:
         entry["eval_s"] = eval_s
         entry["wall_s"] = time.perf_counter() - t_start
         return entry
+
+
+# what ``record`` sets itself; a problem's columns never name them
+_RECORD_FIELDS = frozenset({"key", "genes", "generation", "cached", "status", "error", "eval_s", "latency_pending"})
 
 
 def _reason(error) -> str:

@@ -152,23 +152,36 @@ class NSGA2Strategy:
     def ask(self) -> list[Genome]:
         """The next offspring; empty when pymoo can make no new genome (the space or the operators
         are exhausted), which ends the run as ``exhausted``."""
+        return self.space.genomes(self.ask_array())
+
+    def ask_array(self) -> np.ndarray:
+        """``ask`` as the canonical gene array (N, n_genes), without building genomes."""
         pop = self.algorithm.ask()
         if pop is None or len(pop) == 0:
             self._pending = None
-            return []
+            return np.zeros((0, self.space.n_genes), dtype=np.int64)
         self._pending = pop
-        return self.space.genomes(pop.get("X"))
+        return self.space.canonical_rows(pop.get("X"))
 
     def tell(self, genomes: list[Genome], results: list[dict]) -> None:
+        if self._pending is not None and len(genomes) != len(self._pending):
+            raise ValueError(f"tell got {len(genomes)} genomes for {len(self._pending)} asked")
+        self.tell_array(results)
+
+    def tell_array(self, results: list[dict]) -> None:
+        """``tell`` after ``ask_array``: the results of its rows, in order."""
         pop = self._pending
-        if pop is None or len(genomes) != len(pop) or len(results) != len(pop):
-            raise ValueError(f"tell got {len(genomes)} genomes and {len(results)} results for "
-                             f"{0 if pop is None else len(pop)} asked")
+        if pop is None or len(results) != len(pop):
+            raise ValueError(f"tell got {len(results)} results for {0 if pop is None else len(pop)} asked")
         F, _ = self.objectives.matrix(results)
-        G = np.array([self.objectives.constraints(r) for r in results], dtype=float).reshape(len(pop), -1)
+        if self.objectives.n_constr:
+            G = np.array([self.objectives.constraints(r) for r in results], dtype=float).reshape(len(pop), -1)
+        else:
+            G = np.zeros((len(pop), 0))
         # what pymoo's Evaluator stores for an evaluated population, without re-evaluating anything
         pop.set("F", F, "G", G, "H", np.zeros((len(pop), 0)))
-        pop.apply(lambda ind: ind.evaluated.update(("F", "G", "H")))
+        for ind in pop:
+            ind.evaluated.update(("F", "G", "H"))
         self.algorithm.tell(infills=pop)
         self._pending = None
 

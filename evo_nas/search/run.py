@@ -76,9 +76,15 @@ def append_jsonl(path: Path, records, sync: bool = True) -> None:
     """Append records, one strict-JSON line each, flushed and (``sync``) fsynced. A torn last line
     left by a kill is cut first (skipped when the file is as this process last left it)."""
     records = list(records)
-    if not records:
+    if records:
+        append_text(path, "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records), sync)
+
+
+def append_text(path: Path, text: str, sync: bool = True) -> None:
+    """``append_jsonl`` of lines already written as JSON (each ending in a newline)."""
+    if not text:
         return
-    blob = "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records).encode()
+    blob = text.encode()
     key = path.resolve()
     try:
         size = os.stat(path).st_size
@@ -92,6 +98,25 @@ def append_jsonl(path: Path, records, sync: bool = True) -> None:
         if sync:
             os.fsync(f.fileno())
         _CLEAN_TAILS[key] = f.tell()
+
+
+def json_lines(columns: dict, n: int) -> str:
+    """``n`` lines of JSON objects given column by column, as ``dumps(record, sort_keys=True)`` writes
+    each: a column is a list of ``n`` JSON texts, or one JSON text (a ``str``) shared by every line."""
+    names = sorted(columns)
+    shared = {k: columns[k] for k in names if isinstance(columns[k], str)}
+    varying = [columns[k] for k in names if k not in shared]
+    for col in varying:
+        if len(col) != n:
+            raise ValueError(f"a column has {len(col)} values for {n} lines")
+    def literal(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
+    template = "{{" + ", ".join(literal(json.dumps(k) + ": ") + (literal(shared[k]) if k in shared else "{}")
+                                for k in names) + "}}\n"
+    if not varying:
+        return template.format() * n
+    return "".join(template.format(*row) for row in zip(*varying))
 
 
 def fsync_file(path: Path) -> None:
@@ -384,8 +409,12 @@ class RunDir:
         return pareto_front(self.evaluations() if records is None else records, self.objectives())
 
     # -- writing ------------------------------------------------------------------------
-    def append_evaluations(self, records) -> None:
-        append_jsonl(self.path / EVALUATIONS, records)
+    def append_evaluations(self, records, text: str | None = None) -> None:
+        """Append records (one fsync); ``text``: the same records already written as JSON lines."""
+        if text is None:
+            append_jsonl(self.path / EVALUATIONS, records)
+        else:
+            append_text(self.path / EVALUATIONS, text)
 
     def append_logbook(self, entries, sync: bool = True) -> None:
         """Append generations; unsynced ones reach the disk with the next ``sync_logbook``

@@ -106,11 +106,17 @@ class OFAMobileNetV3Space(MacroSpace):
         self._exp_idx = self._kernel_idx + 1
         self._res_idx = n_stages * per_stage
         self._depth_values = np.array(self.depths)
+        # a stage's genes as one mixed-radix number, for ``keys``
+        stage_cards = np.array(cards[:per_stage], dtype=np.int64)
+        self._stage_radix = np.concatenate([np.cumprod(stage_cards[::-1])[::-1][1:], [1]])
+        self._res_text = tuple(f"r{r}" for r in self.resolutions)
         self._stage_text: dict[tuple, str] = {}
+        self._code_text: dict[int, str] = {}
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_stage_text"] = {}
+        state["_code_text"] = {}
         return state
 
     # -- overrides ---------------------------------------------------------------------------
@@ -157,14 +163,35 @@ class OFAMobileNetV3Space(MacroSpace):
         per_stage = 1 + 2 * self.slots
         parts = [f"r{self.resolutions[g[self._res_idx]]}"]
         for s in range(len(self.stages)):
-            stage = g[s * per_stage:(s + 1) * per_stage]
-            text = self._stage_text.get(stage)
-            if text is None:
-                text = ".".join(f"k{self.kernels[stage[1 + 2 * j]]}e{_fmt(self.expansions[stage[2 + 2 * j]])}"
-                                for j in range(self.depths[stage[0]]))
-                self._stage_text[stage] = text
-            parts.append(text)
+            parts.append(self._stage_string(g[s * per_stage:(s + 1) * per_stage]))
         return "-".join(parts)
+
+    def keys(self, C) -> list[str]:
+        """``key`` of every row of the canonical gene array ``C`` (N, n_genes): each stage's text
+        looked up by its genes' mixed-radix number."""
+        C = np.asarray(C, dtype=np.int64)
+        if len(C) == 0:
+            return []
+        per_stage = len(self._stage_radix)
+        stages = C[:, :self._res_idx].reshape(len(C), len(self.stages), per_stage)
+        codes = stages @ self._stage_radix
+        text, res = self._code_text, self._res_text
+        try:
+            return ["-".join((res[r], *map(text.__getitem__, row)))
+                    for r, row in zip(C[:, self._res_idx].tolist(), codes.tolist())]
+        except KeyError:
+            for code, genes in zip(codes.ravel().tolist(), stages.reshape(-1, per_stage).tolist()):
+                if code not in text:
+                    text[code] = self._stage_string(tuple(genes))
+            return self.keys(C)
+
+    def _stage_string(self, stage: tuple) -> str:
+        text = self._stage_text.get(stage)
+        if text is None:
+            text = ".".join(f"k{self.kernels[stage[1 + 2 * j]]}e{_fmt(self.expansions[stage[2 + 2 * j]])}"
+                            for j in range(self.depths[stage[0]]))
+            self._stage_text[stage] = text
+        return text
 
     def to_ofa(self, genes) -> dict:
         """Once-for-All's own description: ``ks`` and ``e`` for all slots (0 where inactive), ``d``, ``r``."""
