@@ -168,6 +168,9 @@ class _Engine:
             self.cache = EvalCache(Path(cache) if cache else run.path.parent / "evo-nas-cache.sqlite")
         # every record of the run by key; those not yet counted wait in ``replay`` by generation
         self.memo: dict[str, dict] = {r["key"]: r for r in run.evaluations()}
+        # genes of the records built from columns, which hold none in memory: a list would make each
+        # of them a container the garbage collector tracks (the Pareto set's records get theirs back)
+        self.genes_of: dict[str, tuple[int, ...]] = {}
         self.counted: set[str] = set()
         self.replay: dict[int, list[str]] = {}
         self.waiting: set[str] = set()
@@ -267,22 +270,27 @@ class _Engine:
         if any(k not in values for k in self.objectives.names):
             return None
         keys = [asked.keys[i] for i in todo]
-        X = asked.X[todo]
-        genes = X.tolist()
+        genes = asked.X[todo].tolist()
         per = float(per)
-        fixed = {"status": "ok", "error": None, "eval_s": per}
+        fixed = {"status": "ok", "error": None, "eval_s": per, "generation": generation, "cached": False}
         names = list(values)
         records = []
         for key, g, *row in zip(keys, genes, *values.values()):
             rec = dict(zip(names, row))
             rec.update(fixed)
-            rec.update(key=key, genes=g, generation=generation, cached=False)
+            rec["key"] = key
             records.append(rec)
-        text = {k: list(map(repr, v)) for k, v in values.items()}  # repr of an int or a finite float is its JSON
-        rows = json.dumps(genes)[2:-2].split("], [")
-        text.update(status='"ok"', error="null", eval_s=repr(per), generation=str(generation), cached="false",
-                    key=list(map(encode_basestring_ascii, keys)), genes=[f"[{r}]" for r in rows])
+            self.genes_of[key] = tuple(g)
+        text = {k: json.dumps(v)[1:-1].split(", ") for k, v in values.items()}
+        text.update(status='"ok"', error="null", eval_s=json.dumps(per), generation=str(generation), cached="false",
+                    key=list(map(encode_basestring_ascii, keys)), genes=_rows_json(asked.X[todo], genes))
         return records, json_lines(text, n)
+
+    def with_genes(self, rec: dict) -> dict:
+        """``rec`` as written to the run: a record built from columns gets its genes back."""
+        if "genes" not in rec:
+            rec["genes"] = list(self.genes_of[rec["key"]])
+        return rec
 
     def restore(self) -> None:
         state = self.run.load_checkpoint()
@@ -539,6 +547,23 @@ class _Engine:
 _RECORD_FIELDS = frozenset({"key", "genes", "generation", "cached", "status", "error", "eval_s", "latency_pending"})
 
 
+def _rows_json(X: np.ndarray, rows: list[list[int]]) -> list[str]:
+    """The JSON text of every row of the integer array ``X`` (``rows``: the same as lists); digits
+    0-9 (every gene of most spaces) are laid out as bytes at once."""
+    n, m = X.shape
+    if not m or X.min() < 0 or X.max() > 9:
+        return [json.dumps(r) for r in rows]
+    width = 3 * m  # "[" + digits joined by ", " + "]"
+    buf = np.empty((n, width), dtype=np.uint8)
+    buf[:, 0] = ord("[")
+    buf[:, 1::3] = X + ord("0")
+    buf[:, 2:width - 1:3] = ord(",")
+    buf[:, 3:width - 1:3] = ord(" ")
+    buf[:, -1] = ord("]")
+    text = buf.tobytes().decode("ascii")
+    return [text[i:i + width] for i in range(0, n * width, width)]
+
+
 def _reason(error) -> str:
     """A failure reason without the candidate-specific numbers, for counting by kind."""
     import re
@@ -605,7 +630,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     engine.checkpoint(force=True)
     engine._release([k for keys in engine.replay.values() for k in keys])
     engine.replay = {}
-    front = engine.archive.sorted()
+    front = [engine.with_genes(r) for r in engine.archive.sorted()]
     run.write_pareto(front, records=list(engine.memo.values()))
     hv = front_hypervolume(front, engine.objectives)
     reasons = dict(engine.failure_reasons.most_common())

@@ -174,16 +174,19 @@ class OFAMobileNetV3Space(MacroSpace):
             return []
         per_stage = len(self._stage_radix)
         stages = C[:, :self._res_idx].reshape(len(C), len(self.stages), per_stage)
-        codes = stages @ self._stage_radix
+        codes = (stages @ self._stage_radix).tolist()
         text, res = self._code_text, self._res_text
-        try:
-            return ["-".join((res[r], *map(text.__getitem__, row)))
-                    for r, row in zip(C[:, self._res_idx].tolist(), codes.tolist())]
-        except KeyError:
-            for code, genes in zip(codes.ravel().tolist(), stages.reshape(-1, per_stage).tolist()):
-                if code not in text:
-                    text[code] = self._stage_string(tuple(genes))
-            return self.keys(C)
+        get = text.__getitem__
+        out = []
+        for n, (r, row) in enumerate(zip(C[:, self._res_idx].tolist(), codes)):
+            try:
+                out.append("-".join((res[r], *map(get, row))))
+            except KeyError:
+                for code, genes in zip(row, stages[n].tolist()):
+                    if code not in text:
+                        text[code] = self._stage_string(tuple(genes))
+                out.append("-".join((res[r], *map(get, row))))
+        return out
 
     def _stage_string(self, stage: tuple) -> str:
         text = self._stage_text.get(stage)
