@@ -170,7 +170,7 @@ class _Engine:
         self.memo: dict[str, dict] = {r["key"]: r for r in run.evaluations()}
         # genes of the records built from columns, which hold none in memory: a list would make each
         # of them a container the garbage collector tracks (the Pareto set's records get theirs back)
-        self.genes_of: dict[str, tuple[int, ...]] = {}
+        self.genes_of = _GeneRows(self.space.n_genes)
         self.counted: set[str] = set()
         self.replay: dict[int, list[str]] = {}
         self.waiting: set[str] = set()
@@ -231,7 +231,7 @@ class _Engine:
                 continue
             done.append(rec)
         for name in self.objectives.names:
-            values = [v for v in (r.get(name) for r in done) if v is not None]
+            values = [v for v in [r.get(name) for r in done] if v is not None]
             if values:
                 better = max if name in self.objectives.maximize else min
                 self.best[name] = better(values) if name not in self.best else better(self.best[name], better(values))
@@ -270,26 +270,27 @@ class _Engine:
         if any(k not in values for k in self.objectives.names):
             return None
         keys = [asked.keys[i] for i in todo]
-        genes = asked.X[todo].tolist()
+        X = asked.X[todo]
         per = float(per)
-        fixed = {"status": "ok", "error": None, "eval_s": per, "generation": generation, "cached": False}
         names = list(values)
+        template = dict.fromkeys(names)
+        template.update(status="ok", error=None, eval_s=per, generation=generation, cached=False, key=None)
         records = []
-        for key, g, *row in zip(keys, genes, *values.values()):
-            rec = dict(zip(names, row))
-            rec.update(fixed)
+        for key, *row in zip(keys, *values.values()):
+            rec = template.copy()
+            rec.update(zip(names, row))
             rec["key"] = key
             records.append(rec)
-            self.genes_of[key] = tuple(g)
+        self.genes_of.add(keys, X)
         text = {k: json.dumps(v)[1:-1].split(", ") for k, v in values.items()}
         text.update(status='"ok"', error="null", eval_s=json.dumps(per), generation=str(generation), cached="false",
-                    key=list(map(encode_basestring_ascii, keys)), genes=_rows_json(asked.X[todo], genes))
+                    key=list(map(encode_basestring_ascii, keys)), genes=_rows_json(X))
         return records, json_lines(text, n)
 
     def with_genes(self, rec: dict) -> dict:
         """``rec`` as written to the run: a record built from columns gets its genes back."""
         if "genes" not in rec:
-            rec["genes"] = list(self.genes_of[rec["key"]])
+            rec["genes"] = self.genes_of[rec["key"]]
         return rec
 
     def restore(self) -> None:
@@ -547,12 +548,32 @@ class _Engine:
 _RECORD_FIELDS = frozenset({"key", "genes", "generation", "cached", "status", "error", "eval_s", "latency_pending"})
 
 
-def _rows_json(X: np.ndarray, rows: list[list[int]]) -> list[str]:
-    """The JSON text of every row of the integer array ``X`` (``rows``: the same as lists); digits
-    0-9 (every gene of most spaces) are laid out as bytes at once."""
+class _GeneRows:
+    """Gene rows by key, in one growing integer array: no Python object per row."""
+
+    def __init__(self, n_genes: int):
+        self.index: dict[str, int] = {}
+        self.X = np.zeros((0, n_genes), dtype=np.int64)
+
+    def add(self, keys: list[str], X: np.ndarray) -> None:
+        n = len(self.index)
+        if n + len(X) > len(self.X):
+            grown = np.zeros((max(2 * len(self.X), n + len(X), 1024), self.X.shape[1]), dtype=np.int64)
+            grown[:n] = self.X[:n]
+            self.X = grown
+        self.X[n:n + len(X)] = X
+        self.index.update(zip(keys, range(n, n + len(X))))
+
+    def __getitem__(self, key: str) -> list[int]:
+        return self.X[self.index[key]].tolist()
+
+
+def _rows_json(X: np.ndarray) -> list[str]:
+    """The JSON text of every row of the integer array ``X``; digits 0-9 (every gene of most spaces)
+    are laid out as bytes at once."""
     n, m = X.shape
     if not m or X.min() < 0 or X.max() > 9:
-        return [json.dumps(r) for r in rows]
+        return [json.dumps(r) for r in X.tolist()]
     width = 3 * m  # "[" + digits joined by ", " + "]"
     buf = np.empty((n, width), dtype=np.uint8)
     buf[:, 0] = ord("[")

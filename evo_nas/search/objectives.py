@@ -119,7 +119,7 @@ class Objectives:
         n = len(records)
         if n == 0:
             return np.zeros((0, self.n_obj)), np.zeros(0, dtype=bool)
-        A = np.array([[r.get(k) for k in self.names] for r in records], dtype=float)
+        A = np.array([[r.get(k) for r in records] for k in self.names], dtype=float).T.copy()
         ok = np.array([r.get("status") == "ok" for r in records]) & np.isfinite(A).all(axis=1)
         A[:, [i for i, k in enumerate(self.names) if k in self.maximize]] *= -1
         A[~ok] = FAILED_PENALTY

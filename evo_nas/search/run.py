@@ -24,6 +24,7 @@ import fcntl
 import functools
 import inspect
 import io
+import itertools
 import json
 import os
 import pickle
@@ -68,8 +69,8 @@ def read_jsonl(path: Path) -> list[dict]:
     return out
 
 
-# file -> its size after this process's last append: unchanged since means no torn tail to cut
-_CLEAN_TAILS: dict[Path, int] = {}
+# file (device, inode) -> its size after this process's last append: unchanged since means no torn tail to cut
+_CLEAN_TAILS: dict[tuple[int, int], int] = {}
 
 
 def append_jsonl(path: Path, records, sync: bool = True) -> None:
@@ -85,19 +86,19 @@ def append_text(path: Path, text: str, sync: bool = True) -> None:
     if not text:
         return
     blob = text.encode()
-    key = path.resolve()
     try:
-        size = os.stat(path).st_size
+        st = os.stat(path)
     except FileNotFoundError:
-        size = None
-    if size is not None and _CLEAN_TAILS.get(key) != size:
+        st = None
+    if st is not None and _CLEAN_TAILS.get((st.st_dev, st.st_ino)) != st.st_size:
         _drop_torn_tail(path)
     with open(path, "ab") as f:
         f.write(blob)
         f.flush()
         if sync:
             os.fsync(f.fileno())
-        _CLEAN_TAILS[key] = f.tell()
+        st = os.fstat(f.fileno())
+        _CLEAN_TAILS[st.st_dev, st.st_ino] = st.st_size
 
 
 def json_lines(columns: dict, n: int) -> str:
@@ -109,6 +110,7 @@ def json_lines(columns: dict, n: int) -> str:
     for col in varying:
         if len(col) != n:
             raise ValueError(f"a column has {len(col)} values for {n} lines")
+
     def literal(text: str) -> str:
         return text.replace("{", "{{").replace("}", "}}")
 
@@ -116,7 +118,7 @@ def json_lines(columns: dict, n: int) -> str:
                                 for k in names) + "}}\n"
     if not varying:
         return template.format() * n
-    return "".join(template.format(*row) for row in zip(*varying))
+    return "".join(itertools.starmap(template.format, zip(*varying)))
 
 
 def fsync_file(path: Path) -> None:
