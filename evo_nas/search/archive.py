@@ -24,6 +24,7 @@ class Archive:
         self.front: list[dict] = []
         self._F = np.zeros((0, objectives.n_obj))
         self._hv: float | None = None
+        self._reference = objectives.reference_vector()
 
     def add(self, records) -> None:
         if not records:
@@ -44,11 +45,10 @@ class Archive:
 
     def hypervolume(self) -> float | None:
         """Of the front, recomputed only when the front changed."""
-        ref = self.objectives.reference_vector()
-        if ref is None:
+        if self._reference is None:
             return None
         if self._hv is None:
-            self._hv = hypervolume(self._F, ref) if len(self._F) else 0.0
+            self._hv = hypervolume(self._F, self._reference) if len(self._F) else 0.0
         return self._hv
 
     def sorted(self) -> list[dict]:

@@ -217,19 +217,23 @@ class _Engine:
         """Add completed records to the memo, counters, best values and archive (once per key)."""
         done = []
         memo, counted, waiting = self.memo, self.counted, self.waiting
+        n = served = 0
         for rec in records:
             key = rec["key"]
             memo[key] = rec
             if rec.get("latency_pending") or key in counted or key in waiting:
                 continue
             counted.add(key)
-            self.n_evaluated += 1
-            self.n_served += bool(rec.get("cached"))
+            n += 1
+            if rec.get("cached"):
+                served += 1
             if rec["status"] != "ok":
                 self.n_failed += 1
                 self.failure_reasons[_reason(rec.get("error"))] += 1
                 continue
             done.append(rec)
+        self.n_evaluated += n
+        self.n_served += served
         for name in self.objectives.names:
             values = [v for v in [r.get(name) for r in done] if v is not None]
             if values:
@@ -272,15 +276,12 @@ class _Engine:
         keys = [asked.keys[i] for i in todo]
         X = asked.X[todo]
         per = float(per)
-        names = list(values)
-        template = dict.fromkeys(names)
+        template = dict.fromkeys(values)
         template.update(status="ok", error=None, eval_s=per, generation=generation, cached=False, key=None)
-        records = []
-        for key, *row in zip(keys, *values.values()):
-            rec = template.copy()
-            rec.update(zip(names, row))
-            rec["key"] = key
-            records.append(rec)
+        records = [template.copy() for _ in keys]
+        for name, column in [*values.items(), ("key", keys)]:
+            for rec, v in zip(records, column):
+                rec[name] = v
         self.genes_of.add(keys, X)
         text = {k: json.dumps(v)[1:-1].split(", ") for k, v in values.items()}
         text.update(status='"ok"', error="null", eval_s=json.dumps(per), generation=str(generation), cached="false",
