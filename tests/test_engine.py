@@ -307,3 +307,47 @@ def test_a_zero_cost_proxy_cannot_stand_for_accuracy(tmp_path, over, message):
         del cfg["search"]["pop_size"]
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         validate_config(cfg)
+
+
+def test_a_problem_scored_in_columns_writes_what_its_per_genome_evaluation_writes(tmp_path, monkeypatch):
+    """OFA's columnar path (records and JSON lines built column by column, genes kept outside the
+    records in memory) and its per-genome path give the same run, line for line (timings aside)."""
+    from evo_nas.jsonio import dumps
+    from evo_nas.problems.ofa import OFAProblem
+
+    config = {"seed": 3, "problem": {"name": "ofa-mbv3"}, "search": {"pop_size": 30, "max_evaluations": 400},
+              "objectives": {"reference": {"top1": 0.70, "latency_ms": 100.0}, "latency_target_ms": 30.0}}
+    columns = run_search(config, tmp_path / "columns", quiet=True)
+    monkeypatch.setattr(OFAProblem, "evaluate_columns", lambda self, X: None)
+    genomes = run_search(config, tmp_path / "genomes", quiet=True)
+
+    def lines(run):
+        out = []
+        for line in (run / "evaluations.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            assert dumps(rec, sort_keys=True) == line
+            out.append({k: v for k, v in rec.items() if k != "eval_s"})
+        return out
+
+    assert len(lines(tmp_path / "columns")) == 400
+    assert lines(tmp_path / "columns") == lines(tmp_path / "genomes")
+    drop = ("eval_s", "wall_s")
+    assert [{k: v for k, v in e.items() if k not in drop} for e in columns.logbook] == \
+           [{k: v for k, v in e.items() if k not in drop} for e in genomes.logbook]
+    on_disk = {r["key"]: r for r in RunDir(tmp_path / "columns").evaluations()}
+    assert columns.front and all(m == on_disk[m["key"]] for m in columns.front)
+    assert [m["key"] for m in columns.front] == [m["key"] for m in genomes.front]
+
+
+def test_json_lines_and_gene_rows_are_what_dumps_writes():
+    from evo_nas.jsonio import dumps
+    from evo_nas.search.engine import _rows_json
+    from evo_nas.search.run import json_lines
+
+    records = [{"a": 1.5, "b": "x{0}\"y", "c": [1, 2], "d": None}, {"a": -2e-9, "b": "x{0}\"y", "c": [3, 40], "d": None}]
+    text = json_lines({"d": "null", "b": json.dumps("x{0}\"y"), "a": ["1.5", "-2e-09"], "c": ["[1, 2]", "[3, 40]"]}, 2)
+    assert text == "".join(dumps(r, sort_keys=True) + "\n" for r in records)
+    rng = np.random.default_rng(0)
+    for X in (rng.integers(0, 10, (50, 46)), rng.integers(0, 10, (1, 1)), rng.integers(0, 300, (4, 7)),
+              np.zeros((2, 0), dtype=np.int64)):
+        assert _rows_json(X) == [json.dumps(row) for row in X.tolist()]

@@ -70,6 +70,15 @@ def test_canonicalization_gives_one_key_per_distinct_network_on_an_enumerable_sp
         assert genome.canonical().genes == tuple(c) == space.canonical_genes(g)
         assert space.parse(genome.key).genes == tuple(c)
         assert space.encode(genome.architecture()) == tuple(c)
+    assert space.keys(canon) == [space.key(tuple(g)) for g in canon.tolist()]
+
+
+def test_the_vectorized_keys_are_the_keys():
+    space = load_space("ofa-mbv3")
+    X = (np.random.default_rng(5).random((3000, space.n_genes)) * space.cardinalities).astype(np.int64)
+    C = space.canonical_rows(X)
+    assert space.keys(C) == [space.key(tuple(g)) for g in C.tolist()] == [g.key for g in space.genomes(X)]
+    assert space.keys(C[:0]) == []
 
 
 def test_the_canonical_string_round_trips_and_names_bad_genes():

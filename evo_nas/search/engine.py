@@ -170,7 +170,7 @@ class _Engine:
         self.memo: dict[str, dict] = {r["key"]: r for r in run.evaluations()}
         # genes of the records built from columns, which hold none in memory: a list would make each
         # of them a container the garbage collector tracks (the Pareto set's records get theirs back)
-        self.genes_of = _GeneRows(self.space.n_genes)
+        self.genes_of = _GeneRows(self.space.n_genes, max(self.space.cardinalities, default=1))
         self.counted: set[str] = set()
         self.replay: dict[int, list[str]] = {}
         self.waiting: set[str] = set()
@@ -552,14 +552,14 @@ _RECORD_FIELDS = frozenset({"key", "genes", "generation", "cached", "status", "e
 class _GeneRows:
     """Gene rows by key, in one growing integer array: no Python object per row."""
 
-    def __init__(self, n_genes: int):
+    def __init__(self, n_genes: int, cardinality: int):
         self.index: dict[str, int] = {}
-        self.X = np.zeros((0, n_genes), dtype=np.int64)
+        self.X = np.zeros((0, n_genes), dtype=np.min_scalar_type(cardinality - 1))
 
     def add(self, keys: list[str], X: np.ndarray) -> None:
         n = len(self.index)
         if n + len(X) > len(self.X):
-            grown = np.zeros((max(2 * len(self.X), n + len(X), 1024), self.X.shape[1]), dtype=np.int64)
+            grown = np.zeros((max(2 * len(self.X), n + len(X), 1024), self.X.shape[1]), dtype=self.X.dtype)
             grown[:n] = self.X[:n]
             self.X = grown
         self.X[n:n + len(X)] = X
