@@ -10,7 +10,8 @@ an accuracy predictor and an efficiency predictor only through their interfaces;
   (``"ok"`` or ``"failed"``), ``error`` (the reason, or None) and the objective values.
 
 ``batch = True`` marks a problem that scores a whole generation at once, cheaply: the engine
-calls ``evaluate`` once per generation in its own process. Otherwise (training, measuring) the
+calls ``evaluate`` once per generation in its own process (or ``evaluate_columns``, when the
+problem offers it: the same values, as arrays). Otherwise (training, measuring) the
 engine sends one genome per worker task through ``task()``, a picklable ``(function, config)``
 pair called as ``function(genome, config)``.
 """

@@ -11,7 +11,9 @@ counted in unique evaluations; cache hits are free.
 
 The problem (``[problem] name``, ``evo_nas.problems``) decides how a generation is scored: a
 batch problem (a predictor, a table) in one call in this process, an expensive one (training,
-measuring) one genome per worker task.
+measuring) one genome per worker task. A strategy that asks in gene arrays and a problem that
+scores them in columns (NSGA-II on Once-for-All) go without genome objects: keys, records and
+their JSON lines are built column by column, so the engine costs little beside the search itself.
 
 The ``[search]`` keys are read and checked by ``evo_nas.search.settings``.
 

@@ -41,6 +41,11 @@ class Strategy(Protocol):
         """Restore a ``state_dict``."""
 
 
+# A strategy may also offer ``ask_array() -> np.ndarray`` (the canonical genes of the next batch,
+# shape (N, n_genes)) and ``tell_array(results)``: the engine then builds no genome it does not
+# need (NSGA-II does).
+
+
 def strategy_class(name: str) -> type:
     if not isinstance(name, str) or name not in STRATEGIES:
         raise ValueError(f"[search] algorithm = {name!r} (expected one of {', '.join(sorted(STRATEGIES))})")
