@@ -236,6 +236,18 @@ class _Engine:
             done.append(rec)
         self.n_evaluated += n
         self.n_served += served
+        self._improve(done)
+
+    def _account_new(self, records: list[dict]) -> None:
+        """``_account`` of records built from columns: new keys, every one ok, none cached or pending."""
+        keys = [r["key"] for r in records]
+        self.memo.update(zip(keys, records))
+        self.counted.update(keys)
+        self.n_evaluated += len(records)
+        self._improve(records)
+
+    def _improve(self, done: list[dict]) -> None:
+        """Best values and archive with successful records."""
         for name in self.objectives.names:
             values = [v for v in [r.get(name) for r in done] if v is not None]
             if values:
@@ -527,9 +539,12 @@ class _Engine:
 
     def commit(self, records: list[dict], text: str | None = None) -> None:
         """Durable first (one append and fsync for the batch), then counted and cached; ``text``:
-        the records already written as JSON lines."""
+        the records (built from columns) already written as JSON lines."""
         self.run.append_evaluations(records, text)
-        self._account(records)
+        if text is None:
+            self._account(records)
+        else:
+            self._account_new(records)
         if self.cache is not None:
             self.cache.put_many([(r["key"], {k: v for k, v in r.items() if k not in ("generation", "cached", "genes")})
                                  for r in records if r["status"] == "ok"], self.fingerprint)
