@@ -141,6 +141,10 @@ class OFAProblem(Problem):
             from ..latency import latency_model_from_config
 
             self.machine = latency_model_from_config(dict(latency_section or {"mode": "table"}), self.space)
+            source = self.machine.describe().get("source", "measured")
+            how = "measured end to end" if source == "measured" else "predicted from a per-layer table measured here"
+            self.objectives = (self.objectives[0],
+                               Objective("latency_ms", "min", "ms", f"this machine's latency, {how}"))
 
     @classmethod
     def from_config(cls, config: dict) -> "OFAProblem":
