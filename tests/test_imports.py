@@ -23,7 +23,7 @@ LAYERS = (
     ("evo_nas.evaluate", "evo_nas.cache", "evo_nas.parallel"),
     ("evo_nas.problems",),
     # the search package is callable as the API's ``search``, so the API sits beside it
-    ("evo_nas.search", "evo_nas.baselines", "evo_nas.api"),
+    ("evo_nas.search", "evo_nas.baselines", "evo_nas.api", "evo_nas.schema"),
     ("evo_nas.netadapt", "evo_nas.export", "evo_nas.compare"),
     ("evo_nas", "evo_nas.commands", "evo_nas.cli", "evo_nas.__main__"),
 )
