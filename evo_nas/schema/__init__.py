@@ -5,14 +5,33 @@ model with every default filled in; ``Config.dump()`` is what a run directory's 
 holds. Errors are ``ValueError`` of one line naming the key path, the bad value and the allowed
 values, e.g. ``[search] generations = 0 must be an int >= 1``; an unknown key names the closest
 valid one.
+
+- ``evo_nas.schema.errors``: the one-line errors (imports nothing of the package, so a problem or
+  another lower layer may validate its own model with ``validate``);
+- ``evo_nas.schema.sections``: one model per section;
+- ``evo_nas.schema.config``: the whole configuration, checked against the registries.
+
+Names are imported when first used, so importing ``evo_nas.schema.errors`` loads nothing else.
 """
 from __future__ import annotations
 
-from .config import CONFIG_SECTIONS, SECTIONS, Config, ProblemSection, resolve, resolved, section
-from .errors import unknown_key, validate
-from .sections import (ENGINE_KEYS, EXECUTION_KEYS, CompareSection, DataSection, LatencySection, ObjectivesSection,
-                       ProxySection, SearchSection, Section, SpaceSection)
+import importlib
 
-__all__ = ["CONFIG_SECTIONS", "ENGINE_KEYS", "EXECUTION_KEYS", "SECTIONS", "CompareSection", "Config", "DataSection",
-           "LatencySection", "ObjectivesSection", "ProblemSection", "ProxySection", "SearchSection", "Section",
-           "SpaceSection", "resolve", "resolved", "section", "unknown_key", "validate"]
+_EXPORTS = {
+    "CONFIG_SECTIONS": "config", "SECTIONS": "config", "Config": "config", "ProblemSection": "config",
+    "resolve": "config", "resolved": "config", "section": "config",
+    "unknown_key": "errors", "validate": "errors",
+    "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "DataSection": "sections",
+    "LatencySection": "sections", "ObjectivesSection": "sections", "ProxySection": "sections",
+    "SearchSection": "sections", "Section": "sections", "SpaceSection": "sections",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -42,7 +42,7 @@ def _walk(model: type[BaseModel], loc: tuple) -> tuple[list[str], type[BaseModel
                 break
             model = inner[0]
         if not isinstance(part, str) or part not in model.model_fields:
-            if field is None and isinstance(part, str):
+            if isinstance(part, str):  # a key the model does not declare
                 path.append(part)
             break
         path.append(part)
