@@ -14,7 +14,9 @@
     max_stall = 10             # stop after this many generations without a new genome
     base_dir = "experiments"   # where relative paths of [data]/[space]/[problem] resolve (the CLI sets the config's folder)
 
-Unknown keys are errors that name the closest valid key; every error names the bad value.
+Defaults, types and ranges are declared once, in ``evo_nas.schema`` (``SearchSection``); an
+algorithm's own keys are its class's ``search_keys``. Unknown keys are errors that name the
+closest valid key; every error names the bad value.
 """
 from __future__ import annotations
 
@@ -28,16 +30,8 @@ from ..schema import CONFIG_SECTIONS, ENGINE_KEYS, EXECUTION_KEYS, Config, Searc
 from .objectives import Objectives
 from .strategy import make_strategy, strategy_class
 
-__all__ = ["CONFIG_SECTIONS", "ENGINE_KEYS", "EXECUTION_KEYS", "SearchSettings", "check_seed",
-           "check_thread_safety", "validate_config"]
-
-
-def check_seed(config: dict) -> int:
-    """``seed`` of a configuration (default 0); ``ValueError`` unless a non-negative int."""
-    seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed = {seed!r} must be a non-negative int")
-    return seed
+__all__ = ["CONFIG_SECTIONS", "ENGINE_KEYS", "EXECUTION_KEYS", "SearchSettings", "check_thread_safety",
+           "validate_config"]
 
 
 @dataclass(frozen=True)
