@@ -57,16 +57,6 @@ from .pareto import hypervolume_2d, non_dominated
 from .search.objectives import FAILED_PENALTY, Objectives
 
 
-COMPARE_KEYS = ("algorithms", "seeds", "cell_jobs", "score_as_accuracy", "overrides", "budgets", "baseline",
-                "latency_targets_ms", "ablation")
-
-
-def _names(value, where: str, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(a, str) for a in value) or len(set(value)) != len(value):
-        raise ValueError(f"{where}: {key} = {value!r} must be a list of distinct names")
-    return tuple(value)
-
-
 @dataclass(frozen=True)
 class CompareConfig:
     """``[compare]``: which cells run and how they are analyzed (see the module docstring)."""
@@ -83,21 +73,15 @@ class CompareConfig:
 
     @classmethod
     def from_dict(cls, config: dict) -> "CompareConfig":
-        d = dict(config.get("compare") or {})
-        where = "[compare]"
-        unknown = set(d) - set(COMPARE_KEYS)
-        if unknown:
-            raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected {', '.join(COMPARE_KEYS)})")
+        """``[compare]`` of ``config``: types, ranges and defaults from the schema (``CompareSection``),
+        then the checks across keys and sections. ``ValueError`` of one line."""
+        from .schema import section
         from .search.strategy import STRATEGIES
 
-        algs = d.get("algorithms", ["nsga2", "aging", "rl", "random"])
-        if not isinstance(algs, list) or not algs:
-            raise ValueError(f"{where}: algorithms = {algs!r} must be a non-empty list of distinct names")
-        algs = _names(algs, where, "algorithms")
-        overrides = d.get("overrides") or {}
-        if not isinstance(overrides, dict):
-            raise ValueError(f"{where}: overrides = {overrides!r} must be a table of tables, one per algorithm name")
-        for name, over in overrides.items():
+        d = section("compare", config.get("compare"))
+        where = "[compare]"
+        algs = tuple(d.algorithms)
+        for name, over in d.overrides.items():
             if name not in algs:
                 raise ValueError(f"[compare.overrides.{name}]: {name!r} is not in [compare] algorithms {list(algs)}")
             if not isinstance(over, dict):
@@ -107,44 +91,22 @@ class CompareConfig:
                 raise ValueError(f"[compare.overrides.{name}]: algorithm = {base!r} must be one of "
                                  f"{', '.join(sorted(STRATEGIES))}" + (f" and equal to {name!r}" if name in STRATEGIES else ""))
         for a in algs:
-            if a not in STRATEGIES and a not in overrides:
+            if a not in STRATEGIES and a not in d.overrides:
                 raise ValueError(f"{where}: algorithm {a!r} is unknown (expected one of {', '.join(sorted(STRATEGIES))}, "
                                  f"or a name with [compare.overrides.{a}] algorithm = ...)")
-        seeds = d.get("seeds", [0, 1, 2, 3, 4])
-        if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
-                                                               for s in seeds) or len(set(seeds)) != len(seeds):
-            raise ValueError(f"{where}: seeds = {seeds!r} must be a non-empty list of distinct ints")
-        jobs = d.get("cell_jobs", 1)
-        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-            raise ValueError(f"{where}: cell_jobs = {jobs!r} must be an int >= 1")
-        scale = d.get("score_as_accuracy")
-        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0):
-            raise ValueError(f"{where}: score_as_accuracy = {scale!r} must be a number > 0")
-        budgets = d.get("budgets")
-        if budgets is not None:
-            if not isinstance(budgets, list) or not budgets or not all(
-                    isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in budgets) \
-                    or sorted(set(budgets)) != budgets:
-                raise ValueError(f"{where}: budgets = {budgets!r} must be a non-empty increasing list of ints >= 1")
+        if d.budgets is not None:
             cap = (config.get("search") or {}).get("max_evaluations")
-            if isinstance(cap, int) and budgets[-1] > cap:
-                raise ValueError(f"{where}: budgets = {budgets!r} exceed [search] max_evaluations = {cap}")
-            budgets = tuple(budgets)
-        baseline = d.get("baseline")
-        if baseline is not None and baseline not in algs:
-            raise ValueError(f"{where}: baseline = {baseline!r} is not in algorithms {list(algs)}")
-        targets = d.get("latency_targets_ms", [])
-        if not isinstance(targets, list) or not all(
-                isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0 for t in targets):
-            raise ValueError(f"{where}: latency_targets_ms = {targets!r} must be a list of numbers > 0")
-        ablation = _names(d.get("ablation", []), where, "ablation")
-        for a in ablation:
+            if isinstance(cap, int) and d.budgets[-1] > cap:
+                raise ValueError(f"{where}: budgets = {d.budgets!r} exceed [search] max_evaluations = {cap}")
+        if d.baseline is not None and d.baseline not in algs:
+            raise ValueError(f"{where}: baseline = {d.baseline!r} is not in algorithms {list(algs)}")
+        for a in d.ablation:
             if a not in algs or a == algs[0]:
                 raise ValueError(f"{where}: ablation entry {a!r} must be one of the algorithms after the first "
                                  f"({', '.join(algs[1:])})")
-        return cls(algs, tuple(seeds), jobs, None if scale is None else float(scale),
-                   {k: dict(v) for k, v in overrides.items()}, budgets, baseline,
-                   tuple(float(t) for t in targets), ablation)
+        return cls(algs, tuple(d.seeds), d.cell_jobs, d.score_as_accuracy,
+                   {k: dict(v) for k, v in d.overrides.items()}, None if d.budgets is None else tuple(d.budgets),
+                   d.baseline, tuple(d.latency_targets_ms), tuple(d.ablation))
 
     def strategy(self, name: str) -> str:
         """The search algorithm (``[search] algorithm``) a cell named ``name`` runs."""
@@ -199,7 +161,7 @@ def cell_config(config: dict, algorithm: str, seed: int) -> dict:
         search[k] = {**search[k], **v} if isinstance(v, dict) and isinstance(search.get(k), dict) else v
     search.update(algorithm=strategy, cache=False)
     cell["search"] = search
-    scale = (config.get("compare") or {}).get("score_as_accuracy")
+    scale = CompareConfig.from_dict(config).score_as_accuracy if config.get("compare") else None
     if scale is not None:
         cell["compare"] = {"score_as_accuracy": scale}
     return cell
