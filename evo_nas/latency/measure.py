@@ -9,9 +9,10 @@ whole measurement (warm-up included) is repeated, at most ``max_attempts`` times
 attempt is kept and the number of attempts is recorded.
 
 ``measure`` takes the call to time and the clock as arguments, so its logic is testable with a
-fake clock and a fake runner. Runtimes: PyTorch eager (``torch``) and ONNX Runtime on a graph
-exported with ``torch.onnx.export`` (``onnxruntime``), both single-stream, batch 1; and
-``CommandRuntime``, another device reached through a user's command that receives the ONNX file.
+fake clock and a fake runner. Runtimes: PyTorch eager (``torch``) and ONNX Runtime (``onnxruntime``),
+both single-stream, batch 1; and ``CommandRuntime``, another device reached through a user's
+command that receives the ONNX file. Both ONNX runtimes time the file ``evo_nas.onnx_export``
+writes, the same file ``evo-nas export`` ships.
 """
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ import statistics
 import subprocess
 import tempfile
 import time
-import warnings
 from dataclasses import asdict, dataclass, fields
 from typing import Callable, Iterator
 
 import numpy as np
+
+from ..onnx_export import INPUT, example_input, write_onnx
 
 
 @dataclass(frozen=True)
@@ -241,24 +243,6 @@ class TorchRuntime(Runtime):
             torch.set_num_threads(previous)
 
 
-def example_input(input_shape):
-    """A fixed, seeded normal input (not zeros, so no data-dependent shortcut can flatter a kernel)."""
-    import torch
-
-    return torch.randn(input_shape, generator=torch.Generator().manual_seed(0))
-
-
-def export_onnx(module, input_shape, path: str) -> None:
-    """Export with the TorchScript-based exporter (``dynamo=False``): it needs no onnxscript."""
-    import torch
-
-    module.eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(module, (example_input(input_shape),), path, dynamo=False, opset_version=17,
-                          input_names=["x"], output_names=["y"])
-
-
 class OnnxRuntime(Runtime):
     """ONNX Runtime CPU provider, sequential execution, ``intra_op_num_threads = threads``."""
 
@@ -277,14 +261,14 @@ class OnnxRuntime(Runtime):
         steady_allocator()
         with tempfile.TemporaryDirectory(prefix="evo-nas-onnx-") as tmp:
             path = os.path.join(tmp, "model.onnx")
-            export_onnx(module, input_shape, path)
+            write_onnx(module, path, input_shape)
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
             opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
             x = example_input(input_shape).numpy()
-            yield lambda: sess.run(None, {"x": x})
+            yield lambda: sess.run(None, {INPUT: x})
 
 
 class CommandRuntime(Runtime):
@@ -337,7 +321,7 @@ class CommandRuntime(Runtime):
     def measure(self, module, input_shape, protocol: Protocol = Protocol()) -> Measurement:
         with tempfile.TemporaryDirectory(prefix="evo-nas-cmd-") as tmp:
             path = os.path.join(tmp, "model.onnx")
-            export_onnx(module, input_shape, path)
+            write_onnx(module, path, input_shape)
             ms = self.run_onnx(path)
         return Measurement(median_ms=ms, iqr_ms=0.0, cv=0.0, samples=1, attempts=1, stable=True)
 
@@ -352,5 +336,5 @@ def make_runtime(name: str, threads: int = 1) -> Runtime:
 
 
 __all__ = ["Protocol", "Measurement", "measure", "summarize", "machine_info", "cpu_model", "Runtime",
-           "TorchRuntime", "OnnxRuntime", "CommandRuntime", "RUNTIMES", "make_runtime", "export_onnx", "example_input",
-           "allocator_policy", "steady_allocator"]
+           "TorchRuntime", "OnnxRuntime", "CommandRuntime", "RUNTIMES", "make_runtime", "allocator_policy",
+           "steady_allocator"]
