@@ -2,9 +2,10 @@
 
 The searches of MnasNet (Tan et al., 2019, arXiv 1807.11626), FBNet (Wu et al., 2019, arXiv
 1812.03443) and MobileNetV3 (Howard et al., 2019, arXiv 1905.02244) end in models meant for
-phones; ``export_onnx`` writes one with the TorchScript-based exporter (the dynamo exporter
-needs onnxscript), validates the graph with ``onnx.checker``, runs it in ONNX Runtime on a
-seeded input and compares the outputs with PyTorch's. ``export_pareto`` does this for every
+phones; ``export_onnx`` writes one with ``evo_nas.onnx_export.write_onnx`` (the exporter whose
+files the latency subsystem times, so a shipped model is the graph whose latency was measured),
+validates the graph with ``onnx.checker``, runs it in ONNX Runtime on a seeded input and
+compares the outputs with PyTorch's. ``export_pareto`` does this for every
 Pareto member of a run and writes next to each ``.onnx`` a card: genome string, objectives,
 how latency was obtained, seeds, and what the weights are. The search proxies keep no trained
 weights, so exported weights are a seeded initialisation unless a trained model is passed in.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,8 +24,7 @@ from .arch import to_architecture
 from .files import atomic_write
 from .hashing import derive_seed
 from .jsonio import dumps
-
-OPSET = 17
+from .onnx_export import INPUT, OPSET, write_onnx
 
 
 class ExportError(ValueError):
@@ -46,13 +45,16 @@ class ExportCheck:
 
 
 def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, seed: int = 0, batch: int = 2,
-                opset: int = OPSET, atol: float = 0.0, rtol: float = 1e-4) -> ExportCheck:
+                atol: float = 0.0, rtol: float = 1e-4) -> ExportCheck:
     """Write ``obj`` (a Genome or Architecture) as ONNX at ``path`` and check it in ONNX Runtime.
 
     ``model``: the built network to export (e.g. trained weights); otherwise it is built with
-    weights initialised from ``seed``. The check passes when the largest absolute difference
-    is at most ``atol + rtol * max|PyTorch output|``. The batch dimension is dynamic. The file
-    appears only once it passed the check (written to a temporary name, then ``os.replace``).
+    weights initialised from ``seed``. The graph is ``write_onnx``'s (opset ``OPSET``, input
+    ``input`` of shape ``(batch, in_channels, resolution, resolution)`` with a dynamic batch,
+    output ``logits``); the check runs it on a seeded input of ``batch`` samples and passes when
+    the largest absolute difference is at most ``atol + rtol * max|PyTorch output|``, else
+    ``ExportError``. The file appears only once it passed the check (written to a temporary
+    name, then ``os.replace``).
     """
     import onnx
     import onnxruntime as ort
@@ -70,18 +72,15 @@ def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        write_onnx(model, tmp, shape)
+        with torch.no_grad():
             expected = model(x).numpy()
-            torch.onnx.export(model, (x,), str(tmp), dynamo=False, opset_version=opset,
-                              input_names=["input"], output_names=["logits"],
-                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
         try:
             onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
         except Exception as e:
             raise ExportError(f"{path}: exported graph is not valid ONNX ({e})") from None
         session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        got = session.run(None, {"input": x.numpy()})[0]
+        got = session.run(None, {INPUT: x.numpy()})[0]
         diff = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else float("inf")
         scale = float(np.max(np.abs(expected)))
         if not diff <= atol + rtol * scale:
@@ -92,7 +91,7 @@ def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, 
     finally:
         if tmp.exists():
             tmp.unlink()
-    return ExportCheck(str(path), opset, shape, diff, scale, atol, rtol, ort.__version__, path.stat().st_size)
+    return ExportCheck(str(path), OPSET, shape, diff, scale, atol, rtol, ort.__version__, path.stat().st_size)
 
 
 def card(record: dict, check: ExportCheck, *, space: str, seed: int, latency: dict | None,

@@ -151,77 +151,48 @@ __all__ = ["netadapt", "block_proposal", "NetAdaptResult", "NetAdaptStep", "Prop
 # -- refining a run's Pareto members ------------------------------------------------------------
 
 class RunEvaluator:
-    """Evaluates genomes the way the run's engine does and appends them to the run.
+    """Evaluates genomes through the run's evaluation service and appends them to the run.
 
-    The run's evaluator and evaluation config, its evaluations as a memo, the persistent cache
-    under the run's fingerprint, ``parallel_map`` for the evaluations, and latency measured
-    serially here (pool idle) when the run's latency model times networks.
+    The same ``EvaluationService`` as the run's search engine: the run's problem and objectives,
+    the persistent cache under the run's fingerprint, ``parallel_map`` for the evaluations (one
+    call for a batch problem), and latency measured serially here (pool idle) when the run's
+    latency model times networks. The run's evaluations are the memo: a genome the run already
+    evaluated is not evaluated again. Records are marked ``origin = "netadapt"`` and
+    ``refined_from`` (the key of the member being refined).
     """
 
     def __init__(self, run, n_jobs: int = 1, backend: str = "loky", cache=None):
+        from .problems.service import EvaluationService
+
         self.run = run
-        self.config = run.config
         self.problem = run.problem()
-        self.evaluator, self.eval_cfg = self.problem.task()
-        self.fingerprint = self.problem.fingerprint()
-        self.n_jobs, self.backend = n_jobs, backend
-        self.threads = int((self.config.get("search") or {}).get("threads_per_worker", 1))
         self.memo = {r["key"]: r for r in run.evaluations()}
-        self.cache = cache
-        self.latency_model = self.problem.latency_model()
-        if self.latency_model is None and "latency_ms" not in {o.name for o in self.problem.objectives}:
+        if self.problem.latency_model() is None and "latency_ms" not in {o.name for o in self.problem.objectives}:
             raise ValueError(f"{run.path}: the run has no [latency] model; refine needs one to rank proposals")
-        self._latency: dict[str, float] = {}
+        threads = int((run.config.get("search") or {}).get("threads_per_worker", 1))
+        self.service = EvaluationService(self.problem, run.objectives().names, write=run.append_evaluations,
+                                         account=self._account, cache=cache, n_jobs=n_jobs, backend=backend,
+                                         threads=threads)
         self.evaluated = 0
 
     def latency(self, genome: Genome) -> float:
-        """Predicted or measured by the run's latency model, or the problem's own latency without one."""
-        key = genome.key
-        if key not in self._latency:
-            if self.latency_model is not None:
-                self._latency[key] = float(self.latency_model.latency_ms(genome.architecture()))
-            else:
-                self._latency[key] = float(self.evaluator(genome, self.eval_cfg)["latency_ms"])
-        return self._latency[key]
+        """Predicted or measured by the run's latency model, or the problem's own latency without one
+        (NaN for a genome whose evaluation fails: it is never proposed)."""
+        return self.service.latency_ms(genome)
 
     def __call__(self, genomes: Sequence[Genome], parent: str | None = None) -> list[dict]:
-        from .parallel import parallel_map
-        from .search.engine import evaluate_task
-
-        todo = {}
-        for g in genomes:
-            if g.key not in self.memo and g.key not in todo:
-                cached = self.cache.get(g.key, self.fingerprint) if self.cache is not None else None
-                if cached is not None:
-                    self._commit(g, {**cached, "eval_s": 0.0}, parent, cached=True)
-                else:
-                    todo[g.key] = g
-        new = list(todo.values())
-        tasks = [(self.evaluator, g, self.eval_cfg, self.threads) for g in new]
-        results = parallel_map(evaluate_task, tasks, self.n_jobs, self.backend)
-        for g, res in sorted(zip(new, results), key=lambda t: t[0].key):
-            if res.get("status") == "ok" and res.get("latency_ms") is None:
-                try:
-                    res["latency_ms"] = self.latency(g)
-                except Exception as e:  # noqa: BLE001  (a failed measurement fails the candidate)
-                    res.update(status="failed", error=f"latency: {type(e).__name__}: {e}")
-            self._commit(g, res, parent, cached=False)
-            self.evaluated += 1
+        todo = list({g.key: g for g in genomes if g.key not in self.memo}.values())
+        found = self.service.lookup(todo)
+        self.service.commit([self.service.record(g, {**found[g.key], "eval_s": 0.0}, None, True, origin="netadapt",
+                                                 refined_from=parent) for g in todo if g.key in found], store=False)
+        new = [g for g in todo if g.key not in found]
+        self.service.evaluate(new, None, origin="netadapt", refined_from=parent)
+        self.evaluated += len(new)
         return [self.memo[g.key] for g in genomes]
 
-    def _commit(self, genome: Genome, result: dict, parent: str | None, cached: bool) -> None:
-        rec = {k: (v.item() if hasattr(v, "item") else v) for k, v in result.items()}
-        rec.update(key=genome.key, genes=list(genome.genes), generation=None, cached=cached, origin="netadapt",
-                   refined_from=parent)
-        rec.setdefault("status", "failed")
-        rec.setdefault("error", None)
-        for k in ("val_acc", "latency_ms", "params_m", "macs_m", "train_s", "proxy"):
-            rec.setdefault(k, None)
-        self.memo[genome.key] = rec
-        self.run.append_evaluations([rec])
-        if self.cache is not None and rec["status"] == "ok":
-            self.cache.put(genome.key, self.fingerprint,
-                           {k: v for k, v in rec.items() if k not in ("generation", "cached", "genes", "origin", "refined_from")})
+    def _account(self, records: list[dict]) -> None:
+        for rec in records:
+            self.memo[rec["key"]] = rec
 
 
 def refine_run(run_dir, target_ms: float, *, members: int | None = None, step_fraction: float = 0.1,
@@ -239,7 +210,7 @@ def refine_run(run_dir, target_ms: float, *, members: int | None = None, step_fr
         cache_path = None if setting is False else (setting or run.path.parent / "evo-nas-cache.sqlite")
     cache = EvalCache(cache_path) if cache_path is not None else None
     ev = RunEvaluator(run, n_jobs=n_jobs, backend=backend, cache=cache)
-    space = ev.eval_cfg.space()
+    space = ev.problem.space
     front = [r for r in run.pareto() if r.get("latency_ms") is not None and r["latency_ms"] > target_ms]
     if not run.pareto():
         raise ValueError(f"{run.path}: the run has no feasible Pareto members to refine")

@@ -132,8 +132,8 @@ def test_cli_writes_outputs_and_reports_bad_config(tmp_path, capsys):
     bad.write_text(CONFIG.replace('seeds = [0, 1]', 'seeds = [0, 1]\nrepeats = 3'))
     assert main(["compare", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["evo-nas compare: error: [compare]: unknown key 'repeats' (expected algorithms, seeds, cell_jobs, "
-                   "score_as_accuracy, overrides, budgets, baseline, latency_targets_ms, ablation)"]
+    assert err == ["evo-nas compare: error: [compare] unknown key 'repeats' (expected one of ablation, algorithms, "
+                   "baseline, budgets, cell_jobs, latency_targets_ms, overrides, score_as_accuracy, seeds)"]
     bad.write_text(CONFIG.replace('"random"]', '"ppo"]'))
     assert main(["compare", str(bad)]) == 2
     assert "algorithm 'ppo' is unknown" in capsys.readouterr().err

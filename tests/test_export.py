@@ -1,5 +1,8 @@
 """Issue 7: ONNX export checked in ONNX Runtime, and the JSON cards of a run's Pareto set."""
 import json
+import shlex
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -9,6 +12,8 @@ import torch
 from evo_nas.builder import build_model
 from evo_nas.cli import main
 from evo_nas.export import ExportError, export_onnx, export_pareto
+from evo_nas.latency.devices import MeasuredLatency
+from evo_nas.latency.measure import CommandRuntime, OnnxRuntime, Protocol
 from evo_nas.search.engine import run_search
 from evo_nas.space import load_known, load_space
 
@@ -53,6 +58,65 @@ def test_a_mismatching_runtime_output_is_an_error_and_leaves_no_file(tmp_path, m
     with pytest.raises(ExportError, match="ONNX Runtime output differs from PyTorch"):
         export_onnx(g, tmp_path / "m.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+FAST = Protocol(warmup=0, repeats=1, rounds=1, max_attempts=1)
+
+
+def timed_files(monkeypatch) -> list[bytes]:
+    """The bytes of every ONNX file ONNX Runtime loads from now on, read when the session opens."""
+    loaded = []
+    real = ort.InferenceSession
+
+    def session(path, *args, **kwargs):
+        loaded.append(Path(path).read_bytes())
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(ort, "InferenceSession", session)
+    return loaded
+
+
+@pytest.mark.parametrize("name", ["fbnet", "mobilenetv3"])
+def test_the_file_the_latency_runtimes_time_is_the_file_export_writes(tmp_path, monkeypatch, name):
+    space = load_space(name, resolution=32, num_classes=10)
+    g = space.sample(np.random.default_rng(5))
+    model = build_model(g, generator=torch.Generator().manual_seed(3))
+    export_onnx(g, tmp_path / "shipped.onnx", model=model)
+    shipped = (tmp_path / "shipped.onnx").read_bytes()
+
+    loaded = timed_files(monkeypatch)
+    OnnxRuntime().measure(model, (1, 3, 32, 32), FAST)
+    assert loaded == [shipped]
+
+    copy = tmp_path / "received.onnx"
+    script = f"import shutil, sys; shutil.copy(sys.argv[1], {str(copy)!r}); print(1.5)"
+    cmd = CommandRuntime(f"{sys.executable} -c {shlex.quote(script)} {{model}}")
+    assert cmd.measure(model, (1, 3, 32, 32), FAST).median_ms == 1.5
+    assert copy.read_bytes() == shipped
+
+
+def without_weights(data: bytes):
+    """The ONNX model in ``data`` with every initializer's values removed (names, shapes and types kept)."""
+    import onnx
+
+    m = onnx.load_from_string(data)
+    for init in m.graph.initializer:
+        for field in ("raw_data", "float_data", "int64_data", "int32_data", "double_data"):
+            init.ClearField(field)
+    return m.SerializeToString()
+
+
+def test_a_runs_measured_latency_times_the_graph_its_export_ships(tmp_path, monkeypatch):
+    r = synthetic_run(tmp_path, space="mnasnet")
+    cards = export_pareto(r.run_dir, tmp_path / "out")
+    space = load_space("mnasnet", resolution=32, num_classes=10)
+    loaded = timed_files(monkeypatch)
+    measured = MeasuredLatency(OnnxRuntime(), FAST)
+    for c in cards:
+        measured.measure(space.parse(c["genome"]))
+        shipped = (tmp_path / "out" / c["onnx"]["file"]).read_bytes()
+        assert without_weights(loaded.pop()) == without_weights(shipped)
+    assert len(cards) >= 1 and not loaded
 
 
 def synthetic_run(tmp_path, space="fbnet"):

@@ -17,13 +17,14 @@ PACKAGE = "evo_nas"
 # Layers, lowest first: a module may import from its own layer and the layers below it.
 # A name matches a module and everything under it ("evo_nas.latency" covers evo_nas.latency.table).
 LAYERS = (
-    ("evo_nas.arch", "evo_nas.jsonio", "evo_nas.hashing", "evo_nas.files"),
+    ("evo_nas.arch", "evo_nas.jsonio", "evo_nas.hashing", "evo_nas.files", "evo_nas.schema.errors"),
     ("evo_nas.space", "evo_nas.spaces", "evo_nas.costs", "evo_nas.pareto", "evo_nas.data"),
-    ("evo_nas.builder", "evo_nas.train", "evo_nas.proxies", "evo_nas.latency", "evo_nas.report", "evo_nas.plots"),
+    ("evo_nas.builder", "evo_nas.onnx_export", "evo_nas.train", "evo_nas.proxies", "evo_nas.latency", "evo_nas.report",
+     "evo_nas.plots"),
     ("evo_nas.evaluate", "evo_nas.cache", "evo_nas.parallel"),
     ("evo_nas.problems",),
     # the search package is callable as the API's ``search``, so the API sits beside it
-    ("evo_nas.search", "evo_nas.baselines", "evo_nas.api"),
+    ("evo_nas.search", "evo_nas.baselines", "evo_nas.api", "evo_nas.schema"),
     ("evo_nas.netadapt", "evo_nas.export", "evo_nas.compare"),
     ("evo_nas", "evo_nas.commands", "evo_nas.cli", "evo_nas.__main__"),
 )

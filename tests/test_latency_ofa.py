@@ -84,3 +84,10 @@ def test_a_refit_refits_the_offset_of_each_resolution(tmp_path):
     assert other["per_layer_ms"] == 0.0 and set(other["by_resolution"]) == {"64", "96"}
     assert all(c["per_layer_ms"] == 0.0 for c in other["by_resolution"].values())
     assert other["by_resolution"] != table.calibration["by_resolution"]
+
+
+def test_the_default_calibration_gives_each_resolution_eight_networks():
+    from evo_nas.latency.table import default_calibration
+
+    assert default_calibration(load_space("ofa-mbv3")) == 40
+    assert default_calibration(slice_space()) == 20

@@ -309,3 +309,49 @@ def test_machine_info_is_recorded(tiny):
     t = LatencyTable.new(tiny, FakeRuntime(threads=3), Protocol(), None)
     assert t.header["device"] == machine_info() and t.header["threads"] == 3 and t.header["runtime"] == "fake"
     assert t.header["network"]["resolution"] == 16 and t.header["network"]["stem"]["out_ch"] == 8
+
+
+def test_per_resolution_offsets_are_fitted_jointly_with_the_other_terms():
+    rng = np.random.default_rng(0)
+    sums, n = rng.uniform(5, 20, 24), rng.integers(10, 20, 24)
+    res = np.repeat([160, 192, 224], 8)
+    offset = {160: 1.0, 192: 2.0, 224: 3.5}
+    measured = [s + offset[r] + 0.2 * k for s, k, r in zip(sums, n, res)]
+    c = fit_calibration(sums, n, measured, "offset+per_layer", res.tolist())
+    assert c["per_layer_ms"] == pytest.approx(0.2) and c["fit"] == "offset+per_layer, offset per resolution"
+    assert {r: v["offset_ms"] for r, v in c["by_resolution"].items()} == pytest.approx(
+        {str(r): v for r, v in offset.items()})
+    assert c["offset_ms"] == pytest.approx(np.mean(list(offset.values())))
+    assert refit({"layer_sums": sums.tolist(), "n_layers": n.tolist(), "measured_ms": measured,
+                  "resolutions": res.tolist()}, "offset")["by_resolution"]["224"]["per_layer_ms"] == 0.0
+
+
+def test_auto_picks_the_fit_with_the_lowest_leave_one_out_error():
+    rng = np.random.default_rng(1)
+    sums, n = rng.uniform(5, 20, 20), rng.integers(10, 20, 20)
+    scaled = 1.3 * sums + 0.5 + rng.normal(0, 0.01, 20)  # a whole network runs 30% slower than its layers
+    c = fit_calibration(sums, n, scaled, "auto")
+    assert c["fit"] == "affine" and c["scale"] == pytest.approx(1.3, abs=0.01)
+    assert set(c["loo_mape_pct"]) == {"offset", "offset+per_layer", "affine"}
+    assert c["loo_mape_pct"]["affine"] < min(c["loo_mape_pct"]["offset+per_layer"], c["loo_mape_pct"]["offset"])
+    exact = sums + 0.5 + 0.1 * n  # affine fits it as well: the simpler fit is kept
+    assert fit_calibration(sums, n, exact, "auto")["fit"] == "offset+per_layer"
+
+
+def test_a_table_records_the_allocator_and_an_older_table_is_not_filled_by_this_runtime(tiny, tmp_path):
+    from evo_nas.latency.measure import allocator_policy, steady_allocator
+
+    assert steady_allocator() == allocator_policy() == FakeRuntime().describe()["allocator"]
+    t = build_table(tiny, FakeRuntime(), Protocol(), tmp_path / "t.json", progress=False, calibration=4)
+    assert t.header["allocator"] == allocator_policy() and t.measured_on(FakeRuntime())
+    old = json.loads((tmp_path / "t.json").read_text())
+    old["version"] = 1
+    del old["header"]["allocator"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    v1 = LatencyTable.load(tmp_path / "old.json")
+    assert v1.allocator == "system default" and v1.identity() != t.identity()
+    assert v1.predict(sample(tiny, 1, seed=3)[0]) == pytest.approx(t.predict(sample(tiny, 1, seed=3)[0]))
+    if allocator_policy() != "system default":
+        assert not v1.measured_on(FakeRuntime())
+        with pytest.raises(ValueError, match="allocator = 'system default'"):
+            TableLatency(v1, tiny, fill=True, runtime=FakeRuntime(), protocol=Protocol())

@@ -37,11 +37,12 @@ def register(sub):
     p.add_argument("--table", help="table file (default: the per-machine table under ~/.cache/evo-nas/latency "
                                    "or $EVO_NAS_LATENCY_DIR)")
     p.add_argument("--no-table", action="store_true", help="GENOME: measure only, skip the table prediction")
-    p.add_argument("--calibration", type=int, default=None, help="build-table: calibration networks (default 20)")
+    p.add_argument("--calibration", type=int, default=None,
+                   help="build-table: calibration networks (default 20, and at least 8 per input resolution)")
     p.add_argument("--seed", type=int, default=None, help="build-table: calibration sample seed (default 0)")
     p.add_argument("--fit", choices=["auto", "offset", "offset+per_layer", "affine"],
-                   help="build-table: calibration fit (default auto: offset+per_layer, or offset "
-                        "for a fixed-depth space)")
+                   help="build-table: calibration fit (default auto: the lowest leave-one-out error on the "
+                        "calibration networks)")
     p.add_argument("--limit", type=int, help="build-table: measure at most this many layers now (resume later)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     for name in ("warmup", "repeats", "rounds", "max-attempts"):
@@ -121,7 +122,7 @@ def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
     print(f"building {path}\n  device  : {m['cpu']} ({m.get('cores', '?')} cores, id {m['id']})\n"
           f"  runtime : {runtime.name} {runtime.version}, threads={runtime.threads}\n"
           f"  protocol: {protocol.to_dict()}", file=sys.stderr)
-    table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration", 20),
+    table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration"),
                         seed=lat.get("seed", 0), fit=lat.get("fit", FIT_DEFAULT), progress=not args.no_progress,
                         limit=args.limit)
     c = table.calibration

@@ -23,8 +23,9 @@ from typing import Callable
 from ..arch import to_architecture
 from ..hashing import fingerprint as _hash
 from .measure import CommandRuntime, Measurement, Protocol, Runtime, machine_info, make_runtime
-from .table import (FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes, check_fit,
-                    measure_layers, network_input_shape, space_layers)
+from .table import (DEFAULT_ALLOCATOR, FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes,
+                    check_fit, default_calibration, measure_layers, network_input_shape, space_layers)
+from .table import VERSION as TABLE_VERSION
 
 
 class LatencyModel:
@@ -75,7 +76,8 @@ class TableLatency(LatencyModel):
     """
 
     def __init__(self, table: LatencyTable, space=None, *, fill: bool = False, runtime: Runtime | None = None,
-                 protocol: Protocol = Protocol(), calibration: int = 10, seed: int = 0, fit: str = FIT_DEFAULT):
+                 protocol: Protocol = Protocol(), calibration: int | None = None, seed: int = 0,
+                 fit: str = FIT_DEFAULT):
         self.table = table
         self.space = space
         self.fill = fill
@@ -93,10 +95,12 @@ class TableLatency(LatencyModel):
                 raise ValueError(f"latency table {table.path} was measured on another device "
                                  f"({table.header['device'].get('cpu')}); it cannot be filled here (fill = false)")
             mine = runtime.describe()
-            for k in ("runtime", "runtime_version", "threads"):
-                if table.header[k] != mine[k]:
-                    raise ValueError(f"latency table {table.path} has {k} = {table.header[k]!r}, "
-                                     f"the configured runtime has {mine[k]!r}")
+            theirs = {**{k: table.header[k] for k in ("runtime", "runtime_version", "threads")},
+                      "allocator": table.allocator}
+            for k, v in theirs.items():
+                if v != mine.get(k, DEFAULT_ALLOCATOR):
+                    raise ValueError(f"latency table {table.path} has {k} = {v!r}, "
+                                     f"the configured runtime has {mine.get(k, DEFAULT_ALLOCATOR)!r}")
         elif not table.calibrated:
             raise ValueError(f"latency table {table.path} is not calibrated; rebuild it with "
                              f"`evo-nas latency build-table` or use fill = true")
@@ -116,7 +120,8 @@ class TableLatency(LatencyModel):
         if self.fill:
             changed = measure_layers(self.table, self.table.missing(arch), self.runtime, self.protocol)
             if not self.table.calibrated:
-                calibrate(self.table, calibration_genomes(self.space, self.calibration, self.seed),
+                n = self.calibration if self.calibration is not None else default_calibration(self.space)
+                calibrate(self.table, calibration_genomes(self.space, n, self.seed),
                           self.runtime, self.protocol, self.fit, self.seed)
                 changed = True
             if changed and self.table.path is not None:
@@ -201,13 +206,13 @@ def table_dir() -> Path:
 
 
 def default_table_path(space, runtime: Runtime) -> Path:
-    """``<dir>/<space>-r<res>-c<in>-n<classes>-<runtime>-t<threads>-<device id>.json`` (``r<min>-<max>``
-    for a space that searches the resolution)."""
+    """``<dir>/<space>-r<res>-c<in>-n<classes>-<runtime>-t<threads>-<device id>-v<table version>.json``
+    (``r<min>-<max>`` for a space that searches the resolution)."""
     a = space.decode((0,) * space.n_genes)
     res = getattr(space, "resolutions", None) or [a.resolution]
     res = f"{min(res)}-{max(res)}" if len(res) > 1 else f"{a.resolution}"
     name = (f"{getattr(space, 'name', 'space')}-r{res}-c{a.in_channels}-n{a.num_classes}-"
-            f"{runtime.name}-t{runtime.threads}-{runtime.device()['id']}.json")
+            f"{runtime.name}-t{runtime.threads}-{runtime.device()['id']}-v{TABLE_VERSION}.json")
     return table_dir() / name
 
 
@@ -268,7 +273,7 @@ def _table_device(section: dict, space) -> LatencyModel:
         raise FileNotFoundError(f"latency table not found: {path} (build it with `evo-nas latency build-table` "
                                 f"or set fill = true)")
     return TableLatency(table, space, fill=fill, runtime=runtime, protocol=protocol,
-                        calibration=_get(section, "calibration", int, 10), seed=_get(section, "seed", int, 0),
+                        calibration=_get(section, "calibration", int, 0) if "calibration" in section else None, seed=_get(section, "seed", int, 0),
                         fit=_get(section, "fit", str, FIT_DEFAULT))
 
 

@@ -29,8 +29,10 @@ from ..jsonio import dumps
 from .measure import Measurement, Protocol, Runtime, machine_info
 
 FORMAT = "evo-nas-latency-table"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # version 1 tables were measured with the system allocator's defaults
 IDENTITY = ("runtime", "runtime_version", "threads", "batch")
+DEFAULT_ALLOCATOR = "system default"
 
 
 def network_signature(arch: Architecture) -> dict:
@@ -166,9 +168,9 @@ class LatencyTable:
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise ValueError(f"latency table {path}: format is {d.get('format') if isinstance(d, dict) else None!r}, "
                              f"expected {FORMAT!r}")
-        if d.get("version") != VERSION:
+        if d.get("version") not in READABLE:
             raise ValueError(f"latency table {path}: version {d.get('version')!r} is not supported "
-                             f"(expected {VERSION})")
+                             f"(expected one of {READABLE})")
         header, entries, calib = d.get("header"), d.get("entries"), d.get("calibration", {})
         if not isinstance(header, dict) or not isinstance(entries, dict) or not isinstance(calib, dict):
             raise ValueError(f"latency table {path}: header, entries and calibration must be objects")
@@ -208,7 +210,13 @@ class LatencyTable:
     # -- identity ------------------------------------------------------------------------------
     def identity(self) -> dict:
         h = self.header
-        return {"device": h["device"].get("id"), **{k: h[k] for k in IDENTITY}, "network": h["network"]}
+        return {"device": h["device"].get("id"), **{k: h[k] for k in IDENTITY}, "allocator": self.allocator,
+                "network": h["network"]}
+
+    @property
+    def allocator(self) -> str:
+        """How the measuring process allocated memory (``measure.allocator_policy``)."""
+        return self.header.get("allocator", DEFAULT_ALLOCATOR)
 
     def same_measurement(self, other: "LatencyTable") -> bool:
         """True when both tables were measured on the same device, runtime, threads and network."""
@@ -221,7 +229,8 @@ class LatencyTable:
         """True when ``runtime`` times on the device and with the settings this table was measured with."""
         mine = runtime.describe()
         return (self.header["device"].get("id") == runtime.device().get("id")
-                and all(self.header[k] == mine[k] for k in ("runtime", "runtime_version", "threads")))
+                and all(self.header[k] == mine[k] for k in ("runtime", "runtime_version", "threads"))
+                and self.allocator == mine.get("allocator", DEFAULT_ALLOCATOR))
 
     def content_hash(self) -> str:
         return hashing.fingerprint({"e": {k: v["ms"] for k, v in sorted(self.entries.items())}, "c": self.calibration})
@@ -289,31 +298,95 @@ def check_fit(fit: str) -> str:
     return fit
 
 
-def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list[float], fit: str) -> dict:
+_PARAMS = {"offset": 0, "offset+per_layer": 1, "affine": 2}  # terms beside the offsets
+LOO_TIE_PCT = 0.05  # auto keeps the simpler fit unless a richer one predicts better by more than this
+
+
+def _design(s, n, res, fit: str, levels) -> np.ndarray:
+    cols = [(res == r).astype(float) for r in levels] if levels is not None else [np.ones_like(s)]
+    if fit in ("offset+per_layer", "affine"):
+        cols.append(n)
+    if fit == "affine":
+        cols.append(s)
+    return np.stack(cols, 1)
+
+
+def _solve(s, n, m, res, fit: str, levels) -> np.ndarray:
+    target = m if fit == "affine" else m - s
+    return np.linalg.lstsq(_design(s, n, res, fit, levels), target, rcond=None)[0]
+
+
+def _predict(coef, s, n, res, fit: str, levels) -> np.ndarray:
+    return _design(s, n, res, fit, levels) @ coef + (0.0 if fit == "affine" else s)
+
+
+def _loo_mape(s, n, m, res, fit: str, levels) -> float | None:
+    """Leave-one-out MAPE (%) of ``fit`` on the calibration networks; None where too few to tell."""
+    params = (len(levels) if levels is not None else 1) + _PARAMS[fit]
+    if len(s) < params + 2:
+        return None
+    errs = []
+    for i in range(len(s)):
+        keep = np.arange(len(s)) != i
+        if levels is not None and not np.any(res[keep] == res[i]):
+            return None
+        if fit != "offset" and len(set(n[keep].tolist())) < 2:
+            return None
+        coef = _solve(s[keep], n[keep], m[keep], res[keep], fit, levels)
+        errs.append(abs(_predict(coef, s[i:i + 1], n[i:i + 1], res[i:i + 1], fit, levels)[0] - m[i]) / m[i])
+    return float(np.mean(errs) * 100)
+
+
+def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list[float], fit: str,
+                    resolutions: list[int] | None = None) -> dict:
     """Least squares on whole networks: ``measured = scale x layer_sum + offset + per_layer x n_layers``.
 
     ``offset`` fits the constant only (FBNet's sum plus stem and head), ``offset+per_layer`` adds
     the per-call overhead that isolated layers pay and a whole network does not, ``affine`` also
-    fits ``scale`` (cache effects of a whole network's weights). ``auto`` is ``offset+per_layer``
-    where the networks differ in depth and ``offset`` where they cannot (a fixed-depth space); the
-    returned ``fit`` names the one used.
+    fits ``scale`` (cache effects of a whole network's weights). With ``resolutions`` (the input
+    resolution of each network) holding several values, the offset is one per resolution (the stem
+    and head cost more at a larger input), fitted jointly with the other terms; ``by_resolution``
+    then holds each resolution's terms and ``offset_ms`` their mean.
+
+    ``auto`` picks the fit with the lowest leave-one-out MAPE on these networks (``loo_mape_pct``),
+    the simpler one unless a richer one is better by more than ``LOO_TIE_PCT`` points; with too
+    few networks to tell, ``offset+per_layer`` where depths differ and ``offset`` where they
+    cannot. The returned ``fit`` names the one used. ``ValueError`` for an unknown fit, or a per-layer term on
+    networks of one depth.
     """
     check_fit(fit)
-    if fit == "auto":
-        fit = "offset+per_layer" if len(set(n_layers)) > 1 else "offset"
     s, n, m = (np.asarray(v, float) for v in (layer_sums, n_layers, measured))
+    res = np.asarray(resolutions if resolutions is not None else [0] * len(s), int)
+    levels = sorted(set(res.tolist())) if resolutions is not None and len(set(res.tolist())) > 1 else None
+    loo = None
+    if fit == "auto":
+        candidates = [f for f in FITS if f == "offset" or len(set(n_layers)) > 1]
+        loo = {f: _loo_mape(s, n, m, res, f, levels) for f in candidates}
+        scored = {f: v for f, v in loo.items() if v is not None}
+        if any(loo[f] is None for f in candidates[:2]):
+            fit = candidates[-1] if len(candidates) == 1 else "offset+per_layer"
+        else:
+            best = min(scored.values())
+            fit = next(f for f in candidates if f in scored and scored[f] <= best + LOO_TIE_PCT)
     if fit != "offset" and len(set(n_layers)) < 2:
         raise ValueError(f"calibration fit {fit!r} needs networks of at least two different depths")
-    cols = {"offset": [np.ones_like(s)], "offset+per_layer": [np.ones_like(s), n],
-            "affine": [np.ones_like(s), n, s]}[fit]
-    target = m if fit == "affine" else m - s
-    coef = np.linalg.lstsq(np.stack(cols, 1), target, rcond=None)[0]
-    offset = float(coef[0])
-    per_layer = float(coef[1]) if len(coef) > 1 else 0.0
-    scale = float(coef[2]) if len(coef) > 2 else 1.0
-    err = (scale * s + offset + per_layer * n - m) / m
-    return {"offset_ms": offset, "per_layer_ms": per_layer, "scale": scale, "fit": fit, "n": len(s),
-            "mape_pct": float(np.mean(np.abs(err)) * 100)}
+    coef = _solve(s, n, m, res, fit, levels)
+    k = len(levels) if levels is not None else 1
+    offsets = coef[:k]
+    per_layer = float(coef[k]) if fit != "offset" else 0.0
+    scale = float(coef[k + 1]) if fit == "affine" else 1.0
+    err = (_predict(coef, s, n, res, fit, levels) - m) / m
+    out = {"offset_ms": float(np.mean(offsets)), "per_layer_ms": per_layer, "scale": scale, "fit": fit,
+           "n": len(s), "mape_pct": float(np.mean(np.abs(err)) * 100)}
+    if loo is not None:
+        out["loo_mape_pct"] = loo
+    if levels is not None:
+        out["fit"] = fit + ", offset per resolution"
+        out["by_resolution"] = {
+            str(r): {"offset_ms": float(o), "per_layer_ms": per_layer, "scale": scale, "fit": out["fit"],
+                     "n": int(np.sum(res == r)), "mape_pct": float(np.mean(np.abs(err[res == r])) * 100)}
+            for r, o in zip(levels, offsets)}
+    return out
 
 
 def refit(calibration: dict, fit: str) -> dict:
@@ -321,24 +394,20 @@ def refit(calibration: dict, fit: str) -> dict:
     for k in ("layer_sums", "n_layers", "measured_ms"):
         if k not in calibration:
             raise ValueError(f"calibration has no {k!r}: rebuild the table to refit")
-    out = {**calibration, **fit_calibration(calibration["layer_sums"], calibration["n_layers"],
-                                            calibration["measured_ms"], fit)}
-    if "by_resolution" in calibration:
-        if "resolutions" not in calibration:
-            raise ValueError("calibration has no 'resolutions': rebuild the table to refit it per resolution")
-        out["by_resolution"] = _offsets_by_resolution(out, calibration["resolutions"], calibration["layer_sums"],
-                                                      calibration["n_layers"], calibration["measured_ms"])
-    return out
-
-
-def _offsets_by_resolution(overall: dict, resolutions, sums, depths, measured) -> dict:
-    """``_fit_offset`` for each resolution's calibration networks."""
-    rows = list(zip(resolutions, sums, depths, measured))
-    return {str(r): _fit_offset(overall, *zip(*[(s, d, m) for rr, s, d, m in rows if rr == r]))
-            for r in sorted(set(resolutions))}
+    if "by_resolution" in calibration and "resolutions" not in calibration:
+        raise ValueError("calibration has no 'resolutions': rebuild the table to refit it per resolution")
+    out = {k: v for k, v in calibration.items() if k not in ("by_resolution", "loo_mape_pct")}
+    return {**out, **fit_calibration(calibration["layer_sums"], calibration["n_layers"], calibration["measured_ms"],
+                                     fit, calibration.get("resolutions"))}
 
 
 FIT_DEFAULT = "auto"
+
+
+def default_calibration(space) -> int:
+    """Calibration networks when none are configured: 20, and at least 8 per input resolution
+    the space searches (each resolution has its own offset)."""
+    return max(20, 8 * len(getattr(space, "resolutions", None) or ()))
 
 
 def calibration_genomes(space, n: int, seed: int) -> list:
@@ -379,29 +448,18 @@ def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Prot
             for _ in range(passes)]
     measured = [float(np.median(col)) for col in zip(*runs)]
     sums, depths = [table.layer_sum(a) for a in archs], [len(a.layers()) for a in archs]
-    table.calibration = {**fit_calibration(sums, depths, measured, fit), "seed": seed, "passes": passes,
-                         "genomes": [a.to_string() for a in archs], "measured_ms": [round(m, 6) for m in measured],
-                         "layer_sums": [round(v, 6) for v in sums], "n_layers": depths}
     resolutions = [a.resolution for a in archs]
-    if len(set(resolutions)) > 1:
-        # the stem and head around the searched layers cost more at a larger input: an offset each
+    several = len(set(resolutions)) > 1
+    table.calibration = {**fit_calibration(sums, depths, measured, fit, resolutions if several else None),
+                         "seed": seed, "passes": passes, "genomes": [a.to_string() for a in archs],
+                         "measured_ms": [round(m, 6) for m in measured], "layer_sums": [round(v, 6) for v in sums],
+                         "n_layers": depths}
+    if several:
         table.calibration["resolutions"] = resolutions
-        table.calibration["by_resolution"] = _offsets_by_resolution(table.calibration, resolutions, sums, depths,
-                                                                    measured)
     return table.calibration
 
 
-def _fit_offset(overall: dict, sums, depths, measured) -> dict:
-    """The overall fit's scale and per-layer term, with the offset refitted on one resolution's networks."""
-    scale, per_layer = overall.get("scale", 1.0), overall.get("per_layer_ms", 0.0)
-    s, n, m = (np.asarray(v, float) for v in (sums, depths, measured))
-    offset = float(np.mean(m - scale * s - per_layer * n))
-    err = (scale * s + offset + per_layer * n - m) / m
-    return {"offset_ms": offset, "per_layer_ms": per_layer, "scale": scale, "fit": overall["fit"] + ", offset per resolution",
-            "n": len(s), "mape_pct": float(np.mean(np.abs(err)) * 100)}
-
-
-def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *, calibration: int = 20,
+def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *, calibration: int | None = None,
                 seed: int = 0, fit: str = FIT_DEFAULT, save_every: int = 50, progress: bool = True,
                 limit: int | None = None) -> LatencyTable:
     """Measure every distinct layer of ``space`` into ``path``, resuming from a partial file there."""
@@ -436,7 +494,8 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
     complete = limit is None or len(todo) < limit
     if complete and (todo or not table.calibrated):
         t0 = time.perf_counter()
-        calibrate(table, calibration_genomes(space, calibration, seed), runtime, protocol, fit, seed)
+        n = calibration if calibration is not None else default_calibration(space)
+        calibrate(table, calibration_genomes(space, n, seed), runtime, protocol, fit, seed)
         table.header["build_s"] = round(table.header["build_s"] + time.perf_counter() - t0, 3)
         table.save()
     return table
@@ -444,4 +503,4 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
 
 __all__ = ["LatencyTable", "space_layers", "build_table", "calibrate", "fit_calibration", "calibration_genomes",
            "network_signature", "space_signature", "build_layer", "build_network", "layer_input_shape",
-           "network_input_shape", "measure_layers", "FIT_DEFAULT", "FITS", "FIT_CHOICES", "check_fit", "refit"]
+           "network_input_shape", "measure_layers", "default_calibration", "FIT_DEFAULT", "FITS", "FIT_CHOICES", "check_fit", "refit"]

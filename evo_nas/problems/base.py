@@ -47,6 +47,10 @@ class Problem:
     default_objectives: ClassVar[tuple[str, ...]] = ()
     #: keys of ``[problem]`` besides ``name``
     config_keys: ClassVar[tuple[str, ...]] = ()
+    #: optional pydantic model of ``config_keys`` (strict, ``extra="forbid"``): the configuration
+    #: schema (``evo_nas.schema``) checks the keys with it and writes their defaults into config.json;
+    #: without one the keys are kept as given and ``from_config`` checks them
+    config_model: ClassVar[type | None] = None
     #: scores a generation in one call, in the engine's process
     batch: ClassVar[bool] = False
     #: results do not depend on running beside other evaluations in threads of one process

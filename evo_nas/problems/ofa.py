@@ -22,12 +22,15 @@ Agreement with 210 vectors computed by Once-for-All's own code is a test (to 1e-
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import hashing
 from ..hashing import file_fingerprint as _file_hash
 from ..latency.ofa_table import ASSETS, NOTE10_DIR, OFALatencyTable
+from ..schema.errors import validate
 from ..space import load_space
 from . import register_problem
 from .base import Objective, Problem
@@ -111,6 +114,17 @@ class AccuracyPredictor:
         return _file_hash(self.path)
 
 
+class OFAKeys(BaseModel):
+    """The ``[problem]`` keys of ``ofa-mbv3``; relative paths resolve against ``[search] base_dir``."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    space: str = Field("ofa-mbv3", description="a space name or file")
+    predictor: str | None = Field(None, description="the path of an accuracy predictor (default: the packaged one)")
+    device: Literal["note10", "this-machine"] = Field("note10", description="one of note10, this-machine")
+    latency_tables: str | None = Field(None, description="a folder of Note10 latency tables (default: the packaged one)")
+
+
 @register_problem("ofa-mbv3")
 class OFAProblem(Problem):
     """Predicted ImageNet top-1 and Note10 latency of Once-for-All MobileNetV3 subnets, per generation."""
@@ -120,7 +134,8 @@ class OFAProblem(Problem):
                   Objective("latency_ms", "min", "ms",
                             "Samsung Note10 latency predicted from measured per-layer means"))
     default_objectives = ("top1", "latency_ms")
-    config_keys = ("space", "predictor", "device", "latency_tables")
+    config_keys = tuple(OFAKeys.model_fields)
+    config_model = OFAKeys
     batch = True
     DEVICES = ("note10", "this-machine")
 
@@ -141,34 +156,34 @@ class OFAProblem(Problem):
             from ..latency import latency_model_from_config
 
             self.machine = latency_model_from_config(dict(latency_section or {"mode": "table"}), self.space)
+            source = self.machine.describe().get("source", "measured")
+            how = "measured end to end" if source == "measured" else "predicted from a per-layer table measured here"
+            self.objectives = (self.objectives[0],
+                               Objective("latency_ms", "min", "ms", f"this machine's latency, {how}"))
 
     @classmethod
     def from_config(cls, config: dict) -> "OFAProblem":
-        section = config.get("problem") or {}
+        section = config.get("problem")
+        keys = validate(OFAKeys, {k: v for k, v in section.items() if k != "name"}
+                        if isinstance(section, dict) else {}, "problem")
         base = Path((config.get("search") or {}).get("base_dir") or ".")
 
-        def path(key, default):
-            v = section.get(key)
+        def path(v, default):
             if v is None:
                 return default
-            if not isinstance(v, str):
-                raise ValueError(f"[problem] {key} = {v!r} must be a path")
             p = Path(v)
             return p if p.is_absolute() else base / p
 
-        space = section.get("space", "ofa-mbv3")
-        if not isinstance(space, str):
-            raise ValueError(f"[problem] space = {space!r} must be a space name or file")
+        space, device = keys.space, keys.device
         if space.endswith(".toml") and not Path(space).is_absolute():
             space = str(base / space)
-        device = section.get("device", "note10")
         latency = config.get("latency")
         if latency is not None and device != "this-machine":
             raise ValueError(f"[latency] is set but [problem] device = {device!r} takes its latency from the "
                              f"Note10 tables: set device = \"this-machine\" to measure here")
         if latency is not None and not isinstance(latency, dict):
             raise ValueError(f"[latency] must be a table, got {latency!r}")
-        return cls(space, path("predictor", PREDICTOR), path("latency_tables", NOTE10_DIR), device, latency)
+        return cls(space, path(keys.predictor, PREDICTOR), path(keys.latency_tables, NOTE10_DIR), device, latency)
 
     def evaluate_array(self, X) -> np.ndarray:
         """(N, 2) array of predicted top-1 (fraction) and Note10 latency (ms) of the genes ``X`` (N, 46)."""

@@ -18,13 +18,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import hashing
 from ..costs import count
 from ..hashing import unit as _unit
+from ..schema.errors import validate
 from ..space import Genome, Space, load_space
 from . import register_problem
 from .base import Objective, Problem
+
+
+class SyntheticKeys(BaseModel):
+    """The ``[problem]`` keys of ``synthetic``."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    fail: float = Field(0.0, ge=0, lt=1, description="a number in [0, 1) (the share of genomes that fail)")
+    latency: Literal["pool", "serial"] = Field("pool", description="'pool' or 'serial'")
+    batch: bool = Field(False, description="true or false")
+
+    @classmethod
+    def of(cls, config: dict) -> "SyntheticKeys":
+        section = config.get("problem")
+        section = {k: v for k, v in section.items() if k != "name"} if isinstance(section, dict) else {}
+        return validate(cls, section, "problem")
 
 
 @dataclass
@@ -42,15 +62,9 @@ class SyntheticConfig:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed = {seed!r} must be an int")
         space = dict(config.get("space", {}) or {})
-        section = config.get("problem") or {}
-        fail = section.get("fail", 0.0)
-        if isinstance(fail, bool) or not isinstance(fail, (int, float)) or not 0 <= fail < 1:
-            raise ValueError(f"[problem] fail = {fail!r} must be in [0, 1)")
-        serial = section.get("latency", "pool")
-        if serial not in ("pool", "serial"):
-            raise ValueError(f"[problem] latency = {serial!r} (expected 'pool' or 'serial')")
+        keys = SyntheticKeys.of(config)
         cls._load(space)
-        return cls(seed, space, float(fail), serial == "serial")
+        return cls(seed, space, keys.fail, keys.latency == "serial")
 
     @staticmethod
     def _load(section: dict) -> Space:
@@ -127,7 +141,8 @@ class SyntheticProblem(Problem):
                   Objective("params_m", "min", "M", "parameters, analytic"),
                   Objective("macs_m", "min", "M", "multiply-accumulates at batch 1, analytic"))
     default_objectives = ("val_acc", "latency_ms")
-    config_keys = ("fail", "latency", "batch")
+    config_keys = tuple(SyntheticKeys.model_fields)
+    config_model = SyntheticKeys
 
     def __init__(self, cfg: SyntheticConfig, batch: bool = False):
         self.cfg = cfg
@@ -136,10 +151,7 @@ class SyntheticProblem(Problem):
 
     @classmethod
     def from_config(cls, config: dict) -> "SyntheticProblem":
-        batch = (config.get("problem") or {}).get("batch", False)
-        if not isinstance(batch, bool):
-            raise ValueError(f"[problem] batch = {batch!r} must be true or false")
-        return cls(SyntheticConfig.from_dict(config), batch)
+        return cls(SyntheticConfig.from_dict(config), SyntheticKeys.of(config).batch)
 
     def task(self):
         return synthetic_evaluate, self.cfg

@@ -41,12 +41,13 @@ from ..hashing import fingerprint
 from ..pareto import reference_warning
 from ..parallel import parallel_map
 from ..problems import Problem, make_problem
+from ..schema import resolve, resolved
 from ..space import Genome
 from .archive import Archive
 from .objectives import Objectives
 from .progress import Progress
 from .run import RunDir, front_hypervolume, guarded_run, json_lines
-from .settings import EXECUTION_KEYS, SearchSettings, check_seed, check_thread_safety, validate_config
+from .settings import EXECUTION_KEYS, SearchSettings, check_thread_safety, validate_config
 from .strategy import make_strategy
 
 __all__ = ["run_search", "validate_config", "SearchResult", "evaluate_task"]
@@ -129,21 +130,27 @@ def _config_hash(config: dict) -> str:
 
 
 def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
-    stored = run.config
+    """The stored configuration, resolved (a ``config.json`` written before defaults were filled in
+    gets them now), with the ``EXECUTION_KEYS`` that ``config`` sets; ``ValueError`` when ``config``
+    differs from the stored one in anything else (compared on resolved values)."""
+    stored = resolved(run.config)
     if config is None:
         return stored
-    if _config_hash(config) != _config_hash(stored):
-        diff = sorted(k for k in set(config) | set(stored)
-                      if k != "search" and config.get(k) != stored.get(k))
+    given = resolved(config)
+    if _config_hash(given) != _config_hash(stored):
+        diff = sorted(k for k in set(given) | set(stored)
+                      if k != "search" and given.get(k) != stored.get(k))
         if not diff:
             diff = ["search"]
         raise ValueError(f"cannot resume {run.path}: the configuration differs in [{diff[0]}] "
                          f"(only {', '.join(EXECUTION_KEYS)} may change on resume)")
     merged = copy.deepcopy(stored)
-    merged.setdefault("search", {})
     for k in EXECUTION_KEYS:
         if k in (config.get("search") or {}):
-            merged["search"][k] = config["search"][k]
+            if k in given["search"]:
+                merged["search"][k] = given["search"][k]
+            else:
+                merged["search"].pop(k, None)
     return merged
 
 
@@ -153,14 +160,14 @@ class _Engine:
         self.run = run
         self.settings = SearchSettings.from_config(config)
         self.problem: Problem = problem if problem is not None else make_problem(config)
-        self.objectives = Objectives.from_dict(config.get("objectives"), self.problem)
+        self.objectives = Objectives.from_dict(config["objectives"], self.problem)
         self.space = self.problem.space
         self.fingerprint = self.problem.fingerprint()
         self.evaluator = evaluator
         self.quiet = quiet
         self.say: Callable[[str], None] = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr))
-        self.seed = check_seed(config)
-        self.strategy = make_strategy(self.settings.algorithm, self.space, config.get("search") or {},
+        self.seed = config["seed"]
+        self.strategy = make_strategy(self.settings.algorithm, self.space, config["search"],
                                       self.objectives, np.random.default_rng(self.seed))
         cache = self.settings.cache
         if cache is False or cache is None and self.problem.batch:
@@ -626,11 +633,12 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     if resume:
         run = RunDir(run_dir)
         config = _resolve_resume_config(run, config)
-        SearchSettings.from_config(config)
     else:
         if config is None:
             raise ValueError("a configuration is needed to start a search")
-        problem = validate_config(config, problem)
+        checked = resolve(config)
+        problem = validate_config(checked, problem)
+        config = checked.dump()
         run = RunDir.create(run_dir, config)
     engine = _Engine(config, run, evaluator, quiet, problem)
     check_thread_safety(engine.problem, engine.settings)

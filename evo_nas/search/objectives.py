@@ -35,47 +35,33 @@ class Objectives:
     maximize: frozenset[str] = frozenset({"val_acc", "score"})
 
     @classmethod
-    def from_dict(cls, section: dict | None, problem=None) -> "Objectives":
-        """``problem``: a ``Problem`` class or instance whose objectives may be named (default: the
-        default problem's)."""
+    def from_dict(cls, section, problem=None) -> "Objectives":
+        """The ``[objectives]`` section (a dict, an ``ObjectivesSection`` or None) for ``problem``, a
+        ``Problem`` class or instance whose objectives may be named (default: the default problem's).
+        ``ValueError`` names an objective the problem does not report or a reference that does not
+        match the names."""
+        from ..schema import ObjectivesSection, section as check
+
         if problem is None:
             from ..problems import DEFAULT_PROBLEM, problem_class
 
             problem = problem_class(DEFAULT_PROBLEM)
+        s = section if isinstance(section, ObjectivesSection) else check("objectives", section)
         available = {o.name: o for o in problem.objectives}
         maximize = frozenset(o.name for o in problem.objectives if o.direction == "max")
-        section = dict(section or {})
         where = "[objectives]"
-        unknown = set(section) - {"names", "latency_target_ms", "reference"}
-        if unknown:
-            raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} "
-                             f"(expected names, latency_target_ms, reference)")
-        names = section.get("names", list(problem.default_objectives))
-        if not isinstance(names, list) or len(names) < 2 or len(set(names)) != len(names):
-            raise ValueError(f"{where}: names = {names!r} must list at least two distinct objectives")
+        names = list(problem.default_objectives) if s.names is None else s.names
         for n in names:
             if n not in available:
                 raise ValueError(f"{where}: objective {n!r} is not reported by problem {problem.name!r} "
                                  f"(expected one of {', '.join(available)})")
-        target = section.get("latency_target_ms")
-        if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0):
-            raise ValueError(f"{where}: latency_target_ms = {target!r} must be a positive number")
-        ref = section.get("reference")
         reference = None
-        if ref is not None:
-            if not isinstance(ref, dict):
-                raise ValueError(f"{where}: reference = {ref!r} must be a table such as "
-                                 "{ top1 = 0.70, latency_ms = 100.0 }")
-            missing = [n for n in names if n not in ref]
-            extra = [k for k in ref if k not in names]
-            if missing or extra:
-                raise ValueError(f"{where}: reference keys {sorted(ref)} must be exactly the objectives {names}")
-            for k, v in ref.items():
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                    raise ValueError(f"{where}: reference.{k} = {v!r} must be a finite number")
-            reference = tuple(float(ref[n]) for n in names)
-        return cls(tuple(names), None if target is None else float(target), reference,
-                   frozenset(n for n in names if n in maximize))
+        if s.reference is not None:
+            if sorted(s.reference) != sorted(names):
+                raise ValueError(f"{where}: reference keys {sorted(s.reference)} must be exactly the objectives "
+                                 f"{names}")
+            reference = tuple(float(s.reference[n]) for n in names)
+        return cls(tuple(names), s.latency_target_ms, reference, frozenset(n for n in names if n in maximize))
 
     def to_dict(self) -> dict:
         d: dict = {"names": list(self.names)}

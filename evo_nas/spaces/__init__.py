@@ -1,5 +1,6 @@
-"""Search spaces beyond MnasNet's, and the space registry: FBNet's layer-wise space (Wu et al., 2019,
-arXiv 1812.03443), a MobileNetV3-style space (Howard et al., 2019, arXiv 1905.02244) and Once-for-All's.
+"""The built-in search spaces and the space registry: MnasNet's factorized hierarchical space (Tan et al.,
+2019, arXiv 1807.11626), FBNet's layer-wise space (Wu et al., 2019, arXiv 1812.03443), a MobileNetV3-style
+space (Howard et al., 2019, arXiv 1905.02244) and Once-for-All's.
 
 Each module registers its ``Space`` subclass in ``SPACE_TYPES`` (``evo_nas.space``) under its
 own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on first use.
@@ -7,8 +8,9 @@ own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on firs
 ``@register_space_type`` adds a type.
 """
 from ..space import SPACE_TYPES, Genome, Space, load_space, register_space_type, space_names
+from .factorized import FactorizedSpace
 from .fbnet import FBNetSpace
 from .mobilenetv3 import MobileNetV3Space
 
-__all__ = ["FBNetSpace", "MobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
+__all__ = ["FactorizedSpace", "FBNetSpace", "MobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
            "space_names"]

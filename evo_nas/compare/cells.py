@@ -1,0 +1,81 @@
+"""Running a comparison's cells: each an ordinary, resumable run of the search engine."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .config import CompareConfig, cell_config, cell_dir, reward_of
+
+
+@dataclass(frozen=True)
+class ScoreAsAccuracy:
+    """An evaluator: the problem's own per-genome ``function`` (its ``task()``; default
+    ``evo_nas.evaluate.evaluate``, the ``train`` problem's), then ``val_acc = score / scale``.
+    Picklable for workers when ``function`` is a module-level function."""
+
+    scale: float
+    function: Callable | None = None
+
+    def __call__(self, genome, cfg) -> dict:
+        if self.function is None:
+            from ..evaluate import evaluate as function
+        else:
+            function = self.function
+        rec = dict(function(genome, cfg))
+        if rec.get("status") == "ok":
+            if rec.get("score") is None:
+                rec.update(status="failed", error="score_as_accuracy: the proxy returned no score")
+            else:
+                rec["val_acc"] = float(rec["score"]) / self.scale
+                rec["accuracy_source"] = f"{rec.get('proxy')} score / {self.scale:g}"
+        return rec
+
+
+def _run_cell(args) -> str:
+    import torch
+
+    from ..problems import make_problem
+    from ..search.engine import run_search
+
+    config, algorithm, seed, runs, evaluator = args
+    torch.set_num_threads(1)
+    cell = cell_config(config, algorithm, seed)
+    scale = CompareConfig.from_dict(config).score_as_accuracy
+    if evaluator is None and scale is not None:
+        evaluator = ScoreAsAccuracy(scale, make_problem(cell).task()[0])
+    path = cell_dir(runs, algorithm, seed)
+    run_search(cell, path, resume=path.exists(), quiet=True, evaluator=evaluator)
+    return str(path)
+
+
+def run_cells(config: dict, runs: str | Path, *, backend: str = "loky", progress=None, evaluator=None) -> list[str]:
+    """Run (or resume) every cell under ``runs``; ``progress(algorithm, seed)`` is called before each one.
+
+    Every cell's configuration is validated before the first cell starts. ``evaluator`` replaces
+    the configured one (as in ``run_search``), e.g. in tests."""
+    from ..problems import make_problem
+    from ..search.engine import validate_config
+
+    cmp = CompareConfig.from_dict(config)
+    reward_of(config)
+    problem = make_problem(config)
+    for a in cmp.algorithms:
+        try:
+            validate_config(cell_config(config, a, cmp.seeds[0]), problem)
+        except ValueError as e:
+            raise ValueError(f"[compare] algorithm {a!r}: {e}") from None
+    cells = [(config, a, s, Path(runs), evaluator) for s in cmp.seeds for a in cmp.algorithms]
+    if cmp.cell_jobs == 1:
+        done = []
+        for c in cells:
+            if progress is not None:
+                progress(c[1], c[2])
+            done.append(_run_cell(c))
+        return done
+    from ..parallel import parallel_map
+
+    return parallel_map(_run_cell, cells, cmp.cell_jobs, backend)
+
+
+__all__ = ["ScoreAsAccuracy", "run_cells"]

@@ -1,0 +1,102 @@
+"""The whole configuration as one pydantic model: sections, the problem's keys, objectives resolved.
+
+``[problem]`` takes ``name`` and the keys the named problem declares (``Problem.config_keys``);
+a problem that also declares ``config_model``, a pydantic model of those keys, has them typed
+and their defaults written into the resolved config. Problems registered from outside the
+package (``register_problem``) are checked the same way. ``[objectives] names`` defaults to the
+problem's ``default_objectives``. ``[tradeoff]``, ``[fidelity]`` and ``[bench]`` belong to the
+studies in ``experiments/``, which check them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, Field, model_validator
+
+from ..problems import DEFAULT_PROBLEM
+from .errors import unknown_key, validate
+from .sections import (CompareSection, DataSection, LatencySection, ObjectivesSection, ProxySection, SearchSection,
+                       Section, SpaceSection)
+
+
+class ProblemSection(Section):
+    """``[problem]``: ``name`` (a registered problem) and that problem's own keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(DEFAULT_PROBLEM, description="a registered problem name")
+
+    @model_validator(mode="after")
+    def _problem_keys(self) -> "ProblemSection":
+        from ..problems import problem_class
+
+        cls = problem_class(self.name)
+        extra = self.model_extra or {}
+        unknown = sorted(set(extra) - set(cls.config_keys))
+        if unknown:
+            raise unknown_key("[problem]", unknown[0], ("name", *cls.config_keys), f" for problem {self.name!r}")
+        model = getattr(cls, "config_model", None)
+        if model is not None:
+            self.__pydantic_extra__ = validate(model, extra, "problem").model_dump(exclude_none=True)
+        return self
+
+    def keys(self) -> dict:
+        """The problem's own keys (defaults filled in when the problem declares ``config_model``)."""
+        return dict(self.model_extra or {})
+
+
+class Config(Section):
+    """A run's configuration. ``search`` is required (it holds the budget); absent optional sections
+    stay absent in the resolved config, present ones get their defaults."""
+
+    seed: int = Field(0, ge=0, description="a non-negative int")
+    problem: ProblemSection = Field(default_factory=ProblemSection)
+    search: SearchSection | None = None
+    objectives: ObjectivesSection = Field(default_factory=ObjectivesSection)
+    space: SpaceSection | None = None
+    data: DataSection | None = None
+    proxy: ProxySection | None = None
+    latency: LatencySection | None = None
+    compare: CompareSection | None = None
+    tradeoff: dict[str, Any] | None = None
+    fidelity: dict[str, Any] | None = None
+    bench: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _resolve(self) -> "Config":
+        from ..problems import problem_class
+        from ..search.objectives import Objectives
+
+        if self.search is None:
+            raise ValueError("[search] needs a budget: generations and/or max_evaluations")
+        objectives = Objectives.from_dict(self.objectives, problem_class(self.problem.name))
+        self.objectives.names = list(objectives.names)
+        return self
+
+    def dump(self) -> dict:
+        """The resolved configuration as plain data: what ``config.json`` holds."""
+        return self.model_dump(exclude_none=True)
+
+
+CONFIG_SECTIONS = tuple(Config.model_fields)
+SECTIONS: dict[str, type[Section]] = {"problem": ProblemSection, "search": SearchSection,
+                                      "objectives": ObjectivesSection, "space": SpaceSection, "data": DataSection,
+                                      "proxy": ProxySection, "latency": LatencySection, "compare": CompareSection}
+
+
+def resolve(config: dict) -> Config:
+    """``config`` validated, defaults filled in. ``ValueError`` of one line naming the key, the bad
+    value and the allowed values (an unknown key names the closest valid one)."""
+    if not isinstance(config, dict):
+        raise ValueError(f"configuration must be a table, got {type(config).__name__}")
+    return validate(Config, config)
+
+
+def resolved(config: dict) -> dict:
+    """``resolve(config).dump()``: the configuration with every default written out."""
+    return resolve(config).dump()
+
+
+def section(name: str, data: Any) -> Section:
+    """One section validated alone (``None``: the section is absent); ``ValueError`` of one line."""
+    return validate(SECTIONS[name], {} if data is None else data, name)

@@ -1,0 +1,155 @@
+"""The configuration schema: defaults written out, one-line errors, registered problems' keys, config.json."""
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from evo_nas.cli import main
+from evo_nas.problems import PROBLEMS, Objective, register_problem
+from evo_nas.problems.synthetic import SyntheticProblem
+from evo_nas.schema import resolve, resolved
+from evo_nas.search.engine import run_search
+from evo_nas.search.run import RunDir
+
+
+def synthetic(**search):
+    return {"seed": 3, "problem": {"name": "synthetic"}, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
+            "search": {"pop_size": 6, "generations": 2, "cache": False, **search}}
+
+
+def test_the_dump_writes_every_default():
+    assert resolved({"search": {"generations": 1}}) == {
+        "seed": 0, "problem": {"name": "train"},
+        "search": {"algorithm": "nsga2", "generations": 1, "n_jobs": 1, "backend": "loky", "threads_per_worker": 1,
+                   "max_stall": 10},
+        "objectives": {"names": ["val_acc", "latency_ms"]}}
+    full = resolved({**synthetic(), "data": {}, "compare": {}})
+    assert full["problem"] == {"name": "synthetic", "fail": 0.0, "latency": "pool", "batch": False}
+    assert full["data"] == {"test_fraction": 0.2, "split_seed": 0}
+    assert full["compare"]["seeds"] == [0, 1, 2, 3, 4] and full["compare"]["cell_jobs"] == 1
+    assert resolved(full) == full
+
+
+@pytest.mark.parametrize("edit, message", [
+    # type
+    (lambda c: c["search"].update(generations="3"), "[search] generations = '3' must be an int >= 1"),
+    (lambda c: c.update(seed=True), "seed = True must be a non-negative int"),
+    (lambda c: c.update(data=3), "[data] must be a table, got 3"),
+    (lambda c: c["problem"].update(batch="yes"), "[problem] batch = 'yes' must be true or false"),
+    # range
+    (lambda c: c["search"].update(generations=0), "[search] generations = 0 must be an int >= 1"),
+    (lambda c: c["search"].update(n_jobs=-2), "[search] n_jobs = -2 must be a positive int or -1"),
+    (lambda c: c["space"].update(resolution=4), "[space] resolution = 4 must be an int >= 8 (pixels)"),
+    (lambda c: c["problem"].update(fail=1.5),
+     "[problem] fail = 1.5 must be a number in [0, 1) (the share of genomes that fail)"),
+    (lambda c: c.update(objectives={"latency_target_ms": 0}),
+     "[objectives] latency_target_ms = 0 must be a positive number (ms)"),
+    # unknown key, with the closest valid one
+    (lambda c: c.update(sed=1), "unknown configuration key 'sed' (did you mean 'seed'?)"),
+    (lambda c: c["space"].update(nme="x"), "[space] unknown key 'nme' (did you mean 'name'?)"),
+    (lambda c: c["search"].update(popsize=8),
+     "[search] unknown key 'popsize' for algorithm 'nsga2' (did you mean 'pop_size'?)"),
+    (lambda c: c["problem"].update(fial=0.1), "[problem] unknown key 'fial' for problem 'synthetic' (did you mean 'fail'?)"),
+    (lambda c: c.update(latency={"mode": "command", "command": "x {model}", "threads": 2}),
+     "[latency] unknown key 'threads' for mode = 'command' (expected one of command, device, mode, timeout_s)"),
+    # bad choice
+    (lambda c: c["search"].update(backend="mpi"), "[search] backend = 'mpi' must be one of loky, threading, sequential, dask"),
+    (lambda c: c["search"].update(algorithm="annealing"),
+     "[search] algorithm = 'annealing' (expected one of aging, nsga2, random, rl)"),
+    (lambda c: c["problem"].update(latency="gpu"), "[problem] latency = 'gpu' must be 'pool' or 'serial'"),
+    (lambda c: c.update(data={"format": "csv", "path": "x"}),
+     "[data] format = 'csv' must be one of embedded, idx, npz, folder"),
+])
+def test_a_bad_value_is_one_line_naming_key_value_and_allowed_values(edit, message):
+    config = synthetic()
+    edit(config)
+    with pytest.raises(ValueError) as e:
+        resolve(config)
+    assert str(e.value) == message
+
+
+def test_the_cli_prints_the_schema_error_as_one_line_and_writes_nothing(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text('[problem]\nname = "synthetic"\n[search]\ngenerations = 0\n')
+    assert main(["search", str(path), "--run-dir", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["evo-nas search: error: [search] generations = 0 must be an int >= 1"]
+    assert not (tmp_path / "run").exists()
+
+
+class Dial(SyntheticProblem):
+    """A problem registered from outside the package, with its own typed keys."""
+
+    class Keys(BaseModel):
+        model_config = ConfigDict(strict=True, extra="forbid")
+        knob: Literal["low", "high"] = Field("low", description="'low' or 'high'")
+        turns: int = Field(1, ge=1, description="an int >= 1")
+
+    objectives = SyntheticProblem.objectives + (Objective("turns", "min", ""),)
+    config_keys = ("knob", "turns")
+    config_model = Keys
+
+    @classmethod
+    def from_config(cls, config):
+        return SyntheticProblem.from_config({**config, "problem": {"name": "synthetic"}})
+
+
+class Untyped(Dial):
+    config_model = None
+
+
+@pytest.fixture
+def outside():
+    register_problem("dial")(Dial)
+    register_problem("untyped-dial")(Untyped)
+    yield
+    PROBLEMS.pop("dial")
+    PROBLEMS.pop("untyped-dial")
+
+
+def test_a_registered_problems_keys_are_checked_typed_and_defaulted(outside):
+    config = synthetic()
+    config["problem"] = {"name": "dial", "turns": 3}
+    assert resolved(config)["problem"] == {"name": "dial", "knob": "low", "turns": 3}
+    config["problem"] = {"name": "dial", "turns": 0}
+    with pytest.raises(ValueError, match=r"^\[problem\] turns = 0 must be an int >= 1$"):
+        resolve(config)
+    config["problem"] = {"name": "dial", "knb": "high"}
+    with pytest.raises(ValueError, match="unknown key 'knb' for problem 'dial' \\(did you mean 'knob'\\?\\)"):
+        resolve(config)
+    # a problem without a model keeps its declared keys as given
+    config["problem"] = {"name": "untyped-dial", "turns": "many"}
+    assert resolved(config)["problem"] == {"name": "untyped-dial", "turns": "many"}
+    config["objectives"] = {"names": ["val_acc", "turns"]}
+    assert resolved(config)["objectives"]["names"] == ["val_acc", "turns"]
+
+
+def test_config_json_is_the_dump_and_runs_like_the_input(tmp_path):
+    config = synthetic()
+    r = run_search(config, tmp_path / "run", quiet=True)
+    stored = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert stored == json.loads(json.dumps(resolved(config)))
+    assert stored["search"]["max_stall"] == 10 and stored["problem"]["fail"] == 0.0
+    again = run_search(stored, tmp_path / "again", quiet=True)
+    assert [m["key"] for m in again.front] == [m["key"] for m in r.front]
+
+
+def test_a_run_whose_config_json_predates_the_schema_resumes(tmp_path):
+    config = synthetic(generations=3)
+    full = run_search(config, tmp_path / "full", quiet=True)
+    partial = synthetic(generations=1)
+    run_search(partial, tmp_path / "old", quiet=True)
+    # as written before defaults were filled in: the input as given, with the budget of the full run
+    (tmp_path / "old" / "config.json").write_text(json.dumps(config))
+    resumed = run_search(config, tmp_path / "old", resume=True, quiet=True)
+    assert [m["key"] for m in resumed.front] == [m["key"] for m in full.front]
+    assert json.loads((tmp_path / "old" / "config.json").read_text()) == config
+    # resolved values are compared: a default written out is no change, another seed is
+    assert run_search({**config, "search": {**config["search"], "max_stall": 10, "n_jobs": 2}}, tmp_path / "old",
+                      resume=True, quiet=True).generations == 3
+    with pytest.raises(ValueError, match=r"differs in \[seed\]"):
+        run_search({**config, "seed": 4}, tmp_path / "old", resume=True, quiet=True)
+    assert RunDir(tmp_path / "old").config == config
