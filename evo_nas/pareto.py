@@ -76,11 +76,12 @@ def hypervolume_2d(points, ref) -> float:
         return 0.0
     p = p[non_dominated(p)]
     p = p[np.lexsort((p[:, 1], p[:, 0]))]
-    area, prev_y = 0.0, ref[1]
-    for x, y in p:
-        if y < prev_y:
-            area += (ref[0] - x) * (prev_y - y)
-            prev_y = y
+    # the slab of each point down to the lowest f1 before it, summed in order
+    x, y = p[:, 0], p[:, 1]
+    prev_y = np.minimum.accumulate(np.concatenate(([ref[1]], y[:-1])))
+    area = 0.0
+    for slab in ((ref[0] - x) * np.maximum(prev_y - y, 0.0)).tolist():
+        area += slab
     return float(area)
 
 
