@@ -89,6 +89,30 @@ class GeneMutation(Mutation):
         return fn(problem.space, X, random_state, self.rate)
 
 
+class ExactDuplicateElimination(DefaultDuplicateElimination):
+    """pymoo's default elimination (a child equal to an earlier child or to any member of the other
+    populations goes) decided by comparing integer genes exactly, not by all pairwise distances."""
+
+    def _do(self, pop, other, is_duplicate):
+        X = self.func(pop)
+        Y = None if other is None else self.func(other)
+        if X.dtype.kind not in "iu" or Y is not None and Y.dtype.kind not in "iu":
+            return super()._do(pop, other, is_duplicate)
+        rows = [x.tobytes() for x in np.ascontiguousarray(X, dtype=np.int64)]
+        if Y is None:
+            seen = set()
+            for i, row in enumerate(rows):
+                if row in seen:
+                    is_duplicate[i] = True
+                seen.add(row)
+        else:
+            known = {y.tobytes() for y in np.ascontiguousarray(Y, dtype=np.int64)}
+            for i, row in enumerate(rows):
+                if row in known:
+                    is_duplicate[i] = True
+        return is_duplicate
+
+
 class CanonicalRepair(Repair):
     def _do(self, problem, X, **kwargs):
         return ops.repair_array(problem.space, X)
@@ -143,7 +167,7 @@ class NSGA2Strategy:
             crossover=BlockCrossover(search.get("crossover", "uniform"), _rate(search, "crossover_prob", 0.9)),
             mutation=_mutation(search),
             repair=CanonicalRepair(),
-            eliminate_duplicates=DefaultDuplicateElimination(),
+            eliminate_duplicates=ExactDuplicateElimination(),
         )
         seed = int(rng.integers(2 ** 31 - 1))
         self.algorithm.setup(self.problem, termination=NoTermination(), seed=seed, verbose=False)
@@ -178,9 +202,11 @@ class NSGA2Strategy:
             G = np.array([self.objectives.constraints(r) for r in results], dtype=float).reshape(len(pop), -1)
         else:
             G = np.zeros((len(pop), 0))
-        # what pymoo's Evaluator stores for an evaluated population, without re-evaluating anything
-        pop.set("F", F, "G", G, "H", np.zeros((len(pop), 0)))
-        for ind in pop:
+        # what pymoo's Evaluator stores for an evaluated population (``pop.set``: a copy of each row),
+        # without re-evaluating anything
+        H = np.zeros((len(pop), 0))
+        for ind, f, g, h in zip(pop, F, G, H):
+            ind.F, ind.G, ind.H = f.copy(), g.copy(), h.copy()
             ind.evaluated.update(("F", "G", "H"))
         self.algorithm.tell(infills=pop)
         self._pending = None
