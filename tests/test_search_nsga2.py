@@ -63,3 +63,16 @@ def test_tell_must_match_ask():
     genomes = s.ask()
     with pytest.raises(ValueError, match="tell got"):
         s.tell(genomes[:-1], [synthetic_evaluate(g, CFG) for g in genomes[:-1]])
+
+
+def test_exact_duplicate_elimination_drops_the_children_pymoos_distances_drop():
+    from pymoo.core.duplicate import DefaultDuplicateElimination
+    from pymoo.core.population import Population
+
+    from evo_nas.search.nsga2 import ExactDuplicateElimination
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        a, b, c = (Population.new("X", rng.integers(0, 2, (int(rng.integers(lo, 30)), 4))) for lo in (1, 0, 0))
+        assert ExactDuplicateElimination().do(a, b, c, return_indices=True)[1:] == \
+            DefaultDuplicateElimination().do(a, b, c, return_indices=True)[1:]
