@@ -341,7 +341,7 @@ def test_a_problem_scored_in_columns_writes_what_its_per_genome_evaluation_write
 
 def test_json_lines_and_gene_rows_are_what_dumps_writes():
     from evo_nas.jsonio import dumps
-    from evo_nas.search.engine import _rows_json
+    from evo_nas.search.columns import rows_json
     from evo_nas.search.run import json_lines
 
     records = [{"a": 1.5, "b": "x{0}\"y", "c": [1, 2], "d": None}, {"a": -2e-9, "b": "x{0}\"y", "c": [3, 40], "d": None}]
@@ -350,4 +350,4 @@ def test_json_lines_and_gene_rows_are_what_dumps_writes():
     rng = np.random.default_rng(0)
     for X in (rng.integers(0, 10, (50, 46)), rng.integers(0, 10, (1, 1)), rng.integers(0, 300, (4, 7)),
               np.zeros((2, 0), dtype=np.int64)):
-        assert _rows_json(X) == [json.dumps(row) for row in X.tolist()]
+        assert rows_json(X) == [json.dumps(row) for row in X.tolist()]

@@ -3,17 +3,18 @@
 DEAP's ``eaMuPlusLambda`` evaluates only individuals without a fitness, through one pluggable
 ``map``; pymoo's ask/tell lets the caller own the loop. This engine does both for any
 ``Strategy`` (NSGA-II, Deb et al., 2002; the baselines): per generation it asks, serves genomes
-already seen in this run or in the persistent cache, evaluates only new ones through
-``parallel_map``, measures latency serially in this process when the latency model times
-networks (workers are idle then), appends every evaluation to the run, tells the strategy,
-logs the generation (hypervolume over every evaluation so far) and checkpoints. The budget is
-counted in unique evaluations; cache hits are free.
+already seen in this run or in the persistent cache, evaluates only new ones through the
+evaluation service (``evo_nas.problems.service``: worker pool, serial latency, records, cache),
+appends every evaluation to the run, tells the strategy, logs the generation (hypervolume over
+every evaluation so far) and checkpoints. The budget is counted in unique evaluations; cache hits
+are free.
 
 The problem (``[problem] name``, ``evo_nas.problems``) decides how a generation is scored: a
 batch problem (a predictor, a table) in one call in this process, an expensive one (training,
 measuring) one genome per worker task. A strategy that asks in gene arrays and a problem that
 scores them in columns (NSGA-II on Once-for-All) go without genome objects: keys, records and
-their JSON lines are built column by column, so the engine costs little beside the search itself.
+their JSON lines are built column by column (``evo_nas.search.columns``), so the engine costs
+little beside the search itself.
 
 The ``[search]`` keys are read and checked by ``evo_nas.search.settings``.
 
@@ -23,14 +24,10 @@ of the run, so a warm run follows the same path as a cold one and ends with the 
 from __future__ import annotations
 
 import copy
-import json
-import math
-import os
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Callable
 
@@ -39,70 +36,18 @@ import numpy as np
 from ..cache import EvalCache
 from ..hashing import fingerprint
 from ..pareto import reference_warning
-from ..parallel import parallel_map
 from ..problems import Problem, make_problem
+from ..problems.service import EvaluationService, evaluate_task
 from ..schema import resolve, resolved
-from ..space import Genome
 from .archive import Archive
+from .columns import Asked, GeneRows, evaluate_columns
 from .objectives import Objectives
 from .progress import Progress
-from .run import RunDir, front_hypervolume, guarded_run, json_lines
+from .run import RunDir, front_hypervolume, guarded_run
 from .settings import EXECUTION_KEYS, SearchSettings, check_thread_safety, validate_config
 from .strategy import make_strategy
 
 __all__ = ["run_search", "validate_config", "SearchResult", "evaluate_task"]
-
-
-def _set_threads(n: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = str(n)
-    os.environ["MKL_NUM_THREADS"] = str(n)
-    try:
-        import torch
-    except ImportError:
-        return
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
-
-
-def _plain(v):
-    if isinstance(v, (np.floating, np.integer, np.bool_)):
-        return v.item()
-    return v
-
-
-def evaluate_task(task) -> dict:
-    """Run in a worker: one genome, torch threads fixed first; never raises for a bad candidate."""
-    fn, genome, eval_cfg, threads = task
-    _set_threads(threads)
-    t0 = time.perf_counter()
-    try:
-        result = dict(fn(genome, eval_cfg))
-    except Exception as e:
-        result = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
-    result["eval_s"] = time.perf_counter() - t0
-    return result
-
-
-class _Asked:
-    """One generation's candidates and their keys: the canonical gene array of a strategy that asks
-    in arrays (``ask_array``; genomes are built only where one is needed), else its genomes."""
-
-    def __init__(self, space, genomes=None, X=None):
-        self.space = space
-        self.X = X
-        self._genomes = genomes
-        self.keys = space.keys(X) if genomes is None else [g.key for g in genomes]
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def genome(self, i: int) -> Genome:
-        if self._genomes is not None:
-            return self._genomes[i]
-        return Genome._from_canonical(self.space, tuple(self.X[i].tolist()), self.keys[i])
-
-    def genes(self, i: int) -> list[int]:
-        return self.X[i].tolist() if self._genomes is None else list(self._genomes[i].genes)
 
 
 @dataclass
@@ -175,11 +120,16 @@ class _Engine:
             self.cache = None
         else:
             self.cache = EvalCache(Path(cache) if cache else run.path.parent / "evo-nas-cache.sqlite")
+        s = self.settings
+        self.service = EvaluationService(self.problem, self.objectives.names, write=run.append_evaluations,
+                                         account=self._account, evaluator=evaluator, cache=self.cache, n_jobs=s.n_jobs,
+                                         backend=s.backend, scheduler=s.scheduler, threads=s.threads_per_worker,
+                                         say=lambda text: self.say(text))
         # every record of the run by key; those not yet counted wait in ``replay`` by generation
         self.memo: dict[str, dict] = {r["key"]: r for r in run.evaluations()}
         # genes of the records built from columns, which hold none in memory: a list would make each
         # of them a container the garbage collector tracks (the Pareto set's records get theirs back)
-        self.genes_of = _GeneRows(self.space.n_genes, max(self.space.cardinalities, default=1))
+        self.genes_of = GeneRows(self.space.n_genes, max(self.space.cardinalities, default=1))
         self.counted: set[str] = set()
         self.replay: dict[int, list[str]] = {}
         self.waiting: set[str] = set()
@@ -262,53 +212,6 @@ class _Engine:
                 self.best[name] = better(values) if name not in self.best else better(self.best[name], better(values))
         self.archive.add(done)
 
-    def record(self, key: str, genes: list[int], result: dict, generation: int, cached: bool) -> dict:
-        rec = {k: _plain(v) for k, v in result.items()}
-        rec.update(key=key, genes=genes, generation=generation, cached=cached)
-        rec.setdefault("status", "failed")
-        rec.setdefault("error", None)
-        for k in self.objectives.names:
-            rec.setdefault(k, None)
-        if rec["status"] == "ok":
-            for k in self.objectives.names:
-                v = rec[k]
-                if v is None and k == "latency_ms" and self.problem.latency_model() is not None:
-                    continue  # measured serially next (``needs_latency``)
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                    rec.update(status="failed", error=f"non-finite objective: {k} = {v!r}")
-                    rec[k] = None
-                    break
-        return rec
-
-    def column_records(self, asked: _Asked, todo: list[int], columns: dict, per: float,
-                       generation: int) -> tuple[list[dict], str] | None:
-        """``record`` of every row a problem scored as columns, and their JSON lines, built column by
-        column; None when a value needs ``record``'s checks (not a finite number, or an objective missing)."""
-        n = len(todo)
-        values = {}
-        for k, v in columns.items():
-            a = np.asarray(v)
-            if k in _RECORD_FIELDS or a.shape != (n,) or a.dtype.kind not in "iuf" or \
-                    a.dtype.kind == "f" and not np.isfinite(a).all():
-                return None
-            values[k] = a.tolist()
-        if any(k not in values for k in self.objectives.names):
-            return None
-        keys = [asked.keys[i] for i in todo]
-        X = asked.X[todo]
-        per = float(per)
-        template = dict.fromkeys(values)
-        template.update(status="ok", error=None, eval_s=per, generation=generation, cached=False, key=None)
-        records = [template.copy() for _ in keys]
-        for name, column in [*values.items(), ("key", keys)]:
-            for rec, v in zip(records, column):
-                rec[name] = v
-        self.genes_of.add(keys, X)
-        text = {k: json.dumps(v)[1:-1].split(", ") for k, v in values.items()}
-        text.update(status='"ok"', error="null", eval_s=json.dumps(per), generation=str(generation), cached="false",
-                    key=list(map(encode_basestring_ascii, keys)), genes=_rows_json(X))
-        return records, json_lines(text, n)
-
     def with_genes(self, rec: dict) -> dict:
         """``rec`` as written to the run: a record built from columns gets its genes back."""
         if "genes" not in rec:
@@ -350,7 +253,7 @@ class _Engine:
         """Evaluations a kill left without their serial latency get it now."""
         pending = [r for r in self.memo.values() if r.get("latency_pending")]
         if pending:
-            self.measure_pending(pending)
+            self.service.measure_pending(pending)
 
     def checkpoint(self, force: bool = False) -> None:
         """Save the strategy and position: every generation of an expensive problem, at most once
@@ -379,11 +282,11 @@ class _Engine:
         return None
 
     # -- one generation -----------------------------------------------------------------
-    def ask(self) -> _Asked:
+    def ask(self) -> Asked:
         ask_array = getattr(self.strategy, "ask_array", None)
         if ask_array is not None:
-            return _Asked(self.space, X=ask_array())
-        return _Asked(self.space, genomes=self.strategy.ask())
+            return Asked(self.space, X=ask_array())
+        return Asked(self.space, genomes=self.strategy.ask())
 
     def step(self) -> tuple[str | None, dict]:
         """One ask/evaluate/tell round; returns (a stop reason or None, the logbook entry)."""
@@ -415,11 +318,11 @@ class _Engine:
             new_keys[key] = i
         todo = [i for i in new_keys.values() if i is not None]
         if self.cache is not None and todo:
-            found = self.cache.get_many([keys[i] for i in todo], self.fingerprint)
+            found = self.service.lookup([keys[i] for i in todo])
             for i in todo:
                 if keys[i] in found:
-                    served.append(self.record(keys[i], asked.genes(i), {**found[keys[i]], "eval_s": 0.0}, gen,
-                                              cached=True))
+                    served.append(self.service.record(keys[i], asked.genes(i), {**found[keys[i]], "eval_s": 0.0}, gen,
+                                                      cached=True))
             todo = [i for i in todo if keys[i] not in found]
 
         truncated = False
@@ -429,8 +332,7 @@ class _Engine:
                 served, todo, truncated = served[:max(remaining, 0)], [], True
             elif len(served) + len(todo) > remaining:
                 todo, truncated = todo[:remaining - len(served)], True
-        self.run.append_evaluations(served)
-        self._account(served)
+        self.service.commit(served, store=False)
         hits += len(served)
         evaluated += len(todo)
         fresh = evaluated + len(served) + sum(1 for k in replayed if memo[k].get("cached"))
@@ -457,104 +359,22 @@ class _Engine:
             entry["all_failed"] = True
         return None, self._stats(entry, eval_s, t_start)
 
-    def evaluate(self, asked: _Asked, todo: list[int], gen: int) -> None:
+    def evaluate(self, asked: Asked, todo: list[int], gen: int) -> None:
         """Evaluate the rows ``todo`` of ``asked``, then record, append and count them."""
         if not todo:
             return
-        if self.problem.batch and self.evaluator is None:
-            _set_threads(self.settings.threads_per_worker)
-            t0 = time.perf_counter()
-            columns = None
-            try:
-                if asked.X is not None and self.problem.latency_model() is None:
-                    columns = self.problem.evaluate_columns(asked.X[todo])
-                if columns is None:
-                    results = self.problem.evaluate([asked.genome(i) for i in todo])
-                    if len(results) != len(todo):
-                        raise ValueError(f"problem {self.problem.name!r} returned {len(results)} results "
-                                         f"for {len(todo)} genomes")
-                elif any(len(v) != len(todo) for v in columns.values()):
-                    raise ValueError(f"problem {self.problem.name!r} returned columns of "
-                                     f"{sorted({len(v) for v in columns.values()})} values for {len(todo)} genomes")
-            except Exception as e:  # noqa: BLE001  (a failing batch fails its candidates, not the run)
-                columns = None
-                results = [{"status": "failed", "error": f"{type(e).__name__}: {e}"}] * len(todo)
-            per = (time.perf_counter() - t0) / len(todo)
-            if columns is not None:
-                built = self.column_records(asked, todo, columns, per, gen)
-                if built is not None:
-                    self.commit(*built)
-                    return
-                results = [{**dict(zip(columns, row)), "status": "ok", "error": None}
-                           for row in zip(*(np.asarray(v).tolist() for v in columns.values()))]
-            recs = [self.record(asked.keys[i], asked.genes(i), {**r, "eval_s": per}, gen, cached=False)
-                    for i, r in zip(todo, results)]
-            pending = [r for r in recs if self.needs_latency(r)]
-            for r in pending:
-                r["latency_pending"] = True
-            self.commit(recs)
-            self.measure_pending(pending)
+        if asked.X is not None and self.problem.batch and self.evaluator is None and \
+                self.problem.latency_model() is None and \
+                evaluate_columns(self.service, asked, todo, gen, self.genes_of, self.commit_built):
             return
-        pending_latency: list[dict] = []
-        genomes = [asked.genome(i) for i in todo]
+        self.service.evaluate([asked.genome(i) for i in todo], gen)
 
-        def done(i: int, result: dict) -> None:
-            rec = self.record(genomes[i].key, asked.genes(todo[i]), result, gen, cached=False)
-            if self.needs_latency(rec):
-                # on disk now, so a kill loses nothing; completed below, once the pool is idle
-                rec["latency_pending"] = True
-                pending_latency.append(rec)
-                self.run.append_evaluations([rec])
-                self.memo[rec["key"]] = rec
-                return
-            self.commit([rec])
-
-        fn, cfg = self.problem.task()
-        tasks = [(self.evaluator or fn, g, cfg, self.settings.threads_per_worker) for g in genomes]
-        parallel_map(evaluate_task, tasks, self.settings.n_jobs, self.settings.backend,
-                     on_result=done, scheduler=self.settings.scheduler)
-        self.measure_pending(pending_latency)
-
-    def needs_latency(self, rec: dict) -> bool:
-        return rec["status"] == "ok" and rec.get("latency_ms") is None and self.problem.latency_model() is not None
-
-    def measure_pending(self, records: list[dict]) -> None:
-        """Latency models that time the network run here, serially, while no worker is busy."""
-        count = getattr(self.problem.latency_model(), "missing_layers", None)
-        if records and count is not None:
-            try:
-                n = count([self.space.genome(r["genes"]).architecture() for r in records])
-            except Exception:  # noqa: BLE001  (a bad genome fails below, with its reason)
-                n = 0
-            if n:
-                self.say(f"measuring {n} new layers for this machine's latency table (serially, workers idle; "
-                         f"they are kept for later runs)")
-        for rec in sorted(records, key=lambda r: r["key"]):
-            rec = dict(rec)
-            rec.pop("latency_pending", None)
-            t0 = time.perf_counter()
-            try:
-                arch = self.space.genome(rec["genes"]).architecture()
-                v = float(self.problem.latency_model().latency_ms(arch))
-                if not math.isfinite(v):
-                    raise ValueError(f"non-finite objective: latency_ms = {v!r}")
-                rec["latency_ms"] = v
-            except Exception as e:
-                rec.update(status="failed", error=f"latency: {type(e).__name__}: {e}")
-            rec["latency_s"] = time.perf_counter() - t0
-            self.commit([rec])
-
-    def commit(self, records: list[dict], text: str | None = None) -> None:
-        """Durable first (one append and fsync for the batch), then counted and cached; ``text``:
-        the records (built from columns) already written as JSON lines."""
+    def commit_built(self, records: list[dict], text: str) -> None:
+        """``EvaluationService.commit`` of records built from columns, already written as JSON lines
+        ``text``: new keys, every one ok, none cached or pending."""
         self.run.append_evaluations(records, text)
-        if text is None:
-            self._account(records)
-        else:
-            self._account_new(records)
-        if self.cache is not None:
-            self.cache.put_many([(r["key"], {k: v for k, v in r.items() if k not in ("generation", "cached", "genes")})
-                                 for r in records if r["status"] == "ok"], self.fingerprint)
+        self._account_new(records)
+        self.service.store(records)
 
     def _stats(self, entry: dict, eval_s: float, t_start: float) -> dict:
         entry["evaluations"] = self.n_evaluated
@@ -567,47 +387,6 @@ class _Engine:
         entry["eval_s"] = eval_s
         entry["wall_s"] = time.perf_counter() - t_start
         return entry
-
-
-# what ``record`` sets itself; a problem's columns never name them
-_RECORD_FIELDS = frozenset({"key", "genes", "generation", "cached", "status", "error", "eval_s", "latency_pending"})
-
-
-class _GeneRows:
-    """Gene rows by key, in one growing integer array: no Python object per row."""
-
-    def __init__(self, n_genes: int, cardinality: int):
-        self.index: dict[str, int] = {}
-        self.X = np.zeros((0, n_genes), dtype=np.min_scalar_type(cardinality - 1))
-
-    def add(self, keys: list[str], X: np.ndarray) -> None:
-        n = len(self.index)
-        if n + len(X) > len(self.X):
-            grown = np.zeros((max(2 * len(self.X), n + len(X), 1024), self.X.shape[1]), dtype=self.X.dtype)
-            grown[:n] = self.X[:n]
-            self.X = grown
-        self.X[n:n + len(X)] = X
-        self.index.update(zip(keys, range(n, n + len(X))))
-
-    def __getitem__(self, key: str) -> list[int]:
-        return self.X[self.index[key]].tolist()
-
-
-def _rows_json(X: np.ndarray) -> list[str]:
-    """The JSON text of every row of the integer array ``X``; digits 0-9 (every gene of most spaces)
-    are laid out as bytes at once."""
-    n, m = X.shape
-    if not m or X.min() < 0 or X.max() > 9:
-        return [json.dumps(r) for r in X.tolist()]
-    width = 3 * m  # "[" + digits joined by ", " + "]"
-    buf = np.empty((n, width), dtype=np.uint8)
-    buf[:, 0] = ord("[")
-    buf[:, 1::3] = X + ord("0")
-    buf[:, 2:width - 1:3] = ord(",")
-    buf[:, 3:width - 1:3] = ord(" ")
-    buf[:, -1] = ord("]")
-    text = buf.tobytes().decode("ascii")
-    return [text[i:i + width] for i in range(0, n * width, width)]
 
 
 def _reason(error) -> str:
