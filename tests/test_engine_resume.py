@@ -86,10 +86,10 @@ def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path):
 OFA_CHILD = """
 import json, sys, time
 from evo_nas.problems.ofa import OFAProblem
-from evo_nas.search import engine
+from evo_nas.search import loop
 from evo_nas.search.engine import run_search
 
-engine.CHECKPOINT_S = float(sys.argv[3])
+loop.CHECKPOINT_S = float(sys.argv[3])
 fast = OFAProblem.evaluate_array
 
 def slow(self, X):

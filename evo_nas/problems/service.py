@@ -2,7 +2,7 @@
 
 DEAP evaluates only individuals without a fitness, through one pluggable ``map``; this is that
 path, in one place. Its callers decide which genomes to evaluate and count what comes back: the
-search engine (``evo_nas.search.engine``, whose runs are also the cells of a comparison) and
+search engine (``evo_nas.search.loop``, whose runs are also the cells of a comparison) and
 NetAdapt refinement (``evo_nas.netadapt``).
 
 - A batch problem (``Problem.batch``) scores the genomes in one ``evaluate`` call in this
