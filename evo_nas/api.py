@@ -197,7 +197,7 @@ class Result:
         stored = self._pareto_file
         if stored is not None:
             return stored.get("hypervolume")
-        from .search.run import front_hypervolume
+        from .search.front import front_hypervolume
 
         return front_hypervolume(self.pareto, self.objectives)
 

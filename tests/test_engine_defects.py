@@ -18,7 +18,8 @@ from evo_nas.problems.ofa import OFAProblem
 from evo_nas.problems.synthetic import SerialSyntheticLatency, SyntheticProblem, synthetic_evaluate
 from evo_nas.search import loop
 from evo_nas.search.engine import run_search, validate_config
-from evo_nas.search.run import RunDir, front_hypervolume, pareto_front
+from evo_nas.search.front import front_hypervolume, pareto_front
+from evo_nas.search.run import RunDir
 
 # the [problem] of the synthetic runs: failures, latency left to a serial model, scored per generation
 BATCH_SERIAL = {"fail": 0.3, "latency": "serial", "batch": True}

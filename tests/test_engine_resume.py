@@ -8,7 +8,8 @@ import time
 
 from evo_nas.cli import main
 from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir, append_jsonl, read_jsonl
+from evo_nas.search.jsonl import append_jsonl, read_jsonl
+from evo_nas.search.run import RunDir
 
 CONFIG = {"seed": 11, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 5, "cache": False},

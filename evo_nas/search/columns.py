@@ -18,7 +18,7 @@ import numpy as np
 
 from ..problems.service import EvaluationService, set_threads
 from ..space import Genome
-from .run import json_lines
+from .jsonl import json_lines
 
 # what ``record`` sets itself; a problem's columns never name them
 RECORD_FIELDS = frozenset({"key", "genes", "generation", "cached", "status", "error", "eval_s", "latency_pending"})

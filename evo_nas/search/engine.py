@@ -20,7 +20,8 @@ from ..problems.service import evaluate_task
 from ..schema import resolve, resolved
 from .loop import Engine
 from .progress import Progress
-from .run import RunDir, front_hypervolume, guarded_run
+from .front import front_hypervolume
+from .run import RunDir, guarded_run
 from .settings import EXECUTION_KEYS, check_thread_safety, validate_config
 
 __all__ = ["run_search", "validate_config", "SearchResult", "evaluate_task"]
