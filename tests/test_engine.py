@@ -226,7 +226,7 @@ def test_experiment_configs_are_valid():
     from pathlib import Path
 
     from evo_nas.search.engine import validate_config
-    from evo_nas.space import read_toml
+    from evo_nas.spacefiles import read_toml
 
     root = Path(__file__).resolve().parent.parent / "experiments"
     for name in ("quickstart.toml", "bench_engine.toml", "search_fbnet.toml", "search_mobilenetv3.toml"):
@@ -241,7 +241,7 @@ def test_comparison_configs_are_valid_for_every_cell(name, monkeypatch):
 
     from evo_nas.compare import CompareConfig, cell_config
     from evo_nas.search.engine import validate_config
-    from evo_nas.space import read_toml
+    from evo_nas.spacefiles import read_toml
 
     root = Path(__file__).resolve().parent.parent
     monkeypatch.chdir(root)
