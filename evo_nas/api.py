@@ -33,7 +33,7 @@ def read_config(config) -> tuple[dict, Path | None]:
     """A configuration as a new dict, and the TOML file it came from (None for a dict).
 
     ``config``: a dict, or the path of a TOML file (``str`` or ``Path``)."""
-    from .space import read_toml
+    from .spacefiles import read_toml
 
     if isinstance(config, dict):
         return copy.deepcopy(config), None
@@ -197,7 +197,7 @@ class Result:
         stored = self._pareto_file
         if stored is not None:
             return stored.get("hypervolume")
-        from .search.run import front_hypervolume
+        from .search.front import front_hypervolume
 
         return front_hypervolume(self.pareto, self.objectives)
 

@@ -17,7 +17,8 @@ from . import hashing
 from .data import DataConfig, Dataset, load_dataset, to_tensor
 from .proxies import Proxy, ProxyData, proxy_from_config
 from .hashing import derive_seed
-from .space import Genome, Space, load_space
+from .space import Genome, Space
+from .spacefiles import load_space
 
 SPACE_KEYS = {"name", "file", "width_multiplier", "resolution"}
 

@@ -3,7 +3,7 @@
 Every file evo-nas rewrites (run summaries, checkpoints, Pareto files, configs, latency tables,
 model cards, plots) goes through it: the bytes go to a temporary file beside the target, are
 flushed and fsynced, and the temporary file is renamed over the target (``os.replace``, atomic
-on POSIX). Appended files (``.jsonl``) are written by ``evo_nas.search.run.append_jsonl``.
+on POSIX). Appended files (``.jsonl``) are written by ``evo_nas.search.jsonl.append_jsonl``.
 """
 from __future__ import annotations
 

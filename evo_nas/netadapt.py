@@ -182,9 +182,10 @@ class RunEvaluator:
 
     def __call__(self, genomes: Sequence[Genome], parent: str | None = None) -> list[dict]:
         todo = list({g.key: g for g in genomes if g.key not in self.memo}.values())
-        found = self.service.lookup(todo)
-        self.service.commit([self.service.record(g, {**found[g.key], "eval_s": 0.0}, None, True, origin="netadapt",
-                                                 refined_from=parent) for g in todo if g.key in found], store=False)
+        found = self.service.lookup([g.key for g in todo])
+        self.service.commit([self.service.record(g.key, list(g.genes), {**found[g.key], "eval_s": 0.0}, None, True,
+                                                 origin="netadapt", refined_from=parent)
+                             for g in todo if g.key in found], store=False)
         new = [g for g in todo if g.key not in found]
         self.service.evaluate(new, None, origin="netadapt", refined_from=parent)
         self.evaluated += len(new)

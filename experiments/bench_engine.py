@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from evo_nas.jsonio import dumps
-from evo_nas.space import read_toml
+from evo_nas.spacefiles import read_toml
 from studies.engine_bench import benchmark_engine, format_report
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from evo_nas.jsonio import dumps
 from evo_nas.latency import Protocol, make_runtime
-from evo_nas.space import load_space, read_toml
+from evo_nas.spacefiles import load_space, read_toml
 from studies.latency_fidelity import format_report, run_fidelity, scatter
 
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from evo_nas.files import atomic_write
 from evo_nas.jsonio import dumps
-from evo_nas.space import read_toml
+from evo_nas.spacefiles import read_toml
 from studies.proxy_fidelity import fidelity_study, format_report, summarize
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evo_nas.jsonio import dumps
 from evo_nas.files import atomic_write
-from evo_nas.space import read_toml
+from evo_nas.spacefiles import read_toml
 
 
 def _budget(text: str) -> tuple[int, int]:

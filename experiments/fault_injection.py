@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evo_nas.space import read_toml
+from evo_nas.spacefiles import read_toml
 from studies.faults import FaultInjector, summary
 
 

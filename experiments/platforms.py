@@ -41,7 +41,7 @@ from evo_nas.latency.measure import machine_info
 from evo_nas.latency.ofa_table import OFALatencyTable
 from evo_nas.latency.table import LatencyTable, build_table, calibration_genomes, space_layers
 from evo_nas.pareto import hypervolume, non_dominated
-from evo_nas.space import load_space, read_toml
+from evo_nas.spacefiles import load_space, read_toml
 
 HERE = Path(__file__).resolve().parent
 PLATFORMS = ("note10", "this-machine")

@@ -15,6 +15,6 @@ if EXPERIMENTS not in sys.path:
 
 @pytest.fixture
 def mnasnet():
-    from evo_nas.space import load_space
+    from evo_nas.spacefiles import load_space
 
     return load_space("mnasnet")

@@ -8,7 +8,7 @@ import pytest
 
 from evo_nas.compare import CompareConfig, cell_dir, load_comparison, run_cells, table_markdown, write_outputs
 from evo_nas.search.run import RunDir
-from evo_nas.space import read_toml
+from evo_nas.spacefiles import read_toml
 
 CONFIG = Path(__file__).resolve().parents[1] / "experiments" / "compare_ofa.toml"
 ALGORITHMS = ["nsga2", "rl", "aging", "random", "nsga2-gene-xm", "nsga2-ordinal"]

@@ -51,7 +51,7 @@ seeds = [0, 1]
 
 
 def load(tmp_path):
-    from evo_nas.space import read_toml
+    from evo_nas.spacefiles import read_toml
 
     (tmp_path / "cmp.toml").write_text(CONFIG)
     return read_toml(tmp_path / "cmp.toml", "config")
@@ -75,7 +75,7 @@ def test_cell_configs_keep_only_what_each_algorithm_reads(tmp_path):
 def test_cells_resume_after_kill(tmp_path):
     (tmp_path / "cmp.toml").write_text(CONFIG.replace('algorithms = ["nsga2", "aging", "rl", "random"]',
                                                       'algorithms = ["nsga2", "rl"]'))
-    from evo_nas.space import read_toml
+    from evo_nas.spacefiles import read_toml
 
     config = read_toml(tmp_path / "cmp.toml", "config")
     run_cells(config, tmp_path / "clean")
@@ -83,7 +83,7 @@ def test_cells_resume_after_kill(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import time
         from evo_nas.compare import run_cells
-        from evo_nas.space import read_toml
+        from evo_nas.spacefiles import read_toml
         from evo_nas.problems.synthetic import synthetic_evaluate
 
         def slow(genome, cfg):

@@ -209,7 +209,7 @@ def test_latency_unsafe_in_a_pool_is_measured_serially_in_the_main_process(tmp_p
 
 
 def test_a_pending_latency_left_by_a_kill_is_measured_on_resume(tmp_path):
-    from evo_nas.search.run import append_jsonl
+    from evo_nas.search.jsonl import append_jsonl
 
     r = run_search(config(synthetic_latency="serial", generations=2), tmp_path / "run", quiet=True)
     run = RunDir(r.run_dir)
@@ -226,7 +226,7 @@ def test_experiment_configs_are_valid():
     from pathlib import Path
 
     from evo_nas.search.engine import validate_config
-    from evo_nas.space import read_toml
+    from evo_nas.spacefiles import read_toml
 
     root = Path(__file__).resolve().parent.parent / "experiments"
     for name in ("quickstart.toml", "bench_engine.toml", "search_fbnet.toml", "search_mobilenetv3.toml"):
@@ -241,7 +241,7 @@ def test_comparison_configs_are_valid_for_every_cell(name, monkeypatch):
 
     from evo_nas.compare import CompareConfig, cell_config
     from evo_nas.search.engine import validate_config
-    from evo_nas.space import read_toml
+    from evo_nas.spacefiles import read_toml
 
     root = Path(__file__).resolve().parent.parent
     monkeypatch.chdir(root)
@@ -341,8 +341,8 @@ def test_a_problem_scored_in_columns_writes_what_its_per_genome_evaluation_write
 
 def test_json_lines_and_gene_rows_are_what_dumps_writes():
     from evo_nas.jsonio import dumps
-    from evo_nas.search.engine import _rows_json
-    from evo_nas.search.run import json_lines
+    from evo_nas.search.columns import rows_json
+    from evo_nas.search.jsonl import json_lines
 
     records = [{"a": 1.5, "b": "x{0}\"y", "c": [1, 2], "d": None}, {"a": -2e-9, "b": "x{0}\"y", "c": [3, 40], "d": None}]
     text = json_lines({"d": "null", "b": json.dumps("x{0}\"y"), "a": ["1.5", "-2e-09"], "c": ["[1, 2]", "[3, 40]"]}, 2)
@@ -350,4 +350,4 @@ def test_json_lines_and_gene_rows_are_what_dumps_writes():
     rng = np.random.default_rng(0)
     for X in (rng.integers(0, 10, (50, 46)), rng.integers(0, 10, (1, 1)), rng.integers(0, 300, (4, 7)),
               np.zeros((2, 0), dtype=np.int64)):
-        assert _rows_json(X) == [json.dumps(row) for row in X.tolist()]
+        assert rows_json(X) == [json.dumps(row) for row in X.tolist()]

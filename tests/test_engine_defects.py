@@ -16,9 +16,10 @@ import pytest
 from evo_nas.problems import PROBLEMS, make_problem, register_problem
 from evo_nas.problems.ofa import OFAProblem
 from evo_nas.problems.synthetic import SerialSyntheticLatency, SyntheticProblem, synthetic_evaluate
-from evo_nas.search import engine
+from evo_nas.search import loop
 from evo_nas.search.engine import run_search, validate_config
-from evo_nas.search.run import RunDir, front_hypervolume, pareto_front
+from evo_nas.search.front import front_hypervolume, pareto_front
+from evo_nas.search.run import RunDir
 
 # the [problem] of the synthetic runs: failures, latency left to a serial model, scored per generation
 BATCH_SERIAL = {"fail": 0.3, "latency": "serial", "batch": True}
@@ -106,13 +107,13 @@ def assert_same_run(resumed, straight):
     assert resumed.hypervolume == straight.hypervolume
 
 
-ALL_FAILED_BUG = ("engine._Engine.step flags all_failed when every genome *computed* in a generation failed "
+ALL_FAILED_BUG = ("loop.Engine.step flags all_failed when every genome *computed* in a generation failed "
                   "(evaluated >= 2 and failures == evaluated), ignoring the candidates the cache served: "
                   "failures are not cached, so a warm run recomputes only its failed genomes and stops 'all_failed'")
 PENDING_BUG = ("engine.run_search calls finish_pending() right after restore(): records a kill left with "
                "latency_pending are committed and counted at once, in the first replayed generation's logbook "
                "entry instead of their own generation's")
-BATCH_LATENCY_BUG = ("engine._Engine.evaluate: a batch problem whose latency model is unsafe in a pool (synthetic "
+BATCH_LATENCY_BUG = ("loop.Engine.evaluate: a batch problem whose latency model is unsafe in a pool (synthetic "
                      "latency='serial', batch=true) never gets latency_ms: the batch path skips measure_pending, "
                      "records are 'ok' with latency_ms None and no candidate is ever feasible")
 
@@ -188,7 +189,7 @@ def test_resume_after_a_kill_counts_as_an_uninterrupted_run(tmp_path, die_after)
 ])
 def test_resume_replays_the_generations_after_an_old_checkpoint(tmp_path, monkeypatch, problem, die_after):
     # a batch problem checkpoints at most once per CHECKPOINT_S: here only before generation 0
-    monkeypatch.setattr(engine, "CHECKPOINT_S", 1e9)
+    monkeypatch.setattr(loop, "CHECKPOINT_S", 1e9)
     straight = run_search(synthetic(problem), tmp_path / "straight", quiet=True, evaluator=counting([]))
     with pytest.raises(Killed):
         run_search(synthetic(problem), tmp_path / "killed", quiet=True, evaluator=counting([], die_after))
@@ -216,7 +217,7 @@ def test_resume_with_a_warm_cache_counts_its_cache_hits(tmp_path):
 @pytest.mark.parametrize("checkpoint_s", [1e9, 0.0], ids=["first-checkpoint-only", "every-generation"])
 def test_an_ofa_run_killed_mid_search_resumes_to_the_uninterrupted_run(tmp_path, monkeypatch, ofa, ofa_kill,
                                                                        checkpoint_s):
-    monkeypatch.setattr(engine, "CHECKPOINT_S", checkpoint_s)
+    monkeypatch.setattr(loop, "CHECKPOINT_S", checkpoint_s)
     straight = run_search(ofa_config(generations=8), tmp_path / "straight", quiet=True, problem=ofa)
     ofa_kill.update(calls=0, genomes=0, die_at=6)
     with pytest.raises(Killed):

@@ -8,7 +8,8 @@ import time
 
 from evo_nas.cli import main
 from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir, append_jsonl, read_jsonl
+from evo_nas.search.jsonl import append_jsonl, read_jsonl
+from evo_nas.search.run import RunDir
 
 CONFIG = {"seed": 11, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 5, "cache": False},
@@ -86,10 +87,10 @@ def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path):
 OFA_CHILD = """
 import json, sys, time
 from evo_nas.problems.ofa import OFAProblem
-from evo_nas.search import engine
+from evo_nas.search import loop
 from evo_nas.search.engine import run_search
 
-engine.CHECKPOINT_S = float(sys.argv[3])
+loop.CHECKPOINT_S = float(sys.argv[3])
 fast = OFAProblem.evaluate_array
 
 def slow(self, X):

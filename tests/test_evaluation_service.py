@@ -74,6 +74,6 @@ def test_a_cache_written_by_the_service_holds_no_bookkeeping(tmp_path):
     service = EvaluationService(run.problem(), run.objectives().names, write=lambda recs: None, cache=cache)
     g = run.problem().space.genome(run.evaluations()[0]["genes"])
     service.evaluate([g], generation=3, origin="netadapt", refined_from="k")
-    got = service.lookup([g])[g.key]
+    got = service.lookup([g.key])[g.key]
     assert got["key"] == g.key and not {"generation", "cached", "genes", "origin", "refined_from"} & set(got)
     cache.close()

@@ -3,7 +3,7 @@ import tomllib
 
 import numpy as np
 
-from evo_nas.search.run import append_jsonl, read_jsonl
+from evo_nas.search.jsonl import append_jsonl, read_jsonl
 from studies.faults import FaultInjector, summary, tear_last_line, to_toml
 
 CONFIG = {"seed": 6, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},

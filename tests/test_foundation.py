@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from evo_nas.arch import BlockSpec, parse_block
 from evo_nas.builder import build_model, count_model
 from evo_nas.costs import count
-from evo_nas.space import GENOMES_DIR, Genome, known_names, load_known, load_space
+from evo_nas.space import Genome
+from evo_nas.spacefiles import GENOMES_DIR, known_names, load_known, load_space
 
 SPACE = load_space("mnasnet")
 SMALL = load_space("mnasnet", resolution=32, in_channels=1, num_classes=10)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.space import load_space
+from evo_nas.spacefiles import load_space
 
 
 def _long_genome(space_name: str) -> str:

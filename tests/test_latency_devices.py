@@ -10,7 +10,7 @@ from evo_nas.latency import (CommandLatency, MeasuredLatency, OnnxRuntime, Proto
                              latency_model_from_config, make_runtime)
 from studies.latency_fidelity import fidelity_stats, repeatability
 from evo_nas.latency.table import build_layer, layer_input_shape
-from evo_nas.space import load_space
+from evo_nas.spacefiles import load_space
 
 QUICK = {"warmup": 1, "repeats": 3, "rounds": 2, "max_attempts": 1}
 

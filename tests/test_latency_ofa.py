@@ -9,7 +9,7 @@ from evo_nas.latency.devices import TableLatency
 from evo_nas.latency.measure import RUNTIMES, Protocol
 from evo_nas.latency.table import LatencyTable, build_network, space_layers
 from evo_nas.problems import make_problem
-from evo_nas.space import load_space
+from evo_nas.spacefiles import load_space
 
 from test_latency_table import FakeRuntime
 from test_problems_ofa import small_space

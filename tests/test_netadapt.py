@@ -9,7 +9,8 @@ from evo_nas.costs import count
 from evo_nas.netadapt import block_proposal, netadapt
 from evo_nas.search.engine import run_search
 from evo_nas.search.run import RunDir
-from evo_nas.space import Genome, load_space
+from evo_nas.space import Genome
+from evo_nas.spacefiles import load_space
 
 
 _LATENCY: dict = {}

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from evo_nas.search import operators as ops
-from evo_nas.space import Genome, load_space
+from evo_nas.space import Genome
+from evo_nas.spacefiles import load_space
 
 SPACE = load_space("mnasnet")
 seeds = st.integers(0, 2 ** 32 - 1)

@@ -9,7 +9,7 @@ import pytest
 from evo_nas.cli import main
 from evo_nas.costs import count
 from evo_nas.problems import make_problem
-from evo_nas.space import load_known, load_space, space_from_dict
+from evo_nas.spacefiles import load_known, load_space, space_from_dict
 
 HERE = Path(__file__).parent
 REFERENCE = json.loads((HERE / "data" / "ofa_reference_predictions.json").read_text())["archs"]
@@ -180,7 +180,7 @@ def test_a_bad_predictor_path_creates_no_run_directory(tmp_path, capsys):
 
 def test_the_quickstart_front_is_large_and_spans_the_latencies(tmp_path):
     from evo_nas.search.engine import run_search
-    from evo_nas.space import read_toml
+    from evo_nas.spacefiles import read_toml
 
     config = read_toml(HERE.parent / "experiments" / "quickstart.toml", "config")
     assert config["problem"]["name"] == "ofa-mbv3"

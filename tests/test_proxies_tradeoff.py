@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from evo_nas.latency.devices import DEVICES, register_device
-from evo_nas.space import read_toml
+from evo_nas.spacefiles import read_toml
 from studies.proxy_tradeoff import front_size, summarize, tradeoff_study
 
 

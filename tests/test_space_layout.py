@@ -3,7 +3,8 @@ import pickle
 
 import numpy as np
 
-from evo_nas.space import SPACE_TYPES, load_space
+from evo_nas.space import SPACE_TYPES
+from evo_nas.spacefiles import load_space
 from evo_nas.spaces.factorized import FactorizedSpace
 
 

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..space import read_toml
+from ..spacefiles import read_toml
 
 
 def register(sub):

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..space import load_genome_or_architecture, load_space, read_toml
+from ..spacefiles import load_genome_or_architecture, load_space, read_toml
 
 
 def register(sub):

@@ -19,7 +19,8 @@ def run(args) -> int:
     from ..pareto import reference_warning
     from ..plots import plot_front
     from ..report import front_table
-    from ..search.run import RunDir, front_hypervolume
+    from ..search.front import front_hypervolume
+    from ..search.run import RunDir
 
     run_dir = RunDir(args.run_dir)
     objectives = run_dir.objectives()

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from ..report import architecture_table
-from ..space import load_genome_or_architecture, load_space, read_toml
+from ..spacefiles import load_genome_or_architecture, load_space, read_toml
 
 OVERRIDES = ("resolution", "in_channels", "num_classes")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..jsonio import dumps
-from ..space import genome_argument, known_file, load_known, read_toml
+from ..spacefiles import genome_argument, known_file, load_known, read_toml
 
 
 def register(sub):

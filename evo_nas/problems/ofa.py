@@ -31,7 +31,7 @@ from .. import hashing
 from ..hashing import file_fingerprint as _file_hash
 from ..latency.ofa_table import ASSETS, NOTE10_DIR, OFALatencyTable
 from ..schema.errors import validate
-from ..space import load_space
+from ..spacefiles import load_space
 from . import register_problem
 from .base import Objective, Problem
 

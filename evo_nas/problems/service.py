@@ -2,7 +2,7 @@
 
 DEAP evaluates only individuals without a fitness, through one pluggable ``map``; this is that
 path, in one place. Its callers decide which genomes to evaluate and count what comes back: the
-search engine (``evo_nas.search.engine``, whose runs are also the cells of a comparison) and
+search engine (``evo_nas.search.loop``, whose runs are also the cells of a comparison) and
 NetAdapt refinement (``evo_nas.netadapt``).
 
 - A batch problem (``Problem.batch``) scores the genomes in one ``evaluate`` call in this
@@ -15,8 +15,8 @@ NetAdapt refinement (``evo_nas.netadapt``).
 - When the problem's latency model times networks (unsafe in a worker pool), a successful record
   without ``latency_ms`` is first written marked ``latency_pending`` (a kill then loses nothing)
   and completed here, serially, once no worker is busy.
-- The persistent cache (``evo_nas.cache.EvalCache``) is read by ``lookup`` and written with every
-  committed successful record, under the problem's fingerprint.
+- The persistent cache (``evo_nas.cache.EvalCache``) is read by ``lookup`` and written (``store``)
+  with every committed successful record, under the problem's fingerprint.
 
 ``commit`` is the one way a record leaves: ``write`` (durable, e.g. a run's
 ``append_evaluations``), then ``account`` (the caller's memo and counters), then the cache.
@@ -100,10 +100,12 @@ class EvaluationService:
         self._latency: dict[str, float] = {}
 
     # -- records --------------------------------------------------------------------------
-    def record(self, genome: Genome, result: dict, generation: int | None, cached: bool, **fields) -> dict:
-        """The record of ``result`` for ``genome``; ``fields`` (e.g. ``origin``) are added to it."""
+    def record(self, key: str, genes: list[int], result: dict, generation: int | None, cached: bool,
+               **fields) -> dict:
+        """The record of ``result`` for the genome ``key`` with ``genes`` (a list, kept as given);
+        ``fields`` (e.g. ``origin``) are added to it."""
         rec = {k: plain(v) for k, v in result.items()}
-        rec.update(key=genome.key, genes=list(genome.genes), generation=generation, cached=cached, **fields)
+        rec.update(key=key, genes=genes, generation=generation, cached=cached, **fields)
         rec.setdefault("status", "failed")
         rec.setdefault("error", None)
         for k in self.objectives:
@@ -119,17 +121,22 @@ class EvaluationService:
                     break
         return rec
 
-    def lookup(self, genomes: Sequence[Genome]) -> dict[str, dict]:
-        """The persistent cache's results for ``genomes``, by key (those it holds)."""
-        if self.cache is None or not genomes:
+    def lookup(self, keys: Sequence[str]) -> dict[str, dict]:
+        """The persistent cache's results for the genome ``keys``, by key (those it holds)."""
+        if self.cache is None or not keys:
             return {}
-        return self.cache.get_many([g.key for g in genomes], self.fingerprint)
+        return self.cache.get_many(list(keys), self.fingerprint)
 
     def commit(self, records: list[dict], store: bool = True) -> None:
         """Durable first (one ``write`` for the batch), then accounted, then cached unless not ``store``."""
         self.write(records)
         self.account(records)
-        if store and self.cache is not None:
+        if store:
+            self.store(records)
+
+    def store(self, records: list[dict]) -> None:
+        """The successful ``records`` into the persistent cache, without their ``BOOKKEEPING`` fields."""
+        if self.cache is not None:
             self.cache.put_many([(r["key"], {k: v for k, v in r.items() if k not in BOOKKEEPING})
                                  for r in records if r["status"] == "ok"], self.fingerprint)
 
@@ -149,7 +156,7 @@ class EvaluationService:
             except Exception as e:  # noqa: BLE001  (a failing batch fails its candidates, not the run)
                 results = [{"status": "failed", "error": f"{type(e).__name__}: {e}"}] * len(genomes)
             per = (time.perf_counter() - t0) / len(genomes)
-            recs = [self.record(g, {**r, "eval_s": per}, generation, False, **fields)
+            recs = [self.record(g.key, list(g.genes), {**r, "eval_s": per}, generation, False, **fields)
                     for g, r in zip(genomes, results)]
             pending = [r for r in recs if self.needs_latency(r)]
             for r in pending:
@@ -160,7 +167,7 @@ class EvaluationService:
         pending: list[dict] = []
 
         def done(i: int, result: dict) -> None:
-            rec = self.record(genomes[i], result, generation, False, **fields)
+            rec = self.record(genomes[i].key, list(genomes[i].genes), result, generation, False, **fields)
             if self.needs_latency(rec):
                 # on disk now, so a kill loses nothing; completed below, once the pool is idle
                 rec["latency_pending"] = True

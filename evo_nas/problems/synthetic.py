@@ -26,7 +26,8 @@ from .. import hashing
 from ..costs import count
 from ..hashing import unit as _unit
 from ..schema.errors import validate
-from ..space import Genome, Space, load_space
+from ..space import Genome, Space
+from ..spacefiles import load_space
 from . import register_problem
 from .base import Objective, Problem
 

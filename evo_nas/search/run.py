@@ -14,31 +14,24 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
     run.lock            while a process writes the run: its pid, host and start (``RunLock``)
 
 ``kill -9`` can leave a torn last line in a ``.jsonl`` file; readers skip it and the next
-append starts on a fresh line. Nothing here ever truncates a file that holds results.
+append starts on a fresh line (``evo_nas.search.jsonl``). Nothing here ever truncates a file that
+holds results. The Pareto outputs are computed by ``evo_nas.search.front``.
 """
 from __future__ import annotations
 
-import csv
-import errno
-import fcntl
 import functools
 import inspect
-import io
-import itertools
 import json
 import os
 import pickle
 import shutil
-import socket
-import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 from ..files import atomic_write
 from ..jsonio import dumps, plain
-from ..pareto import hypervolume, non_dominated
+from .front import front_csv, front_hypervolume, pareto_front
+from .jsonl import append_jsonl, append_text, fsync_file, read_jsonl
+from .lock import RunLock
 from .objectives import Objectives
 
 CONFIG = "config.json"
@@ -47,221 +40,7 @@ LOGBOOK = "logbook.jsonl"
 CHECKPOINT = "checkpoint.pkl"
 PREVIOUS_CHECKPOINT = "checkpoint.prev.pkl"
 SUMMARY = "run.json"
-LOCK = "run.lock"
 CHECKPOINT_VERSION = 1
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    """Every complete line; a torn last line (killed mid-write) is skipped, a torn inner line is an error."""
-    if not path.exists():
-        return []
-    lines = path.read_bytes().split(b"\n")
-    out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            if n == len(lines) or all(not x.strip() for x in lines[n:]):
-                continue
-            raise ValueError(f"{path}: line {n} is not valid JSON (corrupt run file)") from None
-    return out
-
-
-# file (device, inode) -> its size after this process's last append: unchanged since means no torn tail to cut
-_CLEAN_TAILS: dict[tuple[int, int], int] = {}
-
-
-def append_jsonl(path: Path, records, sync: bool = True) -> None:
-    """Append records, one strict-JSON line each, flushed and (``sync``) fsynced. A torn last line
-    left by a kill is cut first (skipped when the file is as this process last left it)."""
-    records = list(records)
-    if records:
-        append_text(path, "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records), sync)
-
-
-def append_text(path: Path, text: str, sync: bool = True) -> None:
-    """``append_jsonl`` of lines already written as JSON (each ending in a newline)."""
-    if not text:
-        return
-    blob = text.encode()
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        st = None
-    if st is not None and _CLEAN_TAILS.get((st.st_dev, st.st_ino)) != st.st_size:
-        _drop_torn_tail(path)
-    with open(path, "ab") as f:
-        f.write(blob)
-        f.flush()
-        if sync:
-            os.fsync(f.fileno())
-        st = os.fstat(f.fileno())
-        _CLEAN_TAILS[st.st_dev, st.st_ino] = st.st_size
-
-
-def json_lines(columns: dict, n: int) -> str:
-    """``n`` lines of JSON objects given column by column, as ``dumps(record, sort_keys=True)`` writes
-    each: a column is a list of ``n`` JSON texts, or one JSON text (a ``str``) shared by every line."""
-    names = sorted(columns)
-    shared = {k: columns[k] for k in names if isinstance(columns[k], str)}
-    varying = [columns[k] for k in names if k not in shared]
-    for col in varying:
-        if len(col) != n:
-            raise ValueError(f"a column has {len(col)} values for {n} lines")
-
-    def literal(text: str) -> str:
-        return text.replace("{", "{{").replace("}", "}}")
-
-    template = "{{" + ", ".join(literal(json.dumps(k) + ": ") + (literal(shared[k]) if k in shared else "{}")
-                                for k in names) + "}}\n"
-    if not varying:
-        return template.format() * n
-    return "".join(itertools.starmap(template.format, zip(*varying)))
-
-
-def fsync_file(path: Path) -> None:
-    if path.exists():
-        with open(path, "rb") as f:
-            os.fsync(f.fileno())
-
-
-def _drop_torn_tail(path: Path) -> None:
-    """Cut an incomplete last line (a write interrupted by kill -9); it never held a whole record."""
-    with open(path, "r+b") as f:
-        size = f.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        f.seek(size - 1)
-        if f.read(1) == b"\n":
-            return
-        pos = size
-        while pos > 0:
-            step = min(4096, pos)
-            f.seek(pos - step)
-            chunk = f.read(step)
-            nl = chunk.rfind(b"\n")
-            if nl >= 0:
-                f.truncate(pos - step + nl + 1)
-                return
-            pos -= step
-        f.truncate(0)
-
-
-class RunLocked(ValueError):
-    """Another live process holds the run directory's lock; the message names it (pid, host, since)."""
-
-
-def _pid_alive(pid: int) -> bool:
-    """True when process ``pid`` exists on this host (signal 0 probes without signalling)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class RunLock:
-    """One writer per run directory: ``run.lock``, held with ``fcntl.flock`` and naming its holder.
-
-    ``with RunLock(path):`` (or ``acquire()``/``release()``) raises ``RunLocked`` naming the pid,
-    host and start time of the process that holds it. The kernel drops a flock when its holder
-    dies, so the lock of a killed process (``kill -9``) is taken over at once. A lock file whose
-    recorded pid is no longer alive on this host is stale and taken over as well, even while a
-    process the dead holder forked keeps the file open (the file is replaced). On a filesystem
-    without ``flock`` the recorded pid and host alone decide. Released on exit: the file is removed.
-    """
-
-    def __init__(self, path):
-        self.dir = Path(path)
-        self.path = self.dir / LOCK
-        self._fd: int | None = None
-
-    def holder(self) -> dict:
-        """What the lock file says about its holder (``{}`` when empty or unreadable)."""
-        for _ in range(20):
-            try:
-                info = json.loads(self.path.read_text() or "{}")
-            except (OSError, ValueError):
-                info = {}
-            if info:
-                return info if isinstance(info, dict) else {}
-            time.sleep(0.01)  # the holder writes its details right after it takes the lock
-        return {}
-
-    def _stale(self, info: dict) -> bool:
-        return (info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int)
-                and not _pid_alive(info["pid"]))
-
-    def _refuse(self, info: dict) -> RunLocked:
-        if not info:
-            return RunLocked(f"run directory {self.dir} is in use by another process ({self.path} is locked)")
-        return RunLocked(f"run directory {self.dir} is in use by pid {info.get('pid')} on host {info.get('host')} "
-                         f"since {info.get('since')} ({info.get('command', '?')}); wait for it to end or stop it "
-                         f"(a lock left by a dead process on this host is taken over)")
-
-    def _same_file(self, fd: int) -> bool:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return False
-        own = os.fstat(fd)
-        return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
-
-    def acquire(self) -> "RunLock":
-        if self._fd is not None:
-            raise RuntimeError(f"{self.path} is already held by this RunLock")
-        for _ in range(20):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    info = self.holder()
-                    if not self._stale(info):
-                        raise self._refuse(info) from None
-                    if self._same_file(fd):  # a child of the dead holder keeps it open: replace the file
-                        self.path.unlink(missing_ok=True)
-                    continue
-                except OSError as e:
-                    if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
-                        raise
-                    info = self.holder()
-                    if info and info.get("pid") is not None and not self._stale(info):
-                        raise self._refuse(info) from None
-                if not self._same_file(fd):  # replaced while we waited: lock the new file
-                    continue
-                blob = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                   "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                                   "command": " ".join(sys.argv)[:300]}).encode()
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, blob, 0)
-                os.fsync(fd)
-                self._fd, fd = fd, None
-                return self
-            finally:
-                if fd is not None:
-                    os.close(fd)
-        raise RunLocked(f"could not lock {self.path}: other processes keep replacing it")
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        try:
-            if self._same_file(self._fd):
-                self.path.unlink()
-        finally:
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> "RunLock":
-        return self.acquire()
-
-    def __exit__(self, *exc) -> None:
-        self.release()
 
 
 def _mark_unfinished(path: Path, status: str, error: BaseException | None = None) -> None:
@@ -509,40 +288,3 @@ class RunDir:
         atomic_write(js, dumps(payload, indent=2, sort_keys=True, default=plain).encode())
         atomic_write(cs, front_csv(front, objectives).encode())
         return js, cs
-
-
-PARETO_COLUMNS = ("latency_ms", "params_m", "macs_m", "generation", "key")
-
-
-def front_csv(front: list[dict], objectives: Objectives) -> str:
-    cols = list(dict.fromkeys([*objectives.names, *PARETO_COLUMNS]))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for r in front:
-        w.writerow([r.get(c) for c in cols])
-    return buf.getvalue()
-
-
-def pareto_front(records: list[dict], objectives: Objectives) -> list[dict]:
-    ok = [r for r in records if objectives.feasible(r)]
-    seen, unique = set(), []
-    for r in ok:
-        if r["key"] not in seen:
-            seen.add(r["key"])
-            unique.append(r)
-    if not unique:
-        return []
-    F = np.array([objectives.vector(r) for r in unique])
-    front = [r for r, m in zip(unique, non_dominated(F)) if m]
-    last = objectives.names[-1]
-    return sorted(front, key=lambda r: (r[last], r["key"]))
-
-
-def front_hypervolume(front: list[dict], objectives: Objectives) -> float | None:
-    ref = objectives.reference_vector()
-    if ref is None:
-        return None
-    if not front:
-        return 0.0
-    return hypervolume(np.array([objectives.vector(r) for r in front]), ref)

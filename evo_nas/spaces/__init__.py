@@ -7,7 +7,8 @@ own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on firs
 ``load_space(name)`` loads a shipped space (``space_names()``) or a TOML file;
 ``@register_space_type`` adds a type.
 """
-from ..space import SPACE_TYPES, Genome, Space, load_space, register_space_type, space_names
+from ..space import SPACE_TYPES, Genome, Space, register_space_type
+from ..spacefiles import load_space, space_names
 from .factorized import FactorizedSpace
 from .fbnet import FBNetSpace
 from .mobilenetv3 import MobileNetV3Space

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from evo_nas.search.engine import run_search
-from evo_nas.search.run import EVALUATIONS, RunDir, read_jsonl
+from evo_nas.search.jsonl import read_jsonl
+from evo_nas.search.run import EVALUATIONS, RunDir
 
 _CHILD = """
 import json, sys
