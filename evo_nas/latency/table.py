@@ -4,8 +4,8 @@ Each distinct layer (``LayerSpec.key()``: op, kernel, stride, in/mid/out channel
 conv, SE width and style, shortcut, groups, activation, input resolution) is measured once, in
 isolation, with the same runtime and protocol as a whole network. A network's latency is
 predicted as the sum of its layers' entries plus a fitted term for what the layers do not
-cover (stem, head, per-call overhead): ``offset_ms + per_layer_ms x n_layers``, fitted by least
-squares on whole networks measured end to end (``calibrate``; ``affine`` also fits a scale).
+cover (stem, head, per-call overhead, cache effects), fitted on whole networks measured end to
+end (``calibrate``; the fits are in ``evo_nas.latency.calibration``).
 
 A table is a JSON file: a header (device, runtime and version, threads, batch, the network's
 stem, head, resolution, input channels and classes, the protocol), the calibration, and the
@@ -26,6 +26,8 @@ from .. import hashing
 from ..arch import Architecture, LayerSpec, to_architecture
 from ..files import atomic_write
 from ..jsonio import dumps
+from .calibration import FIT_CHOICES, FIT_DEFAULT, FITS, check_fit, fit_calibration, refit
+from .layers import space_layers
 from .measure import Measurement, Protocol, Runtime, machine_info
 
 FORMAT = "evo-nas-latency-table"
@@ -80,61 +82,6 @@ def build_network(arch: Architecture):
 
 def network_input_shape(arch: Architecture) -> tuple[int, int, int, int]:
     return (1, arch.in_channels, arch.resolution, arch.resolution)
-
-
-def _block_layers(space, genes: list[int], block: int) -> list[LayerSpec]:
-    arch = space.decode(genes)
-    start = sum(b.repeats for b in arch.blocks[:block])
-    return arch.layers()[start:start + arch.blocks[block].repeats]
-
-
-_LAYERS_CACHE: dict[tuple[str, str], dict[str, LayerSpec]] = {}
-
-
-def space_layers(space) -> dict[str, LayerSpec]:
-    """Every distinct layer any genome of ``space`` can contain, by key (computed once per space).
-
-    A space may provide ``distinct_layers()``; otherwise the factorized layout is assumed: a
-    block's layers depend on its own genes and the previous block's output width only.
-    """
-    key = (type(space).__name__, space.fingerprint()) if hasattr(space, "fingerprint") else None
-    if key is not None and key in _LAYERS_CACHE:
-        return dict(_LAYERS_CACHE[key])
-    out = _enumerate_layers(space)
-    if key is not None:
-        _LAYERS_CACHE[key] = out
-    return dict(out)
-
-
-def _enumerate_layers(space) -> dict[str, LayerSpec]:
-    if hasattr(space, "distinct_layers"):
-        return {s.key(): s for s in space.distinct_layers()}
-    if not hasattr(space, "block_slices"):
-        raise ValueError(f"cannot enumerate the layers of space {getattr(space, 'name', space)!r}")
-    out: dict[str, LayerSpec] = {}
-    n = space.n_genes
-    for b, sl in enumerate(space.block_slices):
-        cards = space.cardinalities[sl]
-        prev = [None]
-        if b > 0:
-            contexts = {}
-            ps = space.block_slices[b - 1]
-            for i in range(ps.start, ps.stop):
-                for v in range(space.cardinalities[i]):
-                    genes = [0] * n
-                    genes[i] = v
-                    first = _block_layers(space, genes, b)[0]
-                    contexts.setdefault((first.in_ch, first.resolution), (i, v))
-            prev = list(contexts.values())
-        for combo in np.ndindex(*cards):
-            for p in prev:
-                genes = [0] * n
-                genes[sl] = list(combo)
-                if p is not None:
-                    genes[p[0]] = p[1]
-                for spec in _block_layers(space, genes, b):
-                    out.setdefault(spec.key(), spec)
-    return out
 
 
 class LatencyTable:
@@ -288,122 +235,6 @@ class LatencyTable:
                                     "cv": round(m.cv, 5), "attempts": m.attempts}
 
 
-FITS = ("offset", "offset+per_layer", "affine")
-FIT_CHOICES = ("auto",) + FITS
-
-
-def check_fit(fit: str) -> str:
-    if fit not in FIT_CHOICES:
-        raise ValueError(f"[latency] fit = {fit!r} (expected one of {', '.join(FIT_CHOICES)})")
-    return fit
-
-
-_PARAMS = {"offset": 0, "offset+per_layer": 1, "affine": 2}  # terms beside the offsets
-LOO_TIE_PCT = 0.05  # auto keeps the simpler fit unless a richer one predicts better by more than this
-
-
-def _design(s, n, res, fit: str, levels) -> np.ndarray:
-    cols = [(res == r).astype(float) for r in levels] if levels is not None else [np.ones_like(s)]
-    if fit in ("offset+per_layer", "affine"):
-        cols.append(n)
-    if fit == "affine":
-        cols.append(s)
-    return np.stack(cols, 1)
-
-
-def _solve(s, n, m, res, fit: str, levels) -> np.ndarray:
-    target = m if fit == "affine" else m - s
-    return np.linalg.lstsq(_design(s, n, res, fit, levels), target, rcond=None)[0]
-
-
-def _predict(coef, s, n, res, fit: str, levels) -> np.ndarray:
-    return _design(s, n, res, fit, levels) @ coef + (0.0 if fit == "affine" else s)
-
-
-def _loo_mape(s, n, m, res, fit: str, levels) -> float | None:
-    """Leave-one-out MAPE (%) of ``fit`` on the calibration networks; None where too few to tell."""
-    params = (len(levels) if levels is not None else 1) + _PARAMS[fit]
-    if len(s) < params + 2:
-        return None
-    errs = []
-    for i in range(len(s)):
-        keep = np.arange(len(s)) != i
-        if levels is not None and not np.any(res[keep] == res[i]):
-            return None
-        if fit != "offset" and len(set(n[keep].tolist())) < 2:
-            return None
-        coef = _solve(s[keep], n[keep], m[keep], res[keep], fit, levels)
-        errs.append(abs(_predict(coef, s[i:i + 1], n[i:i + 1], res[i:i + 1], fit, levels)[0] - m[i]) / m[i])
-    return float(np.mean(errs) * 100)
-
-
-def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list[float], fit: str,
-                    resolutions: list[int] | None = None) -> dict:
-    """Least squares on whole networks: ``measured = scale x layer_sum + offset + per_layer x n_layers``.
-
-    ``offset`` fits the constant only (FBNet's sum plus stem and head), ``offset+per_layer`` adds
-    the per-call overhead that isolated layers pay and a whole network does not, ``affine`` also
-    fits ``scale`` (cache effects of a whole network's weights). With ``resolutions`` (the input
-    resolution of each network) holding several values, the offset is one per resolution (the stem
-    and head cost more at a larger input), fitted jointly with the other terms; ``by_resolution``
-    then holds each resolution's terms and ``offset_ms`` their mean.
-
-    ``auto`` picks the fit with the lowest leave-one-out MAPE on these networks (``loo_mape_pct``),
-    the simpler one unless a richer one is better by more than ``LOO_TIE_PCT`` points; with too
-    few networks to tell, ``offset+per_layer`` where depths differ and ``offset`` where they
-    cannot. The returned ``fit`` names the one used. ``ValueError`` for an unknown fit, or a per-layer term on
-    networks of one depth.
-    """
-    check_fit(fit)
-    s, n, m = (np.asarray(v, float) for v in (layer_sums, n_layers, measured))
-    res = np.asarray(resolutions if resolutions is not None else [0] * len(s), int)
-    levels = sorted(set(res.tolist())) if resolutions is not None and len(set(res.tolist())) > 1 else None
-    loo = None
-    if fit == "auto":
-        candidates = [f for f in FITS if f == "offset" or len(set(n_layers)) > 1]
-        loo = {f: _loo_mape(s, n, m, res, f, levels) for f in candidates}
-        scored = {f: v for f, v in loo.items() if v is not None}
-        if any(loo[f] is None for f in candidates[:2]):
-            fit = candidates[-1] if len(candidates) == 1 else "offset+per_layer"
-        else:
-            best = min(scored.values())
-            fit = next(f for f in candidates if f in scored and scored[f] <= best + LOO_TIE_PCT)
-    if fit != "offset" and len(set(n_layers)) < 2:
-        raise ValueError(f"calibration fit {fit!r} needs networks of at least two different depths")
-    coef = _solve(s, n, m, res, fit, levels)
-    k = len(levels) if levels is not None else 1
-    offsets = coef[:k]
-    per_layer = float(coef[k]) if fit != "offset" else 0.0
-    scale = float(coef[k + 1]) if fit == "affine" else 1.0
-    err = (_predict(coef, s, n, res, fit, levels) - m) / m
-    out = {"offset_ms": float(np.mean(offsets)), "per_layer_ms": per_layer, "scale": scale, "fit": fit,
-           "n": len(s), "mape_pct": float(np.mean(np.abs(err)) * 100)}
-    if loo is not None:
-        out["loo_mape_pct"] = loo
-    if levels is not None:
-        out["fit"] = fit + ", offset per resolution"
-        out["by_resolution"] = {
-            str(r): {"offset_ms": float(o), "per_layer_ms": per_layer, "scale": scale, "fit": out["fit"],
-                     "n": int(np.sum(res == r)), "mape_pct": float(np.mean(np.abs(err[res == r])) * 100)}
-            for r, o in zip(levels, offsets)}
-    return out
-
-
-def refit(calibration: dict, fit: str) -> dict:
-    """The same calibration networks fitted another way (no new measurement)."""
-    for k in ("layer_sums", "n_layers", "measured_ms"):
-        if k not in calibration:
-            raise ValueError(f"calibration has no {k!r}: rebuild the table to refit")
-    if "by_resolution" in calibration and "resolutions" not in calibration:
-        raise ValueError("calibration has no 'resolutions': rebuild the table to refit it per resolution")
-    out = {k: v for k, v in calibration.items() if k not in ("by_resolution", "loo_mape_pct")}
-    return {**out, **fit_calibration(calibration["layer_sums"], calibration["n_layers"], calibration["measured_ms"],
-                                     fit, calibration.get("resolutions"))}
-
-
-FIT_DEFAULT = "auto"
-
-
 def default_calibration(space) -> int:
     """Calibration networks when none are configured: 20, and at least 8 per input resolution
     the space searches (each resolution has its own offset)."""
@@ -503,4 +334,5 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
 
 __all__ = ["LatencyTable", "space_layers", "build_table", "calibrate", "fit_calibration", "calibration_genomes",
            "network_signature", "space_signature", "build_layer", "build_network", "layer_input_shape",
-           "network_input_shape", "measure_layers", "default_calibration", "FIT_DEFAULT", "FITS", "FIT_CHOICES", "check_fit", "refit"]
+           "network_input_shape", "measure_layers", "default_calibration", "FIT_DEFAULT", "FITS", "FIT_CHOICES",
+           "check_fit", "refit"]
