@@ -145,7 +145,7 @@ def report(r: dict) -> str:
     w(f"runtime : {t['runtime']} {t['runtime_version']}, threads={t['threads']}, batch 1, allocator: {t['allocator']}\n")
     w(f"table   : {t['path']} ({t['entries']} of {t['distinct_layers']} distinct layers; "
       f"{'built in ' + format(t['build_s'], '.1f') + ' s this run' if t['built_here'] else 'already built'}; "
-      f"fit {t['fit']})\n")
+      f"fit {t['fit']} on {t['calibration_networks']} calibration networks)\n")
     s = r["search"]
     w(f"search  : NSGA-II, seed {s['seed']}, {s['evaluations']} evaluations on each platform "
       f"(wall {s['wall_s']['note10']:.1f} s on Note10 latency, {s['wall_s']['this-machine']:.1f} s on this machine's)\n")
@@ -192,7 +192,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", default=str(HERE / "platforms.toml"))
     p.add_argument("--out", default=str(HERE / "platforms"))
-    p.add_argument("--runs", help="where the two run directories go (default: a temporary folder)")
+    p.add_argument("--runs", help="an empty folder to keep the two run directories in (default: a temporary "
+                                  "folder, removed at the end)")
     p.add_argument("--no-measure", action="store_true", help="skip the end-to-end measurements (table only)")
     args = p.parse_args(argv)
     cfg = read_toml(Path(args.config), "config")
@@ -204,22 +205,28 @@ def main(argv=None) -> int:
 
     # 1. this machine's table, built before anything else runs
     built_here = not table_path.is_file() or not LatencyTable.load(table_path).calibrated
-    table = build_table(space, runtime, protocol, table_path, calibration=lat.get("calibration", 20),
-                        seed=lat.get("seed", 0))
+    table = build_table(space, runtime, protocol, table_path, calibration=lat.get("calibration"),
+                        seed=lat.get("seed", 0), progress=built_here)
     result = {"machine": machine_info(), "config": cfg,
               "table": {"path": str(table_path), **runtime.describe(), "entries": len(table.entries),
                         "distinct_layers": len(space_layers(space)), "build_s": table.header.get("build_s"),
-                        "built_here": built_here, "fit": table.calibration.get("fit")}}
+                        "built_here": built_here, "fit": table.calibration.get("fit"),
+                        "calibration_networks": table.calibration.get("n")}}
 
     # 2. the same search on both platforms
-    runs_root = Path(args.runs) if args.runs else Path(tempfile.mkdtemp(prefix="evo-nas-platforms-"))
+    if args.runs and any((Path(args.runs) / d).exists() for d in PLATFORMS):
+        print(f"error: --runs {args.runs} already holds a run of this experiment; choose an empty folder",
+              file=sys.stderr)
+        return 2
+    tmp = None if args.runs else tempfile.TemporaryDirectory(prefix="evo-nas-platforms-")
+    runs_root = Path(args.runs or tmp.name)
     res, wall = {}, {}
     for device in PLATFORMS:
         t0 = time.perf_counter()
         res[device] = evo_nas.search(search_config(cfg, device, table_path), runs_root / device)
         wall[device] = time.perf_counter() - t0
     result["search"] = {"seed": cfg.get("seed", 0), "evaluations": res["note10"].n_evaluations,
-                        "wall_s": wall, "runs": str(runs_root)}
+                        "wall_s": wall, "runs": str(runs_root) if args.runs else None}
 
     note10 = OFALatencyTable().for_space(space)
     measured_model = MeasuredLatency(runtime, protocol)
@@ -288,6 +295,8 @@ def main(argv=None) -> int:
             for r in sorted(sets[device], key=lambda r: r["top1"]):
                 w.writerow({"searched_on": device, **r})
     plot(sets, columns, out / "fronts.png")
+    if tmp is not None:
+        tmp.cleanup()
     print(f"wrote {out}/results.txt, results.json, pareto_sets.csv, fronts.png")
     return 0
 

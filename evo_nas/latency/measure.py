@@ -157,8 +157,8 @@ def _glibc():
 
 
 def allocator_policy() -> str:
-    """How the timed process allocates memory; recorded with every figure (see ``steady_allocator``)."""
-    if _glibc() is None:
+    """How this process allocates memory now; recorded with every figure (see ``steady_allocator``)."""
+    if _glibc() is None or not _steady:
         return "system default"
     return f"glibc, freed memory kept (mmap threshold {_KEEP_BELOW >> 20} MiB, trim threshold {_KEEP_FREED >> 20} MiB)"
 
@@ -194,6 +194,7 @@ class Runtime:
         if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
             raise ValueError(f"[latency] threads = {threads!r} must be an int >= 1")
         self.threads = threads
+        steady_allocator()  # before anything is measured or recorded in this process
 
     @property
     def version(self) -> str:
