@@ -36,7 +36,7 @@ def test_the_dump_writes_every_default():
 @pytest.mark.parametrize("edit, message", [
     # type
     (lambda c: c["search"].update(generations="3"), "[search] generations = '3' must be an int >= 1"),
-    (lambda c: c.update(seed=True), "seed = True must be a non-negative int"),
+    (lambda c: c.update(seed=True), "seed = true must be a non-negative int"),
     (lambda c: c.update(data=3), "[data] must be a table, got 3"),
     (lambda c: c["problem"].update(batch="yes"), "[problem] batch = 'yes' must be true or false"),
     # range

@@ -58,6 +58,11 @@ def _value(data: Any, path: list[str]) -> Any:
     return data
 
 
+def shown(value: Any) -> str:
+    """A value as the configuration file spells it where that differs from Python (``true``, ``false``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else repr(value)
+
+
 def where_of(path: list[str], section: str | None) -> tuple[str, str]:
     """``("[search]", "generations")`` for ``["search", "generations"]``; a top-level key has no section."""
     if section is not None:
@@ -85,13 +90,13 @@ def one_line(error: ValidationError, model: type[BaseModel], data: Any, section:
     if field is not None and _models(field.annotation) and e["type"] in ("model_type", "dict_type", "model_attributes_type"):
         return ValueError(f"[{'.'.join(path) if section is None else section}] must be a table, got {value!r}")
     if field is not None and field.description and key:
-        return ValueError(f"{where + ' ' if where else ''}{key} = {value!r} must be {field.description}")
+        return ValueError(f"{where + ' ' if where else ''}{key} = {shown(value)} must be {field.description}")
     if e["type"] == "value_error":
         return ValueError(str(e["ctx"]["error"]))
     if e["type"] == "missing":
         return ValueError(f"{where + ' ' if where else ''}{key} is required")
     msg = e["msg"][0].lower() + e["msg"][1:]
-    return ValueError(f"{where + ' ' if where else ''}{key} = {value!r}: {msg}")
+    return ValueError(f"{where + ' ' if where else ''}{key} = {shown(value)}: {msg}")
 
 
 def validate(model: type[BaseModel], data: Any, section: str | None = None) -> BaseModel:
