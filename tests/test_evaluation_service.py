@@ -77,3 +77,21 @@ def test_a_cache_written_by_the_service_holds_no_bookkeeping(tmp_path):
     got = service.lookup([g.key])[g.key]
     assert got["key"] == g.key and not {"generation", "cached", "genes", "origin", "refined_from"} & set(got)
     cache.close()
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["pool", "batch"])
+def test_a_record_waiting_for_its_latency_is_cached_only_once_complete(tmp_path, batch):
+    r = synthetic_run(tmp_path, latency="serial", batch=batch)
+    run = RunDir(r.run_dir)
+    stored = []
+
+    class Cache:
+        def put_many(self, items, fingerprint):
+            stored.extend(items)
+
+    written = []
+    service = EvaluationService(run.problem(), run.objectives().names, write=written.extend, cache=Cache())
+    service.evaluate([run.problem().space.genome(e["genes"]) for e in run.evaluations()[:6]], generation=0)
+    assert any(rec.get("latency_pending") for rec in written)
+    assert len(stored) == 6
+    assert all(v["latency_ms"] is not None and "latency_pending" not in v for _, v in stored)

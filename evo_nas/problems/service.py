@@ -135,10 +135,12 @@ class EvaluationService:
             self.store(records)
 
     def store(self, records: list[dict]) -> None:
-        """The successful ``records`` into the persistent cache, without their ``BOOKKEEPING`` fields."""
+        """The successful, complete ``records`` into the persistent cache, without their ``BOOKKEEPING``
+        fields (a record still waiting for its latency is stored once ``measure_pending`` completes it)."""
         if self.cache is not None:
             self.cache.put_many([(r["key"], {k: v for k, v in r.items() if k not in BOOKKEEPING})
-                                 for r in records if r["status"] == "ok"], self.fingerprint)
+                                 for r in records if r["status"] == "ok" and not r.get("latency_pending")],
+                                self.fingerprint)
 
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, genomes: Sequence[Genome], generation: int | None = None, **fields) -> None:
@@ -172,9 +174,6 @@ class EvaluationService:
                 # on disk now, so a kill loses nothing; completed below, once the pool is idle
                 rec["latency_pending"] = True
                 pending.append(rec)
-                self.write([rec])
-                self.account([rec])
-                return
             self.commit([rec])
 
         fn, cfg = self.problem.task()
