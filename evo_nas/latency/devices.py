@@ -272,9 +272,9 @@ def _table_device(section: dict, space) -> LatencyModel:
     else:
         raise FileNotFoundError(f"latency table not found: {path} (build it with `evo-nas latency build-table` "
                                 f"or set fill = true)")
-    return TableLatency(table, space, fill=fill, runtime=runtime, protocol=protocol,
-                        calibration=_get(section, "calibration", int, 0) if "calibration" in section else None, seed=_get(section, "seed", int, 0),
-                        fit=_get(section, "fit", str, FIT_DEFAULT))
+    calibration = _get(section, "calibration", int, 0) if "calibration" in section else None
+    return TableLatency(table, space, fill=fill, runtime=runtime, protocol=protocol, calibration=calibration,
+                        seed=_get(section, "seed", int, 0), fit=_get(section, "fit", str, FIT_DEFAULT))
 
 
 @register_device("measured", RUNTIME_KEYS | PROTOCOL_KEYS)

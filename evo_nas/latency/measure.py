@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import hashlib
 import os
 import platform
@@ -147,6 +148,7 @@ _KEEP_FREED = 1 << 30
 _steady = False
 
 
+@functools.cache
 def _glibc():
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
@@ -158,7 +160,7 @@ def _glibc():
 
 def allocator_policy() -> str:
     """How this process allocates memory now; recorded with every figure (see ``steady_allocator``)."""
-    if _glibc() is None or not _steady:
+    if not _steady:
         return "system default"
     return f"glibc, freed memory kept (mmap threshold {_KEEP_BELOW >> 20} MiB, trim threshold {_KEEP_FREED >> 20} MiB)"
 
@@ -232,7 +234,6 @@ class TorchRuntime(Runtime):
     def session(self, module, input_shape) -> Iterator[Callable[[], object]]:
         import torch
 
-        steady_allocator()
         previous = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         module.eval()
@@ -259,7 +260,6 @@ class OnnxRuntime(Runtime):
     def session(self, module, input_shape) -> Iterator[Callable[[], object]]:
         import onnxruntime as ort
 
-        steady_allocator()
         with tempfile.TemporaryDirectory(prefix="evo-nas-onnx-") as tmp:
             path = os.path.join(tmp, "model.onnx")
             write_onnx(module, path, input_shape)
