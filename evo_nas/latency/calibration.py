@@ -74,20 +74,21 @@ def fit_calibration(layer_sums: list[float], n_layers: list[int], measured: list
     ``auto`` picks the fit with the lowest leave-one-out MAPE on these networks (``loo_mape_pct``),
     the simpler one unless a richer one is better by more than ``LOO_TIE_PCT`` points; with too
     few networks to tell, ``offset+per_layer`` where depths differ and ``offset`` where they
-    cannot. The returned ``fit`` names the one used. ``ValueError`` for an unknown fit, or a per-layer term on
-    networks of one depth.
+    cannot. The returned ``fit`` names the one used. ``ValueError`` for an unknown fit, or a
+    per-layer term on networks of one depth.
     """
     check_fit(fit)
     s, n, m = (np.asarray(v, float) for v in (layer_sums, n_layers, measured))
     res = np.asarray(resolutions if resolutions is not None else [0] * len(s), int)
-    levels = sorted(set(res.tolist())) if resolutions is not None and len(set(res.tolist())) > 1 else None
+    levels = sorted(set(res.tolist()))
+    levels = levels if len(levels) > 1 else None
     loo = None
     if fit == "auto":
         candidates = [f for f in FITS if f == "offset" or len(set(n_layers)) > 1]
         loo = {f: _loo_mape(s, n, m, res, f, levels) for f in candidates}
         scored = {f: v for f, v in loo.items() if v is not None}
         if any(loo[f] is None for f in candidates[:2]):
-            fit = candidates[-1] if len(candidates) == 1 else "offset+per_layer"
+            fit = "offset+per_layer" if len(candidates) > 1 else "offset"
         else:
             best = min(scored.values())
             fit = next(f for f in candidates if f in scored and scored[f] <= best + LOO_TIE_PCT)

@@ -23,7 +23,7 @@ from typing import Callable
 from ..arch import to_architecture
 from ..hashing import fingerprint as _hash
 from .measure import CommandRuntime, Measurement, Protocol, Runtime, machine_info, make_runtime
-from .table import (DEFAULT_ALLOCATOR, FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes,
+from .table import (FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes,
                     check_fit, default_calibration, measure_layers, network_input_shape, space_layers)
 from .table import VERSION as TABLE_VERSION
 
@@ -94,13 +94,10 @@ class TableLatency(LatencyModel):
             if table.header["device"].get("id") != runtime.device().get("id"):
                 raise ValueError(f"latency table {table.path} was measured on another device "
                                  f"({table.header['device'].get('cpu')}); it cannot be filled here (fill = false)")
-            mine = runtime.describe()
-            theirs = {**{k: table.header[k] for k in ("runtime", "runtime_version", "threads")},
-                      "allocator": table.allocator}
-            for k, v in theirs.items():
-                if v != mine.get(k, DEFAULT_ALLOCATOR):
-                    raise ValueError(f"latency table {table.path} has {k} = {v!r}, "
-                                     f"the configured runtime has {mine.get(k, DEFAULT_ALLOCATOR)!r}")
+            differs = table.mismatch(runtime)
+            if differs is not None:
+                k, theirs, mine = differs
+                raise ValueError(f"latency table {table.path} has {k} = {theirs!r}, the configured runtime has {mine!r}")
         elif not table.calibrated:
             raise ValueError(f"latency table {table.path} is not calibrated; rebuild it with "
                              f"`evo-nas latency build-table` or use fill = true")

@@ -172,12 +172,20 @@ class LatencyTable:
     def measured_here(self) -> bool:
         return self.header["device"].get("id") == machine_info()["id"] and not self.header.get("measured_elsewhere")
 
+    def mismatch(self, runtime: Runtime) -> tuple[str, object, object] | None:
+        """The first setting (device id, runtime, version, threads, allocator) where ``runtime`` would time
+        differently from this table's measurement, as ``(name, table's value, runtime's value)``; None if none."""
+        mine = {"device": runtime.device().get("id"), **runtime.describe()}
+        theirs = {"device": self.header["device"].get("id"),
+                  **{k: self.header[k] for k in ("runtime", "runtime_version", "threads")}, "allocator": self.allocator}
+        for k, v in theirs.items():
+            if v != mine.get(k, DEFAULT_ALLOCATOR):
+                return k, v, mine.get(k, DEFAULT_ALLOCATOR)
+        return None
+
     def measured_on(self, runtime: Runtime) -> bool:
         """True when ``runtime`` times on the device and with the settings this table was measured with."""
-        mine = runtime.describe()
-        return (self.header["device"].get("id") == runtime.device().get("id")
-                and all(self.header[k] == mine[k] for k in ("runtime", "runtime_version", "threads"))
-                and self.allocator == mine.get("allocator", DEFAULT_ALLOCATOR))
+        return self.mismatch(runtime) is None
 
     def content_hash(self) -> str:
         return hashing.fingerprint({"e": {k: v["ms"] for k, v in sorted(self.entries.items())}, "c": self.calibration})
