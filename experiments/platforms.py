@@ -196,6 +196,10 @@ def main(argv=None) -> int:
                                   "folder, removed at the end)")
     p.add_argument("--no-measure", action="store_true", help="skip the end-to-end measurements (table only)")
     args = p.parse_args(argv)
+    if args.runs and any((Path(args.runs) / d).exists() for d in PLATFORMS):
+        print(f"error: --runs {args.runs} already holds a run of this experiment; choose an empty folder",
+              file=sys.stderr)
+        return 2
     cfg = read_toml(Path(args.config), "config")
     lat, bench = cfg.get("latency", {}), cfg.get("bench", {})
     space = load_space((cfg.get("problem") or {}).get("space", "ofa-mbv3"))
@@ -214,10 +218,6 @@ def main(argv=None) -> int:
                         "calibration_networks": table.calibration.get("n")}}
 
     # 2. the same search on both platforms
-    if args.runs and any((Path(args.runs) / d).exists() for d in PLATFORMS):
-        print(f"error: --runs {args.runs} already holds a run of this experiment; choose an empty folder",
-              file=sys.stderr)
-        return 2
     tmp = None if args.runs else tempfile.TemporaryDirectory(prefix="evo-nas-platforms-")
     runs_root = Path(args.runs or tmp.name)
     res, wall = {}, {}
