@@ -32,13 +32,15 @@ def fidelity_stats(predicted, measured) -> dict:
 
 
 def repeatability(passes_ms: np.ndarray) -> dict:
-    """``passes_ms``: (passes, genomes) medians; CV per genome across passes."""
+    """``passes_ms``: (passes, genomes) medians; CV per genome across passes, and the mean Kendall tau
+    between two passes (how well the measurement repeats its own ranking)."""
     from scipy.stats import kendalltau
 
     cv = passes_ms.std(axis=0) / passes_ms.mean(axis=0)
     taus = [kendalltau(passes_ms[i], passes_ms[j]).statistic
             for i in range(len(passes_ms)) for j in range(i + 1, len(passes_ms))]
-    return {"tau_between_passes": float(np.mean(taus)) if taus else None,"cv_median_pct": float(np.median(cv) * 100), "cv_p90_pct": float(np.percentile(cv, 90) * 100),
+    return {"tau_between_passes": float(np.mean(taus)) if taus else None,
+            "cv_median_pct": float(np.median(cv) * 100), "cv_p90_pct": float(np.percentile(cv, 90) * 100),
             "cv_max_pct": float(np.max(cv) * 100)}
 
 
