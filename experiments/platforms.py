@@ -37,7 +37,7 @@ import evo_nas
 from evo_nas.jsonio import dumps
 from evo_nas.latency import Protocol, make_runtime
 from evo_nas.latency.devices import MeasuredLatency, default_table_path
-from evo_nas.latency.measure import machine_info
+from evo_nas.latency.machine import machine_info
 from evo_nas.latency.ofa_table import OFALatencyTable
 from evo_nas.latency.table import LatencyTable, build_table, calibration_genomes, space_layers
 from evo_nas.pareto import hypervolume, non_dominated

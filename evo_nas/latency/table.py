@@ -28,7 +28,9 @@ from ..files import atomic_write
 from ..jsonio import dumps
 from .calibration import FIT_CHOICES, FIT_DEFAULT, FITS, check_fit, fit_calibration, refit
 from .layers import space_layers
-from .measure import Measurement, Protocol, Runtime, machine_info
+from .machine import machine_info
+from .measure import Runtime
+from .protocol import Measurement, Protocol
 
 FORMAT = "evo-nas-latency-table"
 VERSION = 2
@@ -162,7 +164,7 @@ class LatencyTable:
 
     @property
     def allocator(self) -> str:
-        """How the measuring process allocated memory (``measure.allocator_policy``)."""
+        """How the measuring process allocated memory (``machine.allocator_policy``)."""
         return self.header.get("allocator", DEFAULT_ALLOCATOR)
 
     def same_measurement(self, other: "LatencyTable") -> bool:
