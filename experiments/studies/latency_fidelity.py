@@ -19,7 +19,8 @@ from evo_nas.latency.devices import MeasuredLatency
 from evo_nas.latency.machine import machine_info
 from evo_nas.latency.measure import Runtime
 from evo_nas.latency.protocol import Protocol
-from evo_nas.latency.table import FITS, LatencyTable, build_table, calibration_genomes, refit
+from evo_nas.latency.lookup import LatencyTable
+from evo_nas.latency.table import FITS, build_table, calibration_genomes, refit
 
 
 def fidelity_stats(predicted, measured) -> dict:
