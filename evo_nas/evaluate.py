@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import hashing
-from .data import DataConfig, Dataset, load_dataset, to_tensor
+from .data import DataConfig, load_dataset
+from .dataset import Dataset, to_tensor
 from .proxies import Proxy, ProxyData, proxy_from_config
 from .hashing import derive_seed
 from .space import Genome, Space

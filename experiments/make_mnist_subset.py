@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evo_nas.data import read_idx
+from evo_nas.datafiles import read_idx
 from evo_nas.files import atomic_write
 
 ASSETS = Path(__file__).resolve().parent.parent / "evo_nas" / "assets"

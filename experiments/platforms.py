@@ -37,9 +37,10 @@ import evo_nas
 from evo_nas.jsonio import dumps
 from evo_nas.latency import Protocol, make_runtime
 from evo_nas.latency.devices import MeasuredLatency, default_table_path
-from evo_nas.latency.measure import machine_info
+from evo_nas.latency.machine import machine_info
 from evo_nas.latency.ofa_table import OFALatencyTable
-from evo_nas.latency.table import LatencyTable, build_table, calibration_genomes, space_layers
+from evo_nas.latency.lookup import LatencyTable
+from evo_nas.latency.table import build_table, calibration_genomes, space_layers
 from evo_nas.pareto import hypervolume, non_dominated
 from evo_nas.spacefiles import load_space, read_toml
 

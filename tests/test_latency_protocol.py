@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from evo_nas.latency.measure import Protocol, measure, summarize
+from evo_nas.latency.protocol import Protocol, measure, summarize
 
 
 class FakeDevice:

@@ -6,9 +6,11 @@ model with ``latency_ms(arch)``, ``safe_in_pool``, ``fingerprint()`` and ``descr
 """
 from .devices import (DEVICES, CommandLatency, LatencyModel, MeasuredLatency, TableLatency, default_table_path,
                       latency_model_from_config, register_device)
-from .measure import (RUNTIMES, Measurement, OnnxRuntime, Protocol, Runtime, TorchRuntime, machine_info,
-                      make_runtime, measure)
-from .table import LatencyTable, build_table, calibrate, space_layers
+from .lookup import LatencyTable
+from .machine import machine_info
+from .measure import RUNTIMES, OnnxRuntime, Runtime, TorchRuntime, make_runtime
+from .protocol import Measurement, Protocol, measure
+from .table import build_table, calibrate, space_layers
 
 __all__ = ["latency_model_from_config", "LatencyModel", "MeasuredLatency", "TableLatency", "CommandLatency",
            "DEVICES", "register_device", "default_table_path", "Protocol", "Measurement", "measure", "Runtime",

@@ -22,10 +22,13 @@ from typing import Callable
 
 from ..arch import to_architecture
 from ..hashing import fingerprint as _hash
-from .measure import CommandRuntime, Measurement, Protocol, Runtime, machine_info, make_runtime
-from .table import (FIT_DEFAULT, LatencyTable, build_network, calibrate, calibration_genomes,
-                    check_fit, default_calibration, measure_layers, network_input_shape, space_layers)
-from .table import VERSION as TABLE_VERSION
+from .machine import machine_info
+from .lookup import VERSION as TABLE_VERSION
+from .lookup import LatencyTable
+from .measure import CommandRuntime, Runtime, make_runtime
+from .protocol import Measurement, Protocol
+from .table import (FIT_DEFAULT, build_network, calibrate, calibration_genomes, check_fit, default_calibration,
+                    measure_layers, network_input_shape, space_layers)
 
 
 class LatencyModel:

@@ -1,189 +1,29 @@
-"""On-device latency measurement: a timing protocol and the runtimes it times (batch 1, CPU).
+"""Latency runtimes: what times a module at batch 1 (PyTorch eager, ONNX Runtime, a user's command).
 
-MnasNet (Tan et al., 2019, arXiv 1807.11626) measures latency on the target device instead of
-counting FLOPs. A figure is only worth that much if the protocol behind it is fixed: a fixed
-thread count, untimed warm-up calls, ``rounds x repeats`` individually timed calls, the median of
-all samples as the figure, the IQR of the samples as its spread, and the coefficient of
-variation of the per-round medians as the stability check. When that CV exceeds ``max_cv`` the
-whole measurement (warm-up included) is repeated, at most ``max_attempts`` times; the most stable
-attempt is kept and the number of attempts is recorded.
+Each runtime runs a module under a ``Protocol`` (``evo_nas.latency.protocol``: warm-up, timed
+rounds, median and stability check) with a fixed thread count, in a process whose allocator keeps
+freed memory (``evo_nas.latency.machine``). Runtimes: PyTorch eager (``torch``) and ONNX Runtime
+(``onnxruntime``), both single-stream, batch 1, on this machine's CPU; and ``CommandRuntime``,
+another device reached through a user's command that receives the ONNX file. Both ONNX runtimes
+time the file ``evo_nas.onnx_export`` writes, the same file ``evo-nas export`` ships.
 
-``measure`` takes the call to time and the clock as arguments, so its logic is testable with a
-fake clock and a fake runner. Runtimes: PyTorch eager (``torch``) and ONNX Runtime (``onnxruntime``),
-both single-stream, batch 1; and ``CommandRuntime``, another device reached through a user's
-command that receives the ONNX file. Both ONNX runtimes time the file ``evo_nas.onnx_export``
-writes, the same file ``evo-nas export`` ships.
+The protocol, its statistics and the machine description are re-exported here, where callers
+have long imported them from.
 """
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import functools
 import hashlib
 import os
-import platform
 import re
 import shlex
-import statistics
 import subprocess
 import tempfile
-import time
-from dataclasses import asdict, dataclass, fields
 from typing import Callable, Iterator
 
-import numpy as np
-
 from ..onnx_export import INPUT, example_input, write_onnx
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """How a latency is measured; every field is recorded next to the figures it produced."""
-
-    warmup: int = 10
-    repeats: int = 20
-    rounds: int = 5
-    max_cv: float = 0.05
-    max_attempts: int = 3
-
-    def __post_init__(self):
-        for name in ("repeats", "rounds", "max_attempts"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"latency protocol: {name} = {getattr(self, name)} must be >= 1")
-        if self.warmup < 0:
-            raise ValueError(f"latency protocol: warmup = {self.warmup} must be >= 0")
-        if not self.max_cv > 0:
-            raise ValueError(f"latency protocol: max_cv = {self.max_cv} must be > 0")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Protocol":
-        kw = {}
-        for f in fields(cls):
-            if f.name in d:
-                v = d[f.name]
-                kind = float if f.name == "max_cv" else int
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
-                    raise ValueError(f"[latency] {f.name} = {v!r} must be {kind.__name__}")
-                kw[f.name] = kind(v)
-        return cls(**kw)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One measured latency: median of all timed calls, with its spread and how it was obtained."""
-
-    median_ms: float
-    iqr_ms: float
-    cv: float
-    samples: int
-    attempts: int
-    stable: bool
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def summarize(samples_ms: list[list[float]]) -> tuple[float, float, float]:
-    """(median, IQR, CV of the per-round medians) of samples grouped by round."""
-    flat = np.concatenate([np.asarray(r, dtype=float) for r in samples_ms])
-    q25, med, q75 = np.percentile(flat, [25, 50, 75])
-    medians = [float(np.median(r)) for r in samples_ms]
-    mean = statistics.fmean(medians)
-    cv = statistics.pstdev(medians) / mean if len(medians) > 1 and mean > 0 else 0.0
-    return float(med), float(q75 - q25), float(cv)
-
-
-def measure(call: Callable[[], object], protocol: Protocol = Protocol(),
-            clock: Callable[[], float] = time.perf_counter) -> Measurement:
-    """Time ``call`` under ``protocol``; ``clock`` returns seconds."""
-    best = None
-    for attempt in range(1, protocol.max_attempts + 1):
-        for _ in range(protocol.warmup):
-            call()
-        rounds = []
-        for _ in range(protocol.rounds):
-            samples = []
-            for _ in range(protocol.repeats):
-                t0 = clock()
-                call()
-                samples.append((clock() - t0) * 1e3)
-            rounds.append(samples)
-        med, iqr, cv = summarize(rounds)
-        if best is None or cv < best[2]:
-            best = (med, iqr, cv)
-        if cv <= protocol.max_cv:
-            break
-    med, iqr, cv = best
-    return Measurement(median_ms=med, iqr_ms=iqr, cv=cv, samples=protocol.rounds * protocol.repeats,
-                       attempts=attempt, stable=cv <= protocol.max_cv)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def machine_info() -> dict:
-    """The machine a figure was measured on."""
-    cpu = cpu_model()
-    info = {"cpu": cpu, "cores": os.cpu_count() or 0, "machine": platform.machine(),
-            "system": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
-    info["id"] = hashlib.sha256(f"{cpu}|{info['machine']}|{info['cores']}".encode()).hexdigest()[:8]
-    return info
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
-_KEEP_BELOW = 32 << 20  # glibc's largest accepted mmap threshold on 64-bit systems
-_KEEP_FREED = 1 << 30
-_steady = False
-
-
-@functools.cache
-def _glibc():
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-def allocator_policy() -> str:
-    """How this process allocates memory now; recorded with every figure (see ``steady_allocator``)."""
-    if not _steady:
-        return "system default"
-    return f"glibc, freed memory kept (mmap threshold {_KEEP_BELOW >> 20} MiB, trim threshold {_KEEP_FREED >> 20} MiB)"
-
-
-def steady_allocator() -> str:
-    """Keep freed memory in the process, as an inference runtime's memory arena does; process-wide, once.
-
-    With glibc's defaults a buffer above the (dynamic) mmap threshold goes back to the system when
-    it is freed, and the next call pays a page fault for every 4 KiB of it. Whether a buffer is
-    mmapped depends on the heap's history, so the figure flips between two modes: on this
-    project's 2-core machine one OFA layer at 80 px measured 0.7 or 3.1 ms, and a whole network
-    11.3 or 14.5 ms, from one run to the next. Fixing both thresholds (glibc ``mallopt``) keeps
-    such buffers in the heap, so layers and whole networks are timed without page faults.
-    Returns ``allocator_policy()``.
-    """
-    global _steady
-    libc = _glibc()
-    if libc is not None and not _steady:
-        ok = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BELOW) and libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_FREED)
-        if not ok:
-            raise RuntimeError("glibc mallopt refused the latency measurement's allocator thresholds")
-        _steady = True
-    return allocator_policy()
+from .machine import allocator_policy, cpu_model, machine_info, steady_allocator
+from .protocol import Measurement, Protocol, measure, summarize
 
 
 class Runtime:

@@ -5,6 +5,30 @@ from __future__ import annotations
 from ..arch import ACT_CODES, SE_STYLES, HeadSpec, StemSpec, make_divisible
 from ..space import Space, SpaceError, _need
 
+#: The global settings of a space file, in the order they are read and checked:
+#: (key, attribute, type, default or None when required, check or None).
+SETTINGS = (
+    ("name", "name", str, None, None),
+    ("resolution", "resolution", int, 224, lambda v: v >= 8),
+    ("in_channels", "in_channels", int, 3, lambda v: v >= 1),
+    ("num_classes", "num_classes", int, 1000, lambda v: v >= 2),
+    ("width_multiplier", "width_multiplier", float, 1.0, lambda v: v > 0),
+    ("channel_divisor", "divisor", int, 8, lambda v: v >= 1),
+    ("act", "act", str, "relu", lambda v: v in ACT_CODES),
+    ("se_style", "se_style", str, "mnasnet", lambda v: v in SE_STYLES),
+)
+
+
+def read_settings(space: Space, d: dict, where: str, settings=SETTINGS, **defaults) -> None:
+    """Set ``space.where`` and one attribute per setting from the space definition ``d``; ``defaults``
+    replace a setting's default by key. ``SpaceError`` names the first missing, mistyped or invalid one."""
+    space.where = where
+    for key, attr, kind, default, _ in settings:
+        setattr(space, attr, _need(d, key, kind, where, defaults.get(key, default)))
+    for key, attr, _, _, ok in settings:
+        if ok is not None and not ok(getattr(space, attr)):
+            raise SpaceError(f"{where}: {key} = {getattr(space, attr)!r} is invalid")
+
 
 class MacroSpace(Space):
     """A space around a fixed stem and head; subclasses declare the searched part."""
@@ -13,24 +37,7 @@ class MacroSpace(Space):
     scale_head_down: bool = False
 
     def _read_globals(self, d: dict, where: str, act: str = "relu", se_style: str = "mnasnet") -> None:
-        self.where = where
-        self.name = _need(d, "name", str, where)
-        self.resolution = _need(d, "resolution", int, where, 224)
-        self.in_channels = _need(d, "in_channels", int, where, 3)
-        self.num_classes = _need(d, "num_classes", int, where, 1000)
-        self.width_multiplier = _need(d, "width_multiplier", float, where, 1.0)
-        self.divisor = _need(d, "channel_divisor", int, where, 8)
-        self.act = _need(d, "act", str, where, act)
-        self.se_style = _need(d, "se_style", str, where, se_style)
-        for key, val, ok in (("resolution", self.resolution, self.resolution >= 8),
-                             ("in_channels", self.in_channels, self.in_channels >= 1),
-                             ("num_classes", self.num_classes, self.num_classes >= 2),
-                             ("width_multiplier", self.width_multiplier, self.width_multiplier > 0),
-                             ("channel_divisor", self.divisor, self.divisor >= 1),
-                             ("act", self.act, self.act in ACT_CODES),
-                             ("se_style", self.se_style, self.se_style in SE_STYLES)):
-            if not ok:
-                raise SpaceError(f"{where}: {key} = {val!r} is invalid")
+        read_settings(self, d, where, act=act, se_style=se_style)
         stem, head = d.get("stem", {}), d.get("head", {})
         if not isinstance(stem, dict) or not isinstance(head, dict):
             raise SpaceError(f"{where}: stem and head must be tables")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..arch import (ACT_CODES, SE_STYLES, SKIPS, Architecture, BlockSpec, HeadSpec, StemSpec, make_divisible)
+from ..arch import SKIPS, Architecture, BlockSpec, HeadSpec, StemSpec, make_divisible
 from ..space import Space, SpaceError, _need, register_space_type
+from ._common import SETTINGS, read_settings
 
 
 def parse_op(name: str) -> tuple[str, float]:
@@ -34,6 +35,9 @@ def op_name(op: str, expansion: float) -> str:
 
 
 FACTORS = ("op", "kernel", "se_ratio", "skip", "filters", "layers")
+
+# the shared global settings, with the least number of layers a block may shrink to
+_SETTINGS = SETTINGS[:6] + (("min_layers", "min_layers", int, 1, lambda v: v >= 1),) + SETTINGS[6:]
 
 
 @dataclass(frozen=True)
@@ -83,26 +87,7 @@ class FactorizedSpace(Space):
 
     def __init__(self, definition: dict, where: str = "space"):
         d = dict(definition)
-        self.where = where
-        self.name = _need(d, "name", str, where)
-        self.resolution = _need(d, "resolution", int, where, 224)
-        self.in_channels = _need(d, "in_channels", int, where, 3)
-        self.num_classes = _need(d, "num_classes", int, where, 1000)
-        self.width_multiplier = _need(d, "width_multiplier", float, where, 1.0)
-        self.divisor = _need(d, "channel_divisor", int, where, 8)
-        self.min_layers = _need(d, "min_layers", int, where, 1)
-        self.act = _need(d, "act", str, where, "relu")
-        self.se_style = _need(d, "se_style", str, where, "mnasnet")
-        for key, val, ok in (("resolution", self.resolution, self.resolution >= 8),
-                             ("in_channels", self.in_channels, self.in_channels >= 1),
-                             ("num_classes", self.num_classes, self.num_classes >= 2),
-                             ("width_multiplier", self.width_multiplier, self.width_multiplier > 0),
-                             ("channel_divisor", self.divisor, self.divisor >= 1),
-                             ("min_layers", self.min_layers, self.min_layers >= 1),
-                             ("act", self.act, self.act in ACT_CODES),
-                             ("se_style", self.se_style, self.se_style in SE_STYLES)):
-            if not ok:
-                raise SpaceError(f"{where}: {key} = {val!r} is invalid")
+        read_settings(self, d, where, _SETTINGS)
         stem = d.get("stem", {})
         head = d.get("head", {})
         if not isinstance(stem, dict) or not isinstance(head, dict):

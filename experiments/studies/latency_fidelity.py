@@ -16,8 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from evo_nas.latency.devices import MeasuredLatency
-from evo_nas.latency.measure import Protocol, Runtime, machine_info
-from evo_nas.latency.table import FITS, LatencyTable, build_table, calibration_genomes, refit
+from evo_nas.latency.machine import machine_info
+from evo_nas.latency.measure import Runtime
+from evo_nas.latency.protocol import Protocol
+from evo_nas.latency.lookup import LatencyTable
+from evo_nas.latency.table import FITS, build_table, calibration_genomes, refit
 
 
 def fidelity_stats(predicted, measured) -> dict:

@@ -1,0 +1,109 @@
+"""A latency measurement protocol and its statistics (MnasNet, Tan et al., 2019, arXiv 1807.11626).
+
+MnasNet measures latency on the target device instead of counting FLOPs. A figure is only worth
+that much if the protocol behind it is fixed: a fixed thread count, untimed warm-up calls,
+``rounds x repeats`` individually timed calls, the median of all samples as the figure, the IQR
+of the samples as its spread, and the coefficient of variation of the per-round medians as the
+stability check. When that CV exceeds ``max_cv`` the whole measurement (warm-up included) is
+repeated, at most ``max_attempts`` times; the most stable attempt is kept and the number of
+attempts is recorded.
+
+``measure`` takes the call to time and the clock as arguments, so its logic is testable with a
+fake clock and a fake runner; the runtimes that supply the call are in ``evo_nas.latency.measure``.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a latency is measured; every field is recorded next to the figures it produced."""
+
+    warmup: int = 10
+    repeats: int = 20
+    rounds: int = 5
+    max_cv: float = 0.05
+    max_attempts: int = 3
+
+    def __post_init__(self):
+        for name in ("repeats", "rounds", "max_attempts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"latency protocol: {name} = {getattr(self, name)} must be >= 1")
+        if self.warmup < 0:
+            raise ValueError(f"latency protocol: warmup = {self.warmup} must be >= 0")
+        if not self.max_cv > 0:
+            raise ValueError(f"latency protocol: max_cv = {self.max_cv} must be > 0")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Protocol":
+        kw = {}
+        for f in fields(cls):
+            if f.name in d:
+                v = d[f.name]
+                kind = float if f.name == "max_cv" else int
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
+                    raise ValueError(f"[latency] {f.name} = {v!r} must be {kind.__name__}")
+                kw[f.name] = kind(v)
+        return cls(**kw)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured latency: median of all timed calls, with its spread and how it was obtained."""
+
+    median_ms: float
+    iqr_ms: float
+    cv: float
+    samples: int
+    attempts: int
+    stable: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(samples_ms: list[list[float]]) -> tuple[float, float, float]:
+    """(median, IQR, CV of the per-round medians) of samples grouped by round."""
+    flat = np.concatenate([np.asarray(r, dtype=float) for r in samples_ms])
+    q25, med, q75 = np.percentile(flat, [25, 50, 75])
+    medians = [float(np.median(r)) for r in samples_ms]
+    mean = statistics.fmean(medians)
+    cv = statistics.pstdev(medians) / mean if len(medians) > 1 and mean > 0 else 0.0
+    return float(med), float(q75 - q25), float(cv)
+
+
+def measure(call: Callable[[], object], protocol: Protocol = Protocol(),
+            clock: Callable[[], float] = time.perf_counter) -> Measurement:
+    """Time ``call`` under ``protocol``; ``clock`` returns seconds."""
+    best = None
+    for attempt in range(1, protocol.max_attempts + 1):
+        for _ in range(protocol.warmup):
+            call()
+        rounds = []
+        for _ in range(protocol.rounds):
+            samples = []
+            for _ in range(protocol.repeats):
+                t0 = clock()
+                call()
+                samples.append((clock() - t0) * 1e3)
+            rounds.append(samples)
+        med, iqr, cv = summarize(rounds)
+        if best is None or cv < best[2]:
+            best = (med, iqr, cv)
+        if cv <= protocol.max_cv:
+            break
+    med, iqr, cv = best
+    return Measurement(median_ms=med, iqr_ms=iqr, cv=cv, samples=protocol.rounds * protocol.repeats,
+                       attempts=attempt, stable=cv <= protocol.max_cv)
+
+
+__all__ = ["Protocol", "Measurement", "summarize", "measure"]
