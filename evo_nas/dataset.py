@@ -6,11 +6,12 @@ during search. ``to_tensor`` normalises images with the training statistics for 
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
+from .hashing import digest
 
 
 class DatasetError(ValueError):
@@ -61,11 +62,9 @@ class Dataset:
     @cached_property
     def fingerprint(self) -> str:
         """Hash of the images and labels themselves, whatever file format they came from."""
-        h = hashlib.sha256()
-        for a in (self.x_train, self.y_train, self.x_test, self.y_test):
-            h.update(str((a.dtype.str, a.shape)).encode())
-            h.update(np.ascontiguousarray(a).tobytes())
-        return h.hexdigest()[:16]
+        arrays = (self.x_train, self.y_train, self.x_test, self.y_test)
+        return digest(*(chunk for a in arrays
+                        for chunk in (str((a.dtype.str, a.shape)).encode(), np.ascontiguousarray(a).tobytes())))
 
     @cached_property
     def stats(self) -> tuple[np.ndarray, np.ndarray]:

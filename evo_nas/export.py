@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .arch import to_architecture
-from .files import atomic_write
+from .files import atomic_path, atomic_write
 from .hashing import derive_seed
 from .jsonio import dumps
 from .onnx_export import INPUT, OPSET, write_onnx
@@ -54,7 +54,7 @@ def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, 
     output ``logits``); the check runs it on a seeded input of ``batch`` samples and passes when
     the largest absolute difference is at most ``atol + rtol * max|PyTorch output|``, else
     ``ExportError``. The file appears only once it passed the check (written to a temporary
-    name, then ``os.replace``).
+    name, then renamed: ``evo_nas.files.atomic_path``).
     """
     import onnx
     import onnxruntime as ort
@@ -70,8 +70,7 @@ def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, 
     shape = (batch, arch.in_channels, arch.resolution, arch.resolution)
     x = torch.randn(shape, generator=torch.Generator().manual_seed(derive_seed(seed, "input/" + key, "export")))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         write_onnx(model, tmp, shape)
         with torch.no_grad():
             expected = model(x).numpy()
@@ -87,10 +86,6 @@ def export_onnx(obj, path: str | Path, *, model: torch.nn.Module | None = None, 
             raise ExportError(f"{path}: ONNX Runtime output differs from PyTorch (max abs diff {diff:.3g}, "
                               f"output scale {scale:.3g}, shape {got.shape} vs {expected.shape}, "
                               f"tolerance {atol:g} + {rtol:g} x scale)")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return ExportCheck(str(path), OPSET, shape, diff, scale, atol, rtol, ort.__version__, path.stat().st_size)
 
 

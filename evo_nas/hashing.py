@@ -5,6 +5,8 @@
   tables, evaluation configs and run configs are identified by it: it is part of every cache key.
 - ``file_fingerprint(path)``: 16 hex digits of the sha256 of a file's bytes (predictor weights,
   latency tables shipped as files).
+- ``digest(*chunks, length)``: the sha256 of byte strings fed in order, its first ``length`` hex
+  digits (a dataset's arrays, a machine's description).
 - ``derive_seed(seed, key, salt)``: a 63-bit seed from the run seed, a genome's canonical string
   and what it is for (``salt``), so a genome's randomness never depends on worker count or order.
 - ``unit(seed, key, salt)``: the same hash as a float in [0, 1).
@@ -20,12 +22,20 @@ LENGTH = 16
 
 def fingerprint(obj) -> str:
     """sha256 of ``json.dumps(obj, sort_keys=True, default=str)``, its first 16 hex digits."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:LENGTH]
+    return digest(json.dumps(obj, sort_keys=True, default=str).encode())
 
 
 def file_fingerprint(path: str | Path) -> str:
     """sha256 of the bytes of the file at ``path``, its first 16 hex digits."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:LENGTH]
+    return digest(Path(path).read_bytes())
+
+
+def digest(*chunks: bytes, length: int = LENGTH) -> str:
+    """sha256 of ``chunks`` fed in order (the hash of their concatenation), its first ``length`` hex digits."""
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(chunk)
+    return h.hexdigest()[:length]
 
 
 def derive_seed(seed: int, key: str, salt: str = "") -> int:
@@ -39,4 +49,4 @@ def unit(seed: int, key: str, salt: str = "") -> float:
     return derive_seed(seed, key, salt) / 2 ** 63
 
 
-__all__ = ["fingerprint", "file_fingerprint", "derive_seed", "unit"]
+__all__ = ["fingerprint", "file_fingerprint", "digest", "derive_seed", "unit"]

@@ -3,8 +3,8 @@ import hashlib
 
 import pytest
 
-from evo_nas.files import atomic_write
-from evo_nas.hashing import derive_seed, file_fingerprint, fingerprint, unit
+from evo_nas.files import atomic_path, atomic_write
+from evo_nas.hashing import derive_seed, digest, file_fingerprint, fingerprint, unit
 
 
 def test_fingerprint_is_sha256_of_sorted_json():
@@ -17,6 +17,11 @@ def test_fingerprint_is_sha256_of_sorted_json():
 def test_file_fingerprint(tmp_path):
     (tmp_path / "f").write_bytes(b"weights")
     assert file_fingerprint(tmp_path / "f") == hashlib.sha256(b"weights").hexdigest()[:16]
+
+
+def test_digest_hashes_chunks_in_order():
+    assert digest(b"wei", b"ghts") == hashlib.sha256(b"weights").hexdigest()[:16]
+    assert digest(b"weights", length=8) == hashlib.sha256(b"weights").hexdigest()[:8]
 
 
 def test_derive_seed_is_pinned_and_unit_lies_in_the_unit_interval():
@@ -37,3 +42,18 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
     with pytest.raises(TypeError):
         atomic_write(target, 3)
     assert target.read_bytes() == b"second" and sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+
+
+def test_atomic_path_renames_a_finished_file_and_drops_a_failed_one(tmp_path):
+    target = tmp_path / "model.onnx"
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target
+        tmp.write_bytes(b"graph")
+        assert not target.exists()
+    assert target.read_bytes() == b"graph"
+
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("check failed")
+    assert target.read_bytes() == b"graph" and sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]

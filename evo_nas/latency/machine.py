@@ -4,9 +4,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import hashlib
 import os
 import platform
+
+from ..hashing import digest
 
 
 def cpu_model() -> str:
@@ -25,7 +26,7 @@ def machine_info() -> dict:
     cpu = cpu_model()
     info = {"cpu": cpu, "cores": os.cpu_count() or 0, "machine": platform.machine(),
             "system": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
-    info["id"] = hashlib.sha256(f"{cpu}|{info['machine']}|{info['cores']}".encode()).hexdigest()[:8]
+    info["id"] = digest(f"{cpu}|{info['machine']}|{info['cores']}".encode(), length=8)
     return info
 
 

@@ -13,7 +13,6 @@ have long imported them from.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shlex
@@ -21,6 +20,7 @@ import subprocess
 import tempfile
 from typing import Callable, Iterator
 
+from ..hashing import digest
 from ..onnx_export import INPUT, example_input, write_onnx
 from .machine import allocator_policy, cpu_model, machine_info, steady_allocator
 from .protocol import Measurement, Protocol, measure, summarize
@@ -132,7 +132,7 @@ class CommandRuntime(Runtime):
         return self.command
 
     def device(self) -> dict:
-        return {"cpu": self.label, "id": hashlib.sha256(self.label.encode()).hexdigest()[:8], "command": self.command}
+        return {"cpu": self.label, "id": digest(self.label.encode(), length=8), "command": self.command}
 
     def describe(self) -> dict:
         # the device's own runtime allocates; this process only exports the file
