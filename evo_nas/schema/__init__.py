@@ -8,7 +8,10 @@ valid one.
 
 - ``evo_nas.schema.errors``: the one-line errors (imports nothing of the package, so a problem or
   another lower layer may validate its own model with ``validate``);
-- ``evo_nas.schema.sections``: one model per section;
+- ``evo_nas.schema.base``: the ``Section`` base model and shared number types;
+- ``evo_nas.schema.protocol``: the latency measurement protocol's keys (``Protocol`` checks itself there);
+- ``evo_nas.schema.latency``: ``[latency]``, beside the device registry it reads;
+- ``evo_nas.schema.sections``: one model per other section;
 - ``evo_nas.schema.config``: the whole configuration, checked against the registries.
 
 Names are imported when first used, so importing ``evo_nas.schema.errors`` loads nothing else.
@@ -22,7 +25,7 @@ _EXPORTS = {
     "resolve": "config", "resolved": "config", "section": "config",
     "unknown_key": "errors", "validate": "errors",
     "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "DataSection": "sections",
-    "LatencySection": "sections", "ObjectivesSection": "sections", "ProxySection": "sections",
+    "LatencySection": "latency", "ObjectivesSection": "sections", "ProxySection": "sections",
     "SearchSection": "sections", "Section": "sections", "SpaceSection": "sections",
 }
 
