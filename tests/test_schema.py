@@ -28,7 +28,9 @@ def test_the_dump_writes_every_default():
         "objectives": {"names": ["val_acc", "latency_ms"]}}
     full = resolved({**synthetic(), "data": {}, "compare": {}})
     assert full["problem"] == {"name": "synthetic", "fail": 0.0, "latency": "pool", "batch": False}
-    assert full["data"] == {"test_fraction": 0.2, "split_seed": 0}
+    assert full["data"] == {"name": "mnist-subset", "format": "embedded", "test_fraction": 0.2, "split_seed": 0}
+    assert resolved({**synthetic(), "data": {"path": "x.npz"}})["data"] == {"path": "x.npz", "test_fraction": 0.2,
+                                                                           "split_seed": 0}
     assert full["compare"]["seeds"] == [0, 1, 2, 3, 4] and full["compare"]["cell_jobs"] == 1
     assert resolved(full) == full
 
@@ -62,6 +64,9 @@ def test_the_dump_writes_every_default():
     (lambda c: c["problem"].update(latency="gpu"), "[problem] latency = 'gpu' must be 'pool' or 'serial'"),
     (lambda c: c.update(data={"format": "csv", "path": "x"}),
      "[data] format = 'csv' must be one of embedded, idx, npz, folder"),
+    (lambda c: c.update(data={"name": "cifar"}),
+     "[data] name = 'cifar' is not an embedded dataset (expected one of mnist-subset); give a path for other data"),
+    (lambda c: c.update(data={"format": "npz"}), "[data] format = 'npz' needs a path"),
     # [latency]: the ranges the measurement and the devices need, checked here and nowhere below
     (lambda c: c.update(latency={"warmup": -1}), "[latency] warmup = -1 must be an int >= 0 (untimed calls)"),
     (lambda c: c.update(latency={"mode": "measured", "repeats": 0}),
@@ -102,8 +107,8 @@ def test_the_latency_defaults_a_mode_reads_are_written_out():
     assert resolved(lat) == lat and lat["latency"]["repeats"] == 7 and lat["latency"]["fill"] is False
 
 
-def test_a_run_whose_config_json_predates_the_latency_defaults_resumes(tmp_path):
-    config = {**synthetic(generations=2), "latency": {"mode": "measured", "threads": 2}}
+def test_a_run_whose_config_json_predates_the_latency_and_data_defaults_resumes(tmp_path):
+    config = {**synthetic(generations=2), "latency": {"mode": "measured", "threads": 2}, "data": {"split_seed": 0}}
     run_search({**config, "search": {**config["search"], "generations": 1}}, tmp_path / "old", quiet=True)
     (tmp_path / "old" / "config.json").write_text(json.dumps(config))
     assert run_search(config, tmp_path / "old", resume=True, quiet=True).generations == 2

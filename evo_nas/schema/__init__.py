@@ -24,7 +24,7 @@ _EXPORTS = {
     "CONFIG_SECTIONS": "config", "SECTIONS": "config", "Config": "config", "ProblemSection": "config",
     "resolve": "config", "resolved": "config", "section": "config",
     "unknown_key": "errors", "validate": "errors",
-    "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "DataSection": "sections",
+    "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "DataSection": "data",
     "LatencySection": "latency", "ObjectivesSection": "sections", "ProxySection": "sections",
     "SearchSection": "sections", "Section": "sections", "SpaceSection": "sections",
 }

@@ -4,7 +4,7 @@ A field's ``description`` is the phrase its allowed values read as in an error
 (``[search] generations = 0 must be an int >= 1``). Keys whose meaning depends on a registered
 choice are checked against the registry: ``[search]`` against the algorithm's ``search_keys``,
 ``[proxy]`` against the proxy kind, ``[latency]`` (``evo_nas.schema.latency``) against the ``mode``'s keys
-(``[problem]`` is checked by ``evo_nas.schema.config``). A default of ``None`` means the value
+(``[problem]`` is checked by ``evo_nas.schema.config``; ``[data]`` is ``evo_nas.schema.data``). A default of ``None`` means the value
 is derived where it is used (a data format from its path, a cache beside the run directory).
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from ..data import FORMATS
 from ..parallel import BACKENDS
 from .base import FiniteFloat, PositiveFloat, Section
+from .data import DataSection
 from .errors import unknown_key
 from .latency import LatencySection
 
@@ -99,17 +99,6 @@ class SpaceSection(Section):
         if self.name is not None and self.file is not None:
             raise ValueError("[space] give name or file, not both")
         return self
-
-
-class DataSection(Section):
-    """``[data]``: ``format`` defaults from ``path`` (none: the embedded dataset), ``name`` from the file."""
-
-    name: str | None = Field(None, description="a dataset name")
-    format: Literal[FORMATS] | None = Field(None, description=f"one of {', '.join(FORMATS)}")
-    path: str | None = Field(None, description="a file or folder path")
-    val_size: int | None = Field(None, ge=1, description="an int >= 1 (images held out of training)")
-    test_fraction: float = Field(0.2, gt=0, lt=1, description="a number in (0, 1)")
-    split_seed: int = Field(0, ge=0, description="a non-negative int")
 
 
 class ProxySection(Section):
