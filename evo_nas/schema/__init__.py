@@ -26,7 +26,7 @@ _EXPORTS = {
     "unknown_key": "errors", "validate": "errors",
     "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "DataSection": "data",
     "LatencySection": "latency", "ObjectivesSection": "sections", "ProxySection": "sections",
-    "SearchSection": "sections", "Section": "sections", "SpaceSection": "sections",
+    "SearchSection": "sections", "Section": "sections", "SpaceSection": "space",
 }
 
 __all__ = sorted(_EXPORTS)

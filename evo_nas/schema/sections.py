@@ -4,7 +4,8 @@ A field's ``description`` is the phrase its allowed values read as in an error
 (``[search] generations = 0 must be an int >= 1``). Keys whose meaning depends on a registered
 choice are checked against the registry: ``[search]`` against the algorithm's ``search_keys``,
 ``[proxy]`` against the proxy kind, ``[latency]`` (``evo_nas.schema.latency``) against the ``mode``'s keys
-(``[problem]`` is checked by ``evo_nas.schema.config``; ``[data]`` is ``evo_nas.schema.data``). A default of ``None`` means the value
+(``[problem]`` is checked by ``evo_nas.schema.config``; ``[data]`` and ``[space]`` are in
+``evo_nas.schema.data`` and ``evo_nas.schema.space``). A default of ``None`` means the value
 is derived where it is used (a data format from its path, a cache beside the run directory).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from ..parallel import BACKENDS
 from .base import FiniteFloat, PositiveFloat, Section
 from .data import DataSection
+from .space import SpaceSection
 from .errors import unknown_key
 from .latency import LatencySection
 
@@ -82,23 +84,6 @@ class ObjectivesSection(Section):
         if v is not None and len(set(v)) != len(v):
             raise ValueError("names")
         return v
-
-
-class SpaceSection(Section):
-    """``[space]``: a space by ``name`` or ``file`` and its overrides (the problem says which apply)."""
-
-    name: str | None = Field(None, description="a space name (evo-nas spaces lists them)")
-    file: str | None = Field(None, description="the path of a space TOML file")
-    width_multiplier: PositiveFloat | None = Field(None, description="a positive number")
-    resolution: int | None = Field(None, ge=8, description="an int >= 8 (pixels)")
-    in_channels: int | None = Field(None, ge=1, description="an int >= 1")
-    num_classes: int | None = Field(None, ge=1, description="an int >= 1")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "SpaceSection":
-        if self.name is not None and self.file is not None:
-            raise ValueError("[space] give name or file, not both")
-        return self
 
 
 class ProxySection(Section):
