@@ -67,6 +67,11 @@ def test_the_dump_writes_every_default():
     (lambda c: c.update(data={"name": "cifar"}),
      "[data] name = 'cifar' is not an embedded dataset (expected one of mnist-subset); give a path for other data"),
     (lambda c: c.update(data={"format": "npz"}), "[data] format = 'npz' needs a path"),
+    (lambda c: c.update(proxy={"kind": "synflow", "batch_size": 1}), "[proxy] batch_size = 1 must be an int >= 2"),
+    (lambda c: c.update(proxy={"momentum": 1.0}), "[proxy] momentum = 1.0 must be a number in [0, 1)"),
+    (lambda c: c.update(proxy={"kind": "synflow", "steps": 3}),
+     "[proxy] unknown key 'steps' for kind = 'synflow' (expected one of batch_size, kind, max_macs_m, max_params_m, "
+     "max_train_s, resolution, threads, width_multiplier)"),
     # [latency]: the ranges the measurement and the devices need, checked here and nowhere below
     (lambda c: c.update(latency={"warmup": -1}), "[latency] warmup = -1 must be an int >= 0 (untimed calls)"),
     (lambda c: c.update(latency={"mode": "measured", "repeats": 0}),
@@ -90,6 +95,17 @@ def test_a_bad_value_is_one_line_naming_key_value_and_allowed_values(edit, messa
     assert str(e.value) == message
 
 
+def test_the_proxy_recipe_a_run_uses_is_written_out():
+    recipe = resolved({**synthetic(), "proxy": {"epochs": 2, "lr": 0.1}})["proxy"]
+    assert recipe == {"kind": "train", "threads": 1, "epochs": 2, "batch_size": 32, "optimizer": "sgd", "lr": 0.1,
+                      "momentum": 0.9, "weight_decay": 4e-05, "schedule": "cosine", "warmup_steps": 0,
+                      "label_smoothing": 0.0, "eval_batch_size": 500, "bn_calibration": 500}
+    assert resolved({**synthetic(), "proxy": recipe})["proxy"] == recipe
+    assert resolved({**synthetic(), "proxy": {}})["proxy"]["steps"] == 100
+    assert resolved({**synthetic(), "proxy": {"kind": "synflow"}})["proxy"] == {"kind": "synflow", "threads": 1,
+                                                                               "batch_size": 64}
+
+
 def test_the_latency_defaults_a_mode_reads_are_written_out():
     protocol = {"warmup": 10, "repeats": 20, "rounds": 5, "max_cv": 0.05, "max_attempts": 3}
     here = {"runtime": "torch", "threads": 1, **protocol}
@@ -107,8 +123,9 @@ def test_the_latency_defaults_a_mode_reads_are_written_out():
     assert resolved(lat) == lat and lat["latency"]["repeats"] == 7 and lat["latency"]["fill"] is False
 
 
-def test_a_run_whose_config_json_predates_the_latency_and_data_defaults_resumes(tmp_path):
-    config = {**synthetic(generations=2), "latency": {"mode": "measured", "threads": 2}, "data": {"split_seed": 0}}
+def test_a_run_whose_config_json_predates_the_latency_data_and_proxy_defaults_resumes(tmp_path):
+    config = {**synthetic(generations=2), "latency": {"mode": "measured", "threads": 2}, "data": {"split_seed": 0},
+              "proxy": {"steps": 3}}
     run_search({**config, "search": {**config["search"], "generations": 1}}, tmp_path / "old", quiet=True)
     (tmp_path / "old" / "config.json").write_text(json.dumps(config))
     assert run_search(config, tmp_path / "old", resume=True, quiet=True).generations == 2

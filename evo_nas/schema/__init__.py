@@ -25,7 +25,7 @@ _EXPORTS = {
     "resolve": "config", "resolved": "config", "section": "config",
     "unknown_key": "errors", "validate": "errors",
     "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "DataSection": "data",
-    "LatencySection": "latency", "ObjectivesSection": "sections", "ProxySection": "sections",
+    "LatencySection": "latency", "ObjectivesSection": "sections", "ProxySection": "proxy",
     "SearchSection": "sections", "Section": "sections", "SpaceSection": "space",
 }
 

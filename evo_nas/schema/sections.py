@@ -4,8 +4,8 @@ A field's ``description`` is the phrase its allowed values read as in an error
 (``[search] generations = 0 must be an int >= 1``). Keys whose meaning depends on a registered
 choice are checked against the registry: ``[search]`` against the algorithm's ``search_keys``,
 ``[proxy]`` against the proxy kind, ``[latency]`` (``evo_nas.schema.latency``) against the ``mode``'s keys
-(``[problem]`` is checked by ``evo_nas.schema.config``; ``[data]`` and ``[space]`` are in
-``evo_nas.schema.data`` and ``evo_nas.schema.space``). A default of ``None`` means the value
+(``[problem]`` is checked by ``evo_nas.schema.config``; ``[data]``, ``[space]`` and ``[proxy]``
+are in ``evo_nas.schema.data``, ``evo_nas.schema.space`` and ``evo_nas.schema.proxy``). A default of ``None`` means the value
 is derived where it is used (a data format from its path, a cache beside the run directory).
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .data import DataSection
 from .space import SpaceSection
 from .errors import unknown_key
 from .latency import LatencySection
+from .proxy import ProxySection
 
 # [search] keys the engine reads, whatever the algorithm
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
@@ -84,29 +85,6 @@ class ObjectivesSection(Section):
         if v is not None and len(set(v)) != len(v):
             raise ValueError("names")
         return v
-
-
-class ProxySection(Section):
-    """``[proxy]``: the keys every kind takes; a kind's own keys are checked by its class (``PROXIES``)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: str = Field("train", description="a registered proxy kind")
-    threads: int = Field(1, ge=1, description="an int >= 1")
-    width_multiplier: PositiveFloat | None = Field(None, description="a positive number")
-    resolution: int | None = Field(None, ge=1, description="a positive int (pixels)")
-    max_params_m: PositiveFloat | None = Field(None, description="a positive number (millions)")
-    max_macs_m: PositiveFloat | None = Field(None, description="a positive number (millions)")
-    max_train_s: PositiveFloat | None = Field(None, description="a positive number (s)")
-
-    @model_validator(mode="after")
-    def _kind_keys(self) -> "ProxySection":
-        from ..proxies import PROXIES
-
-        if self.kind not in PROXIES:
-            raise ValueError(f"[proxy] kind = {self.kind!r} (expected one of {', '.join(PROXIES)})")
-        PROXIES[self.kind].from_dict({k: v for k, v in self.model_dump(exclude_none=True).items() if k != "kind"})
-        return self
 
 
 COMPARE_ALGORITHMS = ["nsga2", "aging", "rl", "random"]
