@@ -17,6 +17,7 @@ from . import hashing
 from .data import DataConfig, Dataset, load_dataset, to_tensor
 from .proxies import Proxy, ProxyData, proxy_from_config
 from .hashing import derive_seed
+from .schema.base import Seeded
 from .schema.errors import unknown_key, validate
 from .schema.space import SpaceSection
 from .space import Genome, Space
@@ -44,9 +45,7 @@ class EvalConfig:
         """Reads ``seed``, ``[space]``, ``[data]``, ``[proxy]``, ``[latency]``; other sections are ignored."""
         if not isinstance(config, dict):
             raise ValueError(f"config must be a table, got {type(config).__name__}")
-        seed = config.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed = {seed!r} must be a non-negative int")
+        seed = validate(Seeded, config).seed
         sections = {}
         for name in ("space", "data", "proxy", "latency"):
             v = config.get(name)

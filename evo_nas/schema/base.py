@@ -21,3 +21,12 @@ class Section(BaseModel):
     def given(self) -> set[str]:
         """The keys the configuration set, its own and a registry's."""
         return set(self.model_fields_set) | set(self.model_extra or {})
+
+
+class Seeded(Section):
+    """A configuration's top-level ``seed`` (``Config`` declares it here); other keys are not this
+    model's, so a layer that takes a whole configuration checks its seed with ``validate(Seeded, config)``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    seed: int = Field(0, ge=0, description="a non-negative int")
