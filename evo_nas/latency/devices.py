@@ -178,7 +178,7 @@ DEVICES: dict[str, tuple[Callable, set[str]]] = {}
 def register_device(name: str, keys: set[str] = frozenset()):
     """Register ``factory(section, space) -> LatencyModel`` under ``[latency] mode = name``; ``keys``: the
     ``[latency]`` keys it takes besides ``mode``. ``section`` is the schema-checked section as a dict
-    (``evo_nas.schema.sections.LatencySection``): its typed keys are checked, the others as given."""
+    (``evo_nas.schema.latency.LatencySection``): its typed keys are checked, the others as given."""
     def wrap(factory):
         DEVICES[name] = (factory, set(keys))
         return factory

@@ -1,6 +1,6 @@
 """The latency measurement protocol's keys: their types and ranges, for ``[latency]`` and ``Protocol``.
 
-``[latency]`` (``evo_nas.schema.sections.LatencySection``) takes these fields, and
+``[latency]`` (``evo_nas.schema.latency.LatencySection``) takes these fields, and
 ``evo_nas.latency.measure.Protocol`` checks its values here when it is made, so the rule has
 one place. A bad value is a ``ValueError`` of one line: ``[latency] repeats = 0 must be an int
 >= 1 (timed calls per round)``. Imports nothing of the package beyond ``evo_nas.schema.base``
