@@ -22,7 +22,19 @@ from .datafiles import EMBEDDED, load_embedded, load_folder, load_idx, load_npz,
 from .dataset import Dataset, DatasetError, to_tensor
 
 FORMATS = ("embedded", "idx", "npz", "folder")
-DATA_KEYS = {"name", "path", "format", "val_size", "test_fraction", "split_seed"}
+def _format_of(path: str, name: str | None) -> str:
+    """The format of the data at ``path``: ``idx`` for ``mnist`` or a folder of ``train-images*`` files,
+    ``npz`` for a ``.npz`` file, ``folder`` for another folder; ``ValueError`` when it cannot tell."""
+    if name == "mnist":
+        return "idx"
+    suffix = Path(path).suffix.lower()
+    is_dir = Path(path).is_dir()
+    fmt = ("npz" if suffix == ".npz" else "idx" if is_dir and any(Path(path).glob("train-images*"))
+           else "folder" if is_dir or not suffix else None)
+    if fmt is None:
+        raise ValueError(f"[data] cannot tell the format of path = {path!r}; set format = "
+                         f"\"idx\", \"npz\" or \"folder\"")
+    return fmt
 
 
 @dataclass(frozen=True)
@@ -38,47 +50,19 @@ class DataConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None, base: Path | None = None) -> "DataConfig":
-        d = dict(d or {})
-        unknown = set(d) - DATA_KEYS
-        if unknown:
-            raise ValueError(f"[data]: unknown key {sorted(unknown)[0]!r} (expected {', '.join(sorted(DATA_KEYS))})")
-        for key, kind in (("name", str), ("path", str), ("format", str), ("val_size", int), ("split_seed", int)):
-            if key in d and (not isinstance(d[key], kind) or isinstance(d[key], bool)):
-                raise ValueError(f"[data]: {key} = {d[key]!r} must be {kind.__name__}")
-        if "test_fraction" in d and not isinstance(d["test_fraction"], (int, float)):
-            raise ValueError(f"[data]: test_fraction = {d['test_fraction']!r} must be a number")
-        name = d.get("name")
-        fmt = d.get("format")
-        path = d.get("path")
-        if fmt is None:
-            if path is None:
-                fmt = "embedded"
-            elif name == "mnist":
-                fmt = "idx"
-            else:
-                suffix = Path(path).suffix.lower()
-                is_dir = Path(path).is_dir()
-                fmt = ("npz" if suffix == ".npz" else "idx" if is_dir and any(Path(path).glob("train-images*"))
-                       else "folder" if is_dir or not suffix else None)
-                if fmt is None:
-                    raise ValueError(f"[data]: cannot tell the format of path = {path!r}; set format = "
-                                     f"\"idx\", \"npz\" or \"folder\"")
-        if fmt not in FORMATS:
-            raise ValueError(f"[data]: format = {fmt!r} (expected one of {', '.join(FORMATS)})")
+        """``d`` checked by the schema (``evo_nas.schema.data.DataSection``; ``ValueError`` of one line),
+        ``format`` derived from ``path`` where not given, a relative ``path`` taken under ``base``."""
+        from .schema.data import DataSection
+        from .schema.errors import validate
+
+        s = validate(DataSection, dict(d or {}), "data")
+        fmt, path = s.format or _format_of(s.path, s.name), s.path
         if fmt == "embedded":
-            name = name or "mnist-subset"
-            if name not in EMBEDDED:
-                raise ValueError(f"[data]: name = {name!r} is not an embedded dataset "
-                                 f"({', '.join(EMBEDDED)}); give a path for other data")
             path = None
-        elif path is None:
-            raise ValueError(f"[data]: format = {fmt!r} needs a path")
         elif base is not None and not Path(path).is_absolute():
             path = str(base / path)
-        if "val_size" in d and d["val_size"] < 1:
-            raise ValueError(f"[data]: val_size = {d['val_size']} must be >= 1")
-        return cls(name=name or Path(path).stem, format=fmt, path=path, val_size=d.get("val_size"),
-                   test_fraction=float(d.get("test_fraction", 0.2)), split_seed=d.get("split_seed", 0))
+        return cls(name=s.name or Path(path).stem, format=fmt, path=path, val_size=s.val_size,
+                   test_fraction=s.test_fraction, split_seed=s.split_seed)
 
     def key(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)

@@ -18,6 +18,9 @@ from .data import DataConfig, load_dataset
 from .dataset import Dataset, to_tensor
 from .proxies import Proxy, ProxyData, proxy_from_config
 from .hashing import derive_seed
+from .schema.base import Seeded
+from .schema.errors import unknown_key, validate
+from .schema.space import SpaceSection
 from .space import Genome, Space
 from .spacefiles import load_space
 
@@ -43,9 +46,7 @@ class EvalConfig:
         """Reads ``seed``, ``[space]``, ``[data]``, ``[proxy]``, ``[latency]``; other sections are ignored."""
         if not isinstance(config, dict):
             raise ValueError(f"config must be a table, got {type(config).__name__}")
-        seed = config.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed = {seed!r} must be a non-negative int")
+        seed = validate(Seeded, config).seed
         sections = {}
         for name in ("space", "data", "proxy", "latency"):
             v = config.get(name)
@@ -53,20 +54,10 @@ class EvalConfig:
                 raise ValueError(f"[{name}] must be a table, got {v!r}")
             sections[name] = dict(v) if v is not None else None
         space = sections["space"] or {}
-        unknown = set(space) - SPACE_KEYS
+        validate(SpaceSection, space, "space")
+        unknown = sorted(set(space) - SPACE_KEYS)
         if unknown:
-            raise ValueError(f"[space]: unknown key {sorted(unknown)[0]!r} (expected {', '.join(sorted(SPACE_KEYS))})")
-        if "name" in space and "file" in space:
-            raise ValueError("[space]: give name or file, not both")
-        for key in ("name", "file"):
-            if key in space and not isinstance(space[key], str):
-                raise ValueError(f"[space]: {key} = {space[key]!r} must be a string")
-        wm = space.get("width_multiplier")
-        if wm is not None and (isinstance(wm, bool) or not isinstance(wm, (int, float)) or wm <= 0):
-            raise ValueError(f"[space]: width_multiplier = {wm!r} must be a positive number")
-        res = space.get("resolution")
-        if res is not None and (isinstance(res, bool) or not isinstance(res, int) or res < 8):
-            raise ValueError(f"[space]: resolution = {res!r} must be an int >= 8")
+            raise unknown_key("[space]", unknown[0], SPACE_KEYS, " (the dataset sets the others)")
         base = Path(base_dir) if base_dir is not None else None
         if "file" in space and base is not None and not Path(space["file"]).is_absolute():
             space["file"] = str(base / space["file"])

@@ -162,7 +162,7 @@ def export_pareto(run_dir, out_dir=None, *, overwrite: bool = False, atol: float
         raise ValueError(f"{run.path}: the run has no feasible Pareto members to export")
     problem = run.problem()
     space = problem.space
-    seed = int(run.config.get("seed", 0))
+    seed = run.resolved_config().seed
     lm = problem.latency_model()
     latency = lm.describe() if lm is not None else problem.describe().get("latency") or {"source": "problem",
                                                                                        "problem": problem.name}

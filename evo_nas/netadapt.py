@@ -169,7 +169,7 @@ class RunEvaluator:
         self.memo = {r["key"]: r for r in run.evaluations()}
         if self.problem.latency_model() is None and "latency_ms" not in {o.name for o in self.problem.objectives}:
             raise ValueError(f"{run.path}: the run has no [latency] model; refine needs one to rank proposals")
-        threads = int((run.config.get("search") or {}).get("threads_per_worker", 1))
+        threads = run.resolved_config().search.threads_per_worker
         self.service = EvaluationService(self.problem, run.objectives().names, write=run.append_evaluations,
                                          account=self._account, cache=cache, n_jobs=n_jobs, backend=backend,
                                          threads=threads)
@@ -207,7 +207,7 @@ def refine_run(run_dir, target_ms: float, *, members: int | None = None, step_fr
 
     run = RunDir(run_dir)
     if cache_path is None:   # the run's own cache setting, as the engine reads it
-        setting = (run.config.get("search") or {}).get("cache")
+        setting = run.resolved_config().search.cache
         cache_path = None if setting is False else (setting or run.path.parent / "evo-nas-cache.sqlite")
     cache = EvalCache(cache_path) if cache_path is not None else None
     ev = RunEvaluator(run, n_jobs=n_jobs, backend=backend, cache=cache)

@@ -42,36 +42,16 @@ class TrainSettings:
     bn_calibration: int = 500
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "[proxy]") -> "TrainSettings":
+    def from_dict(cls, d: dict, section: str = "proxy") -> "TrainSettings":
+        """The recipe ``d`` gives over the defaults (other keys and ``None`` values are left out), checked by
+        the schema (``evo_nas.schema.proxy.TrainKeys``): ``ValueError`` of one line naming ``[section]``,
+        the key and the value."""
+        from .schema.proxy import check_recipe
+
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in names and v is not None}
-        for k, v in kw.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-                raise ValueError(f"{where}: {k} = {v!r} is not a valid value")
-        s = cls(**kw)
-        s.check(where)
-        return s
-
-    def check(self, where: str) -> None:
-        if self.steps is None and self.epochs is None:
-            raise ValueError(f"{where}: give steps or epochs")
-        for key, ok in (("steps", self.steps is None or (isinstance(self.steps, int) and self.steps >= 1)),
-                        ("epochs", self.epochs is None or (isinstance(self.epochs, (int, float)) and self.epochs > 0)),
-                        ("batch_size", isinstance(self.batch_size, int) and self.batch_size >= 2),
-                        ("optimizer", self.optimizer in OPTIMIZERS),
-                        ("lr", isinstance(self.lr, (int, float)) and self.lr > 0),
-                        ("momentum", isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1),
-                        ("weight_decay", isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0),
-                        ("schedule", self.schedule in SCHEDULES),
-                        ("warmup_steps", isinstance(self.warmup_steps, int) and self.warmup_steps >= 0),
-                        ("label_smoothing", isinstance(self.label_smoothing, (int, float))
-                         and 0 <= self.label_smoothing < 1),
-                        ("eval_batch_size", isinstance(self.eval_batch_size, int) and self.eval_batch_size >= 1),
-                        ("bn_calibration", isinstance(self.bn_calibration, int) and self.bn_calibration >= 0)):
-            if not ok:
-                extra = {"optimizer": f" (expected one of {', '.join(OPTIMIZERS)})",
-                         "schedule": f" (expected one of {', '.join(SCHEDULES)})"}.get(key, "")
-                raise ValueError(f"{where}: {key} = {getattr(self, key)!r} is invalid{extra}")
+        check_recipe(kw, section)
+        return cls(**kw)
 
     def total_steps(self, n_train: int) -> int:
         if self.steps is not None:

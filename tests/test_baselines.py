@@ -44,6 +44,17 @@ def test_reward_config_errors_name_the_value(d, match):
         Reward.from_dict(d)
 
 
+@pytest.mark.parametrize("d, message", [
+    ({"target_ms": 1, "mode": "custom", "alpha": "x", "beta": 0}, "[search.reward] alpha = 'x' must be a number"),
+    ({"target_ms": True}, "[search.reward] target_ms = true must be a number > 0 (the latency target T in ms)"),
+    ({"target_ms": 1, "mode": "medium"}, "[search.reward] mode = 'medium' must be one of soft, hard, custom"),
+])
+def test_a_bad_reward_key_is_one_line_naming_key_value_and_allowed_values(d, message):
+    with pytest.raises(ValueError) as e:
+        Reward.from_dict(d, "[search.reward]")
+    assert str(e.value) == message
+
+
 def optimum_of(space):
     return np.array([(3 * i + 1) % c for i, c in enumerate(space.cardinalities)])
 

@@ -209,7 +209,7 @@ def test_malformed_folders(tmp_path):
     ({"name": "cifar"}, "not an embedded dataset"),
     ({"path": "data.csv"}, "cannot tell the format"),
     ({"val_size": 0}, "val_size = 0"),
-    ({"val_size": "10"}, "val_size = '10' must be int"),
+    ({"val_size": "10"}, "val_size = '10' must be an int"),
 ])
 def test_bad_data_sections(section, message):
     with pytest.raises(ValueError, match=message):

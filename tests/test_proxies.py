@@ -158,7 +158,7 @@ def test_naswot_rewards_distinguishable_activations():
     ({"lr": -1}, "lr = -1"),
     ({"threads": 0}, "threads = 0"),
     ({"max_params_m": "big"}, "max_params_m = 'big'"),
-    ({"epochs": True}, "epochs = True"),
+    ({"epochs": True}, "epochs = true"),
 ])
 def test_bad_proxy_sections(section, message):
     with pytest.raises(ValueError, match=message):

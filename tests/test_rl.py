@@ -101,6 +101,19 @@ def test_bad_config_names_the_key(mnasnet, bad, match):
         RLStrategy(mnasnet, bad, None, np.random.default_rng(0))
 
 
+@pytest.mark.parametrize("d, message", [
+    ({"baseline_decay": 1.0}, "[search.rl] baseline_decay = 1.0 must be a number in [0, 1)"),
+    ({"batch_size": True}, "[search.rl] batch_size = true must be an int >= 1 (sampled models per update)"),
+    ({"method": "a2c"}, "[search.rl] method = 'a2c' must be one of ppo, reinforce"),
+    ({"lrr": 0.1}, "[search.rl] unknown key 'lrr' (did you mean 'lr'?)"),
+])
+def test_a_bad_rl_key_is_one_line_naming_key_value_and_allowed_values(d, message):
+    with pytest.raises(ValueError) as e:
+        RLConfig.from_dict(d)
+    assert str(e.value) == message
+    assert RLConfig.from_dict({"lr": 1}).lr == 1
+
+
 def test_sampling_and_scoring_agree_on_a_large_mixed_space():
     """Sampling steps the LSTM's equations; scoring runs nn.LSTM over the sequence: same log-probabilities."""
     cards = (3,) * 45 + (5,) + (2, 4, 1)

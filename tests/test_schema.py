@@ -28,7 +28,9 @@ def test_the_dump_writes_every_default():
         "objectives": {"names": ["val_acc", "latency_ms"]}}
     full = resolved({**synthetic(), "data": {}, "compare": {}})
     assert full["problem"] == {"name": "synthetic", "fail": 0.0, "latency": "pool", "batch": False}
-    assert full["data"] == {"test_fraction": 0.2, "split_seed": 0}
+    assert full["data"] == {"name": "mnist-subset", "format": "embedded", "test_fraction": 0.2, "split_seed": 0}
+    assert resolved({**synthetic(), "data": {"path": "x.npz"}})["data"] == {"path": "x.npz", "test_fraction": 0.2,
+                                                                           "split_seed": 0}
     assert full["compare"]["seeds"] == [0, 1, 2, 3, 4] and full["compare"]["cell_jobs"] == 1
     assert resolved(full) == full
 
@@ -62,6 +64,28 @@ def test_the_dump_writes_every_default():
     (lambda c: c["problem"].update(latency="gpu"), "[problem] latency = 'gpu' must be 'pool' or 'serial'"),
     (lambda c: c.update(data={"format": "csv", "path": "x"}),
      "[data] format = 'csv' must be one of embedded, idx, npz, folder"),
+    (lambda c: c.update(data={"name": "cifar"}),
+     "[data] name = 'cifar' is not an embedded dataset (expected one of mnist-subset); give a path for other data"),
+    (lambda c: c.update(data={"format": "npz"}), "[data] format = 'npz' needs a path"),
+    (lambda c: c.update(proxy={"kind": "synflow", "batch_size": 1}), "[proxy] batch_size = 1 must be an int >= 2"),
+    (lambda c: c.update(proxy={"momentum": 1.0}), "[proxy] momentum = 1.0 must be a number in [0, 1)"),
+    (lambda c: c.update(proxy={"kind": "synflow", "steps": 3}),
+     "[proxy] unknown key 'steps' for kind = 'synflow' (expected one of batch_size, kind, max_macs_m, max_params_m, "
+     "max_train_s, resolution, threads, width_multiplier)"),
+    # [latency]: the ranges the measurement and the devices need, checked here and nowhere below
+    (lambda c: c.update(latency={"warmup": -1}), "[latency] warmup = -1 must be an int >= 0 (untimed calls)"),
+    (lambda c: c.update(latency={"mode": "measured", "repeats": 0}),
+     "[latency] repeats = 0 must be an int >= 1 (timed calls per round)"),
+    (lambda c: c.update(latency={"max_cv": 0.0}), "[latency] max_cv = 0.0 must be a number > 0"),
+    (lambda c: c.update(latency={"max_attempts": 0}), "[latency] max_attempts = 0 must be an int >= 1"),
+    (lambda c: c.update(latency={"calibration": 0}), "[latency] calibration = 0 must be an int >= 1 (networks)"),
+    (lambda c: c.update(latency={"seed": -1}), "[latency] seed = -1 must be a non-negative int"),
+    (lambda c: c.update(latency={"mode": "command", "command": "x {model}", "timeout_s": 0}),
+     "[latency] timeout_s = 0 must be a positive number (s)"),
+    (lambda c: c.update(latency={"fit": "cubic"}),
+     "[latency] fit = 'cubic' must be one of auto, offset, offset+per_layer, affine"),
+    (lambda c: c.update(latency={"runtime": "tflite"}), "[latency] runtime = 'tflite' (expected one of torch, onnxruntime)"),
+    (lambda c: c.update(latency={"mode": "command"}), "[latency] mode = 'command' needs command = \"program {model}\""),
 ])
 def test_a_bad_value_is_one_line_naming_key_value_and_allowed_values(edit, message):
     config = synthetic()
@@ -69,6 +93,46 @@ def test_a_bad_value_is_one_line_naming_key_value_and_allowed_values(edit, messa
     with pytest.raises(ValueError) as e:
         resolve(config)
     assert str(e.value) == message
+
+
+def test_the_proxy_recipe_a_run_uses_is_written_out():
+    recipe = resolved({**synthetic(), "proxy": {"epochs": 2, "lr": 0.1}})["proxy"]
+    assert recipe == {"kind": "train", "threads": 1, "epochs": 2, "batch_size": 32, "optimizer": "sgd", "lr": 0.1,
+                      "momentum": 0.9, "weight_decay": 4e-05, "schedule": "cosine", "warmup_steps": 0,
+                      "label_smoothing": 0.0, "eval_batch_size": 500, "bn_calibration": 500}
+    assert resolved({**synthetic(), "proxy": recipe})["proxy"] == recipe
+    assert resolved({**synthetic(), "proxy": {}})["proxy"]["steps"] == 100
+    assert resolved({**synthetic(), "proxy": {"kind": "synflow"}})["proxy"] == {"kind": "synflow", "threads": 1,
+                                                                               "batch_size": 64}
+
+
+def test_the_latency_defaults_a_mode_reads_are_written_out():
+    protocol = {"warmup": 10, "repeats": 20, "rounds": 5, "max_cv": 0.05, "max_attempts": 3}
+    here = {"runtime": "torch", "threads": 1, **protocol}
+    assert resolved({**synthetic(), "latency": {}})["latency"] == {
+        "mode": "table", **here, "fill": True, "seed": 0, "fit": "auto"}
+    assert resolved({**synthetic(), "latency": {"table": "t.json"}})["latency"] == {
+        "mode": "table", **here, "table": "t.json", "fill": False, "seed": 0, "fit": "auto"}
+    assert resolved({**synthetic(), "latency": {"command": "x {model}"}})["latency"] == {
+        "mode": "table", **protocol, "command": "x {model}", "timeout_s": 600.0, "fill": True, "seed": 0, "fit": "auto"}
+    assert resolved({**synthetic(), "latency": {"mode": "measured", "threads": 2}})["latency"] == {
+        "mode": "measured", **here, "threads": 2}
+    assert resolved({**synthetic(), "latency": {"mode": "command", "command": "x"}})["latency"] == {
+        "mode": "command", "command": "x", "timeout_s": 600.0}
+    lat = resolved({**synthetic(), "latency": {"fill": False, "repeats": 7}})
+    assert resolved(lat) == lat and lat["latency"]["repeats"] == 7 and lat["latency"]["fill"] is False
+
+
+def test_a_run_whose_config_json_predates_the_latency_data_and_proxy_defaults_resumes(tmp_path):
+    config = {**synthetic(generations=2), "latency": {"mode": "measured", "threads": 2}, "data": {"split_seed": 0},
+              "proxy": {"steps": 3}}
+    run_search({**config, "search": {**config["search"], "generations": 1}}, tmp_path / "old", quiet=True)
+    (tmp_path / "old" / "config.json").write_text(json.dumps(config))
+    assert run_search(config, tmp_path / "old", resume=True, quiet=True).generations == 2
+    assert run_search(resolved(config), tmp_path / "old", resume=True, quiet=True).generations == 2
+    with pytest.raises(ValueError, match=r"differs in \[latency\]"):
+        run_search({**config, "latency": {"mode": "measured", "threads": 2, "repeats": 9}}, tmp_path / "old",
+                   resume=True, quiet=True)
 
 
 def test_the_cli_prints_the_schema_error_as_one_line_and_writes_nothing(tmp_path, capsys):

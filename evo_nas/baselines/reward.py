@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field
+
+from ..schema.base import FiniteFloat, PositiveFloat, Section
+from ..schema.errors import validate
 
 PRESETS = {"soft": (-0.07, -0.07), "hard": (0.0, -1.0)}
 
@@ -24,6 +30,15 @@ def mnasnet_reward(acc: float, latency_ms: float, target_ms: float, alpha: float
     return float(acc) * (latency_ms / target_ms) ** w
 
 
+class RewardKeys(Section):
+    """``[search.reward]``: each key's type and range; ``None``: not given."""
+
+    target_ms: PositiveFloat | None = Field(None, description="a number > 0 (the latency target T in ms)")
+    mode: Literal["soft", "hard", "custom"] = Field("soft", description="one of soft, hard, custom")
+    alpha: FiniteFloat | None = Field(None, description="a number")
+    beta: FiniteFloat | None = Field(None, description="a number")
+
+
 @dataclass(frozen=True)
 class Reward:
     """The reward of one configuration: ``reward(record)`` on an evaluation record."""
@@ -35,32 +50,24 @@ class Reward:
 
     @classmethod
     def from_dict(cls, d: dict | None, where: str = "reward") -> "Reward":
-        """Keys: ``target_ms`` (required), ``mode`` ("soft" | "hard" | "custom"), ``alpha``, ``beta``."""
-        d = dict(d or {})
-        unknown = set(d) - {"target_ms", "mode", "alpha", "beta"}
-        if unknown:
-            raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} "
-                             "(expected target_ms, mode, alpha, beta)")
-        if "target_ms" not in d:
-            raise ValueError(f"{where}: missing key 'target_ms' (the latency target T in ms)")
-        target = d["target_ms"]
-        if isinstance(target, bool) or not isinstance(target, (int, float)) or not target > 0:
-            raise ValueError(f"{where}: target_ms = {target!r} must be a number > 0")
-        mode = d.get("mode", "soft")
-        if mode in PRESETS:
-            alpha, beta = PRESETS[mode]
-            for k in ("alpha", "beta"):
-                if k in d and float(d[k]) != {"alpha": alpha, "beta": beta}[k]:
-                    raise ValueError(f"{where}: {k} = {d[k]!r} contradicts mode = {mode!r} "
+        """Keys (``RewardKeys``): ``target_ms`` (required), ``mode`` ("soft" | "hard" | "custom"), ``alpha``,
+        ``beta``. ``ValueError`` of one line naming ``[where]``, the key and the value."""
+        section = where.strip("[]")
+        k = validate(RewardKeys, dict(d or {}), section)
+        if k.target_ms is None:
+            raise ValueError(f"[{section}] target_ms is required (the latency target T in ms)")
+        if k.mode in PRESETS:
+            alpha, beta = PRESETS[k.mode]
+            for key, preset in (("alpha", alpha), ("beta", beta)):
+                if getattr(k, key) is not None and getattr(k, key) != preset:
+                    raise ValueError(f"[{section}] {key} = {getattr(k, key)!r} contradicts mode = {k.mode!r} "
                                      "(use mode = \"custom\")")
-        elif mode == "custom":
-            try:
-                alpha, beta = float(d["alpha"]), float(d["beta"])
-            except KeyError as e:
-                raise ValueError(f"{where}: mode = \"custom\" needs {e.args[0]!r}") from None
         else:
-            raise ValueError(f"{where}: mode = {mode!r} (expected soft, hard or custom)")
-        return cls(float(target), alpha, beta, mode)
+            missing = [key for key in ("alpha", "beta") if getattr(k, key) is None]
+            if missing:
+                raise ValueError(f"[{section}] mode = \"custom\" needs {missing[0]!r}")
+            alpha, beta = k.alpha, k.beta
+        return cls(k.target_ms, alpha, beta, k.mode)
 
     def __call__(self, acc: float, latency_ms: float) -> float:
         return mnasnet_reward(acc, latency_ms, self.target_ms, self.alpha, self.beta)

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import collections
 import copy
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+from typing import Literal
 
 import numpy as np
 import torch
+from pydantic import Field
 from torch import nn
 
+from ..schema.base import PositiveFloat, Section
+from ..schema.errors import validate
 from ..space import Genome, Space
 from .reward import Reward
 
@@ -120,27 +124,27 @@ class RLConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None, where: str = "search.rl") -> "RLConfig":
+        """``[search.rl]`` over the defaults, checked with ``RLKeys``: ``ValueError`` of one line naming the
+        key, the value and the allowed values. The values are kept as given."""
         d = dict(d or {})
-        names = {f.name: f for f in fields(cls)}
-        unknown = set(d) - set(names)
-        if unknown:
-            raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected {', '.join(names)})")
-        cfg = cls(**d)
-        checks = [("method", cfg.method in ("ppo", "reinforce")),
-                  ("batch_size", isinstance(cfg.batch_size, int) and cfg.batch_size >= 1),
-                  ("hidden", isinstance(cfg.hidden, int) and cfg.hidden >= 1),
-                  ("lr", isinstance(cfg.lr, (int, float)) and cfg.lr > 0),
-                  ("baseline_decay", isinstance(cfg.baseline_decay, (int, float)) and 0 <= cfg.baseline_decay < 1),
-                  ("entropy_weight", isinstance(cfg.entropy_weight, (int, float)) and cfg.entropy_weight >= 0),
-                  ("clip", isinstance(cfg.clip, (int, float)) and cfg.clip > 0),
-                  ("ppo_epochs", isinstance(cfg.ppo_epochs, int) and cfg.ppo_epochs >= 1),
-                  ("temperature", isinstance(cfg.temperature, (int, float)) and cfg.temperature > 0),
-                  ("tanh_constant", cfg.tanh_constant is None or cfg.tanh_constant > 0),
-                  ("grad_clip", cfg.grad_clip is None or cfg.grad_clip > 0)]
-        for key, ok in checks:
-            if not ok:
-                raise ValueError(f"{where}: {key} = {getattr(cfg, key)!r} is invalid")
-        return cfg
+        validate(RLKeys, d, where.strip("[]"))
+        return cls(**d)
+
+
+class RLKeys(Section):
+    """``[search.rl]``: each key's type and range; ``None``: not given (the defaults are ``RLConfig``'s)."""
+
+    method: Literal["ppo", "reinforce"] | None = Field(None, description="one of ppo, reinforce")
+    batch_size: int | None = Field(None, ge=1, description="an int >= 1 (sampled models per update)")
+    hidden: int | None = Field(None, ge=1, description="an int >= 1")
+    lr: PositiveFloat | None = Field(None, description="a positive number")
+    baseline_decay: float | None = Field(None, ge=0, lt=1, description="a number in [0, 1)")
+    entropy_weight: float | None = Field(None, ge=0, allow_inf_nan=False, description="a number >= 0")
+    clip: PositiveFloat | None = Field(None, description="a positive number")
+    ppo_epochs: int | None = Field(None, ge=1, description="an int >= 1")
+    temperature: PositiveFloat | None = Field(None, description="a positive number")
+    tanh_constant: PositiveFloat | None = Field(None, description="a positive number")
+    grad_clip: PositiveFloat | None = Field(None, description="a positive number")
 
 
 def surrogate(logp: torch.Tensor, old_logp: torch.Tensor, adv: torch.Tensor, method: str = "ppo",

@@ -90,32 +90,43 @@ def _latency_section(args, section: dict) -> dict:
     return s
 
 
+def _checked(lat: dict) -> dict:
+    """``lat`` checked by the schema as a ``mode = "table"`` ``[latency]`` section, defaults filled in;
+    keys a table does not take (another mode's) are not this command's and are left out."""
+    from ..latency.devices import DEVICES
+    from ..schema.errors import validate
+    from ..schema.latency import LatencySection
+
+    keys = DEVICES["table"][1]
+    section = {**{k: v for k, v in lat.items() if k in keys}, "mode": "table"}
+    return validate(LatencySection, section, "latency").model_dump(exclude_none=True)
+
+
 def run(args) -> int:
     from ..latency import Protocol, make_runtime
     from ..latency.devices import check_device, default_table_path
 
     config = _config(args)
     space, over = _space(args, config)
-    lat = _latency_section(args, config.get("latency", {}))
+    lat = _checked(_latency_section(args, config.get("latency", {})))
     if "table" not in lat or args.target == "build-table":
         check_device(lat)
-    runtimes = args.runtime or [lat.get("runtime", "torch")]
     protocol = Protocol.from_dict(lat)
-    threads = lat.get("threads", 1)
-    if args.target == "build-table":
+    if "command" in lat:
+        if args.target != "build-table":
+            raise ValueError("--command builds a table for another device; use it with build-table")
         from ..latency.measure import CommandRuntime
 
-        runtime = (CommandRuntime(lat["command"], lat.get("device", "")) if "command" in lat
-                   else make_runtime(runtimes[0], threads))
+        runtime = CommandRuntime(lat["command"], lat.get("device", ""), lat["timeout_s"])
         return _build(args, space, lat, runtime, protocol, default_table_path)
-    if "command" in lat:
-        raise ValueError("--command builds a table for another device; use it with build-table")
-    return _genome(args, space, over, lat, runtimes, threads, protocol, default_table_path)
+    runtimes = args.runtime or [lat["runtime"]]
+    if args.target == "build-table":
+        return _build(args, space, lat, make_runtime(runtimes[0], lat["threads"]), protocol, default_table_path)
+    return _genome(args, space, over, lat, runtimes, lat["threads"], protocol, default_table_path)
 
 
 def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
     from ..latency import build_table
-    from ..latency.table import FIT_DEFAULT
 
     path = Path(lat["table"]) if "table" in lat else default_table_path(space, runtime)
     m = runtime.device()
@@ -123,7 +134,7 @@ def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
           f"  runtime : {runtime.name} {runtime.version}, threads={runtime.threads}\n"
           f"  protocol: {protocol.to_dict()}", file=sys.stderr)
     table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration"),
-                        seed=lat.get("seed", 0), fit=lat.get("fit", FIT_DEFAULT), progress=not args.no_progress,
+                        seed=lat["seed"], fit=lat["fit"], progress=not args.no_progress,
                         limit=args.limit)
     c = table.calibration
     print(f"{path}: {len(table.entries)} layers, build time {table.header.get('build_s', 0):.1f} s")

@@ -66,7 +66,7 @@ def run(args) -> int:
     cfg = EvalConfig.from_dict(_config(args), base_dir=base)
     settings = TrainSettings.from_dict(
         {"steps": args.steps, "epochs": None if args.steps else (args.epochs or 5.0), "batch_size": args.batch_size,
-         "lr": args.lr, "optimizer": args.optimizer}, where="train")
+         "lr": args.lr, "optimizer": args.optimizer}, section="train")
     if args.threads < 1:
         raise ValueError(f"--threads {args.threads} must be >= 1")
     genome = _genome(args.genome, cfg.space())

@@ -22,6 +22,7 @@ from typing import Callable
 
 from ..arch import to_architecture
 from ..hashing import fingerprint as _hash
+from ..schema.protocol import PROTOCOL_KEYS as _PROTOCOL_KEYS
 from .machine import machine_info
 from .lookup import VERSION as TABLE_VERSION
 from .lookup import LatencyTable
@@ -172,33 +173,25 @@ class CommandLatency(LatencyModel):
 # -- configuration ---------------------------------------------------------------------------------
 
 COMMON_KEYS = {"mode"}
-PROTOCOL_KEYS = {"warmup", "repeats", "rounds", "max_cv", "max_attempts"}
+PROTOCOL_KEYS = set(_PROTOCOL_KEYS)
 RUNTIME_KEYS = {"runtime", "threads"}
 DEVICES: dict[str, tuple[Callable, set[str]]] = {}
 
 
 def register_device(name: str, keys: set[str] = frozenset()):
-    """Register ``factory(section, space) -> LatencyModel`` under ``[latency] mode = name``."""
+    """Register ``factory(section, space) -> LatencyModel`` under ``[latency] mode = name``; ``keys``: the
+    ``[latency]`` keys it takes besides ``mode``. ``section`` is the schema-checked section as a dict
+    (``evo_nas.schema.latency.LatencySection``): its typed keys are checked, the others as given."""
     def wrap(factory):
         DEVICES[name] = (factory, set(keys))
         return factory
     return wrap
 
 
-def _get(section: dict, key: str, kind, default):
-    v = section.get(key, default)
-    if kind is float and isinstance(v, int) and not isinstance(v, bool):
-        v = float(v)
-    if isinstance(v, bool) != (kind is bool) or not isinstance(v, kind):
-        raise ValueError(f"[latency] {key} = {v!r} must be {kind.__name__}")
-    return v
-
-
 def _runtime(section: dict) -> Runtime:
     if "command" in section:
-        return CommandRuntime(_get(section, "command", str, ""), _get(section, "device", str, ""),
-                              _get(section, "timeout_s", float, 600.0))
-    return make_runtime(_get(section, "runtime", str, "torch"), _get(section, "threads", int, 1))
+        return CommandRuntime(section["command"], section.get("device", ""), section["timeout_s"])
+    return make_runtime(section["runtime"], section["threads"])
 
 
 def table_dir() -> Path:
@@ -239,7 +232,7 @@ def check_device(section: dict, table: LatencyTable | None = None) -> None:
     without a command or a table of that device, latency would silently be this machine's."""
     if "device" not in section or "command" in section:
         return
-    name = _get(section, "device", str, "")
+    name = section["device"]
     if table is not None:
         measured_on = table.header["device"].get("cpu")
         if measured_on != name:
@@ -258,23 +251,19 @@ def check_device(section: dict, table: LatencyTable | None = None) -> None:
 def _table_device(section: dict, space) -> LatencyModel:
     if "table" not in section:
         check_device(section)
-    fill = _get(section, "fill", bool, "table" not in section)
     runtime = _runtime(section)
     protocol = Protocol.from_dict(section)
-    if not isinstance(section.get("table", ""), str):
-        raise ValueError(f"[latency] table = {section['table']!r} must be a path string")
     path = Path(section["table"]) if "table" in section else default_table_path(space, runtime)
     if path.is_file():
         table = LatencyTable.load(path)
         check_device(section, table)
-    elif fill:
+    elif section["fill"]:
         table = LatencyTable.new(space, runtime, protocol, path)
     else:
         raise FileNotFoundError(f"latency table not found: {path} (build it with `evo-nas latency build-table` "
                                 f"or set fill = true)")
-    calibration = _get(section, "calibration", int, 0) if "calibration" in section else None
-    return TableLatency(table, space, fill=fill, runtime=runtime, protocol=protocol, calibration=calibration,
-                        seed=_get(section, "seed", int, 0), fit=_get(section, "fit", str, FIT_DEFAULT))
+    return TableLatency(table, space, fill=section["fill"], runtime=runtime, protocol=protocol,
+                        calibration=section.get("calibration"), seed=section["seed"], fit=section["fit"])
 
 
 @register_device("measured", RUNTIME_KEYS | PROTOCOL_KEYS)
@@ -284,24 +273,19 @@ def _measured_device(section: dict, space) -> LatencyModel:
 
 @register_device("command", {"command", "device", "timeout_s"})
 def _command_device(section: dict, space) -> LatencyModel:
-    if "command" not in section:
-        raise ValueError("[latency] mode = 'command' needs command = \"program {model}\"")
-    return CommandLatency(_get(section, "command", str, ""), _get(section, "device", str, ""),
-                          _get(section, "timeout_s", float, 600.0))
+    return CommandLatency(section["command"], section.get("device", ""), section["timeout_s"])
 
 
 def latency_model_from_config(section: dict | None, space) -> LatencyModel:
-    """The ``[latency]`` section as a model; default: a table for this machine, filled on demand."""
-    section = dict(section or {})
-    mode = _get(section, "mode", str, "table")
-    if mode not in DEVICES:
-        raise ValueError(f"[latency] mode = {mode!r} (expected one of {', '.join(DEVICES)})")
-    factory, keys = DEVICES[mode]
-    unknown = sorted(set(section) - keys - COMMON_KEYS)
-    if unknown:
-        raise ValueError(f"[latency] unknown key {unknown[0]!r} for mode = {mode!r} "
-                         f"(known: {', '.join(sorted(keys | COMMON_KEYS))})")
-    return factory(section, space)
+    """The ``[latency]`` section as a model; default: a table for this machine, filled on demand.
+
+    ``section`` is checked and its defaults filled by the schema (``LatencySection``); a factory
+    receives it as a plain dict of those values (``ValueError`` of one line for a bad key or value)."""
+    from ..schema.errors import validate
+    from ..schema.latency import LatencySection
+
+    section = validate(LatencySection, dict(section or {}), "latency").model_dump(exclude_none=True)
+    return DEVICES[section["mode"]][0](section, space)
 
 
 __all__ = ["LatencyModel", "MeasuredLatency", "TableLatency", "CommandLatency", "DEVICES", "register_device",

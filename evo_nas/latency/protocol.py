@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -32,25 +32,17 @@ class Protocol:
     max_attempts: int = 3
 
     def __post_init__(self):
-        for name in ("repeats", "rounds", "max_attempts"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"latency protocol: {name} = {getattr(self, name)} must be >= 1")
-        if self.warmup < 0:
-            raise ValueError(f"latency protocol: warmup = {self.warmup} must be >= 0")
-        if not self.max_cv > 0:
-            raise ValueError(f"latency protocol: max_cv = {self.max_cv} must be > 0")
+        from ..schema.protocol import check_protocol
+
+        check_protocol(asdict(self))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Protocol":
-        kw = {}
-        for f in fields(cls):
-            if f.name in d:
-                v = d[f.name]
-                kind = float if f.name == "max_cv" else int
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
-                    raise ValueError(f"[latency] {f.name} = {v!r} must be {kind.__name__}")
-                kw[f.name] = kind(v)
-        return cls(**kw)
+        """The protocol keys of ``d`` (a ``[latency]`` section; other keys are ignored) over the defaults;
+        ``ValueError`` of one line naming a bad key and value (``evo_nas.schema.protocol``)."""
+        from ..schema.protocol import PROTOCOL_KEYS, check_protocol
+
+        return cls(**check_protocol({k: d[k] for k in PROTOCOL_KEYS if k in d}))
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -25,7 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import hashing
 from ..costs import count
 from ..hashing import unit as _unit
+from ..schema.base import Seeded
 from ..schema.errors import validate
+from ..schema.space import SpaceSection
 from ..space import Genome, Space
 from ..spacefiles import load_space
 from . import register_problem
@@ -59,10 +61,11 @@ class SyntheticConfig:
 
     @classmethod
     def from_dict(cls, config: dict) -> "SyntheticConfig":
-        seed = config.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed = {seed!r} must be an int")
+        """``seed``, ``[space]`` (``SpaceSection``) and ``[problem]`` (``SyntheticKeys``) of ``config``, checked
+        by the schema's models: ``ValueError`` of one line. The space is loaded once to check that it exists."""
+        seed = validate(Seeded, config).seed
         space = dict(config.get("space", {}) or {})
+        validate(SpaceSection, space, "space")
         keys = SyntheticKeys.of(config)
         cls._load(space)
         return cls(seed, space, keys.fail, keys.latency == "serial")
@@ -71,9 +74,6 @@ class SyntheticConfig:
     def _load(section: dict) -> Space:
         section = dict(section)
         name = section.pop("file", None) or section.pop("name", "mnasnet")
-        unknown = set(section) - {"resolution", "in_channels", "num_classes", "width_multiplier"}
-        if unknown:
-            raise ValueError(f"[space]: unknown key {sorted(unknown)[0]!r}")
         return load_space(name, **section)
 
     def space(self) -> Space:

@@ -5,7 +5,7 @@ A ``[proxy]`` section names one kind; ``proxy_from_config`` validates it and ret
 """
 from __future__ import annotations
 
-from .base import PROXY_COMMON_KEYS, Proxy, ProxyData
+from .base import Proxy, ProxyData
 from .short_train import ShortTrainProxy
 from .zero_cost import GradNormProxy, NaswotProxy, SynflowProxy, grad_norm, naswot, synflow
 
@@ -13,13 +13,14 @@ PROXIES: dict[str, type[Proxy]] = {p.name: p for p in (ShortTrainProxy, SynflowP
 
 
 def proxy_from_config(section: dict | None) -> Proxy:
-    """The proxy a ``[proxy]`` section names (default: ``kind = "train"``); ``ValueError`` names a bad key."""
-    d = dict(section or {})
-    kind = d.pop("kind", "train")
-    if kind not in PROXIES:
-        raise ValueError(f"[proxy]: kind = {kind!r} (expected one of {', '.join(PROXIES)})")
-    return PROXIES[kind].from_dict(d)
+    """The proxy a ``[proxy]`` section names (default: ``kind = "train"``), checked by the schema
+    (``evo_nas.schema.proxy.ProxySection``): ``ValueError`` of one line naming a bad key or value."""
+    from ..schema.errors import validate
+    from ..schema.proxy import ProxySection
+
+    s = validate(ProxySection, dict(section or {}), "proxy")
+    return PROXIES[s.kind].from_dict(s.kind_keys(), s.common())
 
 
 __all__ = ["PROXIES", "Proxy", "ProxyData", "proxy_from_config", "ShortTrainProxy", "SynflowProxy",
-           "NaswotProxy", "GradNormProxy", "synflow", "naswot", "grad_norm", "PROXY_COMMON_KEYS"]
+           "NaswotProxy", "GradNormProxy", "synflow", "naswot", "grad_norm"]

@@ -1,12 +1,11 @@
 """The short-training proxy of MnasNet (Tan et al., 2019, arXiv 1807.11626, section 5): validation accuracy after a small budget."""
 from __future__ import annotations
 
-from dataclasses import fields
-
 import torch
 
+from ..schema.proxy import TrainKeys, kind_keys
 from ..train import TrainSettings, accuracy, recalibrate_bn, train_model
-from .base import Proxy, ProxyData, check_common, reject_unknown
+from .base import Proxy, ProxyData
 
 DEFAULTS = {"steps": 100, "batch_size": 32, "lr": 0.02}
 
@@ -22,13 +21,12 @@ class ShortTrainProxy(Proxy):
         self.train = train
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ShortTrainProxy":
-        allowed = {f.name for f in fields(TrainSettings)}
-        reject_unknown(d, allowed, cls.name)
-        merged = {**DEFAULTS, **{k: v for k, v in d.items() if k in allowed}}
+    def from_dict(cls, d: dict, common: dict) -> "ShortTrainProxy":
+        kind_keys(TrainKeys, d, cls.name)
+        merged = {**DEFAULTS, **d}
         if "epochs" in d and "steps" not in d:
             merged.pop("steps")
-        return cls(check_common(d), TrainSettings.from_dict(merged))
+        return cls(common, TrainSettings.from_dict(merged))
 
     def settings(self) -> dict:
         return {**super().settings(), **self.train.to_dict()}

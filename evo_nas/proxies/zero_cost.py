@@ -18,7 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .base import Proxy, ProxyData, check_common, reject_unknown
+from ..schema.proxy import ZeroCostKeys, kind_keys
+from .base import Proxy, ProxyData
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.Hardswish)
 
@@ -76,19 +77,13 @@ def grad_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 class _ZeroCost(Proxy):
-    defaults = {"batch_size": 64}
-
     def __init__(self, common: dict, batch_size: int):
         super().__init__(common)
         self.batch_size = batch_size
 
     @classmethod
-    def from_dict(cls, d: dict):
-        reject_unknown(d, {"batch_size"}, cls.name)
-        bs = d.get("batch_size", cls.defaults["batch_size"])
-        if isinstance(bs, bool) or not isinstance(bs, int) or bs < 2:
-            raise ValueError(f"[proxy]: batch_size = {bs!r} must be an int >= 2")
-        return cls(check_common(d), bs)
+    def from_dict(cls, d: dict, common: dict):
+        return cls(common, kind_keys(ZeroCostKeys, d, cls.name).batch_size)
 
     def settings(self) -> dict:
         return {**super().settings(), "batch_size": self.batch_size}

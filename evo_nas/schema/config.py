@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from ..problems import DEFAULT_PROBLEM
+from .base import Seeded
 from .errors import unknown_key, validate
 from .sections import (CompareSection, DataSection, LatencySection, ObjectivesSection, ProxySection, SearchSection,
                        Section, SpaceSection)
@@ -45,11 +46,12 @@ class ProblemSection(Section):
         return dict(self.model_extra or {})
 
 
-class Config(Section):
+class Config(Seeded):
     """A run's configuration. ``search`` is required (it holds the budget); absent optional sections
     stay absent in the resolved config, present ones get their defaults."""
 
-    seed: int = Field(0, ge=0, description="a non-negative int")
+    model_config = ConfigDict(extra="forbid")
+
     problem: ProblemSection = Field(default_factory=ProblemSection)
     search: SearchSection | None = None
     objectives: ObjectivesSection = Field(default_factory=ObjectivesSection)

@@ -3,19 +3,24 @@
 A field's ``description`` is the phrase its allowed values read as in an error
 (``[search] generations = 0 must be an int >= 1``). Keys whose meaning depends on a registered
 choice are checked against the registry: ``[search]`` against the algorithm's ``search_keys``,
-``[proxy]`` against the proxy kind, ``[latency]`` against the ``mode``'s registered keys
-(``[problem]`` is checked by ``evo_nas.schema.config``). A default of ``None`` means the value
+``[proxy]`` against the proxy kind, ``[latency]`` (``evo_nas.schema.latency``) against the ``mode``'s keys
+(``[problem]`` is checked by ``evo_nas.schema.config``; ``[data]``, ``[space]`` and ``[proxy]``
+are in ``evo_nas.schema.data``, ``evo_nas.schema.space`` and ``evo_nas.schema.proxy``). A default of ``None`` means the value
 is derived where it is used (a data format from its path, a cache beside the run directory).
 """
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from ..data import FORMATS
 from ..parallel import BACKENDS
+from .base import FiniteFloat, PositiveFloat, Section
+from .data import DataSection
+from .space import SpaceSection
 from .errors import unknown_key
+from .latency import LatencySection
+from .proxy import ProxySection
 
 # [search] keys the engine reads, whatever the algorithm
 ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend", "scheduler",
@@ -23,20 +28,6 @@ ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend
 # keys that change how a run executes but never its results: they may differ on resume (a
 # different base_dir that resolves to other data is caught by the evaluation fingerprint)
 EXECUTION_KEYS = ("n_jobs", "backend", "scheduler", "threads_per_worker", "cache", "base_dir")
-
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-
-
-class Section(BaseModel):
-    """A table of the configuration: strict types (no ``"3"`` for 3, no ``true`` for 1), no unknown keys."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", validate_default=False)
-
-    def given(self) -> set[str]:
-        """The keys the configuration set, its own and a registry's."""
-        return set(self.model_fields_set) | set(self.model_extra or {})
-
 
 class SearchSection(Section):
     """``[search]``: the engine's keys; an algorithm's own keys (its class's ``search_keys``) are kept as
@@ -94,94 +85,6 @@ class ObjectivesSection(Section):
         if v is not None and len(set(v)) != len(v):
             raise ValueError("names")
         return v
-
-
-class SpaceSection(Section):
-    """``[space]``: a space by ``name`` or ``file`` and its overrides (the problem says which apply)."""
-
-    name: str | None = Field(None, description="a space name (evo-nas spaces lists them)")
-    file: str | None = Field(None, description="the path of a space TOML file")
-    width_multiplier: PositiveFloat | None = Field(None, description="a positive number")
-    resolution: int | None = Field(None, ge=8, description="an int >= 8 (pixels)")
-    in_channels: int | None = Field(None, ge=1, description="an int >= 1")
-    num_classes: int | None = Field(None, ge=1, description="an int >= 1")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "SpaceSection":
-        if self.name is not None and self.file is not None:
-            raise ValueError("[space] give name or file, not both")
-        return self
-
-
-class DataSection(Section):
-    """``[data]``: ``format`` defaults from ``path`` (none: the embedded dataset), ``name`` from the file."""
-
-    name: str | None = Field(None, description="a dataset name")
-    format: Literal[FORMATS] | None = Field(None, description=f"one of {', '.join(FORMATS)}")
-    path: str | None = Field(None, description="a file or folder path")
-    val_size: int | None = Field(None, ge=1, description="an int >= 1 (images held out of training)")
-    test_fraction: float = Field(0.2, gt=0, lt=1, description="a number in (0, 1)")
-    split_seed: int = Field(0, ge=0, description="a non-negative int")
-
-
-class ProxySection(Section):
-    """``[proxy]``: the keys every kind takes; a kind's own keys are checked by its class (``PROXIES``)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: str = Field("train", description="a registered proxy kind")
-    threads: int = Field(1, ge=1, description="an int >= 1")
-    width_multiplier: PositiveFloat | None = Field(None, description="a positive number")
-    resolution: int | None = Field(None, ge=1, description="a positive int (pixels)")
-    max_params_m: PositiveFloat | None = Field(None, description="a positive number (millions)")
-    max_macs_m: PositiveFloat | None = Field(None, description="a positive number (millions)")
-    max_train_s: PositiveFloat | None = Field(None, description="a positive number (s)")
-
-    @model_validator(mode="after")
-    def _kind_keys(self) -> "ProxySection":
-        from ..proxies import PROXIES
-
-        if self.kind not in PROXIES:
-            raise ValueError(f"[proxy] kind = {self.kind!r} (expected one of {', '.join(PROXIES)})")
-        PROXIES[self.kind].from_dict({k: v for k, v in self.model_dump(exclude_none=True).items() if k != "kind"})
-        return self
-
-
-class LatencySection(Section):
-    """``[latency]``: typed keys of the built-in devices; which keys apply is the ``mode``'s (``register_device``).
-
-    Keys left out stay out of the resolved config: their defaults depend on which others are given."""
-
-    model_config = ConfigDict(extra="allow")
-
-    mode: str = Field("table", description="a registered latency device")
-    runtime: str | None = Field(None, description="a runtime name (torch, onnxruntime)")
-    threads: int | None = Field(None, ge=1, description="an int >= 1")
-    warmup: int | None = Field(None, description="an int")
-    repeats: int | None = Field(None, description="an int")
-    rounds: int | None = Field(None, description="an int")
-    max_cv: float | None = Field(None, description="a number")
-    max_attempts: int | None = Field(None, description="an int")
-    table: str | None = Field(None, description="a path string")
-    fill: bool | None = Field(None, description="true or false")
-    calibration: int | None = Field(None, description="an int")
-    seed: int | None = Field(None, description="an int")
-    fit: str | None = Field(None, description="a fit name")
-    command: str | None = Field(None, description="a command line, such as \"program {model}\"")
-    device: str | None = Field(None, description="a device name")
-    timeout_s: float | None = Field(None, description="a number (s)")
-
-    @model_validator(mode="after")
-    def _mode_keys(self) -> "LatencySection":
-        from ..latency.devices import COMMON_KEYS, DEVICES
-
-        if self.mode not in DEVICES:
-            raise ValueError(f"[latency] mode = {self.mode!r} (expected one of {', '.join(DEVICES)})")
-        keys = DEVICES[self.mode][1] | COMMON_KEYS
-        unknown = sorted(self.given() - keys)
-        if unknown:
-            raise unknown_key("[latency]", unknown[0], keys, f" for mode = {self.mode!r}")
-        return self
 
 
 COMPARE_ALGORITHMS = ["nsga2", "aging", "rl", "random"]

@@ -154,6 +154,13 @@ class RunDir:
         except json.JSONDecodeError as e:
             raise ValueError(f"{self.path / CONFIG}: not valid JSON ({e})") from None
 
+    def resolved_config(self):
+        """The stored configuration as the schema's typed ``Config``, defaults filled in (a ``config.json``
+        written before a default was declared gets it here, as on resume)."""
+        from ..schema import resolve
+
+        return resolve(self.config)
+
     def objectives(self) -> Objectives:
         from ..problems import problem_class, problem_name
 

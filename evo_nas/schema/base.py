@@ -1,0 +1,32 @@
+"""The base of every configuration section model: strict types, no unknown keys; shared number types.
+
+Imports nothing of the package beyond pydantic, so a section model may live beside the layer
+that reads it (``evo_nas.schema.latency``) and still be one of the schema's.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Section(BaseModel):
+    """A table of the configuration: strict types (no ``"3"`` for 3, no ``true`` for 1), no unknown keys."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", validate_default=False)
+
+    def given(self) -> set[str]:
+        """The keys the configuration set, its own and a registry's."""
+        return set(self.model_fields_set) | set(self.model_extra or {})
+
+
+class Seeded(Section):
+    """A configuration's top-level ``seed`` (``Config`` declares it here); other keys are not this
+    model's, so a layer that takes a whole configuration checks its seed with ``validate(Seeded, config)``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    seed: int = Field(0, ge=0, description="a non-negative int")
