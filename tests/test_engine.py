@@ -136,7 +136,12 @@ def test_resume_rejects_a_changed_config(tmp_path):
 
 
 @pytest.mark.parametrize("search, message", [
-    ({"pop_size": 1}, "pop_size = 1"),
+    ({"pop_size": 1}, "[search] pop_size = 1 must be an int >= 2"),
+    ({"crossover_prob": 1.5}, "[search] crossover_prob = 1.5 must be a number in [0, 1]"),
+    ({"gene_mutation_rate": 0.1}, "[search] gene_mutation_rate = 0.1 does not apply to mutation = 'block'"),
+    ({"mutation": "ordinal", "decision_rate": 0.5}, "decision_rate = 0.5 does not apply to mutation = 'ordinal'"),
+    ({"algorithm": "aging", "pop_size": None, "aging": {"sample": 0}}, "[search.aging] sample = 0 must be an int >= 1"),
+    ({"algorithm": "random", "pop_size": None, "random": {"batch": 4}}, "[search.random] unknown key 'batch' (did you mean"),
     ({"generations": 0}, "generations = 0"),
     ({"algorithm": "simulated_annealing"}, "'simulated_annealing'"),
     ({"backend": "mpi"}, "backend = 'mpi'"),
@@ -150,7 +155,8 @@ def test_bad_configs_give_one_clear_line(tmp_path, capsys, search, message):
     cfg["search"] = {k: v for k, v in cfg["search"].items() if v is not None}
     lines = ["seed = 5", "[problem]", 'name = "synthetic"', "[space]", 'name = "mnasnet"', "resolution = 32",
              "num_classes = 10", "[search]"]
-    lines += [f"{k} = {json.dumps(v)}" for k, v in cfg["search"].items()]
+    lines += [f"{k} = " + ("{" + ", ".join(f"{a} = {json.dumps(b)}" for a, b in v.items()) + "}"
+                           if isinstance(v, dict) else json.dumps(v)) for k, v in cfg["search"].items()]
     path = tmp_path / "bad.toml"
     path.write_text("\n".join(lines) + "\n")
     assert main(["search", str(path), "--run-dir", str(tmp_path / "run"), "--quiet"]) == 2

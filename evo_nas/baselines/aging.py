@@ -15,7 +15,10 @@ import copy
 
 import numpy as np
 from deap import base
+from pydantic import Field
 
+from ..schema.base import Section
+from ..schema.errors import validate
 from ..search.operators import mutate_decision
 from ..space import Genome, Space
 from .reward import Reward
@@ -39,6 +42,15 @@ def tournament(population, sample_size: int, rng: np.random.Generator):
     return max((population[int(i)] for i in idx), key=lambda ind: ind.fitness)
 
 
+class AgingKeys(Section):
+    """``[search.aging]``: each key's type and range; ``None``: not given (the defaults are
+    ``AgingEvolution``'s: population 100, sample 25, batch_size 8)."""
+
+    population: int | None = Field(None, ge=1, description="an int >= 1 (P, models kept)")
+    sample: int | None = Field(None, ge=1, description="an int >= 1 (S, models per tournament)")
+    batch_size: int | None = Field(None, ge=1, description="an int >= 1 (children per ask)")
+
+
 class AgingEvolution:
     """Aging evolution as an ask/tell ``Strategy``.
 
@@ -52,20 +64,12 @@ class AgingEvolution:
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:
             raise ValueError("AgingEvolution needs an explicit numpy Generator (rng)")
-        opts = dict(search.get("aging") or {})
-        unknown = set(opts) - {"population", "sample", "batch_size"}
-        if unknown:
-            raise ValueError(f"search.aging: unknown key {sorted(unknown)[0]!r} "
-                             "(expected population, sample, batch_size)")
-        self.population_size = opts.get("population", 100)
-        self.sample_size = opts.get("sample", 25)
-        self.batch_size = opts.get("batch_size", 8)
-        for key, v in (("population", self.population_size), ("sample", self.sample_size),
-                       ("batch_size", self.batch_size)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"search.aging: {key} = {v!r} must be an int >= 1")
+        keys = validate(AgingKeys, dict(search.get("aging") or {}), "search.aging")
+        self.population_size = 100 if keys.population is None else keys.population
+        self.sample_size = 25 if keys.sample is None else keys.sample
+        self.batch_size = 8 if keys.batch_size is None else keys.batch_size
         if self.sample_size > self.population_size:
-            raise ValueError(f"search.aging: population ({self.population_size}) must be >= "
+            raise ValueError(f"[search.aging] population ({self.population_size}) must be >= "
                              f"sample ({self.sample_size})")
         self.space = space
         self.rng = rng

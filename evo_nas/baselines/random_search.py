@@ -5,8 +5,17 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+from pydantic import Field
 
+from ..schema.base import Section
+from ..schema.errors import validate
 from ..space import Genome, Space
+
+
+class RandomKeys(Section):
+    """``[search.random]``: ``batch_size`` (genomes per ask, default 8)."""
+
+    batch_size: int | None = Field(None, ge=1, description="an int >= 1 (genomes per ask)")
 
 
 class RandomSearch:
@@ -18,13 +27,8 @@ class RandomSearch:
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:
             raise ValueError("RandomSearch needs an explicit numpy Generator (rng)")
-        opts = dict(search.get("random") or {})
-        unknown = set(opts) - {"batch_size"}
-        if unknown:
-            raise ValueError(f"search.random: unknown key {sorted(unknown)[0]!r} (expected batch_size)")
-        self.batch_size = opts.get("batch_size", 8)
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ValueError(f"search.random: batch_size = {self.batch_size!r} must be an int >= 1")
+        keys = validate(RandomKeys, dict(search.get("random") or {}), "search.random")
+        self.batch_size = 8 if keys.batch_size is None else keys.batch_size
         self.space = space
         self.rng = rng
         self.told = 0

@@ -12,8 +12,10 @@ canonical key. Objectives are never computed by the problem: the engine evaluate
 from __future__ import annotations
 
 import pickle
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.core.crossover import Crossover
 from pymoo.core.duplicate import DefaultDuplicateElimination
@@ -23,6 +25,8 @@ from pymoo.core.repair import Repair
 from pymoo.core.sampling import Sampling
 from pymoo.core.termination import NoTermination
 
+from ..schema.base import Section
+from ..schema.errors import validate
 from ..space import Genome, Space
 from . import operators as ops
 from .objectives import Objectives
@@ -118,28 +122,42 @@ class CanonicalRepair(Repair):
         return ops.repair_array(problem.space, X)
 
 
-def _rate(search: dict, key: str, default, lo=0.0, hi=1.0):
-    v = search.get(key, default)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-        raise ValueError(f"[search] {key} = {v!r} must be a number in [{lo}, {hi}]")
-    return float(v)
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+RATE = "a number in [0, 1]"
 
 
-def _mutation(search: dict):
+class NSGA2Keys(Section):
+    """NSGA-II's ``[search]`` keys: each one's type and range; ``None``: not given (the defaults are
+    ``NSGA2Strategy``'s). The rates that apply depend on ``mutation``."""
+
+    pop_size: int | None = Field(None, ge=2, description="an int >= 2")
+    n_offsprings: int | None = Field(None, ge=1, description="an int >= 1")
+    crossover: Literal[ops.CROSSOVERS] | None = Field(None, description=f"one of {', '.join(ops.CROSSOVERS)}")
+    crossover_prob: Rate | None = Field(None, description=RATE)
+    mutation: Literal[ops.MUTATIONS] | None = Field(None, description=f"one of {', '.join(ops.MUTATIONS)}")
+    mutation_prob: Rate | None = Field(None, description=RATE)
+    decision_rate: Rate | None = Field(None, description=RATE)
+    block_resample_rate: Rate | None = Field(None, description=RATE)
+    gene_mutation_rate: Rate | None = Field(None, description=RATE)
+
+    @model_validator(mode="after")
+    def _rates_of_the_mutation(self) -> "NSGA2Keys":
+        kind = self.mutation or "block"
+        wrong = ("gene_mutation_rate",) if kind == "block" else ("decision_rate", "block_resample_rate")
+        for key in wrong:
+            if key in self.model_fields_set:
+                raise ValueError(f"[search] {key} = {getattr(self, key)!r} does not apply to mutation = {kind!r}")
+        return self
+
+
+def _mutation(keys: NSGA2Keys):
     """The mutation ``[search] mutation`` names, with only the rates that apply to it."""
-    kind = search.get("mutation", "block")
-    if kind not in ops.MUTATIONS:
-        raise ValueError(f"[search] mutation = {kind!r} (expected one of {', '.join(ops.MUTATIONS)})")
-    block_keys = ("decision_rate", "block_resample_rate")
-    wrong = [k for k in (("gene_mutation_rate",) if kind == "block" else block_keys) if k in search]
-    if wrong:
-        raise ValueError(f"[search] {wrong[0]} = {search[wrong[0]]!r} does not apply to mutation = {kind!r}")
-    prob = _rate(search, "mutation_prob", 1.0)
+    kind = keys.mutation or "block"
+    prob = 1.0 if keys.mutation_prob is None else float(keys.mutation_prob)
     if kind == "block":
-        return BlockMutation(prob, _rate(search, "decision_rate", None), _rate(search, "block_resample_rate", 0.1))
-    return GeneMutation(kind, prob, _rate(search, "gene_mutation_rate", None))
+        return BlockMutation(prob, keys.decision_rate,
+                             0.1 if keys.block_resample_rate is None else float(keys.block_resample_rate))
+    return GeneMutation(kind, prob, keys.gene_mutation_rate)
 
 
 class NSGA2Strategy:
@@ -154,18 +172,15 @@ class NSGA2Strategy:
     def __init__(self, space: Space, search: dict, objectives: Objectives, rng: np.random.Generator):
         self.space = space
         self.objectives = objectives
-        pop_size = search.get("pop_size", 20)
-        if isinstance(pop_size, bool) or not isinstance(pop_size, int) or pop_size < 2:
-            raise ValueError(f"[search] pop_size = {pop_size!r} must be an int >= 2")
-        n_off = search.get("n_offsprings", pop_size)
-        if isinstance(n_off, bool) or not isinstance(n_off, int) or n_off < 1:
-            raise ValueError(f"[search] n_offsprings = {n_off!r} must be an int >= 1")
+        keys = validate(NSGA2Keys, {k: search[k] for k in self.search_keys if k in search}, "search")
+        pop_size = keys.pop_size or 20
         self.problem = GenomeProblem(space, objectives)
         self.algorithm = NSGA2(
-            pop_size=pop_size, n_offsprings=n_off,
+            pop_size=pop_size, n_offsprings=keys.n_offsprings or pop_size,
             sampling=GenomeSampling(),
-            crossover=BlockCrossover(search.get("crossover", "uniform"), _rate(search, "crossover_prob", 0.9)),
-            mutation=_mutation(search),
+            crossover=BlockCrossover(keys.crossover or "uniform",
+                                     0.9 if keys.crossover_prob is None else float(keys.crossover_prob)),
+            mutation=_mutation(keys),
             repair=CanonicalRepair(),
             eliminate_duplicates=ExactDuplicateElimination(),
         )
