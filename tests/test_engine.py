@@ -345,55 +345,6 @@ def test_a_problem_scored_in_columns_writes_what_its_per_genome_evaluation_write
     assert [m["key"] for m in columns.front] == [m["key"] for m in genomes.front]
 
 
-def test_a_batch_generation_is_fsynced_behind_the_next_and_before_every_checkpoint(tmp_path, monkeypatch):
-    """Each generation of a batch problem requests one fsync of ``evaluations.jsonl`` that runs on a
-    background thread; a checkpoint is saved only once every requested fsync has finished."""
-    import threading
-    import time
-
-    from evo_nas.search import jsonl
-
-    events = []
-    real = jsonl.fsync_file
-
-    def slow_fsync(path):
-        time.sleep(0.005)
-        real(path)
-        events.append(("synced", path.name, threading.current_thread() is threading.main_thread()))
-
-    def save(self, state, real_save=RunDir.save_checkpoint):
-        events.append(("checkpoint", state["generation"], None))
-        real_save(self, state)
-
-    monkeypatch.setattr(jsonl, "fsync_file", slow_fsync)
-    monkeypatch.setattr(RunDir, "save_checkpoint", save)
-    config = {"seed": 1, "problem": {"name": "ofa-mbv3"}, "search": {"pop_size": 20, "max_evaluations": 200}}
-    result = run_search(config, tmp_path / "run", quiet=True)
-    behind = [e for e in events if e[:2] == ("synced", "evaluations.jsonl")]
-    assert len(behind) == result.generations and not any(on_main for _, _, on_main in behind)
-    requested = 0
-    for i, event in enumerate(events):
-        if event[0] == "checkpoint":
-            assert sum(e[:2] == ("synced", "evaluations.jsonl") for e in events[:i]) == requested
-        else:
-            requested += event[1] == "evaluations.jsonl"
-    assert len(RunDir(tmp_path / "run").evaluations()) == 200
-
-
-def test_a_failed_background_fsync_is_raised_by_wait(tmp_path, monkeypatch):
-    from evo_nas.search import jsonl
-
-    def broken(path):
-        raise OSError(5, "Input/output error", str(path))
-
-    monkeypatch.setattr(jsonl, "fsync_file", broken)
-    behind = jsonl.SyncBehind()
-    behind.request(tmp_path / "evaluations.jsonl")
-    with pytest.raises(OSError, match="Input/output error"):
-        behind.wait()
-    behind.wait()
-
-
 def test_json_lines_and_gene_rows_are_what_dumps_writes():
     from evo_nas.jsonio import dumps
     from evo_nas.search.columns import rows_json

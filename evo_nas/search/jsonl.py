@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import threading
 from pathlib import Path
 
 from ..jsonio import dumps, plain
@@ -90,41 +89,6 @@ def fsync_file(path: Path) -> None:
     if path.exists():
         with open(path, "rb") as f:
             os.fsync(f.fileno())
-
-
-class SyncBehind:
-    """fsync of an appended file on a background thread, at most one in flight.
-
-    The lines are already written (a killed process loses none of them); what runs behind the
-    caller is the fsync that makes them survive a power loss, while the caller computes the next
-    generation. ``request`` first waits for the fsync before it, so the disk is never more than
-    one request behind; ``wait`` returns once everything requested is synced and raises the
-    ``OSError`` of a failed fsync. The thread is not a daemon: the interpreter finishes the fsync
-    before it exits, even after an exception.
-    """
-
-    def __init__(self):
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    def request(self, path: Path) -> None:
-        self.wait()
-        self._thread = threading.Thread(target=self._sync, args=(path,), name="evo-nas-fsync")
-        self._thread.start()
-
-    def _sync(self, path: Path) -> None:
-        try:
-            fsync_file(path)
-        except BaseException as e:  # noqa: BLE001  (handed to the caller by ``wait``)
-            self._error = e
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
 
 
 def _drop_torn_tail(path: Path) -> None:

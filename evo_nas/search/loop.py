@@ -212,7 +212,7 @@ class Engine:
         if position == self._saved or not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
             return
         self._last_checkpoint, self._saved = now, position
-        self.run.sync()
+        self.run.sync_logbook()
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
                                   "logbook_len": len(self.logbook), "stall": self.stall, "exhausted": self.exhausted,
                                   "fingerprint": self.fingerprint, "seed": self.seed})
@@ -319,9 +319,8 @@ class Engine:
 
     def commit_built(self, records: list[dict], text: str) -> None:
         """``EvaluationService.commit`` of records built from columns, already written as JSON lines
-        ``text``: new keys, every one ok, none cached or pending. Their fsync runs behind the next
-        generation (``RunDir.append_evaluations``)."""
-        self.run.append_evaluations(records, text, sync_behind=True)
+        ``text``: new keys, every one ok, none cached or pending."""
+        self.run.append_evaluations(records, text)
         self._account_new(records)
         self.service.store(records)
 

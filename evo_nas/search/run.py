@@ -5,9 +5,7 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
 
     config.json         the resolved configuration (all sections), written once
     evaluations.jsonl   one line per unique genome of the run, appended, flushed and fsynced
-                        (a batch problem's generation is fsynced while the next one runs, and
-                        before any checkpoint; two lines when latency is measured serially after
-                        the accuracy: the last wins)
+                        (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume)
     checkpoint.pkl      strategy state (RNG included), generation, logbook; atomically replaced
     checkpoint.prev.pkl the generation before: the way back when checkpoint.pkl is damaged
@@ -32,7 +30,7 @@ from pathlib import Path
 from ..files import atomic_write
 from ..jsonio import dumps, plain
 from .front import front_csv, front_hypervolume, pareto_front
-from .jsonl import SyncBehind, append_jsonl, append_text, fsync_file, read_jsonl
+from .jsonl import append_jsonl, append_text, fsync_file, read_jsonl
 from .lock import RunLock
 from .objectives import Objectives
 
@@ -129,7 +127,6 @@ class RunDir:
 
     def __init__(self, path, *, must_exist: bool = True):
         self.path = Path(path)
-        self._sync_behind: SyncBehind | None = None
         if must_exist and not (self.path / CONFIG).is_file():
             raise FileNotFoundError(f"{self.path} is not a run directory (no {CONFIG})")
 
@@ -200,31 +197,19 @@ class RunDir:
         return pareto_front(self.evaluations() if records is None else records, self.objectives())
 
     # -- writing ------------------------------------------------------------------------
-    def append_evaluations(self, records, text: str | None = None, sync_behind: bool = False) -> None:
-        """Append records with one fsync; ``text``: the same records already written as JSON lines.
-
-        ``sync_behind``: the lines are written before this returns (a killed process loses none),
-        and their fsync runs on a background thread while the caller goes on (a batch problem's
-        generation); ``sync`` waits for it, and so does every checkpoint before it is saved."""
-        path = self.path / EVALUATIONS
+    def append_evaluations(self, records, text: str | None = None) -> None:
+        """Append records (one fsync); ``text``: the same records already written as JSON lines."""
         if text is None:
-            append_jsonl(path, records, sync=not sync_behind)
+            append_jsonl(self.path / EVALUATIONS, records)
         else:
-            append_text(path, text, sync=not sync_behind)
-        if sync_behind:
-            if self._sync_behind is None:
-                self._sync_behind = SyncBehind()
-            self._sync_behind.request(path)
+            append_text(self.path / EVALUATIONS, text)
 
     def append_logbook(self, entries, sync: bool = True) -> None:
-        """Append generations; unsynced ones reach the disk with the next ``sync``
+        """Append generations; unsynced ones reach the disk with the next ``sync_logbook``
         (a kill loses nothing written; the checkpoint syncs before it counts them)."""
         append_jsonl(self.path / LOGBOOK, entries, sync)
 
-    def sync(self) -> None:
-        """Everything appended so far on disk: the evaluations' fsync running behind, the logbook."""
-        if self._sync_behind is not None:
-            self._sync_behind.wait()
+    def sync_logbook(self) -> None:
         fsync_file(self.path / LOGBOOK)
 
     def rewrite_logbook(self, entries) -> None:
