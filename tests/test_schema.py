@@ -20,19 +20,44 @@ def synthetic(**search):
             "search": {"pop_size": 6, "generations": 2, "cache": False, **search}}
 
 
+def train(**search):
+    """``synthetic`` for the default problem, which reads [data], [proxy] and [latency]."""
+    config = synthetic(**search)
+    del config["problem"]
+    return config
+
+
 def test_the_dump_writes_every_default():
     assert resolved({"search": {"generations": 1}}) == {
         "seed": 0, "problem": {"name": "train"},
         "search": {"algorithm": "nsga2", "generations": 1, "n_jobs": 1, "backend": "loky", "threads_per_worker": 1,
                    "max_stall": 10},
         "objectives": {"names": ["val_acc", "latency_ms"]}}
-    full = resolved({**synthetic(), "data": {}, "compare": {}})
+    full = resolved({**synthetic(), "compare": {}})
     assert full["problem"] == {"name": "synthetic", "fail": 0.0, "latency": "pool", "batch": False}
-    assert full["data"] == {"name": "mnist-subset", "format": "embedded", "test_fraction": 0.2, "split_seed": 0}
-    assert resolved({**synthetic(), "data": {"path": "x.npz"}})["data"] == {"path": "x.npz", "test_fraction": 0.2,
-                                                                           "split_seed": 0}
     assert full["compare"]["seeds"] == [0, 1, 2, 3, 4] and full["compare"]["cell_jobs"] == 1
     assert resolved(full) == full
+    train = resolved({"search": {"generations": 1}, "data": {}})
+    assert train["data"] == {"name": "mnist-subset", "format": "embedded", "test_fraction": 0.2, "split_seed": 0}
+    assert resolved({"search": {"generations": 1}, "data": {"path": "x.npz"}})["data"] == {
+        "path": "x.npz", "test_fraction": 0.2, "split_seed": 0}
+    assert resolved(train) == train
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"problem": {"name": "ofa-mbv3"}, "space": {"name": "mnasnet"}},
+     "[space] does not apply to problem 'ofa-mbv3' (it reads [latency] only): remove it"),
+    ({"problem": {"name": "ofa-mbv3"}, "proxy": {"kind": "train"}}, "[proxy] does not apply to problem 'ofa-mbv3'"),
+    ({"problem": {"name": "synthetic"}, "latency": {"mode": "table"}},
+     "[latency] does not apply to problem 'synthetic' (it reads [space] only)"),
+])
+def test_a_section_the_problem_does_not_read_is_refused(config, message):
+    """It would be written into config.json and change nothing."""
+    from evo_nas.search.settings import validate_config
+
+    with pytest.raises(ValueError) as e:
+        validate_config({**config, "search": {"generations": 1}})
+    assert message in str(e.value) and "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -96,37 +121,39 @@ def test_a_bad_value_is_one_line_naming_key_value_and_allowed_values(edit, messa
 
 
 def test_the_proxy_recipe_a_run_uses_is_written_out():
-    recipe = resolved({**synthetic(), "proxy": {"epochs": 2, "lr": 0.1}})["proxy"]
+    recipe = resolved({**train(), "proxy": {"epochs": 2, "lr": 0.1}})["proxy"]
     assert recipe == {"kind": "train", "threads": 1, "epochs": 2, "batch_size": 32, "optimizer": "sgd", "lr": 0.1,
                       "momentum": 0.9, "weight_decay": 4e-05, "schedule": "cosine", "warmup_steps": 0,
                       "label_smoothing": 0.0, "eval_batch_size": 500, "bn_calibration": 500}
-    assert resolved({**synthetic(), "proxy": recipe})["proxy"] == recipe
-    assert resolved({**synthetic(), "proxy": {}})["proxy"]["steps"] == 100
-    assert resolved({**synthetic(), "proxy": {"kind": "synflow"}})["proxy"] == {"kind": "synflow", "threads": 1,
+    assert resolved({**train(), "proxy": recipe})["proxy"] == recipe
+    assert resolved({**train(), "proxy": {}})["proxy"]["steps"] == 100
+    assert resolved({**train(), "proxy": {"kind": "synflow"}})["proxy"] == {"kind": "synflow", "threads": 1,
                                                                                "batch_size": 64}
 
 
 def test_the_latency_defaults_a_mode_reads_are_written_out():
     protocol = {"warmup": 10, "repeats": 20, "rounds": 5, "max_cv": 0.05, "max_attempts": 3}
     here = {"runtime": "torch", "threads": 1, **protocol}
-    assert resolved({**synthetic(), "latency": {}})["latency"] == {
+    assert resolved({**train(), "latency": {}})["latency"] == {
         "mode": "table", **here, "fill": True, "seed": 0, "fit": "auto"}
-    assert resolved({**synthetic(), "latency": {"table": "t.json"}})["latency"] == {
+    assert resolved({**train(), "latency": {"table": "t.json"}})["latency"] == {
         "mode": "table", **here, "table": "t.json", "fill": False, "seed": 0, "fit": "auto"}
-    assert resolved({**synthetic(), "latency": {"command": "x {model}"}})["latency"] == {
+    assert resolved({**train(), "latency": {"command": "x {model}"}})["latency"] == {
         "mode": "table", **protocol, "command": "x {model}", "timeout_s": 600.0, "fill": True, "seed": 0, "fit": "auto"}
-    assert resolved({**synthetic(), "latency": {"mode": "measured", "threads": 2}})["latency"] == {
+    assert resolved({**train(), "latency": {"mode": "measured", "threads": 2}})["latency"] == {
         "mode": "measured", **here, "threads": 2}
-    assert resolved({**synthetic(), "latency": {"mode": "command", "command": "x"}})["latency"] == {
+    assert resolved({**train(), "latency": {"mode": "command", "command": "x"}})["latency"] == {
         "mode": "command", "command": "x", "timeout_s": 600.0}
-    lat = resolved({**synthetic(), "latency": {"fill": False, "repeats": 7}})
+    lat = resolved({**train(), "latency": {"fill": False, "repeats": 7}})
     assert resolved(lat) == lat and lat["latency"]["repeats"] == 7 and lat["latency"]["fill"] is False
 
 
 def test_a_run_whose_config_json_predates_the_latency_data_and_proxy_defaults_resumes(tmp_path):
     config = {**synthetic(generations=2), "latency": {"mode": "measured", "threads": 2}, "data": {"split_seed": 0},
               "proxy": {"steps": 3}}
-    run_search({**config, "search": {**config["search"], "generations": 1}}, tmp_path / "old", quiet=True)
+    run_search(synthetic(generations=1), tmp_path / "old", quiet=True)
+    # as an older version wrote it: the sections as given, before their defaults were declared (and
+    # before a section the problem does not read was refused)
     (tmp_path / "old" / "config.json").write_text(json.dumps(config))
     assert run_search(config, tmp_path / "old", resume=True, quiet=True).generations == 2
     assert run_search(resolved(config), tmp_path / "old", resume=True, quiet=True).generations == 2

@@ -64,7 +64,7 @@ class AgingEvolution:
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:
             raise ValueError("AgingEvolution needs an explicit numpy Generator (rng)")
-        keys = validate(AgingKeys, dict(search.get("aging") or {}), "search.aging")
+        keys = validate(AgingKeys, search.get("aging") or {}, "search.aging")
         self.population_size = 100 if keys.population is None else keys.population
         self.sample_size = 25 if keys.sample is None else keys.sample
         self.batch_size = 8 if keys.batch_size is None else keys.batch_size

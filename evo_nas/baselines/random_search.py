@@ -27,7 +27,7 @@ class RandomSearch:
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:
             raise ValueError("RandomSearch needs an explicit numpy Generator (rng)")
-        keys = validate(RandomKeys, dict(search.get("random") or {}), "search.random")
+        keys = validate(RandomKeys, search.get("random") or {}, "search.random")
         self.batch_size = 8 if keys.batch_size is None else keys.batch_size
         self.space = space
         self.rng = rng

@@ -53,7 +53,7 @@ class Reward:
         """Keys (``RewardKeys``): ``target_ms`` (required), ``mode`` ("soft" | "hard" | "custom"), ``alpha``,
         ``beta``. ``ValueError`` of one line naming ``[where]``, the key and the value."""
         section = where.strip("[]")
-        k = validate(RewardKeys, dict(d or {}), section)
+        k = validate(RewardKeys, {} if d is None else d, section)
         if k.target_ms is None:
             raise ValueError(f"[{section}] target_ms is required (the latency target T in ms)")
         if k.mode in PRESETS:

@@ -126,7 +126,7 @@ class RLConfig:
     def from_dict(cls, d: dict | None, where: str = "search.rl") -> "RLConfig":
         """``[search.rl]`` over the defaults, checked with ``RLKeys``: ``ValueError`` of one line naming the
         key, the value and the allowed values. The values are kept as given."""
-        d = dict(d or {})
+        d = {} if d is None else d
         validate(RLKeys, d, where.strip("[]"))
         return cls(**d)
 

@@ -51,6 +51,10 @@ class Problem:
     #: schema (``evo_nas.schema``) checks the keys with it and writes their defaults into config.json;
     #: without one the keys are kept as given and ``from_config`` checks them
     config_model: ClassVar[type | None] = None
+    #: which of the optional sections ``[space]``, ``[data]``, ``[proxy]``, ``[latency]`` the problem
+    #: reads; the schema refuses the others, which would be written into config.json and do nothing.
+    #: None: any of them (a problem that does not say)
+    config_sections: ClassVar[tuple[str, ...] | None] = None
     #: scores a generation in one call, in the engine's process
     batch: ClassVar[bool] = False
     #: results do not depend on running beside other evaluations in threads of one process

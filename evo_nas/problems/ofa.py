@@ -136,6 +136,7 @@ class OFAProblem(Problem):
     default_objectives = ("top1", "latency_ms")
     config_keys = tuple(OFAKeys.model_fields)
     config_model = OFAKeys
+    config_sections = ("latency",)
     batch = True
     DEVICES = ("note10", "this-machine")
 

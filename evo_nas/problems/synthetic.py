@@ -144,6 +144,7 @@ class SyntheticProblem(Problem):
     default_objectives = ("val_acc", "latency_ms")
     config_keys = tuple(SyntheticKeys.model_fields)
     config_model = SyntheticKeys
+    config_sections = ("space",)
 
     def __init__(self, cfg: SyntheticConfig, batch: bool = False):
         self.cfg = cfg

@@ -26,6 +26,7 @@ class TrainProblem(Problem):
                   Objective("params_m", "min", "M", "parameters"),
                   Objective("macs_m", "min", "M", "multiply-accumulates at batch 1"))
     default_objectives = ("val_acc", "latency_ms")
+    config_sections = ("space", "data", "proxy", "latency")
     thread_safe = False
 
     def __init__(self, eval_cfg: EvalConfig):

@@ -46,6 +46,10 @@ class ProblemSection(Section):
         return dict(self.model_extra or {})
 
 
+# sections a problem may or may not read (``Problem.config_sections``)
+OPTIONAL_SECTIONS = ("space", "data", "proxy", "latency")
+
+
 class Config(Seeded):
     """A run's configuration. ``search`` is required (it holds the budget); absent optional sections
     stay absent in the resolved config, present ones get their defaults."""
@@ -74,6 +78,22 @@ class Config(Seeded):
         objectives = Objectives.from_dict(self.objectives, problem_class(self.problem.name))
         self.objectives.names = list(objectives.names)
         return self
+
+    def check_sections(self) -> None:
+        """``ValueError`` for a section the problem does not read (``Problem.config_sections``): it would
+        be written into config.json and change nothing. Checked for a new run; a run directory
+        written before the check resumes."""
+        from ..problems import problem_class
+
+        reads = problem_class(self.problem.name).config_sections
+        if reads is None:
+            return
+        for name in OPTIONAL_SECTIONS:
+            if getattr(self, name) is not None and name not in reads:
+                listed = (" and ".join(f"[{r}]" for r in reads) + " only") if reads else \
+                    "none of " + ", ".join(f"[{o}]" for o in OPTIONAL_SECTIONS)
+                raise ValueError(f"[{name}] does not apply to problem {self.problem.name!r} (it reads {listed}): "
+                                 f"remove it")
 
     def dump(self) -> dict:
         """The resolved configuration as plain data: what ``config.json`` holds."""

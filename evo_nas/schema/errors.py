@@ -86,6 +86,8 @@ def one_line(error: ValidationError, model: type[BaseModel], data: Any, section:
             return ValueError(f"unknown configuration key {key!r} ({hint})")
         inner = ".".join(([section] if section else []) + path[:-1])
         return unknown_key(f"[{inner}]", path[-1], holder.model_fields)
+    if not e["loc"] and e["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return ValueError(f"[{section or 'configuration'}] must be a table, got {shown(data)}")
     value = _value(data, path)
     if field is not None and _models(field.annotation) and e["type"] in ("model_type", "dict_type", "model_attributes_type"):
         return ValueError(f"[{'.'.join(path) if section is None else section}] must be a table, got {value!r}")

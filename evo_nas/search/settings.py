@@ -70,6 +70,7 @@ def validate_config(config: dict | Config, problem: Problem | None = None) -> Pr
     """Every check a search makes before it writes anything: ``ValueError`` names the bad value.
     Returns the problem the config selects (``problem``, when given, stands for it)."""
     resolved = config if isinstance(config, Config) else resolve(config)
+    resolved.check_sections()
     settings = SearchSettings.from_section(resolved.search)
     if settings.backend == "dask":
         check_dask(settings.scheduler)
