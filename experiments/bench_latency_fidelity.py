@@ -16,8 +16,9 @@ from pathlib import Path
 
 from evo_nas.jsonio import dumps
 from evo_nas.latency import Protocol, make_runtime
+from evo_nas.schema.errors import validate
 from evo_nas.spacefiles import load_space, read_toml
-from studies.latency_fidelity import format_report, run_fidelity, scatter
+from studies.latency_fidelity import BenchKeys, format_report, run_fidelity, scatter
 
 HERE = Path(__file__).resolve().parent
 # (share within +-10% in %, Kendall tau) each issue set: issue 3 at 28 px, issue 16 at real resolutions
@@ -37,7 +38,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     cfg = read_toml(Path(args.config), "config")
-    sp, lat, bench = cfg.get("space", {}), cfg.get("latency", {}), cfg.get("bench", {})
+    bench = validate(BenchKeys, dict(cfg.get("bench") or {}), "bench")
+    sp, lat = cfg.get("space", {}), cfg.get("latency", {})
     space = load_space(sp.get("name", "mnasnet"), resolution=args.resolution or sp.get("resolution"),
                        in_channels=sp.get("in_channels"), num_classes=sp.get("num_classes"))
     protocol = Protocol.from_dict(lat)
@@ -45,9 +47,9 @@ def main(argv=None) -> int:
     for name in args.runtime or [lat.get("runtime", "torch")]:
         runtime = make_runtime(name, lat.get("threads", 1))
         with tempfile.TemporaryDirectory(prefix="evo-nas-bench-") as tmp:
-            table = args.table or bench.get("table") or str(Path(tmp) / f"{name}.json")
-            r = run_fidelity(space, runtime, protocol, table, genomes=args.genomes or bench.get("genomes", 100),
-                             passes=args.passes or bench.get("passes", 5), seed=cfg.get("seed", 1),
+            table = args.table or bench.table or str(Path(tmp) / f"{name}.json")
+            r = run_fidelity(space, runtime, protocol, table, genomes=args.genomes or bench.genomes,
+                             passes=args.passes or bench.passes, seed=cfg.get("seed", 1),
                              calibration=lat.get("calibration"))
         r["space"] = {"name": space.name, "resolution": space.resolution, "in_channels": space.in_channels,
                       "num_classes": space.num_classes}

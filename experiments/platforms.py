@@ -42,7 +42,9 @@ from evo_nas.latency.ofa_table import OFALatencyTable
 from evo_nas.latency.lookup import LatencyTable
 from evo_nas.latency.table import build_table, calibration_genomes, space_layers
 from evo_nas.pareto import hypervolume, non_dominated
+from evo_nas.schema.errors import validate
 from evo_nas.spacefiles import load_space, read_toml
+from studies.latency_fidelity import PlatformsBenchKeys
 
 HERE = Path(__file__).resolve().parent
 PLATFORMS = ("note10", "this-machine")
@@ -202,11 +204,12 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     cfg = read_toml(Path(args.config), "config")
-    lat, bench = cfg.get("latency", {}), cfg.get("bench", {})
+    bench = validate(PlatformsBenchKeys, dict(cfg.get("bench") or {}), "bench")
+    lat = cfg.get("latency", {})
     space = load_space((cfg.get("problem") or {}).get("space", "ofa-mbv3"))
     runtime = make_runtime(lat.get("runtime", "torch"), lat.get("threads", 1))
     protocol = Protocol.from_dict(lat)
-    table_path = Path(bench.get("table") or default_table_path(space, runtime))
+    table_path = Path(bench.table or default_table_path(space, runtime))
 
     # 1. this machine's table, built before anything else runs
     built_here = not table_path.is_file() or not LatencyTable.load(table_path).calibrated
@@ -231,13 +234,13 @@ def main(argv=None) -> int:
 
     note10 = OFALatencyTable().for_space(space)
     measured_model = MeasuredLatency(runtime, protocol)
-    passes = 0 if args.no_measure else int(bench.get("passes", 1))
+    passes = 0 if args.no_measure else bench.passes
 
     def measure(genomes) -> np.ndarray:
         return np.median([[measured_model.latency_ms(g.architecture()) for g in genomes] for _ in range(passes)], 0)
 
     # 3. rank agreement over random subnets
-    sample = calibration_genomes(space, int(bench.get("genomes", 100)), int(cfg.get("seed", 0)) + 1)
+    sample = calibration_genomes(space, bench.genomes, int(cfg.get("seed", 0)) + 1)
     X = space.canonical_array(np.array([g.genes for g in sample]))
     n10 = note10.predict(X)
     pred = np.array([table.predict(g.architecture()) for g in sample])

@@ -38,8 +38,37 @@ def test_failed_genomes_are_left_out_and_counted():
     assert rows["same"]["failed"] == 1 and rows["same"]["kendall_tau"] == pytest.approx(1.0)
 
 
-def test_bad_fidelity_section():
-    with pytest.raises(ValueError, match="unknown key 'genome'"):
-        fidelity_study({"fidelity": {"genome": 3}})
-    with pytest.raises(ValueError, match="genomes = 2"):
-        fidelity_study({"fidelity": {"genomes": 2}})
+@pytest.mark.parametrize("section, line", [
+    ({"genome": 3}, "[fidelity] unknown key 'genome' (did you mean 'genomes'?)"),
+    ({"genomes": 2}, "[fidelity] genomes = 2 must be an int >= 5"),
+    ({"genomes": "20"}, "[fidelity] genomes = '20' must be an int >= 5"),
+    ({"sample_seed": -1}, "[fidelity] sample_seed = -1 must be a non-negative int (the seed of the random genomes)"),
+    ({"n_jobs": 0}, "[fidelity] n_jobs = 0 must be a positive int or -1"),
+    ({"backend": "mpi"}, "[fidelity] backend = 'mpi' must be one of loky, threading, sequential, dask"),
+    ({"top_k": 0}, "[fidelity] top_k = 0 must be an int >= 1 (the size of the top sets compared)"),
+    ({"proxies": []}, "[fidelity] proxies = [] must be a non-empty list of proxy tables"),
+    ({"proxies": ["synflow"]}, "[fidelity] proxies = ['synflow'] must be a non-empty list of proxy tables"),
+    ({"reference": {"kind": "synflow"}},
+     "[fidelity] reference kind = 'synflow' must be 'train' (the reference is a long training)"),
+    ({"genomes": 6, "top_k": 7}, "[fidelity] top_k = 7 must be at most genomes = 6"),
+])
+def test_a_bad_fidelity_section_is_one_line_naming_key_and_value(section, line):
+    with pytest.raises(ValueError) as e:
+        fidelity_study({"fidelity": section})
+    assert str(e.value) == line
+
+
+def test_the_fidelity_defaults_and_the_shipped_config():
+    from pathlib import Path
+
+    from evo_nas.schema.errors import validate
+    from evo_nas.spacefiles import read_toml
+    from studies.proxy_fidelity import FidelityKeys
+
+    keys = validate(FidelityKeys, {}, "fidelity")
+    assert keys.model_dump() == {"genomes": 20, "sample_seed": 0, "n_jobs": 1, "backend": "loky", "top_k": 5,
+                                 "proxies": [{"kind": k} for k in ("train", "synflow", "naswot", "gradnorm")],
+                                 "reference": {"kind": "train", "steps": 500}}
+    config = read_toml(Path(__file__).parents[1] / "experiments" / "proxy_fidelity.toml", "config")
+    keys = validate(FidelityKeys, config["fidelity"], "fidelity")
+    assert keys.genomes == 20 and keys.n_jobs == 2 and keys.reference == {"kind": "train", "steps": 200}

@@ -41,18 +41,33 @@ def test_summary_reports_sign_front_and_seed_noise(mnasnet):
                for d in summary["drivers"])
 
 
-@pytest.mark.parametrize("section, message", [
-    ({"genomes": 3}, "genomes = 3"),
-    ({"seeds": [1, 1]}, "seeds = [1, 1]"),
-    ({"proxies": []}, "proxies = []"),
-    ({"proxies": [{"kind": "synflow"}]}, "kind = 'synflow'"),
-    ({"genomez": 8}, "unknown key 'genomez'"),
+@pytest.mark.parametrize("section, line", [
+    ({"genomes": 3}, "[tradeoff] genomes = 3 must be an int >= 4"),
+    ({"genomes": 4.0}, "[tradeoff] genomes = 4.0 must be an int >= 4"),
+    ({"seeds": [1, 1]}, "[tradeoff] seeds = [1, 1] must be a non-empty list of distinct non-negative ints (proxy seeds)"),
+    ({"seeds": [-1]}, "[tradeoff] seeds = [-1] must be a non-empty list of distinct non-negative ints (proxy seeds)"),
+    ({"seeds": []}, "[tradeoff] seeds = [] must be a non-empty list of distinct non-negative ints (proxy seeds)"),
+    ({"sample_seed": -1}, "[tradeoff] sample_seed = -1 must be a non-negative int (the seed of the random genomes)"),
+    ({"n_jobs": -2}, "[tradeoff] n_jobs = -2 must be a positive int or -1"),
+    ({"backend": "mpi"}, "[tradeoff] backend = 'mpi' must be one of loky, threading, sequential, dask"),
+    ({"top": -1}, "[tradeoff] top = -1 must be a non-negative int (choices listed)"),
+    ({"proxies": []}, "[tradeoff] proxies = [] must be a non-empty list of proxy tables"),
+    ({"proxies": None}, "[tradeoff] proxies = None must be a non-empty list of proxy tables"),
+    ({"proxies": [{"kind": "synflow"}]}, "[tradeoff] proxies: kind = 'synflow' must be 'train' (the study needs val_acc)"),
+    ({"genomez": 8}, "[tradeoff] unknown key 'genomez' (did you mean 'genomes'?)"),
 ])
-def test_bad_study_config_names_the_value(section, message):
+def test_a_bad_tradeoff_section_is_one_line_naming_key_and_value(section, line):
     config = {"data": {"name": "mnist-subset"}, "latency": {"mode": "table"},
               "tradeoff": {"proxies": [{"steps": 2}], **section}}
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ValueError) as e:
         tradeoff_study(config)
+    assert str(e.value) == line
+
+
+def test_proxies_are_required():
+    with pytest.raises(ValueError) as e:
+        tradeoff_study({"data": {"name": "mnist-subset"}, "latency": {"mode": "table"}, "tradeoff": {}})
+    assert str(e.value) == "[tradeoff] proxies = None must be a non-empty list of proxy tables"
 
 
 def test_the_study_needs_a_latency_model():
@@ -99,9 +114,20 @@ def test_the_shipped_study_config_is_valid():
     from pathlib import Path
 
     from evo_nas.evaluate import EvalConfig
-    from studies.proxy_tradeoff import _settings
+    from evo_nas.schema.errors import validate
+    from studies.proxy_tradeoff import TradeoffKeys
 
     config = read_toml(Path(__file__).parents[1] / "experiments" / "tradeoff.toml", "config")
-    _settings(config["tradeoff"])
-    for p in config["tradeoff"]["proxies"]:
+    keys = validate(TradeoffKeys, config["tradeoff"], "tradeoff")
+    assert (keys.genomes, keys.sample_seed, keys.seeds, keys.n_jobs, keys.top) == (40, 123, [0, 1], 2, 6)
+    for p in keys.proxies:
         EvalConfig.from_dict({"data": config["data"], "proxy": p})
+
+
+def test_the_tradeoff_defaults():
+    from evo_nas.schema.errors import validate
+    from studies.proxy_tradeoff import TradeoffKeys
+
+    keys = validate(TradeoffKeys, {"proxies": [{"steps": 2}]}, "tradeoff")
+    assert keys.model_dump() == {"genomes": 40, "sample_seed": 0, "seeds": [0], "n_jobs": 1, "backend": "loky",
+                                 "top": 6, "proxies": [{"steps": 2}]}

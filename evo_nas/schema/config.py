@@ -5,7 +5,10 @@ a problem that also declares ``config_model``, a pydantic model of those keys, h
 and their defaults written into the resolved config. Problems registered from outside the
 package (``register_problem``) are checked the same way. ``[objectives] names`` defaults to the
 problem's ``default_objectives``. ``[tradeoff]``, ``[fidelity]`` and ``[bench]`` belong to the
-studies in ``experiments/``, which check them.
+studies in ``experiments/``, which declare and check their models (the library does not import
+them): ``TradeoffKeys`` in ``experiments/studies/proxy_tradeoff.py``, ``FidelityKeys`` in
+``experiments/studies/proxy_fidelity.py``, and ``BenchKeys`` (``bench_latency_fidelity.py``) and
+``PlatformsBenchKeys`` (``platforms.py``) in ``experiments/studies/latency_fidelity.py``.
 """
 from __future__ import annotations
 
@@ -52,7 +55,8 @@ OPTIONAL_SECTIONS = ("space", "data", "proxy", "latency")
 
 class Config(Seeded):
     """A run's configuration. ``search`` is required (it holds the budget); absent optional sections
-    stay absent in the resolved config, present ones get their defaults."""
+    stay absent in the resolved config, present ones get their defaults. ``tradeoff``, ``fidelity``
+    and ``bench`` are kept as given: their studies check them (see the module's docstring)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
 from evo_nas.latency.devices import MeasuredLatency
 from evo_nas.latency.machine import machine_info
@@ -21,6 +22,23 @@ from evo_nas.latency.measure import Runtime
 from evo_nas.latency.protocol import Protocol
 from evo_nas.latency.lookup import LatencyTable
 from evo_nas.latency.table import FITS, build_table, calibration_genomes, refit
+from evo_nas.schema.base import Section
+
+
+class BenchKeys(Section):
+    """``[bench]`` of ``bench_latency_fidelity.py``: each key's type, range and default."""
+
+    genomes: int = Field(100, ge=2, description="an int >= 2 (random genomes measured end to end)")
+    passes: int = Field(5, ge=1, description="an int >= 1 (interleaved measurements of each genome)")
+    table: str = Field("", description='a file path, or "" for a fresh table in a temporary directory')
+
+
+class PlatformsBenchKeys(BenchKeys):
+    """``[bench]`` of ``platforms.py``, which measures the same way: one pass by default, and 0
+    measures nothing (as ``--no-measure``); no ``table`` is this machine's default table."""
+
+    passes: int = Field(1, ge=0, description="a non-negative int (end-to-end measurements of each subnet; 0: none)")
+    table: str = Field("", description='a file path, or "" for this machine\'s default table')
 
 
 def fidelity_stats(predicted, measured) -> dict:

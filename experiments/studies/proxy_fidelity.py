@@ -10,10 +10,52 @@ import statistics
 import time
 from dataclasses import dataclass
 
+from typing import Any, Literal
+
 import numpy as np
+from pydantic import Field, field_validator, model_validator
 from scipy.stats import kendalltau
 
-FIDELITY_KEYS = {"genomes", "sample_seed", "n_jobs", "backend", "top_k", "proxies", "reference"}
+from evo_nas.parallel import BACKENDS
+from evo_nas.schema.base import Section
+from evo_nas.schema.errors import validate
+
+ProxyTables = list[dict[str, Any]]
+
+
+class StudyKeys(Section):
+    """The keys a proxy study shares: how its random genomes are drawn and how its evaluations run."""
+
+    sample_seed: int = Field(0, ge=0, description="a non-negative int (the seed of the random genomes)")
+    n_jobs: int = Field(1, description="a positive int or -1")
+    backend: Literal[BACKENDS] = Field("loky", description=f"one of {', '.join(BACKENDS)}")
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _jobs(cls, v: int) -> int:
+        if v == 0 or v < -1:
+            raise ValueError("n_jobs")
+        return v
+
+
+class FidelityKeys(StudyKeys):
+    """``[fidelity]``: each key's type, range and default."""
+
+    genomes: int = Field(20, ge=5, description="an int >= 5")
+    top_k: int = Field(5, ge=1, description="an int >= 1 (the size of the top sets compared)")
+    proxies: ProxyTables = Field(
+        [{"kind": "train"}, {"kind": "synflow"}, {"kind": "naswot"}, {"kind": "gradnorm"}], min_length=1,
+        description="a non-empty list of proxy tables")
+    reference: dict[str, Any] = Field({"kind": "train", "steps": 500}, description="a proxy table")
+
+    @model_validator(mode="after")
+    def _reference_and_top_k(self) -> "FidelityKeys":
+        kind = self.reference.get("kind", "train")
+        if kind != "train":
+            raise ValueError(f"[fidelity] reference kind = {kind!r} must be 'train' (the reference is a long training)")
+        if self.top_k > self.genomes:
+            raise ValueError(f"[fidelity] top_k = {self.top_k} must be at most genomes = {self.genomes}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -54,28 +96,19 @@ def fidelity_study(config: dict) -> dict:
     from evo_nas.evaluate import EvalConfig
     from evo_nas.parallel import parallel_map
 
-    f = dict(config.get("fidelity", {}))
-    unknown = set(f) - FIDELITY_KEYS
-    if unknown:
-        raise ValueError(f"[fidelity]: unknown key {sorted(unknown)[0]!r} (expected {', '.join(sorted(FIDELITY_KEYS))})")
-    n = f.get("genomes", 20)
-    proxies = f.get("proxies", [{"kind": "train"}, {"kind": "synflow"}, {"kind": "naswot"}, {"kind": "gradnorm"}])
-    reference = f.get("reference", {"kind": "train", "steps": 500})
-    if not isinstance(n, int) or n < 5:
-        raise ValueError(f"[fidelity]: genomes = {n!r} must be an int >= 5")
-    if reference.get("kind", "train") != "train":
-        raise ValueError(f"[fidelity]: reference kind = {reference.get('kind')!r} must be 'train'")
+    f = validate(FidelityKeys, dict(config.get("fidelity") or {}), "fidelity")
+    reference = f.reference
     base = {k: config[k] for k in ("seed", "space", "data") if k in config}
     space = EvalConfig.from_dict({**base, "proxy": reference}).space()
-    genomes = sample_distinct(space, n, np.random.default_rng(f.get("sample_seed", 0)))
-    named = [("reference", reference)] + [(_label(p), p) for p in proxies]
+    genomes = sample_distinct(space, f.genomes, np.random.default_rng(f.sample_seed))
+    named = [("reference", reference)] + [(_label(p), p) for p in f.proxies]
     for name, p in named:
         EvalConfig.from_dict({**base, "proxy": p})  # fail fast on a bad proxy table
     jobs = [_Job(g.genes, name, {**base, "proxy": p}) for name, p in named for g in genomes]
     start = time.perf_counter()
-    records = parallel_map(_run_job, jobs, n_jobs=f.get("n_jobs", 1), backend=f.get("backend", "loky"))
+    records = parallel_map(_run_job, jobs, n_jobs=f.n_jobs, backend=f.backend)
     return {"genomes": [g.key for g in genomes], "names": [name for name, _ in named], "records": records,
-            "wall_s": time.perf_counter() - start, "top_k": f.get("top_k", 5), "n_jobs": f.get("n_jobs", 1),
+            "wall_s": time.perf_counter() - start, "top_k": f.top_k, "n_jobs": f.n_jobs,
             "reference": reference}
 
 

@@ -18,13 +18,41 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field, field_validator, model_validator
 from scipy.stats import kendalltau
 
-from .proxy_fidelity import _Job, _label, _run_job, sample_distinct
+from evo_nas.schema.errors import validate
 
-TRADEOFF_KEYS = {"genomes", "sample_seed", "seeds", "n_jobs", "backend", "proxies", "top"}
+from .proxy_fidelity import ProxyTables, StudyKeys, _Job, _label, _run_job, sample_distinct
+
+
+class TradeoffKeys(StudyKeys):
+    """``[tradeoff]``: each key's type, range and default; ``proxies`` has none (the study scores the
+    proxies it is given, each a short training, since it needs their validation accuracy)."""
+
+    genomes: int = Field(40, ge=4, description="an int >= 4")
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(
+        [0], min_length=1, description="a non-empty list of distinct non-negative ints (proxy seeds)")
+    proxies: ProxyTables = Field(min_length=1, description="a non-empty list of proxy tables")
+    top: int = Field(6, ge=0, description="a non-negative int (choices listed)")
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v):
+            raise ValueError("seeds")
+        return v
+
+    @model_validator(mode="after")
+    def _proxies_train(self) -> "TradeoffKeys":
+        for p in self.proxies:
+            kind = p.get("kind", "train")
+            if kind != "train":
+                raise ValueError(f"[tradeoff] proxies: kind = {kind!r} must be 'train' (the study needs val_acc)")
+        return self
 
 
 def _tau(a, b) -> float:
@@ -42,53 +70,31 @@ def front_size(acc, latency) -> int:
     return int(non_dominated(pts).sum()) if len(pts) else 0
 
 
-def _settings(f: dict) -> dict:
-    """``[tradeoff]`` checked, with its defaults filled in."""
-    unknown = set(f) - TRADEOFF_KEYS
-    if unknown:
-        raise ValueError(f"[tradeoff]: unknown key {sorted(unknown)[0]!r} (expected {', '.join(sorted(TRADEOFF_KEYS))})")
-    s = {"genomes": 40, "sample_seed": 0, "seeds": [0], "n_jobs": 1, "backend": "loky", "top": 6, **f}
-    n = s["genomes"]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 4:
-        raise ValueError(f"[tradeoff]: genomes = {n!r} must be an int >= 4")
-    seeds = s["seeds"]
-    if (not isinstance(seeds, list) or not seeds
-            or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in seeds) or len(set(seeds)) != len(seeds)):
-        raise ValueError(f"[tradeoff]: seeds = {seeds!r} must be a list of distinct non-negative ints")
-    proxies = s.get("proxies")
-    if not isinstance(proxies, list) or not proxies or not all(isinstance(p, dict) for p in proxies):
-        raise ValueError(f"[tradeoff]: proxies = {proxies!r} must be a non-empty list of proxy tables")
-    for p in proxies:
-        if p.get("kind", "train") != "train":
-            raise ValueError(f"[tradeoff]: proxy kind = {p.get('kind')!r} must be 'train' (the study needs val_acc)")
-    return s
-
-
 def tradeoff_study(config: dict) -> dict:
     """Score ``[tradeoff] genomes`` seeded random genomes with every proxy at every seed; latency from ``[latency]``."""
     from evo_nas.evaluate import EvalConfig
     from evo_nas.parallel import parallel_map
 
-    s = _settings(dict(config.get("tradeoff") or {}))
+    s = validate(TradeoffKeys, dict(config.get("tradeoff") or {}), "tradeoff")
     if config.get("latency") is None:
         raise ValueError("[latency] is required: the study compares accuracy with latency")
     base = {k: config[k] for k in ("space", "data") if k in config}
-    labelled = [(_label(p), p) for p in s["proxies"]]
+    labelled = [(_label(p), p) for p in s.proxies]
     for _, p in labelled:
         EvalConfig.from_dict({**base, "proxy": p})
     cfg = EvalConfig.from_dict({**base, "latency": config["latency"]})
     space = cfg.space()
-    genomes = sample_distinct(space, s["genomes"], np.random.default_rng(s["sample_seed"]))
+    genomes = sample_distinct(space, s.genomes, np.random.default_rng(s.sample_seed))
     lm = cfg.latency_model()
     latency = {g.key: float(lm.latency_ms(space.decode(g.genes))) for g in genomes}
     jobs = [_Job(g.genes, name, {**base, "seed": seed, "proxy": p})
-            for name, p in labelled for seed in s["seeds"] for g in genomes]
+            for name, p in labelled for seed in s.seeds for g in genomes]
     start = time.perf_counter()
-    records = parallel_map(_run_job, jobs, n_jobs=s["n_jobs"], backend=s["backend"])
+    records = parallel_map(_run_job, jobs, n_jobs=s.n_jobs, backend=s.backend)
     return {"genomes": [g.key for g in genomes], "genes": [list(g.genes) for g in genomes], "latency_ms": latency,
-            "latency": lm.describe(), "names": [name for name, _ in labelled], "seeds": s["seeds"],
-            "records": records, "wall_s": time.perf_counter() - start, "n_jobs": s["n_jobs"],
-            "top": s["top"], "space": space.name}
+            "latency": lm.describe(), "names": [name for name, _ in labelled], "seeds": s.seeds,
+            "records": records, "wall_s": time.perf_counter() - start, "n_jobs": s.n_jobs,
+            "top": s.top, "space": space.name}
 
 
 def _choice_counts(space, genes: list[list[int]]) -> dict[str, np.ndarray]:
