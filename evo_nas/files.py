@@ -1,9 +1,11 @@
 """Whole-file writes: ``atomic_write`` replaces a file all at once, so a reader or a kill never sees half of it.
 
 Every file evo-nas rewrites (run summaries, checkpoints, Pareto files, configs, latency tables,
-model cards, plots, exported ONNX files through ``atomic_path``) goes through it: the bytes go to a temporary file beside the target, are
-flushed and fsynced, and the temporary file is renamed over the target (``os.replace``, atomic
-on POSIX). Appended files (``.jsonl``) are written by ``evo_nas.search.jsonl.append_jsonl``.
+model cards, plots, exported ONNX files through ``atomic_path``) goes through it: the bytes go
+to a temporary file beside the target, are flushed and fsynced, the temporary file is renamed
+over the target (``os.replace``, atomic on POSIX), and the folder is fsynced so that the rename
+survives a power loss. Appended files (``.jsonl``) are written by
+``evo_nas.search.jsonl.append_jsonl``.
 """
 from __future__ import annotations
 
@@ -26,14 +28,30 @@ def atomic_path(path: str | Path):
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> Path:
     """Replace ``path`` with ``data`` (``str`` is written as UTF-8) all at once; returns ``path``.
 
-    An interrupted write leaves the old file, or none, and no temporary file."""
+    A write that fails or is interrupted leaves the old file, or none. An exception removes the
+    temporary file; ``kill -9`` may leave one (``.<name>.tmp<pid>-<thread>``), which nothing reads."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)

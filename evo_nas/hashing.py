@@ -40,8 +40,8 @@ def digest(*chunks: bytes, length: int = LENGTH) -> str:
 
 def derive_seed(seed: int, key: str, salt: str = "") -> int:
     """A 63-bit seed (0 <= s < 2**63) from the first 8 bytes (little-endian) of sha256("seed/salt/key")."""
-    digest = hashlib.sha256(f"{seed}/{salt}/{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
+    raw = hashlib.sha256(f"{seed}/{salt}/{key}".encode()).digest()
+    return int.from_bytes(raw[:8], "little") >> 1
 
 
 def unit(seed: int, key: str, salt: str = "") -> float:

@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, fields
 import torch
 import torch.nn.functional as F
 
-OPTIMIZERS = ("sgd", "adamw")
-SCHEDULES = ("cosine", "constant")
 
 
 class TrainingFailed(RuntimeError):

@@ -131,8 +131,10 @@ def test_resume_rejects_a_changed_config(tmp_path):
     run_search(config(), tmp_path / "run", quiet=True)
     changed = config()
     changed["seed"] = 6
-    with pytest.raises(ValueError, match=r"\[seed\]"):
+    with pytest.raises(ValueError, match=r"differs in \[seed\] \(seed: 5 in the run, 6 given;"):
         run_search(changed, tmp_path / "run", resume=True, quiet=True)
+    with pytest.raises(ValueError, match=r"\[search\] \(search.pop_size: 8 in the run, 10 given;"):
+        run_search(config(pop_size=10), tmp_path / "run", resume=True, quiet=True)
 
 
 @pytest.mark.parametrize("search, message", [
@@ -357,3 +359,14 @@ def test_json_lines_and_gene_rows_are_what_dumps_writes():
     for X in (rng.integers(0, 10, (50, 46)), rng.integers(0, 10, (1, 1)), rng.integers(0, 300, (4, 7)),
               np.zeros((2, 0), dtype=np.int64)):
         assert rows_json(X) == [json.dumps(row) for row in X.tolist()]
+
+
+def test_a_relative_cache_path_resolves_from_base_dir_and_an_empty_one_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    run_search(config(cache="c.sqlite", base_dir=str(tmp_path / "cfg")), tmp_path / "run", quiet=True)
+    assert (tmp_path / "cfg" / "c.sqlite").is_file() and not (tmp_path / "elsewhere" / "c.sqlite").exists()
+    with pytest.raises(ValueError, match=r"\[search\] cache = '' must be a file path"):
+        run_search(config(cache=""), tmp_path / "run2", quiet=True)
+    assert not (tmp_path / "run2").exists()

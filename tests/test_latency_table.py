@@ -252,6 +252,14 @@ def test_build_resumes_and_predicts_the_fake_device_exactly(tiny, tmp_path):
     assert rt3.calls == []  # complete and calibrated: nothing to do
 
 
+def test_a_limit_that_measures_the_last_layers_calibrates(tiny, tmp_path):
+    path = tmp_path / "t.json"
+    total = len(space_layers(tiny))
+    build_table(tiny, FakeRuntime(), Protocol(), path, limit=total - 5, progress=False, calibration=4)
+    t = build_table(tiny, FakeRuntime(), Protocol(), path, limit=5, progress=False, calibration=4)
+    assert len(t.entries) == total and t.calibrated
+
+
 def test_build_refuses_to_mix_runtimes(tiny, tmp_path):
     path = tmp_path / "t.json"
     build_table(tiny, FakeRuntime(), Protocol(), path, limit=3, progress=False)

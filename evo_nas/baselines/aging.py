@@ -69,8 +69,11 @@ class AgingEvolution:
         self.sample_size = 25 if keys.sample is None else keys.sample
         self.batch_size = 8 if keys.batch_size is None else keys.batch_size
         if self.sample_size > self.population_size:
-            raise ValueError(f"[search.aging] population ({self.population_size}) must be >= "
-                             f"sample ({self.sample_size})")
+            def named(key, value):
+                return f"{key} ({value})" if key in keys.model_fields_set else f"the default {key} ({value})"
+
+            raise ValueError(f"[search.aging] {named('population', self.population_size)} must be >= "
+                             f"{named('sample', self.sample_size)}")
         self.space = space
         self.rng = rng
         self.reward = Reward.from_dict(search.get("reward"), "search.reward")

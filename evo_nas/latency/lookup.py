@@ -134,7 +134,8 @@ class LatencyTable:
         return self.header.get("allocator", DEFAULT_ALLOCATOR)
 
     def same_measurement(self, other: "LatencyTable") -> bool:
-        """True when both tables were measured on the same device, runtime, threads and network."""
+        """True when both tables were measured alike: the same device, runtime and its version, threads,
+        batch, allocator and network (``identity``)."""
         return self.identity() == other.identity()
 
     def measured_here(self) -> bool:

@@ -116,11 +116,13 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
     if path.is_file():
         old = LatencyTable.load(path)
         if not table.same_measurement(old):
-            raise ValueError(f"latency table {path} was measured with a different device, runtime, threads or "
-                             f"network ({old.identity()}); choose another path to build a new table")
+            raise ValueError(f"latency table {path} was measured with a different device, runtime, version, threads, "
+                             f"batch, allocator or network ({old.identity()}); choose another path to build a new "
+                             f"table")
         table.entries, table.calibration = old.entries, old.calibration
         table.header["build_s"] = old.header.get("build_s", 0.0)
     todo = [s for k, s in space_layers(space).items() if k not in table.entries]
+    complete = limit is None or len(todo) <= limit
     if limit is not None:
         todo = todo[:limit]
     bar = tqdm(total=len(todo), desc="latency table", unit="layer", disable=not progress)
@@ -137,7 +139,6 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
         bar.close()
         table.header["build_s"] = round(table.header.get("build_s", 0.0) + time.perf_counter() - t0, 3)
         table.save()
-    complete = limit is None or len(todo) < limit
     if complete and (todo or not table.calibrated):
         t0 = time.perf_counter()
         n = calibration if calibration is not None else default_calibration(space)

@@ -12,9 +12,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..train import OPTIMIZERS, SCHEDULES
 from .base import PositiveFloat, Section
 from .errors import unknown_key, validate
+
+# the training recipe's choices (``evo_nas.train`` runs them); here so that checking a
+# configuration never imports torch
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("cosine", "constant")
 
 
 class ProxySection(Section):

@@ -42,7 +42,8 @@ class SearchSection(Section):
     backend: Literal[BACKENDS] = Field("loky", description=f"one of {', '.join(BACKENDS)}")
     scheduler: str | None = Field(None, description="an address string")
     threads_per_worker: int = Field(1, ge=1, description="an int >= 1")
-    cache: str | Literal[False] | None = Field(None, description="a file path or false")
+    cache: Annotated[str, Field(min_length=1)] | Literal[False] | None = Field(
+        None, description="a file path (a relative one from base_dir) or false")
     max_stall: int = Field(10, ge=1, description="an int >= 1")
     base_dir: str | None = Field(None, description="a directory path")
 

@@ -18,6 +18,7 @@ from ..pareto import reference_warning
 from ..problems import Problem
 from ..problems.service import evaluate_task
 from ..schema import resolve, resolved
+from ..schema.errors import shown
 from .loop import Engine
 from .progress import Progress
 from .front import front_hypervolume
@@ -44,11 +45,29 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _config_hash(config: dict) -> str:
+def _strip(config: dict) -> dict:
+    """``config`` without the ``EXECUTION_KEYS``, which may change on resume."""
     stripped = copy.deepcopy(config)
     for k in EXECUTION_KEYS:
         (stripped.get("search") or {}).pop(k, None)
-    return fingerprint(stripped)
+    return stripped
+
+
+def _config_hash(config: dict) -> str:
+    return fingerprint(_strip(config))
+
+
+def _first_difference(a, b, path: str = "") -> tuple[str, str, str]:
+    """The first key (dotted, in sorted order) where ``a`` and ``b`` differ, and both values
+    (``absent`` where one lacks it), as the configuration file spells them."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            where = f"{path}.{k}" if path else k
+            if k not in a or k not in b:
+                return where, shown(a[k]) if k in a else "absent", shown(b[k]) if k in b else "absent"
+            if a[k] != b[k]:
+                return _first_difference(a[k], b[k], where)
+    return path, shown(a), shown(b)
 
 
 def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
@@ -60,12 +79,10 @@ def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
         return stored
     given = resolved(config)
     if _config_hash(given) != _config_hash(stored):
-        diff = sorted(k for k in set(given) | set(stored)
-                      if k != "search" and given.get(k) != stored.get(k))
-        if not diff:
-            diff = ["search"]
-        raise ValueError(f"cannot resume {run.path}: the configuration differs in [{diff[0]}] "
-                         f"(only {', '.join(EXECUTION_KEYS)} may change on resume)")
+        key, was, now = _first_difference(_strip(stored), _strip(given))
+        raise ValueError(f"cannot resume {run.path}: the configuration differs in [{key.split('.')[0]}] "
+                         f"({key}: {was} in the run, {now} given; only {', '.join(EXECUTION_KEYS)} may change "
+                         f"on resume)")
     merged = copy.deepcopy(stored)
     for k in EXECUTION_KEYS:
         if k in (config.get("search") or {}):

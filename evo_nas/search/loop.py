@@ -67,7 +67,10 @@ class Engine:
             # a batch problem scores a genome faster than the cache can look it up: no default cache
             self.cache = None
         else:
-            self.cache = EvalCache(Path(cache) if cache else run.path.parent / "evo-nas-cache.sqlite")
+            path = run.path.parent / "evo-nas-cache.sqlite" if cache is None else Path(cache)
+            if not path.is_absolute() and self.settings.base_dir is not None:
+                path = Path(self.settings.base_dir) / path
+            self.cache = EvalCache(path)
         s = self.settings
         self.service = EvaluationService(self.problem, self.objectives.names, write=run.append_evaluations,
                                          account=self._account, evaluator=evaluator, cache=self.cache, n_jobs=s.n_jobs,

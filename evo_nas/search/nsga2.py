@@ -53,7 +53,8 @@ class GenomeSampling(Sampling):
 
 
 class BlockCrossover(Crossover):
-    """Two parents, two children exchanging whole blocks (uniform, one- or two-point)."""
+    """Two parents, two children exchanging whole blocks (uniform, one- or two-point), or single genes
+    (``gene_uniform``, the ablation)."""
 
     def __init__(self, kind: str = "uniform", prob: float = 0.9):
         if kind not in ops.CROSSOVERS:

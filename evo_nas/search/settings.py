@@ -9,10 +9,12 @@
     backend = "loky"           # loky | threading | sequential | dask
     scheduler = "tcp://..."    # dask only: scheduler address (else the current Client)
     threads_per_worker = 1     # torch threads in each worker
-    cache = "runs/cache.sqlite"# persistent cache; default <run dir>/../evo-nas-cache.sqlite, none for a
-                               # batch problem (it scores faster than a lookup); false: none
+    cache = "runs/cache.sqlite"# persistent cache, a relative path from base_dir; default
+                               # <run dir>/../evo-nas-cache.sqlite, none for a batch problem (it scores
+                               # faster than a lookup); false: none
     max_stall = 10             # stop after this many generations without a new genome
-    base_dir = "experiments"   # where relative paths of [data]/[space]/[problem] resolve (the CLI sets the config's folder)
+    base_dir = "experiments"   # where relative paths of [data]/[space]/[problem] and the cache resolve
+                               # (the CLI and the API set the config file's folder)
 
 Defaults, types and ranges are declared once, in ``evo_nas.schema`` (``SearchSection``); an
 algorithm's own keys are its class's ``search_keys``. Unknown keys are errors that name the
@@ -45,11 +47,12 @@ class SearchSettings:
     threads_per_worker: int
     cache: str | bool | None
     max_stall: int
+    base_dir: str | None = None
 
     @classmethod
     def from_section(cls, s: SearchSection) -> "SearchSettings":
         return cls(s.algorithm, s.generations, s.max_evaluations, s.n_jobs, s.backend, s.scheduler,
-                   s.threads_per_worker, s.cache, s.max_stall)
+                   s.threads_per_worker, s.cache, s.max_stall, s.base_dir)
 
     @classmethod
     def from_config(cls, config: dict) -> "SearchSettings":
