@@ -31,7 +31,8 @@ def test_the_dump_writes_every_default():
     assert resolved({"search": {"generations": 1}}) == {
         "seed": 0, "problem": {"name": "train"},
         "search": {"algorithm": "nsga2", "generations": 1, "n_jobs": 1, "backend": "loky", "threads_per_worker": 1,
-                   "max_stall": 10},
+                   "max_stall": 10, "pop_size": 20, "n_offsprings": 20, "crossover": "uniform", "crossover_prob": 0.9,
+                   "mutation": "block", "mutation_prob": 1.0, "block_resample_rate": 0.1},
         "objectives": {"names": ["val_acc", "latency_ms"]}}
     full = resolved({**synthetic(), "compare": {}})
     assert full["problem"] == {"name": "synthetic", "fail": 0.0, "latency": "pool", "batch": False}
@@ -244,3 +245,39 @@ def test_a_run_whose_config_json_predates_the_schema_resumes(tmp_path):
     with pytest.raises(ValueError, match=r"differs in \[seed\]"):
         run_search({**config, "seed": 4}, tmp_path / "old", resume=True, quiet=True)
     assert RunDir(tmp_path / "old").config == config
+
+
+@pytest.mark.parametrize("algorithm, given, written", [
+    ("aging", {"reward": {"target_ms": 7}},
+     {"aging": {"population": 100, "sample": 25, "batch_size": 8},
+      "reward": {"target_ms": 7.0, "mode": "soft", "alpha": -0.07, "beta": -0.07}}),
+    ("random", {}, {"random": {"batch_size": 8}}),
+    ("rl", {"reward": {"target_ms": 7, "mode": "hard"}, "rl": {"hidden": 50}},
+     {"rl": {"method": "ppo", "batch_size": 8, "hidden": 50, "lr": 0.00035, "baseline_decay": 0.95,
+             "entropy_weight": 0.0001, "clip": 0.2, "ppo_epochs": 4, "temperature": 1.0},
+      "reward": {"target_ms": 7.0, "mode": "hard", "alpha": 0.0, "beta": -1.0}}),
+    ("nsga2", {"mutation": "ordinal", "pop_size": 6},
+     {"pop_size": 6, "n_offsprings": 6, "crossover": "uniform", "crossover_prob": 0.9, "mutation": "ordinal",
+      "mutation_prob": 1.0}),
+])
+def test_an_algorithms_defaults_are_written_out(algorithm, given, written):
+    search = resolved({"search": {"generations": 1, "algorithm": algorithm, **given}})["search"]
+    engine = {"algorithm": algorithm, "generations": 1, "n_jobs": 1, "backend": "loky", "threads_per_worker": 1,
+              "max_stall": 10}
+    assert search == {**engine, **written}
+    assert resolved({"search": search})["search"] == search
+
+
+@pytest.mark.parametrize("search, message", [
+    ({"algorithm": "aging", "aging": 5}, "[search.aging] must be a table, got 5"),
+    ({"algorithm": "aging", "aging": {"population": 10}},
+     "[search.aging] population (10) must be >= the default sample (25)"),
+    ({"algorithm": "rl", "rl": {"clip": 0}}, "[search.rl] clip = 0 must be a positive number"),
+    ({"algorithm": "rl", "reward": {"target_ms": 7, "beta": -1.0}},
+     "[search.reward] beta = -1.0 contradicts mode = 'soft' (use mode = \"custom\")"),
+    ({"algorithm": "random", "random": {"batch_size": True}}, "[search.random] batch_size = true must be an int >= 1 (genomes per ask)"),
+])
+def test_an_algorithms_tables_give_one_line(search, message):
+    with pytest.raises(ValueError) as e:
+        resolved({"search": {"generations": 1, **search}})
+    assert str(e.value) == message

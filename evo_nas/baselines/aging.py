@@ -15,13 +15,13 @@ import copy
 
 import numpy as np
 from deap import base
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..schema.base import Section
 from ..schema.errors import validate
 from ..search.operators import mutate_decision
 from ..space import Genome, Space
-from .reward import Reward
+from .reward import Reward, RewardKeys
 
 
 class RewardFitness(base.Fitness):
@@ -43,37 +43,43 @@ def tournament(population, sample_size: int, rng: np.random.Generator):
 
 
 class AgingKeys(Section):
-    """``[search.aging]``: each key's type and range; ``None``: not given (the defaults are
-    ``AgingEvolution``'s: population 100, sample 25, batch_size 8)."""
+    """``[search.aging]``: P, S and the children per ask (Real et al., 2019, algorithm 1)."""
 
-    population: int | None = Field(None, ge=1, description="an int >= 1 (P, models kept)")
-    sample: int | None = Field(None, ge=1, description="an int >= 1 (S, models per tournament)")
-    batch_size: int | None = Field(None, ge=1, description="an int >= 1 (children per ask)")
+    population: int = Field(100, ge=1, description="an int >= 1 (P, models kept)")
+    sample: int = Field(25, ge=1, description="an int >= 1 (S, models per tournament)")
+    batch_size: int = Field(8, ge=1, description="an int >= 1 (children per ask)")
+
+    @model_validator(mode="after")
+    def _sample_within_population(self) -> "AgingKeys":
+        if self.sample > self.population:
+            def named(key):
+                value = getattr(self, key)
+                return f"{key} ({value})" if key in self.model_fields_set else f"the default {key} ({value})"
+
+            raise ValueError(f"[search.aging] {named('population')} must be >= {named('sample')}")
+        return self
+
+
+class AgingSearchKeys(Section):
+    """Aging evolution's ``[search]`` tables: ``[search.aging]`` and ``[search.reward]`` (required)."""
+
+    aging: AgingKeys = Field(default_factory=AgingKeys)
+    reward: RewardKeys | None = None
 
 
 class AgingEvolution:
-    """Aging evolution as an ask/tell ``Strategy``.
-
-    ``search["aging"]``: ``population`` (P, default 100), ``sample`` (S, default 25),
-    ``batch_size`` (children per ask, default 8); ``search["reward"]``: ``target_ms``, ``mode``.
-    """
+    """Aging evolution as an ask/tell ``Strategy``: ``search["aging"]`` as ``AgingKeys``,
+    ``search["reward"]`` as ``RewardKeys``."""
 
     name = "aging"
     search_keys = ("aging", "reward")  # [search] tables this strategy reads
+    config_model = AgingSearchKeys
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:
             raise ValueError("AgingEvolution needs an explicit numpy Generator (rng)")
         keys = validate(AgingKeys, search.get("aging") or {}, "search.aging")
-        self.population_size = 100 if keys.population is None else keys.population
-        self.sample_size = 25 if keys.sample is None else keys.sample
-        self.batch_size = 8 if keys.batch_size is None else keys.batch_size
-        if self.sample_size > self.population_size:
-            def named(key, value):
-                return f"{key} ({value})" if key in keys.model_fields_set else f"the default {key} ({value})"
-
-            raise ValueError(f"[search.aging] {named('population', self.population_size)} must be >= "
-                             f"{named('sample', self.sample_size)}")
+        self.population_size, self.sample_size, self.batch_size = keys.population, keys.sample, keys.batch_size
         self.space = space
         self.rng = rng
         self.reward = Reward.from_dict(search.get("reward"), "search.reward")

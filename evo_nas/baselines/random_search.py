@@ -13,9 +13,15 @@ from ..space import Genome, Space
 
 
 class RandomKeys(Section):
-    """``[search.random]``: ``batch_size`` (genomes per ask, default 8)."""
+    """``[search.random]``: ``batch_size`` (genomes per ask)."""
 
-    batch_size: int | None = Field(None, ge=1, description="an int >= 1 (genomes per ask)")
+    batch_size: int = Field(8, ge=1, description="an int >= 1 (genomes per ask)")
+
+
+class RandomSearchKeys(Section):
+    """Random search's ``[search]`` table: ``[search.random]``."""
+
+    random: RandomKeys = Field(default_factory=RandomKeys)
 
 
 class RandomSearch:
@@ -23,12 +29,13 @@ class RandomSearch:
 
     name = "random"
     search_keys = ("random",)  # [search] tables this strategy reads
+    config_model = RandomSearchKeys
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:
             raise ValueError("RandomSearch needs an explicit numpy Generator (rng)")
         keys = validate(RandomKeys, search.get("random") or {}, "search.random")
-        self.batch_size = 8 if keys.batch_size is None else keys.batch_size
+        self.batch_size = keys.batch_size
         self.space = space
         self.rng = rng
         self.told = 0

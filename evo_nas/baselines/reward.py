@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, model_validator
 
 from ..schema.base import FiniteFloat, PositiveFloat, Section
 from ..schema.errors import validate
@@ -31,12 +31,31 @@ def mnasnet_reward(acc: float, latency_ms: float, target_ms: float, alpha: float
 
 
 class RewardKeys(Section):
-    """``[search.reward]``: each key's type and range; ``None``: not given."""
+    """``[search.reward]``: ``target_ms`` (required), ``mode`` (``"soft"``: alpha = beta = -0.07; ``"hard"``:
+    alpha 0, beta -1; ``"custom"``: both given), ``alpha``, ``beta``; a preset's exponents are
+    written out, and one that contradicts its mode is an error."""
 
     target_ms: PositiveFloat | None = Field(None, description="a number > 0 (the latency target T in ms)")
     mode: Literal["soft", "hard", "custom"] = Field("soft", description="one of soft, hard, custom")
     alpha: FiniteFloat | None = Field(None, description="a number")
     beta: FiniteFloat | None = Field(None, description="a number")
+
+    @model_validator(mode="after")
+    def _exponents(self, info: ValidationInfo) -> "RewardKeys":
+        where = (info.context or {}).get("where", "search.reward")
+        if self.target_ms is None:
+            raise ValueError(f"[{where}] target_ms is required (the latency target T in ms)")
+        if self.mode in PRESETS:
+            for key, preset in zip(("alpha", "beta"), PRESETS[self.mode]):
+                if getattr(self, key) is not None and getattr(self, key) != preset:
+                    raise ValueError(f"[{where}] {key} = {getattr(self, key)!r} contradicts mode = {self.mode!r} "
+                                     "(use mode = \"custom\")")
+                setattr(self, key, preset)
+        else:
+            missing = [key for key in ("alpha", "beta") if getattr(self, key) is None]
+            if missing:
+                raise ValueError(f"[{where}] mode = \"custom\" needs {missing[0]!r}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -53,21 +72,8 @@ class Reward:
         """Keys (``RewardKeys``): ``target_ms`` (required), ``mode`` ("soft" | "hard" | "custom"), ``alpha``,
         ``beta``. ``ValueError`` of one line naming ``[where]``, the key and the value."""
         section = where.strip("[]")
-        k = validate(RewardKeys, {} if d is None else d, section)
-        if k.target_ms is None:
-            raise ValueError(f"[{section}] target_ms is required (the latency target T in ms)")
-        if k.mode in PRESETS:
-            alpha, beta = PRESETS[k.mode]
-            for key, preset in (("alpha", alpha), ("beta", beta)):
-                if getattr(k, key) is not None and getattr(k, key) != preset:
-                    raise ValueError(f"[{section}] {key} = {getattr(k, key)!r} contradicts mode = {k.mode!r} "
-                                     "(use mode = \"custom\")")
-        else:
-            missing = [key for key in ("alpha", "beta") if getattr(k, key) is None]
-            if missing:
-                raise ValueError(f"[{section}] mode = \"custom\" needs {missing[0]!r}")
-            alpha, beta = k.alpha, k.beta
-        return cls(k.target_ms, alpha, beta, k.mode)
+        k = validate(RewardKeys, {} if d is None else d, section, context={"where": section})
+        return cls(k.target_ms, k.alpha, k.beta, k.mode)
 
     def __call__(self, acc: float, latency_ms: float) -> float:
         return mnasnet_reward(acc, latency_ms, self.target_ms, self.alpha, self.beta)

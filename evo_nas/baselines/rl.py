@@ -24,7 +24,7 @@ from torch import nn
 from ..schema.base import PositiveFloat, Section
 from ..schema.errors import validate
 from ..space import Genome, Space
-from .reward import Reward
+from .reward import Reward, RewardKeys
 
 
 class Controller(nn.Module):
@@ -131,20 +131,30 @@ class RLConfig:
         return cls(**d)
 
 
-class RLKeys(Section):
-    """``[search.rl]``: each key's type and range; ``None``: not given (the defaults are ``RLConfig``'s)."""
+_RL = RLConfig()
 
-    method: Literal["ppo", "reinforce"] | None = Field(None, description="one of ppo, reinforce")
-    batch_size: int | None = Field(None, ge=1, description="an int >= 1 (sampled models per update)")
-    hidden: int | None = Field(None, ge=1, description="an int >= 1")
-    lr: PositiveFloat | None = Field(None, description="a positive number")
-    baseline_decay: float | None = Field(None, ge=0, lt=1, description="a number in [0, 1)")
-    entropy_weight: float | None = Field(None, ge=0, allow_inf_nan=False, description="a number >= 0")
-    clip: PositiveFloat | None = Field(None, description="a positive number")
-    ppo_epochs: int | None = Field(None, ge=1, description="an int >= 1")
-    temperature: PositiveFloat | None = Field(None, description="a positive number")
-    tanh_constant: PositiveFloat | None = Field(None, description="a positive number")
-    grad_clip: PositiveFloat | None = Field(None, description="a positive number")
+
+class RLKeys(Section):
+    """``[search.rl]``: each key's type, range and default (``RLConfig``'s)."""
+
+    method: Literal["ppo", "reinforce"] = Field(_RL.method, description="one of ppo, reinforce")
+    batch_size: int = Field(_RL.batch_size, ge=1, description="an int >= 1 (sampled models per update)")
+    hidden: int = Field(_RL.hidden, ge=1, description="an int >= 1")
+    lr: PositiveFloat = Field(_RL.lr, description="a positive number")
+    baseline_decay: float = Field(_RL.baseline_decay, ge=0, lt=1, description="a number in [0, 1)")
+    entropy_weight: float = Field(_RL.entropy_weight, ge=0, allow_inf_nan=False, description="a number >= 0")
+    clip: PositiveFloat = Field(_RL.clip, description="a positive number")
+    ppo_epochs: int = Field(_RL.ppo_epochs, ge=1, description="an int >= 1")
+    temperature: PositiveFloat = Field(_RL.temperature, description="a positive number")
+    tanh_constant: PositiveFloat | None = Field(_RL.tanh_constant, description="a positive number")
+    grad_clip: PositiveFloat | None = Field(_RL.grad_clip, description="a positive number")
+
+
+class RLSearchKeys(Section):
+    """The controller's ``[search]`` tables: ``[search.rl]`` and ``[search.reward]`` (required)."""
+
+    rl: RLKeys = Field(default_factory=RLKeys)
+    reward: RewardKeys | None = None
 
 
 def surrogate(logp: torch.Tensor, old_logp: torch.Tensor, adv: torch.Tensor, method: str = "ppo",
@@ -229,6 +239,7 @@ class RLStrategy:
 
     name = "rl"
     search_keys = ("rl", "reward")  # [search] tables this strategy reads
+    config_model = RLSearchKeys
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:

@@ -64,12 +64,12 @@ def shown(value: Any) -> str:
 
 
 def where_of(path: list[str], section: str | None) -> tuple[str, str]:
-    """``("[search]", "generations")`` for ``["search", "generations"]``; a top-level key has no section."""
-    if section is not None:
-        return f"[{section}]", ".".join(path)
-    if len(path) <= 1:
-        return "", ".".join(path)
-    return f"[{path[0]}]", ".".join(path[1:])
+    """``("[search]", "generations")`` for ``["search", "generations"]`` and ``("[search.aging]", "sample")``
+    for a nested table's key; a top-level key has no section."""
+    parts = ([section] if section is not None else []) + list(path)
+    if len(parts) <= 1:
+        return "", ".".join(parts)
+    return f"[{'.'.join(parts[:-1])}]", parts[-1]
 
 
 def one_line(error: ValidationError, model: type[BaseModel], data: Any, section: str | None = None) -> ValueError:
@@ -90,7 +90,7 @@ def one_line(error: ValidationError, model: type[BaseModel], data: Any, section:
         return ValueError(f"[{section or 'configuration'}] must be a table, got {shown(data)}")
     value = _value(data, path)
     if field is not None and _models(field.annotation) and e["type"] in ("model_type", "dict_type", "model_attributes_type"):
-        return ValueError(f"[{'.'.join(path) if section is None else section}] must be a table, got {value!r}")
+        return ValueError(f"[{'.'.join(([section] if section else []) + path)}] must be a table, got {shown(value)}")
     if field is not None and field.description and key:
         return ValueError(f"{where + ' ' if where else ''}{key} = {shown(value)} must be {field.description}")
     if e["type"] == "value_error":
@@ -101,9 +101,9 @@ def one_line(error: ValidationError, model: type[BaseModel], data: Any, section:
     return ValueError(f"{where + ' ' if where else ''}{key} = {shown(value)}: {msg}")
 
 
-def validate(model: type[BaseModel], data: Any, section: str | None = None) -> BaseModel:
-    """``model.model_validate(data)``; ``ValueError`` of one line instead of a ``ValidationError``."""
+def validate(model: type[BaseModel], data: Any, section: str | None = None, context: dict | None = None) -> BaseModel:
+    """``model.model_validate(data, context=context)``; ``ValueError`` of one line instead of a ``ValidationError``."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as e:
         raise one_line(e, model, data, section) from None

@@ -18,7 +18,7 @@ from ..parallel import BACKENDS
 from .base import FiniteFloat, PositiveFloat, Section
 from .data import DataSection
 from .space import SpaceSection
-from .errors import unknown_key
+from .errors import unknown_key, validate
 from .latency import LatencySection
 from .proxy import ProxySection
 
@@ -30,7 +30,8 @@ ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend
 EXECUTION_KEYS = ("n_jobs", "backend", "scheduler", "threads_per_worker", "cache", "base_dir")
 
 class SearchSection(Section):
-    """``[search]``: the engine's keys; an algorithm's own keys (its class's ``search_keys``) are kept as
+    """``[search]``: the engine's keys, and the algorithm's own (its class's ``search_keys``): checked
+    and given their defaults by the algorithm's ``config_model`` when it declares one, else kept as
     given and checked by the algorithm when it is built."""
 
     model_config = ConfigDict(extra="allow")
@@ -58,16 +59,22 @@ class SearchSection(Section):
     def _algorithm_keys(self) -> "SearchSection":
         from ..search.strategy import strategy_class
 
-        keys = tuple(getattr(strategy_class(self.algorithm), "search_keys", ()) or ())
+        cls = strategy_class(self.algorithm)
+        keys = tuple(getattr(cls, "search_keys", ()) or ())
         for key in sorted(self.model_extra or {}):
             if key not in keys:
                 raise unknown_key("[search]", key, (*ENGINE_KEYS, *keys), f" for algorithm {self.algorithm!r}")
         if self.generations is None and self.max_evaluations is None:
             raise ValueError("[search] needs a budget: generations and/or max_evaluations")
+        model = getattr(cls, "config_model", None)
+        if model is not None:
+            self.__pydantic_extra__ = validate(model, dict(self.model_extra or {}), "search").model_dump(
+                exclude_none=True)
         return self
 
     def algorithm_keys(self) -> dict:
-        """The keys the algorithm reads, as given (``pop_size``, ``[search.rl]``, ...)."""
+        """The keys the algorithm reads (``pop_size``, ``[search.rl]``, ...), with the defaults of an
+        algorithm that declares them (its class's ``config_model``), else as given."""
         return dict(self.model_extra or {})
 
 

@@ -57,17 +57,35 @@ def _config_hash(config: dict) -> str:
     return fingerprint(_strip(config))
 
 
-def _first_difference(a, b, path: str = "") -> tuple[str, str, str]:
-    """The first key (dotted, in sorted order) where ``a`` and ``b`` differ, and both values
-    (``absent`` where one lacks it), as the configuration file spells them."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            where = f"{path}.{k}" if path else k
-            if k not in a or k not in b:
-                return where, shown(a[k]) if k in a else "absent", shown(b[k]) if k in b else "absent"
-            if a[k] != b[k]:
-                return _first_difference(a[k], b[k], where)
-    return path, shown(a), shown(b)
+def _differences(a, b, path: str = "") -> list[tuple[str, str, str]]:
+    """Every key (dotted, in sorted order) where ``a`` and ``b`` differ, with both values (``absent``
+    where one lacks it), as the configuration file spells them."""
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return [] if a == b else [(path, shown(a), shown(b))]
+    out = []
+    for k in sorted(set(a) | set(b)):
+        where = f"{path}.{k}" if path else k
+        if k not in a or k not in b:
+            out.append((where, shown(a[k]) if k in a else "absent", shown(b[k]) if k in b else "absent"))
+        elif a[k] != b[k]:
+            out += _differences(a[k], b[k], where)
+    return out
+
+
+def _sets(config: dict, key: str) -> bool:
+    """Whether the configuration as given sets the dotted ``key``."""
+    for part in key.split("."):
+        if not isinstance(config, dict) or part not in config:
+            return False
+        config = config[part]
+    return True
+
+
+def _first_difference(stored: dict, given: dict, raw: dict) -> tuple[str, str, str]:
+    """The difference to name: the first one in a key that ``raw`` (the configuration as given)
+    sets, rather than a default that follows from it."""
+    diffs = _differences(stored, given)
+    return next((d for d in diffs if _sets(raw, d[0])), diffs[0])
 
 
 def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
@@ -79,7 +97,7 @@ def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
         return stored
     given = resolved(config)
     if _config_hash(given) != _config_hash(stored):
-        key, was, now = _first_difference(_strip(stored), _strip(given))
+        key, was, now = _first_difference(_strip(stored), _strip(given), config)
         raise ValueError(f"cannot resume {run.path}: the configuration differs in [{key.split('.')[0]}] "
                          f"({key}: {was} in the run, {now} given; only {', '.join(EXECUTION_KEYS)} may change "
                          f"on resume)")

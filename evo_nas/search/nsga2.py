@@ -128,59 +128,61 @@ RATE = "a number in [0, 1]"
 
 
 class NSGA2Keys(Section):
-    """NSGA-II's ``[search]`` keys: each one's type and range; ``None``: not given (the defaults are
-    ``NSGA2Strategy``'s). The rates that apply depend on ``mutation``."""
+    """NSGA-II's ``[search]`` keys, their types, ranges and defaults (written into the resolved config).
 
-    pop_size: int | None = Field(None, ge=2, description="an int >= 2")
+    ``n_offsprings`` defaults to ``pop_size``. The rates that apply depend on ``mutation``:
+    ``"block"`` takes ``decision_rate`` (default 1 / blocks, left unwritten: it depends on the space)
+    and ``block_resample_rate`` (0.1); ``"per_gene"`` and ``"ordinal"`` take ``gene_mutation_rate``
+    (default 1 / genes, unwritten). A rate given for the other kind is an error."""
+
+    pop_size: int = Field(20, ge=2, description="an int >= 2")
     n_offsprings: int | None = Field(None, ge=1, description="an int >= 1")
-    crossover: Literal[ops.CROSSOVERS] | None = Field(None, description=f"one of {', '.join(ops.CROSSOVERS)}")
-    crossover_prob: Rate | None = Field(None, description=RATE)
-    mutation: Literal[ops.MUTATIONS] | None = Field(None, description=f"one of {', '.join(ops.MUTATIONS)}")
-    mutation_prob: Rate | None = Field(None, description=RATE)
+    crossover: Literal[ops.CROSSOVERS] = Field("uniform", description=f"one of {', '.join(ops.CROSSOVERS)}")
+    crossover_prob: Rate = Field(0.9, description=RATE)
+    mutation: Literal[ops.MUTATIONS] = Field("block", description=f"one of {', '.join(ops.MUTATIONS)}")
+    mutation_prob: Rate = Field(1.0, description=RATE)
     decision_rate: Rate | None = Field(None, description=RATE)
     block_resample_rate: Rate | None = Field(None, description=RATE)
     gene_mutation_rate: Rate | None = Field(None, description=RATE)
 
     @model_validator(mode="after")
     def _rates_of_the_mutation(self) -> "NSGA2Keys":
-        kind = self.mutation or "block"
+        kind = self.mutation
         wrong = ("gene_mutation_rate",) if kind == "block" else ("decision_rate", "block_resample_rate")
         for key in wrong:
-            if key in self.model_fields_set:
+            if getattr(self, key) is not None:
                 raise ValueError(f"[search] {key} = {getattr(self, key)!r} does not apply to mutation = {kind!r}")
+        if self.n_offsprings is None:
+            self.n_offsprings = self.pop_size
+        if kind == "block" and self.block_resample_rate is None:
+            self.block_resample_rate = 0.1
         return self
 
 
 def _mutation(keys: NSGA2Keys):
     """The mutation ``[search] mutation`` names, with only the rates that apply to it."""
-    kind = keys.mutation or "block"
-    prob = 1.0 if keys.mutation_prob is None else float(keys.mutation_prob)
-    if kind == "block":
-        return BlockMutation(prob, keys.decision_rate,
-                             0.1 if keys.block_resample_rate is None else float(keys.block_resample_rate))
-    return GeneMutation(kind, prob, keys.gene_mutation_rate)
+    if keys.mutation == "block":
+        return BlockMutation(float(keys.mutation_prob), keys.decision_rate, float(keys.block_resample_rate))
+    return GeneMutation(keys.mutation, float(keys.mutation_prob), keys.gene_mutation_rate)
 
 
 class NSGA2Strategy:
-    """``[search]`` keys: pop_size (20), n_offsprings (pop_size), crossover ("uniform": whole blocks;
-    "one_point", "two_point" at block boundaries; "gene_uniform": gene by gene), crossover_prob (0.9),
-    mutation ("block": decision_rate (1 / blocks) and block_resample_rate (0.1); "per_gene" or
-    "ordinal": gene_mutation_rate (1 / genes)), mutation_prob (1.0)."""
+    """NSGA-II over the space's genes with block-aware operators; its ``[search]`` keys are
+    ``NSGA2Keys`` (``crossover``: "uniform" exchanges whole blocks, "one_point" and "two_point" cut at
+    block boundaries, "gene_uniform" goes gene by gene)."""
 
-    search_keys = ("pop_size", "n_offsprings", "crossover", "crossover_prob", "mutation", "mutation_prob",
-                   "decision_rate", "block_resample_rate", "gene_mutation_rate")
+    search_keys = tuple(NSGA2Keys.model_fields)
+    config_model = NSGA2Keys
 
     def __init__(self, space: Space, search: dict, objectives: Objectives, rng: np.random.Generator):
         self.space = space
         self.objectives = objectives
         keys = validate(NSGA2Keys, {k: search[k] for k in self.search_keys if k in search}, "search")
-        pop_size = keys.pop_size or 20
         self.problem = GenomeProblem(space, objectives)
         self.algorithm = NSGA2(
-            pop_size=pop_size, n_offsprings=keys.n_offsprings or pop_size,
+            pop_size=keys.pop_size, n_offsprings=keys.n_offsprings,
             sampling=GenomeSampling(),
-            crossover=BlockCrossover(keys.crossover or "uniform",
-                                     0.9 if keys.crossover_prob is None else float(keys.crossover_prob)),
+            crossover=BlockCrossover(keys.crossover, float(keys.crossover_prob)),
             mutation=_mutation(keys),
             repair=CanonicalRepair(),
             eliminate_duplicates=ExactDuplicateElimination(),
