@@ -39,14 +39,14 @@ def _format_of(path: str, name: str | None) -> str:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """The validated ``[data]`` section."""
+    """The validated ``[data]`` section (``from_dict``; its defaults are the schema's ``DataSection``)."""
 
-    name: str = "mnist-subset"
-    format: str = "embedded"
-    path: str | None = None
-    val_size: int | None = None
-    test_fraction: float = 0.2
-    split_seed: int = 0
+    name: str
+    format: str
+    path: str | None
+    val_size: int | None
+    test_fraction: float
+    split_seed: int
 
     @classmethod
     def from_dict(cls, d: dict | None, base: Path | None = None) -> "DataConfig":

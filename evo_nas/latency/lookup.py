@@ -21,7 +21,7 @@ from .. import hashing
 from ..arch import Architecture, LayerSpec, to_architecture
 from ..files import atomic_write
 from ..jsonio import dumps
-from .machine import machine_info
+from .machine import DEFAULT_ALLOCATOR, machine_info
 from .measure import Runtime
 from .protocol import Measurement, Protocol
 
@@ -29,7 +29,6 @@ FORMAT = "evo-nas-latency-table"
 VERSION = 2
 READABLE = (1, 2)  # version 1 tables were measured with the system allocator's defaults
 IDENTITY = ("runtime", "runtime_version", "threads", "batch")
-DEFAULT_ALLOCATOR = "system default"
 
 
 def network_signature(arch: Architecture) -> dict:

@@ -46,10 +46,14 @@ def _glibc():
         return None
 
 
+# what a process that never called ``steady_allocator`` (and a table written before it) records
+DEFAULT_ALLOCATOR = "system default"
+
+
 def allocator_policy() -> str:
     """How this process allocates memory now; recorded with every figure (see ``steady_allocator``)."""
     if not _steady:
-        return "system default"
+        return DEFAULT_ALLOCATOR
     return f"glibc, freed memory kept (mmap threshold {_KEEP_BELOW >> 20} MiB, trim threshold {_KEEP_FREED >> 20} MiB)"
 
 
