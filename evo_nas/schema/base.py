@@ -7,10 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _n_jobs(v: int) -> int:
+    if v == 0 or v < -1:
+        raise ValueError("n_jobs must be a positive int or -1")
+    return v
+
+
+#: a worker count as joblib takes it: a positive int, or -1 for every core
+NJobs = Annotated[int, AfterValidator(_n_jobs)]
 
 
 class Section(BaseModel):

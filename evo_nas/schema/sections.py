@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..parallel import BACKENDS
-from .base import FiniteFloat, PositiveFloat, Section
+from .base import FiniteFloat, NJobs, PositiveFloat, Section
 from .data import DataSection
 from .space import SpaceSection
 from .errors import unknown_key, validate
@@ -39,7 +39,7 @@ class SearchSection(Section):
     algorithm: str = Field("nsga2", description="a registered algorithm name")
     generations: int | None = Field(None, ge=1, description="an int >= 1")
     max_evaluations: int | None = Field(None, ge=1, description="an int >= 1")
-    n_jobs: int = Field(1, description="a positive int or -1")
+    n_jobs: NJobs = Field(1, description="a positive int or -1")
     backend: Literal[BACKENDS] = Field("loky", description=f"one of {', '.join(BACKENDS)}")
     scheduler: str | None = Field(None, description="an address string")
     threads_per_worker: int = Field(1, ge=1, description="an int >= 1")
@@ -47,13 +47,6 @@ class SearchSection(Section):
         None, description="a file path (a relative one from base_dir) or false")
     max_stall: int = Field(10, ge=1, description="an int >= 1")
     base_dir: str | None = Field(None, description="a directory path")
-
-    @field_validator("n_jobs")
-    @classmethod
-    def _jobs(cls, v: int) -> int:
-        if v == 0 or v < -1:
-            raise ValueError("n_jobs")
-        return v
 
     @model_validator(mode="after")
     def _algorithm_keys(self) -> "SearchSection":

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from scipy.stats import kendalltau
 
 from evo_nas.parallel import BACKENDS
-from evo_nas.schema.base import Section
+from evo_nas.schema.base import NJobs, Section
 from evo_nas.schema.errors import validate
 
 ProxyTables = list[dict[str, Any]]
@@ -27,15 +27,8 @@ class StudyKeys(Section):
     """The keys a proxy study shares: how its random genomes are drawn and how its evaluations run."""
 
     sample_seed: int = Field(0, ge=0, description="a non-negative int (the seed of the random genomes)")
-    n_jobs: int = Field(1, description="a positive int or -1")
+    n_jobs: NJobs = Field(1, description="a positive int or -1")
     backend: Literal[BACKENDS] = Field("loky", description=f"one of {', '.join(BACKENDS)}")
-
-    @field_validator("n_jobs")
-    @classmethod
-    def _jobs(cls, v: int) -> int:
-        if v == 0 or v < -1:
-            raise ValueError("n_jobs")
-        return v
 
 
 class FidelityKeys(StudyKeys):
