@@ -18,7 +18,7 @@ import threading
 
 from . import commands
 
-USER_ERRORS = (ValueError, FileNotFoundError, KeyError, OSError)
+USER_ERRORS = (ValueError, FileNotFoundError, KeyError, OSError, MemoryError)
 
 
 class Terminated(KeyboardInterrupt):
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signal.SIGINT
     except USER_ERRORS as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        if isinstance(e, MemoryError):
+            msg = f"out of memory ({e or 'no detail'}); a smaller pop_size, n_offsprings or batch needs less"
         print(f"evo-nas {args.command}: error: {msg}", file=sys.stderr)
         return 2
     finally:

@@ -370,3 +370,18 @@ def test_a_relative_cache_path_resolves_from_base_dir_and_an_empty_one_is_refuse
     with pytest.raises(ValueError, match=r"\[search\] cache = '' must be a file path"):
         run_search(config(cache=""), tmp_path / "run2", quiet=True)
     assert not (tmp_path / "run2").exists()
+
+
+def test_running_out_of_memory_is_one_line_and_leaves_no_run(tmp_path, capsys, monkeypatch):
+    from evo_nas.search.nsga2 import GenomeSampling
+
+    def too_big(self, problem, n_samples, *args, **kwargs):
+        raise MemoryError(f"Unable to allocate 34.3 GiB for an array with shape ({n_samples}, 46)")
+
+    monkeypatch.setattr(GenomeSampling, "_do", too_big)
+    path = tmp_path / "c.toml"
+    path.write_text('[problem]\nname = "ofa-mbv3"\n[search]\ngenerations = 2\npop_size = 100000000\n')
+    assert main(["search", str(path), "--run-dir", str(tmp_path / "run"), "--quiet", "--no-plot"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("evo-nas search: error: out of memory (Unable to allocate 34.3 GiB")
+    assert not (tmp_path / "run").exists()
