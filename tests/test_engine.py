@@ -170,11 +170,15 @@ def test_bad_configs_give_one_clear_line(tmp_path, capsys, search, message):
 def test_bad_objectives_are_rejected(tmp_path):
     cfg = config()
     cfg["objectives"] = {"names": ["val_acc", "latency"]}
-    with pytest.raises(ValueError, match="'latency'"):
+    with pytest.raises(ValueError, match=r"\[objectives\] names: 'latency' is not an objective of problem"):
         run_search(cfg, tmp_path / "run", quiet=True)
     cfg["objectives"] = {"reference": {"val_acc": 0.5}}
-    with pytest.raises(ValueError, match="reference"):
+    with pytest.raises(ValueError, match=r"\[objectives\] reference: 'latency_ms' is missing"):
         run_search(cfg, tmp_path / "run", quiet=True)
+    cfg["objectives"] = {"reference": {"val_acc": 0.5, "latency_ms": 10.0, "top1": 0.7}}
+    with pytest.raises(ValueError, match=r"\[objectives\] reference: 'top1' is not one of the objectives"):
+        run_search(cfg, tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists()
 
 
 def test_cli_search_and_pareto(tmp_path, capsys, monkeypatch):

@@ -64,7 +64,7 @@ def test_an_outside_problem_is_searched_in_one_call_per_generation(tmp_path, toy
 def test_an_outside_problem_rejects_unknown_keys_and_objectives(toy):
     with pytest.raises(ValueError, match="unknown key 'scal'"):
         make_problem({"problem": {"name": "toy-tradeoff", "scal": 2}})
-    with pytest.raises(ValueError, match="'top1' is not reported by problem 'toy-tradeoff'"):
+    with pytest.raises(ValueError, match="names: 'top1' is not an objective of problem 'toy-tradeoff'"):
         run_search({"problem": {"name": "toy-tradeoff"}, "search": {"generations": 1},
                     "objectives": {"names": ["top1", "latency_ms"]}}, "unused", quiet=True)
 

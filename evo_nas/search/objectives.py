@@ -49,17 +49,21 @@ class Objectives:
         s = section if isinstance(section, ObjectivesSection) else check("objectives", section)
         available = {o.name: o for o in problem.objectives}
         maximize = frozenset(o.name for o in problem.objectives if o.direction == "max")
-        where = "[objectives]"
         names = list(problem.default_objectives) if s.names is None else s.names
         for n in names:
             if n not in available:
-                raise ValueError(f"{where}: objective {n!r} is not reported by problem {problem.name!r} "
+                raise ValueError(f"[objectives] names: {n!r} is not an objective of problem {problem.name!r} "
                                  f"(expected one of {', '.join(available)})")
         reference = None
         if s.reference is not None:
-            if sorted(s.reference) != sorted(names):
-                raise ValueError(f"{where}: reference keys {sorted(s.reference)} must be exactly the objectives "
-                                 f"{names}")
+            extra = [k for k in s.reference if k not in names]
+            missing = [n for n in names if n not in s.reference]
+            if extra:
+                raise ValueError(f"[objectives] reference: {extra[0]!r} is not one of the objectives "
+                                 f"({', '.join(names)})")
+            if missing:
+                raise ValueError(f"[objectives] reference: {missing[0]!r} is missing (the reference names every "
+                                 f"objective: {', '.join(names)})")
             reference = tuple(float(s.reference[n]) for n in names)
         return cls(tuple(names), s.latency_target_ms, reference, frozenset(n for n in names if n in maximize))
 
