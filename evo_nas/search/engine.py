@@ -61,13 +61,13 @@ def _differences(a, b, path: str = "") -> list[tuple[str, str, str]]:
     """Every key (dotted, in sorted order) where ``a`` and ``b`` differ, with both values (``absent``
     where one lacks it), as the configuration file spells them."""
     if not (isinstance(a, dict) and isinstance(b, dict)):
-        return [] if a == b else [(path, shown(a), shown(b))]
+        return [] if a == b and type(a) is type(b) else [(path, shown(a), shown(b))]
     out = []
     for k in sorted(set(a) | set(b)):
         where = f"{path}.{k}" if path else k
         if k not in a or k not in b:
             out.append((where, shown(a[k]) if k in a else "absent", shown(b[k]) if k in b else "absent"))
-        elif a[k] != b[k]:
+        else:
             out += _differences(a[k], b[k], where)
     return out
 
@@ -84,7 +84,7 @@ def _sets(config: dict, key: str) -> bool:
 def _first_difference(stored: dict, given: dict, raw: dict) -> tuple[str, str, str]:
     """The difference to name: the first one in a key that ``raw`` (the configuration as given)
     sets, rather than a default that follows from it."""
-    diffs = _differences(stored, given)
+    diffs = _differences(stored, given) or [("configuration", "one", "another")]
     return next((d for d in diffs if _sets(raw, d[0])), diffs[0])
 
 
