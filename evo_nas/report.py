@@ -37,7 +37,9 @@ def architecture_table(obj) -> str:
                      f"{b.in_ch}->{b.out_ch}", str(b.repeats), f"{ls[0].resolution}->{out_res}",
                      f"{p:,}", f"{m / 1e6:.2f}M"])
     head = head_cost(a)
-    rows.append(["head", "Conv1x1+FC", "-", "-", f"{a.feature_channels}->{a.head.filters}->{a.num_classes}", "1",
+    widths = [a.feature_channels, a.head.filters] + ([a.head.post_filters] if a.head.post_filters else [])
+    op = "Conv1x1+pool+Conv1x1+FC" if a.head.post_filters else "Conv1x1+pool+FC"
+    rows.append(["head", op, "-", "-", "->".join(map(str, widths + [a.num_classes])), "1",
                  f"{a.output_resolution()}->1", f"{head.params:,}", f"{head.macs / 1e6:.2f}M"])
     total_p = stem.params + head.params + sum(layer_cost(x).params for x in layers)
     total_m = stem.macs + head.macs + sum(layer_cost(x).macs for x in layers)

@@ -203,3 +203,14 @@ def test_an_ofa_genome_exports_to_onnx_and_its_card_names_top1(tmp_path):
              objectives=["top1", "latency_ms"])
     assert c["objectives"] == {"top1": 0.76, "latency_ms": 10.1} and tuple(c["onnx"]["input_shape"][2:]) == (160, 160)
     assert model_filename(3, record, "top1") == "pareto03_acc0.760_10.10ms"
+
+
+def test_the_per_layer_table_shows_every_head_layer_it_counts(problem):
+    """Once-for-All's head is 1x1 conv, pool, 1x1 feature mix, FC; the table names each width."""
+    from evo_nas.report import architecture_table
+
+    genome = problem.space.sample(np.random.default_rng(0))
+    head = next(line for line in architecture_table(genome).splitlines() if line.startswith("head"))
+    arch = genome.architecture()
+    assert "Conv1x1+pool+Conv1x1+FC" in head
+    assert f"{arch.feature_channels}->{arch.head.filters}->{arch.head.post_filters}->1000" in head
