@@ -30,6 +30,15 @@ def read_settings(space: Space, d: dict, where: str, settings=SETTINGS, **defaul
             raise SpaceError(f"{where}: {key} = {getattr(space, attr)!r} is invalid")
 
 
+def check_frame(space: Space, arch, blocks: int | None = None) -> None:
+    """``ValueError`` when ``arch`` does not fit ``space``'s fixed frame: its number of blocks (``blocks``,
+    for a space that fixes it) and its stem's filters; the first check an ``encode`` makes."""
+    if blocks is not None and len(arch.blocks) != blocks:
+        raise ValueError(f"architecture has {len(arch.blocks)} blocks, space {space.name!r} has {blocks}")
+    if arch.stem.out_ch != space.stem.out_ch:
+        raise ValueError(f"stem has {arch.stem.out_ch} filters, space {space.name!r} has {space.stem.out_ch}")
+
+
 class MacroSpace(Space):
     """A space around a fixed stem and head; subclasses declare the searched part."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..arch import SKIPS, Architecture, BlockSpec, HeadSpec, StemSpec, make_divisible
 from ..space import Space, SpaceError, _need, register_space_type
-from ._common import SETTINGS, read_settings
+from ._common import SETTINGS, check_frame, read_settings
 
 
 def parse_op(name: str) -> tuple[str, float]:
@@ -151,10 +151,7 @@ class FactorizedSpace(Space):
         return self.base_architecture(blocks)
 
     def encode(self, arch: Architecture) -> tuple[int, ...]:
-        if len(arch.blocks) != len(self.blocks):
-            raise ValueError(f"architecture has {len(arch.blocks)} blocks, space {self.name!r} has {len(self.blocks)}")
-        if arch.stem.out_ch != self.stem.out_ch:
-            raise ValueError(f"stem has {arch.stem.out_ch} filters, space {self.name!r} has {self.stem.out_ch}")
+        check_frame(self, arch, len(self.blocks))
         genes = []
         for n, (ref, b) in enumerate(zip(self.blocks, arch.blocks), 1):
             b = b.canonical()

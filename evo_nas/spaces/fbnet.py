@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..arch import Architecture, BlockSpec
 from ..space import SpaceError, _need, register_space_type
-from ._common import MacroSpace
+from ._common import MacroSpace, check_frame
 
 CANDIDATE = re.compile(r"^k(\d+)_e(\d+(?:\.\d+)?)(?:_g(\d+))?$")
 
@@ -142,8 +142,7 @@ class FBNetSpace(MacroSpace):
         return list(seen.values())
 
     def encode(self, arch: Architecture) -> tuple[int, ...]:
-        if arch.stem.out_ch != self.stem.out_ch:
-            raise ValueError(f"stem has {arch.stem.out_ch} filters, space {self.name!r} has {self.stem.out_ch}")
+        check_frame(self, arch)
         layers = split_layers(arch)
         genes, pos = [], 0
         for n, j, cin, cout, s in self._pos:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..arch import ACT_CODES, Architecture, BlockSpec
 from ..space import SpaceError, _need, register_space_type
-from ._common import MacroSpace
+from ._common import MacroSpace, check_frame
 
 FACTORS = ("kernel", "expansion", "se_ratio", "act")
 
@@ -86,10 +86,7 @@ class MobileNetV3Space(MacroSpace):
         return self.base_architecture(blocks)
 
     def encode(self, arch: Architecture) -> tuple[int, ...]:
-        if len(arch.blocks) != len(self.blocks):
-            raise ValueError(f"architecture has {len(arch.blocks)} blocks, space {self.name!r} has {len(self.blocks)}")
-        if arch.stem.out_ch != self.stem.out_ch:
-            raise ValueError(f"stem has {arch.stem.out_ch} filters, space {self.name!r} has {self.stem.out_ch}")
+        check_frame(self, arch, len(self.blocks))
         genes: list[int] = []
         for n, (ref, b) in enumerate(zip(self.blocks, arch.blocks), 1):
             b = b.canonical()

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..arch import ACT_CODES, Architecture, BlockSpec
 from ..space import SpaceError, _need, register_space_type
-from ._common import MacroSpace
+from ._common import MacroSpace, check_frame
 
 _LAYER = re.compile(r"k(\d+)e(\d+(?:\.\d+)?)")
 
@@ -279,8 +279,7 @@ class OFAMobileNetV3Space(MacroSpace):
                             num_classes=self.num_classes, act=self.act, se_style=self.se_style)
 
     def encode(self, arch: Architecture) -> tuple[int, ...]:
-        if arch.stem.out_ch != self.stem.out_ch:
-            raise ValueError(f"stem has {arch.stem.out_ch} filters, space {self.name!r} has {self.stem.out_ch}")
+        check_frame(self, arch)
         layers = [(b, i) for b in arch.blocks for i in range(b.repeats)]
         first, rest = layers[0][0], layers[1:]
         if first.op != "ds" or first.out_ch != self.first_channels or first.kernel != self.first_kernel:
