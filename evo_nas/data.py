@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .datafiles import EMBEDDED, load_embedded, load_folder, load_idx, load_npz, read_idx
+from .datafiles import DEFAULT_EMBEDDED, EMBEDDED, load_embedded, load_folder, load_idx, load_npz, read_idx
 from .dataset import Dataset, DatasetError, to_tensor
 
 FORMATS = ("embedded", "idx", "npz", "folder")
@@ -93,4 +93,4 @@ def load_dataset(section: dict | DataConfig | None = None) -> Dataset:
 
 
 __all__ = ["Dataset", "DataConfig", "DatasetError", "load_dataset", "load_embedded", "load_idx", "load_npz",
-           "load_folder", "read_idx", "to_tensor", "EMBEDDED"]
+           "load_folder", "read_idx", "to_tensor", "EMBEDDED", "DEFAULT_EMBEDDED"]

@@ -15,6 +15,7 @@ from .dataset import Dataset, DatasetError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 EMBEDDED = {"mnist-subset": ASSETS / "mnist_subset.npz"}
+DEFAULT_EMBEDDED = "mnist-subset"  # the dataset a [data] section without a path reads
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
@@ -95,7 +96,7 @@ def _holdout(x, y, fraction: float, seed: int, where: str):
     return x[tr], y[tr], x[te], y[te]
 
 
-def load_embedded(name: str = "mnist-subset") -> Dataset:
+def load_embedded(name: str = DEFAULT_EMBEDDED) -> Dataset:
     if name not in EMBEDDED:
         raise DatasetError(f"unknown embedded dataset {name!r} (expected one of {', '.join(EMBEDDED)})")
     return load_npz(EMBEDDED[name], name=name)

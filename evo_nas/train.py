@@ -17,7 +17,6 @@ import torch
 import torch.nn.functional as F
 
 
-
 class TrainingFailed(RuntimeError):
     """Training stopped: a non-finite loss or the time budget ran out. The message says which."""
 

@@ -72,8 +72,8 @@ class AgingEvolution:
     ``search["reward"]`` as ``RewardKeys``."""
 
     name = "aging"
-    search_keys = ("aging", "reward")  # [search] tables this strategy reads
     config_model = AgingSearchKeys
+    search_keys = tuple(AgingSearchKeys.model_fields)  # [search] tables this strategy reads
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:

@@ -28,8 +28,8 @@ class RandomSearch:
     """Uniform samples as an ask/tell ``Strategy``; ``search["random"]["batch_size"]`` per ask."""
 
     name = "random"
-    search_keys = ("random",)  # [search] tables this strategy reads
     config_model = RandomSearchKeys
+    search_keys = tuple(RandomSearchKeys.model_fields)  # [search] tables this strategy reads
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:

@@ -238,8 +238,8 @@ class RLStrategy:
     """
 
     name = "rl"
-    search_keys = ("rl", "reward")  # [search] tables this strategy reads
     config_model = RLSearchKeys
+    search_keys = tuple(RLSearchKeys.model_fields)  # [search] tables this strategy reads
 
     def __init__(self, space: Space, search: dict, objectives=None, rng: np.random.Generator | None = None):
         if rng is None:

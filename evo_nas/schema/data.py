@@ -12,10 +12,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..data import EMBEDDED, FORMATS
+from ..data import DEFAULT_EMBEDDED, EMBEDDED, FORMATS
 from .base import Section
-
-DEFAULT_EMBEDDED = "mnist-subset"
 
 
 class DataSection(Section):

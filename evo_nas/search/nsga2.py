@@ -171,8 +171,8 @@ class NSGA2Strategy:
     ``NSGA2Keys`` (``crossover``: "uniform" exchanges whole blocks, "one_point" and "two_point" cut at
     block boundaries, "gene_uniform" goes gene by gene)."""
 
-    search_keys = tuple(NSGA2Keys.model_fields)
     config_model = NSGA2Keys
+    search_keys = tuple(NSGA2Keys.model_fields)
 
     def __init__(self, space: Space, search: dict, objectives: Objectives, rng: np.random.Generator):
         self.space = space
