@@ -76,3 +76,34 @@ def test_exact_duplicate_elimination_drops_the_children_pymoos_distances_drop():
         a, b, c = (Population.new("X", rng.integers(0, 2, (int(rng.integers(lo, 30)), 4))) for lo in (1, 0, 0))
         assert ExactDuplicateElimination().do(a, b, c, return_indices=True)[1:] == \
             DefaultDuplicateElimination().do(a, b, c, return_indices=True)[1:]
+
+
+@pytest.mark.parametrize("search", [
+    {},
+    {"pop_size": 12, "n_offsprings": 7, "crossover": "one_point", "crossover_prob": 0.6, "mutation_prob": 0.5},
+    {"crossover": "gene_uniform", "mutation": "per_gene", "gene_mutation_rate": 0.3},
+    {"crossover": "two_point", "mutation": "ordinal", "crossover_prob": 0.0},
+    # children mostly copy their parents: many rounds of duplicate elimination per generation
+    {"pop_size": 6, "crossover_prob": 0.0, "mutation_prob": 0.05},
+])
+def test_array_mating_makes_the_offspring_pymoos_mating_makes(search):
+    from pymoo.core.mating import Mating
+
+    from evo_nas.search.mating import ArrayMating
+
+    ours, theirs = strategy(seed=5, **search), strategy(seed=5, **search)
+    m = ours.algorithm.mating
+    assert isinstance(m, ArrayMating)
+    theirs.algorithm.mating = Mating(m.selection, m.crossover, m.mutation, repair=m.repair,
+                                     eliminate_duplicates=m.eliminate_duplicates, n_max_iterations=m.n_max_iterations)
+    sizes = []
+    for _ in range(12):
+        X, Y = ours.ask_array(), theirs.ask_array()
+        assert X.shape == Y.shape and (X == Y).all()
+        sizes.append(len(X))
+        if not len(X):
+            break
+        results = [synthetic_evaluate(g, CFG) for g in SPACE.genomes(X)]
+        ours.tell_array(results)
+        theirs.tell_array(results)
+    assert sizes[0] > 0

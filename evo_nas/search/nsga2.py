@@ -29,6 +29,7 @@ from ..schema.base import Section
 from ..schema.errors import validate
 from ..space import Genome, Space
 from . import operators as ops
+from .mating import ArrayMating, population_genes, row_bytes
 from .objectives import Objectives
 
 
@@ -98,12 +99,15 @@ class ExactDuplicateElimination(DefaultDuplicateElimination):
     """pymoo's default elimination (a child equal to an earlier child or to any member of the other
     populations goes) decided by comparing integer genes exactly, not by all pairwise distances."""
 
+    def __init__(self):
+        super().__init__(func=population_genes)
+
     def _do(self, pop, other, is_duplicate):
         X = self.func(pop)
         Y = None if other is None else self.func(other)
         if X.dtype.kind not in "iu" or Y is not None and Y.dtype.kind not in "iu":
             return super()._do(pop, other, is_duplicate)
-        rows = [x.tobytes() for x in np.ascontiguousarray(X, dtype=np.int64)]
+        rows = row_bytes(X)
         if Y is None:
             seen = set()
             for i, row in enumerate(rows):
@@ -111,7 +115,7 @@ class ExactDuplicateElimination(DefaultDuplicateElimination):
                     is_duplicate[i] = True
                 seen.add(row)
         else:
-            known = {y.tobytes() for y in np.ascontiguousarray(Y, dtype=np.int64)}
+            known = set(row_bytes(Y))
             for i, row in enumerate(rows):
                 if row in known:
                     is_duplicate[i] = True
@@ -187,6 +191,7 @@ class NSGA2Strategy:
             repair=CanonicalRepair(),
             eliminate_duplicates=ExactDuplicateElimination(),
         )
+        self.algorithm.mating = ArrayMating(self.algorithm.mating)
         seed = int(rng.integers(2 ** 31 - 1))
         self.algorithm.setup(self.problem, termination=NoTermination(), seed=seed, verbose=False)
         self._pending = None
@@ -203,7 +208,7 @@ class NSGA2Strategy:
             self._pending = None
             return np.zeros((0, self.space.n_genes), dtype=np.int64)
         self._pending = pop
-        return self.space.canonical_rows(pop.get("X"))
+        return self.space.canonical_rows(population_genes(pop))
 
     def tell(self, genomes: list[Genome], results: list[dict]) -> None:
         if self._pending is not None and len(genomes) != len(self._pending):
@@ -220,12 +225,14 @@ class NSGA2Strategy:
             G = np.array([self.objectives.constraints(r) for r in results], dtype=float).reshape(len(pop), -1)
         else:
             G = np.zeros((len(pop), 0))
-        # what pymoo's Evaluator stores for an evaluated population (``pop.set``: a copy of each row),
-        # without re-evaluating anything
+        # what pymoo's Evaluator stores for an evaluated population, without re-evaluating anything;
+        # rows are views (``pop.set`` copies them so that a row does not keep a large matrix alive:
+        # these matrices are one generation's)
         H = np.zeros((len(pop), 0))
+        evaluated = ("F", "G", "H")
         for ind, f, g, h in zip(pop, F, G, H):
-            ind.F, ind.G, ind.H = f.copy(), g.copy(), h.copy()
-            ind.evaluated.update(("F", "G", "H"))
+            ind.F, ind.G, ind.H = f, g, h
+            ind.evaluated.update(evaluated)
         self.algorithm.tell(infills=pop)
         self._pending = None
 
