@@ -157,8 +157,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         while stopped is None:
             before = engine.n_evaluated
             stopped, entry = engine.step()
-            engine.logbook.append(entry)
-            run.append_logbook([entry], sync=not engine.problem.batch)
+            engine.log(entry)
             engine.checkpoint()
             progress.update(1 if unit == "gen" else engine.n_evaluated - before, entry)
             if stopped is None and entry.get("all_failed"):
@@ -166,6 +165,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
             stopped = stopped or engine.stop_reason()
     finally:
         progress.close()
+        engine.write_logbook()
     engine.checkpoint(force=True)
     engine._release([k for keys in engine.replay.values() for k in keys])
     engine.replay = {}

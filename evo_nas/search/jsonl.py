@@ -85,12 +85,6 @@ def json_lines(columns: dict, n: int) -> str:
     return "".join(itertools.starmap(template.format, zip(*varying)))
 
 
-def fsync_file(path: Path) -> None:
-    if path.exists():
-        with open(path, "rb") as f:
-            os.fsync(f.fileno())
-
-
 def _drop_torn_tail(path: Path) -> None:
     """Cut an incomplete last line (a write interrupted by kill -9); it never held a whole record."""
     with open(path, "r+b") as f:

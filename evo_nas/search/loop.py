@@ -91,6 +91,7 @@ class Engine:
         self.failure_reasons: Counter = Counter()
         self.best: dict[str, float] = {}
         self.logbook: list[dict] = []
+        self._unwritten: list[dict] = []  # logbook entries not yet in logbook.jsonl
         self.generation = 0
         self.stall = 0
         self._last_checkpoint = 0.0
@@ -186,6 +187,7 @@ class Engine:
         self._reset_counts()
         self._settle(self.generation)
         self.logbook = self.run.logbook()[:state["logbook_len"]]
+        self._unwritten = []
         self.stall = state.get("stall", 0)
         self.exhausted = state.get("exhausted", False)
         if len(self.logbook) != state["logbook_len"]:
@@ -206,16 +208,28 @@ class Engine:
         if pending:
             self.service.measure_pending(pending)
 
+    def log(self, entry: dict) -> None:
+        """Add a generation's logbook entry; it reaches ``logbook.jsonl`` with the next checkpoint
+        (a resume continues from the checkpoint's logbook, so nothing after it would be kept)."""
+        self.logbook.append(entry)
+        self._unwritten.append(entry)
+
+    def write_logbook(self) -> None:
+        """Append the logbook entries not yet written, fsynced."""
+        if self._unwritten:
+            self.run.append_logbook(self._unwritten)
+            self._unwritten = []
+
     def checkpoint(self, force: bool = False) -> None:
-        """Save the strategy and position: every generation of an expensive problem, at most once
-        per ``CHECKPOINT_S`` of a batch problem unless ``force``d (a resume replays the
-        generations since from the run's own records)."""
+        """Save the logbook and then the strategy and position: every generation of an expensive
+        problem, at most once per ``CHECKPOINT_S`` of a batch problem unless ``force``d (a resume
+        replays the generations since from the run's own records)."""
         now = time.perf_counter()
         position = (self.generation, len(self.logbook))
         if position == self._saved or not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
             return
         self._last_checkpoint, self._saved = now, position
-        self.run.sync_logbook()
+        self.write_logbook()
         self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
                                   "logbook_len": len(self.logbook), "stall": self.stall, "exhausted": self.exhausted,
                                   "fingerprint": self.fingerprint, "seed": self.seed})

@@ -6,7 +6,8 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
     config.json         the resolved configuration (all sections), written once
     evaluations.jsonl   one line per unique genome of the run, appended, flushed and fsynced
                         (two when latency is measured serially after the accuracy: the last wins)
-    logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume)
+    logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume),
+                        appended and fsynced with each checkpoint
     checkpoint.pkl      strategy state (RNG included), generation, logbook; atomically replaced
     checkpoint.prev.pkl the generation before: the way back when checkpoint.pkl is damaged
     run.json            status and summary, atomically replaced
@@ -30,7 +31,7 @@ from pathlib import Path
 from ..files import atomic_write
 from ..jsonio import dumps, plain
 from .front import front_csv, front_hypervolume, pareto_front
-from .jsonl import append_jsonl, append_text, fsync_file, read_jsonl
+from .jsonl import append_jsonl, append_text, read_jsonl
 from .lock import RunLock
 from .objectives import Objectives
 
@@ -204,13 +205,9 @@ class RunDir:
         else:
             append_text(self.path / EVALUATIONS, text)
 
-    def append_logbook(self, entries, sync: bool = True) -> None:
-        """Append generations; unsynced ones reach the disk with the next ``sync_logbook``
-        (a kill loses nothing written; the checkpoint syncs before it counts them)."""
-        append_jsonl(self.path / LOGBOOK, entries, sync)
-
-    def sync_logbook(self) -> None:
-        fsync_file(self.path / LOGBOOK)
+    def append_logbook(self, entries) -> None:
+        """Append generations, fsynced (the engine does so before a checkpoint counts them)."""
+        append_jsonl(self.path / LOGBOOK, entries)
 
     def rewrite_logbook(self, entries) -> None:
         blob = "".join(dumps(e, sort_keys=True, default=plain) + "\n" for e in entries).encode()
