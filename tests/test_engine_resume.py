@@ -114,10 +114,12 @@ def test_an_ofa_batch_search_killed_at_a_random_generation_resumes_to_the_same_p
         kill_at = int(rng.integers(3, 25))
         child = subprocess.Popen([sys.executable, "-c", OFA_CHILD, json.dumps(config), str(run_dir), str(checkpoint_s)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        log = run_dir / "logbook.jsonl"
+        # evaluations.jsonl gets each generation as it is scored (the logbook waits for a checkpoint)
+        evaluations = run_dir / "evaluations.jsonl"
         deadline = time.time() + 120
         while time.time() < deadline and child.poll() is None:
-            if log.exists() and len(read_jsonl(log)) >= kill_at:
+            records = read_jsonl(evaluations)
+            if records and records[-1]["generation"] >= kill_at:
                 break
             time.sleep(0.005)
         assert child.poll() is None, child.stderr.read().decode()
