@@ -52,7 +52,19 @@ def read_toml(path: Path, what: str) -> dict:
         with open(path, "rb") as f:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
-        raise SpaceError(f"{path}: not valid TOML ({e})") from None
+        raise SpaceError(f"{path}: not valid TOML ({e}){_quoted_line(path, str(e))}") from None
+
+
+def _quoted_line(path: Path, message: str) -> str:
+    """``: line N is `text``` for the line a TOML error names (a duplicate key's error names only
+    its position), or ""."""
+    m = re.search(r"at line (\d+), column \d+\)", message)
+    if m is None:
+        return ""
+    lines = path.read_text(errors="replace").splitlines()
+    n = int(m.group(1))
+    text = lines[n - 1].strip() if 0 < n <= len(lines) else ""
+    return f": line {n} is `{text[:120]}`" if text else ""
 
 
 def space_from_dict(d: dict, where: str = "space", **overrides) -> Space:

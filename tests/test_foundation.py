@@ -227,6 +227,7 @@ def test_cli_bad_input_gives_one_line_and_nonzero_exit(arg, message):
     ("name = 'x'\n[choices]\nkernel = [4]\n", "choices.op must be a non-empty list"),
     ('name = "x"\nresolution = "big"\n', "resolution = 'big' must be int"),
     ("name = 'x'\nthis is not toml", "not valid TOML"),
+    ("name = 'x'\nresolution = 224\nresolution = 192\n", "line 3 is `resolution = 192`"),
     ("name = 'x'\ntype = 'nope'\n", "type = 'nope'"),
 ])
 def test_cli_bad_space_file(tmp_path, content, message):
