@@ -44,6 +44,9 @@ class ArrayMating(Mating):
         if self.crossover.n_offsprings != self.crossover.n_parents:
             raise ValueError(f"ArrayMating needs a crossover with as many children as parents, got "
                              f"{self.crossover.n_offsprings} from {self.crossover.n_parents}")
+        for op in (self.crossover, self.mutation, self.repair):
+            if op.vtype is not None or getattr(op, "repair", None) is not None:
+                raise ValueError(f"ArrayMating runs {type(op).__name__} without its own vtype or repair")
 
     def do(self, problem, pop, n_offsprings, random_state=None, n_max_iterations=None, **kwargs):
         if n_max_iterations is None:
