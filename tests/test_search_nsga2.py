@@ -85,6 +85,11 @@ def test_exact_duplicate_elimination_drops_the_children_pymoos_distances_drop():
     {"crossover": "two_point", "mutation": "ordinal", "crossover_prob": 0.0},
     # children mostly copy their parents: many rounds of duplicate elimination per generation
     {"pop_size": 6, "crossover_prob": 0.0, "mutation_prob": 0.05},
+    # one child per generation (one mating, the second child truncated), an odd count, crossover always
+    {"pop_size": 3, "n_offsprings": 1, "crossover": "gene_uniform", "crossover_prob": 1.0, "mutation": "ordinal"},
+    {"pop_size": 5, "n_offsprings": 11, "crossover_prob": 1.0, "mutation_prob": 0.0},
+    # no crossover, no mutation: every child copies a parent, n_max_iterations rounds, no offspring
+    {"pop_size": 4, "crossover_prob": 0.0, "mutation_prob": 0.0},
 ])
 def test_array_mating_makes_the_offspring_pymoos_mating_makes(search):
     from pymoo.core.mating import Mating
@@ -107,3 +112,23 @@ def test_array_mating_makes_the_offspring_pymoos_mating_makes(search):
         ours.tell_array(results)
         theirs.tell_array(results)
     assert sizes[0] > 0
+
+
+def test_array_mating_survives_a_checkpoint_round_trip():
+    from pymoo.core.mating import Mating
+
+    from evo_nas.search.mating import ArrayMating
+
+    search = {"pop_size": 6, "n_offsprings": 5, "mutation_prob": 0.3}
+    ours, theirs = strategy(seed=2, **search), strategy(seed=2, **search)
+    m = pickle.loads(pickle.dumps(ours.algorithm.mating))
+    theirs.algorithm.mating = Mating(m.selection, m.crossover, m.mutation, repair=m.repair,
+                                     eliminate_duplicates=m.eliminate_duplicates, n_max_iterations=m.n_max_iterations)
+    for _ in range(6):
+        ours.load_state_dict({"algorithm": pickle.dumps(ours.algorithm), "pending": pickle.dumps(None)})
+        assert isinstance(ours.algorithm.mating, ArrayMating)
+        X, Y = ours.ask_array(), theirs.ask_array()
+        assert X.shape == Y.shape and (X == Y).all()
+        results = [synthetic_evaluate(g, CFG) for g in SPACE.genomes(X)]
+        ours.tell_array(results)
+        theirs.tell_array(results)
