@@ -132,3 +132,24 @@ def test_array_mating_survives_a_checkpoint_round_trip():
         results = [synthetic_evaluate(g, CFG) for g in SPACE.genomes(X)]
         ours.tell_array(results)
         theirs.tell_array(results)
+
+
+def test_a_checkpoint_with_pymoos_mating_resumes_with_array_mating():
+    """Checkpoints written before ArrayMating hold pymoo's Mating: a resume makes the same offspring on arrays."""
+    from pymoo.core.mating import Mating
+
+    from evo_nas.search.mating import ArrayMating
+
+    old, straight = strategy(seed=4), strategy(seed=4)
+    m = old.algorithm.mating
+    old.algorithm.mating = Mating(m.selection, m.crossover, m.mutation, repair=m.repair,
+                                  eliminate_duplicates=m.eliminate_duplicates, n_max_iterations=m.n_max_iterations)
+    for g in range(5):
+        if g == 2:
+            old.load_state_dict({"algorithm": pickle.dumps(old.algorithm), "pending": pickle.dumps(None)})
+            assert isinstance(old.algorithm.mating, ArrayMating)
+        X, Y = old.ask_array(), straight.ask_array()
+        assert (X == Y).all()
+        results = [synthetic_evaluate(g, CFG) for g in SPACE.genomes(X)]
+        old.tell_array(results)
+        straight.tell_array(results)

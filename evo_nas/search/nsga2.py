@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.core.crossover import Crossover
 from pymoo.core.duplicate import DefaultDuplicateElimination
+from pymoo.core.mating import Mating
 from pymoo.core.mutation import Mutation
 from pymoo.core.problem import Problem
 from pymoo.core.repair import Repair
@@ -249,5 +250,8 @@ class NSGA2Strategy:
             return pickle.loads(v) if isinstance(v, bytes) else v
 
         self.algorithm = load(d["algorithm"])
+        if type(self.algorithm.mating) is Mating:
+            # a checkpoint written before ArrayMating: the same offspring, made on arrays
+            self.algorithm.mating = ArrayMating(self.algorithm.mating)
         self.problem = self.algorithm.problem
         self._pending = load(d["pending"])
