@@ -184,10 +184,13 @@ class Engine:
                              f"{state.get('fingerprint')}, this configuration gives {self.fingerprint}")
         self.strategy.load_state_dict(state["strategy"])
         self.generation = state["generation"]
-        self._reset_counts()
-        self._settle(self.generation)
         self.logbook = self.run.logbook()[:state["logbook_len"]]
         self._unwritten = []
+        self._reset_counts()
+        # a generation cut short by max_evaluations ended the run: its records are counted, not replayed
+        last = self.logbook[-1] if self.logbook else {}
+        ended = bool(last.get("partial")) and last.get("generation") == self.generation
+        self._settle(self.generation + 1 if ended else self.generation)
         self.stall = state.get("stall", 0)
         self.exhausted = state.get("exhausted", False)
         if len(self.logbook) != state["logbook_len"]:
