@@ -272,6 +272,9 @@ def scale(problem, root: Path, emit, repeats: int) -> None:
          "included, so at an equal count evo-nas runs more generations; the last two columns compare "
          "equal generations.")
     emit(f"\nevo-nas 20,000 / 5,000 wall ratio: {t[20000] / t[5000]:.2f} (target <= 5; 4 is linear)\n")
+    steps = [e["wall_s"] for e in RunDir(root / f"evo-None-{g['generations']}-{repeats - 1}").logbook()]
+    emit(f"evo-nas step milliseconds per generation (logbook wall_s) in its last {g['generations']}-generation run: first 100 "
+         f"{1e3 * np.mean(steps[:100]):.2f}, last 100 {1e3 * np.mean(steps[-100:]):.2f}\n")
 
     path = root / "big"
     cfg = config(0, 100_000, None)
