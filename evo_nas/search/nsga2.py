@@ -7,7 +7,9 @@ small for checkpoints, and a genome is rebuilt from its genes for free. The bloc
 lives in the operators (``evo_nas.search.operators``), which every pymoo operator here calls
 with the ``random_state`` generator pymoo hands it. Repair maps every child to the canonical
 genes of the network it builds, so duplicate elimination on ``X`` is elimination on the
-canonical key. Objectives are never computed by the problem: the engine evaluates and tells.
+canonical key. pymoo's mating loop runs on one gene array (``evo_nas.search.mating``), making
+the children pymoo's own ``Mating`` would. Objectives are never computed by the problem: the
+engine evaluates and tells.
 """
 from __future__ import annotations
 
