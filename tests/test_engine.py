@@ -1,5 +1,6 @@
 """The search engine end to end on the synthetic problem: run files, budgets, caching, failures, resume, config errors, the CLI."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -374,6 +375,17 @@ def test_a_relative_cache_path_resolves_from_base_dir_and_an_empty_one_is_refuse
     with pytest.raises(ValueError, match=r"\[search\] cache = '' must be a file path"):
         run_search(config(cache=""), tmp_path / "run2", quiet=True)
     assert not (tmp_path / "run2").exists()
+
+
+def test_the_default_cache_is_beside_the_run_directory_wherever_the_config_is(tmp_path, monkeypatch):
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    cfg = config(base_dir=str(tmp_path / "cfg"), generations=1)
+    del cfg["search"]["cache"]
+    run_search(cfg, Path("runs") / "run", quiet=True)
+    assert (tmp_path / "elsewhere" / "runs" / "evo-nas-cache.sqlite").is_file()
+    assert not (tmp_path / "cfg" / "runs").exists()
 
 
 def test_running_out_of_memory_is_one_line_and_leaves_no_run(tmp_path, capsys, monkeypatch):

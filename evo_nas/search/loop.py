@@ -67,9 +67,12 @@ class Engine:
             # a batch problem scores a genome faster than the cache can look it up: no default cache
             self.cache = None
         else:
-            path = run.path.parent / "evo-nas-cache.sqlite" if cache is None else Path(cache)
-            if not path.is_absolute() and self.settings.base_dir is not None:
-                path = Path(self.settings.base_dir) / path
+            if cache is None:  # beside the run directory, wherever the config is
+                path = run.path.parent.absolute() / "evo-nas-cache.sqlite"
+            else:  # a relative path given in the config is read from the config's folder
+                path = Path(cache)
+                if not path.is_absolute() and self.settings.base_dir is not None:
+                    path = Path(self.settings.base_dir) / path
             self.cache = EvalCache(path)
         s = self.settings
         self.service = EvaluationService(self.problem, self.objectives.names, write=run.append_evaluations,
