@@ -150,6 +150,12 @@ def test_a_missing_or_corrupt_predictor_or_table_names_the_file(tmp_path):
     bad.write_bytes(b"not a state dict")
     with pytest.raises(ValueError, match="bad.pth"):
         make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(bad)}})
+    from evo_nas.problems.ofa import PREDICTOR
+
+    truncated = tmp_path / "truncated.pth"  # torch's error for it has an empty message
+    truncated.write_bytes(Path(PREDICTOR).read_bytes()[:1000])
+    with pytest.raises(ValueError, match=r"truncated.pth: not Once-for-All's accuracy predictor \(\w+"):
+        make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(truncated)}})
     tables = tmp_path / "tables"
     tables.mkdir()
     with pytest.raises(FileNotFoundError, match="tables"):

@@ -22,7 +22,7 @@ from pydantic import Field
 from torch import nn
 
 from ..schema.base import PositiveFloat, Section
-from ..schema.errors import validate
+from ..schema.errors import error_text, validate
 from ..space import Genome, Space
 from .reward import Reward, RewardKeys
 
@@ -218,7 +218,7 @@ class PolicyGradient:
             self.controller.load_state_dict(d["controller"])
         except RuntimeError as e:
             raise ValueError(f"RL checkpoint does not fit this controller (written by another layout or space): "
-                             f"{str(e).splitlines()[0]}") from None
+                             f"{error_text(e)}") from None
         self.optimizer.load_state_dict(d["optimizer"])
         self.baseline = d["baseline"]
         self.updates = d["updates"]

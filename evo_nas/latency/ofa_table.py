@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..arch import Architecture, conv_out, to_architecture
+from ..schema.errors import error_text
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "ofa"
 NOTE10_DIR = ASSETS / "note10"
@@ -62,7 +63,7 @@ def _load_yaml(path: Path) -> dict:
         with open(path, "rb") as f:
             data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
-        raise ValueError(f"{path}: corrupt latency table (not valid YAML: {str(e).splitlines()[0]})") from None
+        raise ValueError(f"{path}: corrupt latency table (not valid YAML: {error_text(e)})") from None
     if not isinstance(data, dict) or not data:
         raise ValueError(f"{path}: corrupt latency table (expected a mapping of layer keys)")
     for key, entry in data.items():

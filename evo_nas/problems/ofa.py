@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import hashing
 from ..hashing import file_fingerprint as _file_hash
 from ..latency.ofa_table import ASSETS, NOTE10_DIR, OFALatencyTable
-from ..schema.errors import validate
+from ..schema.errors import error_text, validate
 from ..spacefiles import load_space
 from . import register_problem
 from .base import Objective, Problem
@@ -61,8 +61,7 @@ class AccuracyPredictor:
                                        nn.Linear(400, 400), nn.ReLU(), nn.Linear(400, 1))
             self.model.load_state_dict(state)
         except Exception as e:  # noqa: BLE001  (any unreadable or mismatched file is the same user error)
-            raise ValueError(f"{self.path}: not Once-for-All's accuracy predictor "
-                             f"({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+            raise ValueError(f"{self.path}: not Once-for-All's accuracy predictor ({error_text(e)})") from None
         self.model.eval()
         self.space = space
         self._check_space(space)

@@ -14,6 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 
+def error_text(error: BaseException, limit: int = 200) -> str:
+    """``Type: first line of the message`` (``Type`` alone when the message is empty), for quoting
+    a library's error inside one line of our own."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:limit]}" if lines else type(error).__name__
+
+
 def unknown_key(where: str, key: str, allowed, context: str = "") -> ValueError:
     """``<where> unknown key 'k'<context> (did you mean 'x'?)``, else the list of allowed keys."""
     allowed = sorted(allowed)
