@@ -16,6 +16,7 @@ from pathlib import Path
 from . import hashing
 from .data import DataConfig, load_dataset
 from .dataset import Dataset, to_tensor
+from .files import from_base
 from .proxies import Proxy, ProxyData, proxy_from_config
 from .hashing import derive_seed
 from .schema.base import Seeded
@@ -59,10 +60,13 @@ class EvalConfig:
         if unknown:
             raise unknown_key("[space]", unknown[0], SPACE_KEYS, " (the dataset sets the others)")
         base = Path(base_dir) if base_dir is not None else None
-        if "file" in space and base is not None and not Path(space["file"]).is_absolute():
-            space["file"] = str(base / space["file"])
+        if "file" in space:
+            space["file"] = from_base(space["file"], base)
+        latency = sections["latency"]
+        if latency is not None and "table" in latency:
+            latency["table"] = from_base(latency["table"], base)
         return cls(seed=seed, space_section=space, data=DataConfig.from_dict(sections["data"], base),
-                   proxy=proxy_from_config(sections["proxy"]), latency_section=sections["latency"])
+                   proxy=proxy_from_config(sections["proxy"]), latency_section=latency)
 
     def __getstate__(self):
         state = dict(self.__dict__)

@@ -5,7 +5,8 @@ model cards, plots, exported ONNX files through ``atomic_path``) goes through it
 to a temporary file beside the target, are flushed and fsynced, the temporary file is renamed
 over the target (``os.replace``, atomic on POSIX), and the folder is fsynced so that the rename
 survives a power loss. Appended files (``.jsonl``) are written by
-``evo_nas.search.jsonl.append_jsonl``.
+``evo_nas.search.jsonl.append_jsonl``. ``from_base`` reads a relative path a config gives from
+the config's folder.
 """
 from __future__ import annotations
 
@@ -59,3 +60,11 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
 
 
 __all__ = ["atomic_path", "atomic_write"]
+
+
+def from_base(path, base: str | Path | None):
+    """``path`` as a config gives it, read from ``base`` (the config's folder, ``[search] base_dir``)
+    when it is a relative path string; anything else (absolute, ``None``, not a string) unchanged."""
+    if base is None or not isinstance(path, str) or not path or Path(path).is_absolute():
+        return path
+    return str(Path(base) / path)

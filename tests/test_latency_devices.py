@@ -207,3 +207,20 @@ def test_a_device_without_a_command_or_its_table_is_an_error(tmp_path, monkeypat
     err = capsys.readouterr().err
     assert err.startswith("evo-nas latency: error: [latency] device = 'pixel99'") and err.count("\n") == 1
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_relative_latency_table_in_a_config_is_read_from_the_configs_folder(tmp_path, monkeypatch):
+    from evo_nas.evaluate import EvalConfig
+    from evo_nas.problems import make_problem
+
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    base = tmp_path / "cfg"
+    cfg = EvalConfig.from_dict({"latency": {"table": "t.json"}}, base_dir=base)
+    assert cfg.latency_section["table"] == str(base / "t.json")
+    absolute = EvalConfig.from_dict({"latency": {"table": str(tmp_path / "a.json")}}, base_dir=base)
+    assert absolute.latency_section["table"] == str(tmp_path / "a.json")
+    with pytest.raises(FileNotFoundError, match=f"latency table not found: {base / 'missing.json'}"):
+        make_problem({"problem": {"name": "ofa-mbv3", "device": "this-machine"},
+                      "latency": {"table": "missing.json"}, "search": {"base_dir": str(base)}}).latency_model()

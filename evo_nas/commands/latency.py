@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..files import from_base
 from ..spacefiles import load_genome_or_architecture, load_space, read_toml
 
 
@@ -58,6 +59,10 @@ def _config(args) -> dict:
     for name in ("space", "latency"):
         if not isinstance(d.get(name, {}), dict):
             raise ValueError(f"{args.config}: [{name}] must be a table")
+    base = Path(args.config).resolve().parent  # the config's relative paths are read from its folder
+    for name, key in (("space", "file"), ("latency", "table")):
+        if key in d.get(name, {}):
+            d[name][key] = from_base(d[name][key], base)
     return d
 
 

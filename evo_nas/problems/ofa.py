@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import hashing
+from ..files import from_base
 from ..hashing import file_fingerprint as _file_hash
 from ..latency.ofa_table import ASSETS, NOTE10_DIR, OFALatencyTable
 from ..schema.errors import error_text, validate
@@ -183,6 +184,8 @@ class OFAProblem(Problem):
                              f"Note10 tables: set device = \"this-machine\" to measure here")
         if latency is not None and not isinstance(latency, dict):
             raise ValueError(f"[latency] must be a table, got {latency!r}")
+        if latency is not None and "table" in latency:
+            latency = {**latency, "table": from_base(latency["table"], base)}
         return cls(space, path(keys.predictor, PREDICTOR), path(keys.latency_tables, NOTE10_DIR), device, latency)
 
     def evaluate_array(self, X) -> np.ndarray:
