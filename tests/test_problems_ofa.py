@@ -157,8 +157,10 @@ def test_a_missing_or_corrupt_predictor_or_table_names_the_file(tmp_path):
     with pytest.raises(ValueError, match=r"truncated.pth: not Once-for-All's accuracy predictor \(\w+"):
         make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(truncated)}})
     tables = tmp_path / "tables"
+    with pytest.raises(FileNotFoundError, match="latency tables folder not found: .*tables"):
+        make_problem({"problem": {"name": "ofa-mbv3", "latency_tables": str(tables)}})
     tables.mkdir()
-    with pytest.raises(FileNotFoundError, match="tables"):
+    with pytest.raises(FileNotFoundError, match="no latency tables .*224_lookup_table.yaml"):
         make_problem({"problem": {"name": "ofa-mbv3", "latency_tables": str(tables)}})
     (tables / "224_lookup_table.yaml").write_text("{ unclosed: [\n")
     with pytest.raises(ValueError, match="224_lookup_table.yaml"):

@@ -81,9 +81,12 @@ class OFALatencyTable:
     def __init__(self, folder: str | Path = NOTE10_DIR, device: str = "note10"):
         self.folder = Path(folder)
         self.device = device
-        files = sorted(self.folder.glob("*_lookup_table.yaml")) if self.folder.is_dir() else []
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"latency tables folder not found: {self.folder}")
+        files = sorted(self.folder.glob("*_lookup_table.yaml"))
         if not files:
-            raise FileNotFoundError(f"no latency tables ({{R}}_lookup_table.yaml) in {self.folder}")
+            raise FileNotFoundError(f"no latency tables (files named <resolution>_lookup_table.yaml, e.g. "
+                                    f"224_lookup_table.yaml) in {self.folder}")
         self.tables: dict[int, dict] = {}
         self.files: dict[int, Path] = {}
         for f in files:
