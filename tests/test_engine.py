@@ -78,6 +78,8 @@ def test_cache_serves_a_rerun_and_a_changed_config_misses(tmp_path):
     again = run_search(config(cache=cache), tmp_path / "b", quiet=True)
     assert again.computed == 0 and again.evaluations == again.cache_hits == first.evaluations == first.computed
     assert all(r["cached"] for r in RunDir(again.run_dir).evaluations())
+    summary = RunDir(again.run_dir).summary()
+    assert (summary["computed"], summary["cache_hits"]) == (0, first.evaluations)
     assert outcome(first)[1:] == outcome(again)[1:]
     changed = config(cache=cache)
     changed["space"]["num_classes"] = 100
