@@ -77,6 +77,9 @@ def test_a_section_the_problem_does_not_read_is_refused(config, message):
      "[objectives] latency_target_ms = 0 must be a positive number (ms)"),
     # unknown key, with the closest valid one
     (lambda c: c.update(sed=1), "unknown configuration key 'sed' (did you mean 'seed'?)"),
+    # a misspelled [search] beside one the CLI made for its options: the misspelling, not the missing budget
+    (lambda c: c.update(serch=c.pop("search"), search={"n_jobs": 1}),
+     "unknown configuration key 'serch' (did you mean 'search'?)"),
     (lambda c: c["space"].update(nme="x"), "[space] unknown key 'nme' (did you mean 'name'?)"),
     (lambda c: c["search"].update(popsize=8),
      "[search] unknown key 'popsize' for algorithm 'nsga2' (did you mean 'pop_size'?)"),

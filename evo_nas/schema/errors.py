@@ -82,8 +82,10 @@ def where_of(path: list[str], section: str | None) -> tuple[str, str]:
 def one_line(error: ValidationError, model: type[BaseModel], data: Any, section: str | None = None) -> ValueError:
     """The first error of ``error`` (validating ``data`` against ``model``) as one ``ValueError`` line.
 
-    ``section``: the section ``model`` stands for (None: ``model`` is the whole configuration)."""
-    e = error.errors(include_url=False)[0]
+    ``section``: the section ``model`` stands for (None: ``model`` is the whole configuration). An
+    unknown key comes first: a misspelled key (``[serch]``) is often why another is missing."""
+    errors = error.errors(include_url=False)
+    e = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
     path, holder, field = _walk(model, tuple(e["loc"]))
     where, key = where_of(path, section)
     if e["type"] == "extra_forbidden":
