@@ -303,6 +303,14 @@ def train_config(**search):
             "objectives": {"names": ["val_acc", "params_m"]}}
 
 
+def test_latency_as_an_objective_without_a_latency_section_says_how_to_fix_it(tmp_path):
+    config = train_config()
+    del config["objectives"]
+    with pytest.raises(ValueError, match=r"no \[latency\] section: add \[latency\] .* or leave latency_ms out"):
+        run_search(config, tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("section", [None, {"name": "train"}], ids=["default-problem", "train"])
 def test_threads_are_refused_for_the_train_problem(section):
     cfg = train_config(backend="threading", n_jobs=2)

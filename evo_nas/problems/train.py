@@ -56,7 +56,9 @@ class TrainProblem(Problem):
         if not 0 < val < n:
             raise ValueError(f"[data] val_size = {val} must be in [1, {n - 1}] ({ds.name} has {n} training images)")
         if "latency_ms" in objectives.names and self.eval_cfg.latency_model() is None:
-            raise ValueError("[objectives] names include latency_ms but the config has no [latency] section")
+            raise ValueError("[objectives] names include latency_ms but the config has no [latency] "
+                             "section: add [latency] (mode = \"table\" measures layers here and predicts) or leave "
+                             "latency_ms out of [objectives] names")
         if self.eval_cfg.proxy.needs_training or scored_as_accuracy:
             return
         # a zero-cost proxy gives a score and no accuracy: every candidate would look failed
