@@ -47,6 +47,8 @@ def _resolve(name_or_path: str | Path, folder: Path) -> Path:
 
 def read_toml(path: Path, what: str) -> dict:
     if existing_file(path) is None:
+        if Path(path).is_dir():
+            raise IsADirectoryError(f"{what} file is a directory: {str(path)[:300]} (give the .toml file in it)")
         raise FileNotFoundError(f"{what} file not found: {str(path)[:300]}")
     try:
         with open(path, "rb") as f:
@@ -89,6 +91,9 @@ def space_from_dict(d: dict, where: str = "space", **overrides) -> Space:
 def load_space(name_or_path: str | Path = "mnasnet", **overrides) -> Space:
     """Load a space by name (``genomes/NAME.toml``) or path; overrides: resolution, num_classes, ..."""
     path = _resolve(name_or_path, GENOMES_DIR)
+    if existing_file(path) is None and Path(name_or_path).suffix != ".toml" and not Path(path).is_dir():
+        raise FileNotFoundError(f"space {str(name_or_path)[:100]!r} is neither a file nor a space of "
+                                f"{GENOMES_DIR} (known spaces: {', '.join(space_names())})")
     return space_from_dict(read_toml(path, "space"), str(path), **overrides)
 
 

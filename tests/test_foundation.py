@@ -249,3 +249,21 @@ def test_user_space_file_with_other_choices(tmp_path):
     assert space.fingerprint() != SPACE.fingerprint()
     g = space.sample(np.random.default_rng(0))
     assert space.parse(g.key) == g.canonical()
+
+
+def test_cli_paths_of_the_wrong_kind_give_one_line(tmp_path):
+    config = tmp_path / "exp.toml"
+    config.write_text('seed = 1\n[problem]\nname = "ofa-mbv3"\n[search]\ngenerations = 1\n')
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    cases = [
+        (("search", str(tmp_path)), f"config file is a directory: {tmp_path}"),
+        (("search", str(config), "--run-dir", str(a_file)), f"run directory {a_file} is a file"),
+        (("search", "--resume", str(tmp_path / "nosuch")), f"run directory not found: {tmp_path / 'nosuch'}"),
+        (("show", "mobilenetv2", "--space", "nosuch"), "known spaces: fbnet, mnasnet"),
+    ]
+    for args, message in cases:
+        r = run_cli(*args)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and message in lines[0], (args, r.stderr)
+    assert a_file.read_text() == "keep me"

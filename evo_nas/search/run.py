@@ -90,6 +90,8 @@ def guarded_run(fn):
         bound.apply_defaults()
         path = Path(bound.arguments["run_dir"])
         created = None
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"run directory {path} is a file, not a directory")
         if bound.arguments.get("resume"):
             RunDir(path)
         elif not path.exists():
@@ -129,6 +131,8 @@ class RunDir:
     def __init__(self, path, *, must_exist: bool = True):
         self.path = Path(path)
         if must_exist and not (self.path / CONFIG).is_file():
+            if not self.path.exists():
+                raise FileNotFoundError(f"run directory not found: {self.path}")
             raise FileNotFoundError(f"{self.path} is not a run directory (no {CONFIG})")
 
     @classmethod
