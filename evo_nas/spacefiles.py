@@ -8,6 +8,7 @@ command line, literally or in a file. Nothing here imports torch.
 """
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -199,6 +200,10 @@ def load_genome_or_architecture(text: str, space: Space | None = None, **overrid
             try:
                 return space.parse_architecture(s).canonical()
             except ValueError:
+                close = difflib.get_close_matches(s, known_names(), n=1) if "-" not in s else []
+                if close:  # a bare word close to a known architecture's name
+                    raise ValueError(f"{s!r} is not a known architecture (did you mean {close[0]!r}?) nor a "
+                                     f"genome or block string") from None
                 raise on_grid_error from None
 
     return space, genome_argument(text, parse)

@@ -215,6 +215,7 @@ def test_cli_show_genome_file(tmp_path):
     ("1,2,3", "has 3 genes"),
     ("nonexistent.toml", "file not found: nonexistent.toml"),
     ("missing.txt", "genome file not found: missing.txt"),
+    ("mnasnet_a2", "'mnasnet_a2' is not a known architecture (did you mean 'mnasnet_a1'?)"),
 ])
 def test_cli_bad_input_gives_one_line_and_nonzero_exit(arg, message):
     r = run_cli("show", arg)
