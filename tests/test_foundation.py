@@ -268,3 +268,11 @@ def test_cli_paths_of_the_wrong_kind_give_one_line(tmp_path):
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and message in lines[0], (args, r.stderr)
     assert a_file.read_text() == "keep me"
+
+
+def test_a_reader_that_goes_away_stops_the_cli_quietly():
+    p = subprocess.Popen([sys.executable, "-m", "evo_nas", "show", "mnasnet_a1"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdout.close()  # before the CLI has written anything: its first write meets a closed pipe
+    err = p.stderr.read()
+    assert p.wait() == 128 + 13 and err == ""
