@@ -228,8 +228,12 @@ class Result:
         return self.summary.get("evaluations", len(self.evaluations))
 
     @property
-    def generations(self) -> int | None:
-        return self.summary.get("generations")
+    def generations(self) -> int:
+        """Completed generations: the summary's for a finished run, the logbook's for one stopped
+        part-way (a generation cut short by the budget is not counted)."""
+        if "generations" in self.summary:
+            return self.summary["generations"]
+        return sum(1 for e in self.history if not e.get("partial") and e.get("asked", 1))
 
     @property
     def failures(self) -> int:

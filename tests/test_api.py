@@ -41,8 +41,11 @@ def test_load_run_reads_what_search_wrote(tmp_path):
     for name in ("pareto", "evaluations", "history", "hypervolume", "summary", "config", "run_dir"):
         assert getattr(again, name) == getattr(first, name), name
     assert again.wall_s is None and first.wall_s > 0
-    with pytest.raises(FileNotFoundError, match="not a run directory"):
+    with pytest.raises(FileNotFoundError, match="run directory not found: .*nothing"):
         evo_nas.load_run(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty is not a run directory"):
+        evo_nas.load_run(tmp_path / "empty")
 
 
 def test_overrides_merge_into_sections_key_by_key(tmp_path):
@@ -136,3 +139,20 @@ def test_the_package_name_search_runs_the_api(tmp_path):
 
     result = evo_nas.search(synthetic(1), tmp_path / "run")
     assert isinstance(result, evo_nas.Result) and result.status == "done"
+
+
+def test_a_run_stopped_part_way_reports_its_completed_generations(tmp_path, monkeypatch):
+    from evo_nas.search import loop
+
+    step = loop.Engine.step
+
+    def interrupted(self):
+        if self.generation == 2:
+            raise KeyboardInterrupt
+        return step(self)
+
+    monkeypatch.setattr(loop.Engine, "step", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        evo_nas.search(synthetic(generations=5), tmp_path / "run")
+    run = evo_nas.load_run(tmp_path / "run")
+    assert run.status == "interrupted" and run.generations == 2 == len(run.history)
