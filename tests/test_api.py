@@ -120,7 +120,7 @@ def test_registries_and_version_are_exposed():
     assert "ofa-mbv3" in evo_nas.problems.PROBLEMS and "mnasnet" in evo_nas.space_names()
     assert evo_nas.load_space("mnasnet").name == "mnasnet"
     assert evo_nas.register_problem is evo_nas.problems.register_problem
-    assert {"factorized", "fbnet", "mobilenetv3"} <= set(evo_nas.spaces.SPACE_TYPES)
+    assert {"factorized", "fbnet", "mobilenetv3", "ofa_mbv3"} <= set(evo_nas.spaces.SPACE_TYPES)
     assert evo_nas.spaces.load_space is evo_nas.load_space
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         evo_nas.nothing

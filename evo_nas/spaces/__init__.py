@@ -12,6 +12,7 @@ from ..spacefiles import load_space, space_names
 from .factorized import FactorizedSpace
 from .fbnet import FBNetSpace
 from .mobilenetv3 import MobileNetV3Space
+from .ofa_mbv3 import OFAMobileNetV3Space
 
-__all__ = ["FactorizedSpace", "FBNetSpace", "MobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
+__all__ = ["FactorizedSpace", "FBNetSpace", "MobileNetV3Space", "OFAMobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
            "space_names"]
