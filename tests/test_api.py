@@ -156,3 +156,11 @@ def test_a_run_stopped_part_way_reports_its_completed_generations(tmp_path, monk
         evo_nas.search(synthetic(generations=5), tmp_path / "run")
     run = evo_nas.load_run(tmp_path / "run")
     assert run.status == "interrupted" and run.generations == 2 == len(run.history)
+
+
+def test_a_run_without_a_reference_says_why_it_has_no_hypervolume(tmp_path):
+    config = synthetic(generations=1)
+    del config["objectives"]
+    result = evo_nas.search(config, tmp_path / "run")
+    assert result.hypervolume is None
+    assert any(note.startswith("no hypervolume: [objectives] reference is not set") for note in result.notes)

@@ -178,7 +178,10 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         notes.append(f"every candidate of generation {engine.logbook[-1]['generation']} failed; commonest reason: "
                      f"{next(iter(reasons), 'unknown')}")
     ref = engine.objectives.reference_vector()
-    if ref is not None and len(engine.archive._F):
+    if ref is None:
+        notes.append("no hypervolume: [objectives] reference is not set (a point no member should reach, "
+                     "one value per objective, natural units)")
+    elif len(engine.archive._F):
         warning = reference_warning(engine.archive._F, ref, engine.objectives.names)
         if warning:
             notes.append(warning)
