@@ -140,8 +140,8 @@ class RunDir:
         """A new run; refuses a directory that already holds a run's results."""
         path = Path(path)
         if (path / CONFIG).exists() or (path / EVALUATIONS).exists():
-            raise FileExistsError(f"run directory {path} already holds a run; resume it with "
-                                  f"--resume {path} or choose another --run-dir")
+            raise FileExistsError(f"run directory {path} already holds a run; resume it (evo-nas search --resume "
+                                  f"{path}, or evo_nas.resume) or choose another run directory")
         blob = dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=plain)
         path.mkdir(parents=True, exist_ok=True)
         run = cls(path, must_exist=False)
