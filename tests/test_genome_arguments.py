@@ -44,6 +44,12 @@ def test_train_takes_a_long_genome_string(long_genome, tmp_path, capsys):
     assert json.loads(out.read_text())["key"] == key
 
 
+def test_train_of_a_known_architecture_off_the_grid_says_so(capsys):
+    assert main(["train", "mnasnet_a1", "--steps", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mnasnet_a1 is not on the grid of space 'mnasnet'" in err[0]
+
+
 def test_a_genome_file_and_bad_arguments(tmp_path, capsys):
     key = _long_genome("fbnet")
     path = tmp_path / "g"

@@ -54,7 +54,12 @@ def _genome(text: str, space):
         if known.space.name != space.name:
             raise ValueError(f"{text} is an architecture of space {known.space.name!r}, not {space.name!r}; "
                              f"pass --space {known.space.name}")
-        return space.genome(known.genome().genes)
+        try:
+            genes = known.genome().genes
+        except ValueError as e:
+            raise ValueError(f"{text} is not on the grid of space {known.space.name!r} ({e}); train takes a "
+                             f"genome of the space, `evo-nas show {text}` describes the network") from None
+        return space.genome(genes)
     return genome_argument(text, space.parse)
 
 
