@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .datafiles import DEFAULT_EMBEDDED, EMBEDDED, load_embedded, load_folder, load_idx, load_npz, read_idx
 from .dataset import Dataset, DatasetError, to_tensor
+from .files import from_base
 
 FORMATS = ("embedded", "idx", "npz", "folder")
 def _format_of(path: str, name: str | None) -> str:
@@ -59,8 +60,8 @@ class DataConfig:
         fmt, path = s.format or _format_of(s.path, s.name), s.path
         if fmt == "embedded":
             path = None
-        elif base is not None and not Path(path).is_absolute():
-            path = str(base / path)
+        else:
+            path = from_base(path, base)
         return cls(name=s.name or Path(path).stem, format=fmt, path=path, val_size=s.val_size,
                    test_fraction=s.test_fraction, split_seed=s.split_seed)
 

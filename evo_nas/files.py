@@ -59,12 +59,13 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
     return Path(path)
 
 
-__all__ = ["atomic_path", "atomic_write"]
-
-
 def from_base(path, base: str | Path | None):
     """``path`` as a config gives it, read from ``base`` (the config's folder, ``[search] base_dir``)
     when it is a relative path string; anything else (absolute, ``None``, not a string) unchanged."""
-    if base is None or not isinstance(path, str) or not path or Path(path).is_absolute():
+    if base is None or not isinstance(path, str) or Path(path).is_absolute():
         return path
     return str(Path(base) / path)
+
+
+__all__ = ["atomic_path", "atomic_write", "from_base"]
+

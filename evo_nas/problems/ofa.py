@@ -170,14 +170,11 @@ class OFAProblem(Problem):
         base = Path((config.get("search") or {}).get("base_dir") or ".")
 
         def path(v, default):
-            if v is None:
-                return default
-            p = Path(v)
-            return p if p.is_absolute() else base / p
+            return default if v is None else Path(from_base(v, base))
 
         space, device = keys.space, keys.device
-        if space.endswith(".toml") and not Path(space).is_absolute():
-            space = str(base / space)
+        if space.endswith(".toml"):
+            space = from_base(space, base)
         latency = config.get("latency")
         if latency is not None and device != "this-machine":
             raise ValueError(f"[latency] is set but [problem] device = {device!r} takes its latency from the "

@@ -197,7 +197,8 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         stopped=stopped, front=front, hypervolume=hv, wall_s=time.perf_counter() - t0, logbook=engine.logbook,
         failure_reasons=reasons, notes=notes)
     summary.update(status="done", stopped=stopped, evaluations=result.evaluations, generations=result.generations,
-                   computed=result.computed, cache_hits=result.cache_hits, front_size=len(front), hypervolume=hv, failures=result.failures, failure_reasons=reasons,
+                   computed=result.computed, cache_hits=result.cache_hits, front_size=len(front), hypervolume=hv,
+                   failures=result.failures, failure_reasons=reasons,
                    notes=notes, reference=engine.objectives.to_dict().get("reference"))
     run.write_summary(summary)
     if engine.cache is not None:

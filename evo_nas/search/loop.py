@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from ..cache import EvalCache
+from ..files import from_base
 from ..problems import Problem, make_problem
 from ..problems.service import EvaluationService
 from .archive import Archive
@@ -70,9 +71,7 @@ class Engine:
             if cache is None:  # beside the run directory, wherever the config is
                 path = run.path.parent.absolute() / "evo-nas-cache.sqlite"
             else:  # a relative path given in the config is read from the config's folder
-                path = Path(cache)
-                if not path.is_absolute() and self.settings.base_dir is not None:
-                    path = Path(self.settings.base_dir) / path
+                path = Path(from_base(cache, self.settings.base_dir))
             self.cache = EvalCache(path)
         s = self.settings
         self.service = EvaluationService(self.problem, self.objectives.names, write=run.append_evaluations,
