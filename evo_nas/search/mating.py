@@ -31,6 +31,18 @@ def row_bytes(X: np.ndarray) -> list[bytes]:
     return [x.tobytes() for x in np.ascontiguousarray(X, dtype=np.int64)]
 
 
+def new_rows(X: np.ndarray, known=frozenset(), siblings: bool = True) -> np.ndarray:
+    """(len(X),) bool: the rows of the integer array ``X`` that are not in ``known`` (rows as
+    ``row_bytes``) and, with ``siblings``, do not repeat an earlier row of ``X``."""
+    keep = np.zeros(len(X), dtype=bool)
+    seen: set[bytes] = set()
+    for i, row in enumerate(row_bytes(X)):
+        keep[i] = row not in known and row not in seen
+        if siblings:
+            seen.add(row)
+    return keep
+
+
 class ArrayMating(Mating):
     """``Mating`` (selection, crossover, mutation, repair, duplicate elimination against the child's
     siblings, the population and the offspring so far, up to ``n_max_iterations`` rounds) on gene
@@ -59,13 +71,7 @@ class ArrayMating(Mating):
         while n_off < n_offsprings:
             X = self._mate(problem, pop, P, n_offsprings - n_off, random_state, **kwargs)
             X = self.repair._do(problem, X, random_state=random_state, **kwargs)
-            keep = np.zeros(len(X), dtype=bool)
-            siblings: set[bytes] = set()
-            for i, row in enumerate(row_bytes(X)):
-                if row not in siblings and row not in known:
-                    keep[i] = True
-                siblings.add(row)
-            X = X[keep][:n_offsprings - n_off]
+            X = X[new_rows(X, known)][:n_offsprings - n_off]
             known.update(row_bytes(X))
             parts.append(X)
             n_off += len(X)
@@ -83,9 +89,6 @@ class ArrayMating(Mating):
                                     random_state=random_state, **kwargs)
         # Crossover.do: children of the matings that cross, copies of the parents elsewhere
         X = np.swapaxes(P[parents], 0, 1)
-        if crossover.vtype is not None:
-            X = X.astype(crossover.vtype)
-        n_matings = X.shape[1]
         children = np.empty((crossover.n_offsprings, n_matings, X.shape[2]), dtype=X.dtype)
         cross = random_state.random(n_matings) < get(crossover.prob, size=n_matings)
         if cross.any():

@@ -32,7 +32,7 @@ from ..schema.base import Section
 from ..schema.errors import validate
 from ..space import Genome, Space
 from . import operators as ops
-from .mating import ArrayMating, population_genes, row_bytes
+from .mating import ArrayMating, new_rows, population_genes, row_bytes
 from .objectives import Objectives
 
 
@@ -110,18 +110,10 @@ class ExactDuplicateElimination(DefaultDuplicateElimination):
         Y = None if other is None else self.func(other)
         if X.dtype.kind not in "iu" or Y is not None and Y.dtype.kind not in "iu":
             return super()._do(pop, other, is_duplicate)
-        rows = row_bytes(X)
         if Y is None:
-            seen = set()
-            for i, row in enumerate(rows):
-                if row in seen:
-                    is_duplicate[i] = True
-                seen.add(row)
+            is_duplicate |= ~new_rows(X)
         else:
-            known = set(row_bytes(Y))
-            for i, row in enumerate(rows):
-                if row in known:
-                    is_duplicate[i] = True
+            is_duplicate |= ~new_rows(X, set(row_bytes(Y)), siblings=False)
         return is_duplicate
 
 
