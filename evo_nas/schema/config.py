@@ -44,10 +44,6 @@ class ProblemSection(Section):
             self.__pydantic_extra__ = validate(model, extra, "problem").model_dump(exclude_none=True)
         return self
 
-    def keys(self) -> dict:
-        """The problem's own keys (defaults filled in when the problem declares ``config_model``)."""
-        return dict(self.model_extra or {})
-
 
 # sections a problem may or may not read (``Problem.config_sections``)
 OPTIONAL_SECTIONS = ("space", "data", "proxy", "latency")

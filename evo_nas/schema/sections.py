@@ -65,11 +65,6 @@ class SearchSection(Section):
                 exclude_none=True)
         return self
 
-    def algorithm_keys(self) -> dict:
-        """The keys the algorithm reads (``pop_size``, ``[search.rl]``, ...), with the defaults of an
-        algorithm that declares them (its class's ``config_model``), else as given."""
-        return dict(self.model_extra or {})
-
 
 class ObjectivesSection(Section):
     """``[objectives]``; ``names`` defaults to the problem's default objectives."""
