@@ -3,8 +3,9 @@
 One YAML file per input resolution, ``{R}_lookup_table.yaml``, maps a layer's description to its
 latency measured on the device (``mean`` in milliseconds, with ``count`` and ``std``); a
 network's latency is the sum of its layers' means (FBNet's lookup-table model, Wu et al., 2019).
-The shipped tables are Once-for-All's Samsung Galaxy Note10 measurements of its MobileNetV3 w1.2
-space (``evo_nas/assets/ofa/``). Layer keys, with H x W x C shapes::
+Once-for-All published its Samsung Galaxy Note10 measurements of its MobileNetV3 w1.2 space
+(benchmark ``ofa`` of ``evo_nas.benchdata``: fetched on first use or read from a mirror, never
+shipped). Layer keys, with H x W x C shapes::
 
     Conv-input:RxRx3-output:SxSx24                                        stem
     expanded_conv-input:HxWxC-output:H'xW'xC'-expand:M-kernel:K-stride:S-idskip:I-se:E-hs:A
@@ -21,8 +22,7 @@ import numpy as np
 from ..arch import Architecture, conv_out, to_architecture
 from ..schema.errors import error_text
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "ofa"
-NOTE10_DIR = ASSETS / "note10"
+NOTE10_RESOLUTIONS = (160, 176, 192, 208, 224)
 
 
 def _shape(h: int, c: int) -> str:
@@ -76,25 +76,29 @@ class OFALatencyTable:
     """Per-resolution layer tables; ``latency_ms(arch)`` sums the means of ``arch``'s layers.
 
     ``OFALatencyTable(folder, device)`` reads ``folder/{R}_lookup_table.yaml`` for each resolution
-    present. ``FileNotFoundError`` names a missing folder, ``ValueError`` a corrupt file."""
+    present; ``folder`` may instead be a mapping {resolution: file}. ``FileNotFoundError`` names a
+    missing folder, ``ValueError`` a corrupt file."""
 
-    def __init__(self, folder: str | Path = NOTE10_DIR, device: str = "note10"):
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path | dict[int, Path], device: str = "note10"):
         self.device = device
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"latency tables folder not found: {self.folder}")
-        files = sorted(self.folder.glob("*_lookup_table.yaml"))
+        if isinstance(folder, dict):
+            files = {int(r): Path(f) for r, f in folder.items()}
+            self.folder = next(iter(files.values())).parent if files else Path(".")
+        else:
+            self.folder = Path(folder)
+            if not self.folder.is_dir():
+                raise FileNotFoundError(f"latency tables folder not found: {self.folder}")
+            files = {}
+            for f in sorted(self.folder.glob("*_lookup_table.yaml")):
+                r = f.name.split("_")[0]
+                if not r.isdigit():
+                    raise ValueError(f"{f}: expected a file name {{resolution}}_lookup_table.yaml")
+                files[int(r)] = f
         if not files:
             raise FileNotFoundError(f"no latency tables (files named <resolution>_lookup_table.yaml, e.g. "
                                     f"224_lookup_table.yaml) in {self.folder}")
-        self.tables: dict[int, dict] = {}
-        self.files: dict[int, Path] = {}
-        for f in files:
-            r = f.name.split("_")[0]
-            if not r.isdigit():
-                raise ValueError(f"{f}: expected a file name {{resolution}}_lookup_table.yaml")
-            self.tables[int(r)] = _load_yaml(f)
-            self.files[int(r)] = f
+        self.files: dict[int, Path] = dict(sorted(files.items()))
+        self.tables: dict[int, dict] = {r: _load_yaml(f) for r, f in self.files.items()}
 
     def mean(self, resolution: int, key: str) -> float:
         table = self.tables.get(resolution)
