@@ -227,3 +227,27 @@ def test_the_per_layer_table_shows_every_head_layer_it_counts(problem):
     arch = genome.architecture()
     assert "Conv1x1+pool+Conv1x1+FC" in head
     assert f"{arch.feature_channels}->{arch.head.filters}->{arch.head.post_filters}->1000" in head
+
+
+@needs_data("ofa")
+def test_the_i7_device_reads_nsganetv2s_table_as_its_data_readme_measured():
+    """The mirror's README (measured independently): on the 210 reference subnets i7 latency spans
+    6.05-45.9 ms, Kendall tau with Note10 is 0.84, and the two fronts have 32 and 26 members sharing 20."""
+    from scipy.stats import kendalltau
+
+    from evo_nas.pareto import non_dominated
+
+    i7 = make_problem({"problem": {"name": "ofa-mbv3", "device": "i7-8700k"}})
+    assert "i7-8700K" in i7.objectives[1].description
+    X = reference_genes(i7.space)
+    F = i7.evaluate_array(X)
+    assert (round(F[:, 1].min(), 2), round(F[:, 1].max(), 1)) == (6.05, 45.9)
+    note10 = np.array([a["note10_ms"] for a in REFERENCE])
+    assert round(kendalltau(note10, F[:, 1]).statistic, 2) == 0.84
+    fronts = [set(np.flatnonzero(non_dominated(np.stack([-F[:, 0], lat], 1)))) for lat in (note10, F[:, 1])]
+    assert (len(fronts[0]), len(fronts[1]), len(fronts[0] & fronts[1])) == (32, 26, 20)
+    for genes in X[::30]:
+        arch = i7.space.genome(genes).architecture()
+        assert i7.table.latency_ms(arch) == pytest.approx(i7.evaluate_array(genes[None])[0, 1], abs=1e-9)
+    with pytest.raises(ValueError, match="latency_tables is a folder of Note10 tables"):
+        make_problem({"problem": {"name": "ofa-mbv3", "device": "i7-8700k", "latency_tables": str(HERE)}})

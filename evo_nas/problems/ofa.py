@@ -1,4 +1,4 @@
-"""The Once-for-All ImageNet benchmark: predicted top-1 and Samsung Note10 latency over ``ofa-mbv3``.
+"""The Once-for-All ImageNet benchmark: predicted top-1 and Samsung Note10 (or i7-8700K) latency over ``ofa-mbv3``.
 
 Once-for-All (Cai et al., ICLR 2020, arXiv 1908.09791, section 3.3) searches its trained
 MobileNetV3 supernet with an accuracy predictor (an MLP over a one-hot architecture encoding)
@@ -17,7 +17,8 @@ Agreement with 210 vectors computed by Once-for-All's own code is a test (to 1e-
     name = "ofa-mbv3"
     space = "ofa-mbv3"          # a genome file of type ofa_mbv3 (name or path)
     predictor = "PATH.pth"      # default: the benchmark's predictor (evo_nas.benchdata)
-    device = "note10"           # or "this-machine": latency from [latency] (default: this machine's
+    device = "note10"           # "i7-8700k": NSGANetV2's Intel i7-8700K table (Lu et al., ECCV 2020);
+                                # or "this-machine": latency from [latency] (default: this machine's
                                 # per-layer table at the space's resolutions, filled on demand)
     latency_tables = "DIR"      # note10 only; default: the benchmark's tables ({R}_lookup_table.yaml)
     data_dir = "DIR"            # a mirror folder holding ofa/..., searched before $EVO_NAS_DATA
@@ -123,7 +124,8 @@ class OFAKeys(BaseModel):
 
     space: str = Field("ofa-mbv3", description="a space name or file")
     predictor: str | None = Field(None, description="the path of an accuracy predictor (default: the benchmark's)")
-    device: Literal["note10", "this-machine"] = Field("note10", description="one of note10, this-machine")
+    device: Literal["note10", "i7-8700k", "this-machine"] = Field(
+        "note10", description="one of note10, i7-8700k (NSGANetV2's table), this-machine")
     latency_tables: str | None = Field(None, description="a folder of Note10 latency tables (default: the benchmark's)")
     data_dir: str | None = Field(None, description="a mirror folder holding ofa/ (searched before $EVO_NAS_DATA)")
 
@@ -136,6 +138,15 @@ def predictor_file(data_dir: str | Path | None = None) -> Path:
 def note10_files(data_dir: str | Path | None = None) -> dict[int, Path]:
     """Once-for-All's Note10 tables, {resolution: file}, from the data layer."""
     return {r: benchdata.data_file("ofa", f"note10/{r}_lookup_table.yaml", data_dir) for r in NOTE10_RESOLUTIONS}
+
+
+def i7_files(data_dir: str | Path | None = None) -> dict[int, Path]:
+    """NSGANetV2's i7-8700K table (one file for every resolution), {resolution: file}, from the data layer."""
+    path = benchdata.data_file("ofa", "i7-8700K/i7-8700K_lut.yaml", data_dir)
+    return {r: path for r in NOTE10_RESOLUTIONS}
+
+
+TABLE_DEVICES = {"note10": (note10_files, "Samsung Note10"), "i7-8700k": (i7_files, "Intel i7-8700K CPU")}
 
 
 @register_problem("ofa-mbv3")
@@ -151,7 +162,7 @@ class OFAProblem(Problem):
     config_model = OFAKeys
     config_sections = ("latency",)
     batch = True
-    DEVICES = ("note10", "this-machine")
+    DEVICES = (*TABLE_DEVICES, "this-machine")
 
     def __init__(self, space="ofa-mbv3", predictor: str | Path | None = None,
                  latency_tables: str | Path | dict | None = None, device: str = "note10",
@@ -164,9 +175,16 @@ class OFAProblem(Problem):
         self.device = device
         self.predictor = AccuracyPredictor(self.space, predictor_file(data_dir) if predictor is None else predictor)
         self.table = self.latency = self.machine = None
-        if device == "note10":
-            self.table = OFALatencyTable(note10_files(data_dir) if latency_tables is None else latency_tables, "note10")
+        if device in TABLE_DEVICES:
+            files, label = TABLE_DEVICES[device]
+            if latency_tables is not None and device != "note10":
+                raise ValueError(f"[problem] latency_tables is a folder of Note10 tables; device = {device!r} "
+                                 f"reads its own table")
+            self.table = OFALatencyTable(files(data_dir) if latency_tables is None else latency_tables, device)
             self.latency = self.table.for_space(self.space)
+            if device != "note10":
+                self.objectives = (self.objectives[0], Objective(
+                    "latency_ms", "min", "ms", f"{label} latency predicted from measured per-layer means"))
         else:
             from ..latency import latency_model_from_config
 
@@ -191,8 +209,8 @@ class OFAProblem(Problem):
             space = from_base(space, base)
         latency = config.get("latency")
         if latency is not None and device != "this-machine":
-            raise ValueError(f"[latency] is set but [problem] device = {device!r} takes its latency from the "
-                             f"Note10 tables: set device = \"this-machine\" to measure here")
+            raise ValueError(f"[latency] is set but [problem] device = {device!r} takes its latency from its "
+                             f"published table: set device = \"this-machine\" to measure here")
         if latency is not None and not isinstance(latency, dict):
             raise ValueError(f"[latency] must be a table, got {latency!r}")
         if latency is not None and "table" in latency:
@@ -200,9 +218,10 @@ class OFAProblem(Problem):
         return cls(space, path(keys.predictor), path(keys.latency_tables), device, latency, path(keys.data_dir))
 
     def evaluate_array(self, X) -> np.ndarray:
-        """(N, 2) array of predicted top-1 (fraction) and Note10 latency (ms) of the genes ``X`` (N, 46)."""
+        """(N, 2) array of predicted top-1 (fraction) and table latency (ms) of the genes ``X`` (N, 46)."""
         if self.latency is None:
-            raise ValueError("evaluate_array needs the Note10 latency ([problem] device = \"note10\")")
+            raise ValueError("evaluate_array needs a published latency table ([problem] device = \"note10\" "
+                             "or \"i7-8700k\")")
         X = self.space.canonical_array(np.asarray(X, dtype=np.int64).reshape(-1, self.space.n_genes))
         return np.stack([self.predictor.predict(X), self.latency.predict(X)], axis=1)
 
