@@ -17,7 +17,7 @@ PACKAGE = "evo_nas"
 # Layers, lowest first: a module may import from its own layer and the layers below it.
 # A name matches a module and everything under it ("evo_nas.latency" covers evo_nas.latency.table).
 LAYERS = (
-    ("evo_nas.arch", "evo_nas.jsonio", "evo_nas.hashing", "evo_nas.files", "evo_nas.schema.errors",
+    ("evo_nas.arch", "evo_nas.jsonio", "evo_nas.hashing", "evo_nas.files", "evo_nas.benchdata", "evo_nas.schema.errors",
      "evo_nas.schema.base", "evo_nas.schema.protocol", "evo_nas.schema.space"),
     ("evo_nas.space", "evo_nas.spacefiles", "evo_nas.spaces", "evo_nas.costs", "evo_nas.pareto", "evo_nas.data",
      "evo_nas.dataset", "evo_nas.datafiles", "evo_nas.schema.data"),

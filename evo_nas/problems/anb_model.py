@@ -15,6 +15,7 @@ obtainable here, so evo-nas fits its own (``experiments/train_anb_surrogate.py``
 """
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -69,8 +70,9 @@ class BlockCosts:
         return total
 
 
-def features(space, X, costs: BlockCosts) -> np.ndarray:
-    """The (N, F) float32 encoding of the gene array ``X`` (N, n_genes) that the surrogates read."""
+def features(space, X, costs) -> np.ndarray:
+    """The (N, F) float32 encoding of the gene array ``X`` (N, n_genes) that the surrogates read;
+    ``costs`` is a ``BlockCosts`` or its (N, 3) result for ``X``."""
     X = np.asarray(X, dtype=np.int64).reshape(-1, space.n_genes)
     cols = []
     slots = []
@@ -81,12 +83,12 @@ def features(space, X, costs: BlockCosts) -> np.ndarray:
         for j in range(max(ref.choices["layers"])):
             on = n > j
             slots += [e * on, k * on, se * on]
-    c = costs(X)
+    c = costs(X) if callable(costs) else np.asarray(costs)
     return np.stack(cols + slots + [c[:, 0] / 1e6, c[:, 1] / 1e6], axis=1).astype(np.float32)
 
 
 class Surrogates:
-    """The ONNX models of ``folder`` (``manifest.json`` lists each target's file and transform);
+    """The ONNX models of ``folder`` (``manifest.json`` lists each target's file, plain or gzipped, and transform);
     ``predict(F)`` gives each target in its natural unit. ``FileNotFoundError`` names a missing file,
     ``ValueError`` a file that does not load."""
 
@@ -107,7 +109,9 @@ class Surrogates:
             if not path.is_file():
                 raise FileNotFoundError(f"Accel-NASBench surrogate not found: {path}")
             try:
-                self.sessions[target] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+                data = path.read_bytes()
+                data = gzip.decompress(data) if path.suffix == ".gz" else data
+                self.sessions[target] = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
             except Exception as e:  # noqa: BLE001  (any unreadable file is the same user error)
                 raise ValueError(f"{path}: not an ONNX model ({type(e).__name__})") from None
 
