@@ -20,7 +20,7 @@ def register(sub):
                    help="block string ('ir_r2_k3_s2_e6_i16_o24-...'), comma-separated genes, "
                         "a known architecture name (mobilenetv2, mnasnet_a1) or a .toml file")
     p.add_argument("--space", help="space name or file (default: the config's, else ofa-mbv3 for a string "
-                                   "'r<resolution>-...', else mnasnet)")
+                                   "'r<resolution>-...', anb for 'e<expansion>k<kernel>l<layers>...', else mnasnet)")
     p.add_argument("--config", metavar="CONFIG_OR_RUN",
                    help="experiment TOML or run directory: the network as that search built it")
     p.add_argument("--resolution", type=int, help="input resolution override")
@@ -59,7 +59,9 @@ def run(args) -> int:
         a = space.decode((0,) * space.n_genes)
         overrides = {k: getattr(a, k) for k in OVERRIDES}
     else:
-        name = args.space or ("ofa-mbv3" if re.match(r"r\d+-", args.genome.strip()) else "mnasnet")
+        text = args.genome.strip()
+        name = args.space or ("ofa-mbv3" if re.match(r"r\d+-", text) else
+                              "anb" if re.match(r"e[\d.]+k\d+l\d+", text) else "mnasnet")
         space = load_space(name, **cli)
         overrides = cli
     space, obj = load_genome_or_architecture(args.genome, space, **overrides)
