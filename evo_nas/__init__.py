@@ -4,10 +4,10 @@
 
     import evo_nas
 
-    result = evo_nas.search("experiments/quickstart.toml", search={"generations": 5})
+    result = evo_nas.search("quickstart", search={"generations": 5})
     print(result)                      # Result(run_dir='runs/quickstart', ..., pareto=..., hypervolume=...)
     result.pareto[0]["key"]            # a genome's canonical string
-    evo_nas.load_run("runs/quickstart").plot()
+    evo_nas.load_run(result.run_dir).plot()
 
 ``search``, ``resume``, ``load_run`` and ``Result`` are in ``evo_nas.api``; problems are
 registered in ``evo_nas.problems.PROBLEMS`` (``register_problem``), space types in

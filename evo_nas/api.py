@@ -6,7 +6,7 @@ reads it::
 
     import evo_nas
 
-    result = evo_nas.search("experiments/quickstart.toml", search={"generations": 5})
+    result = evo_nas.search("quickstart", search={"generations": 5})
     result.pareto          # the non-dominated records: genome string ``key`` and objectives
     result.plot()          # RUN/pareto.png
     evo_nas.load_run(result.run_dir).hypervolume

@@ -1,7 +1,7 @@
 """Benchmark: does a proxy see an accuracy/latency trade-off, and how large a front does the search find?
 
     python experiments/bench_tradeoff.py [experiments/tradeoff.toml] [--out results.json]
-    python experiments/bench_tradeoff.py --searches experiments/quickstart.toml --seeds 0 1 2 --budgets 16x10 22x13
+    python experiments/bench_tradeoff.py --searches experiments/mnist_train.toml --seeds 0 1 2 --budgets 16x10 22x13
 
 The first form scores random genomes with each proxy of ``[tradeoff]`` (see
 ``experiments/studies/proxy_tradeoff.py``). The second runs the given search config once per seed and budget

@@ -238,18 +238,29 @@ def test_a_pending_latency_left_by_a_kill_is_measured_on_resume(tmp_path):
     assert not again.get("latency_pending")
 
 
-@needs_data("ofa")
 def test_experiment_configs_are_valid():
     from pathlib import Path
 
+    from evo_nas.api import config_path
     from evo_nas.search.engine import validate_config
     from evo_nas.spacefiles import read_toml
 
     root = Path(__file__).resolve().parent.parent / "experiments"
-    for name in ("quickstart.toml", "bench_engine.toml", "search_fbnet.toml", "search_mobilenetv3.toml"):
-        cfg = read_toml(root / name, "config")
+    paths = [config_path("quickstart")] + [root / n for n in ("bench_engine.toml", "search_fbnet.toml",
+                                                               "search_mobilenetv3.toml")]
+    for path in paths:
+        cfg = read_toml(path, "config")
         validate_config(cfg)
         assert cfg["objectives"]["reference"]
+
+
+@needs_data("ofa")
+def test_the_shipped_ofa_config_is_valid():
+    from evo_nas.api import config_path
+    from evo_nas.search.engine import validate_config
+    from evo_nas.spacefiles import read_toml
+
+    validate_config(read_toml(config_path("ofa"), "config"))
 
 
 @pytest.mark.parametrize("name", ["compare_cheap.toml", "compare_train.toml"])

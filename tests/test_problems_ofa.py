@@ -192,11 +192,12 @@ def test_a_bad_predictor_path_creates_no_run_directory(tmp_path, capsys):
 
 
 @needs_data("ofa")
-def test_the_quickstart_front_is_large_and_spans_the_latencies(tmp_path):
+def test_the_ofa_example_front_is_large_and_spans_the_latencies(tmp_path):
+    from evo_nas.api import config_path
     from evo_nas.search.engine import run_search
     from evo_nas.spacefiles import read_toml
 
-    config = read_toml(HERE.parent / "experiments" / "quickstart.toml", "config")
+    config = read_toml(config_path("ofa"), "config")
     assert config["problem"]["name"] == "ofa-mbv3"
     config["search"].update(generations=12, cache=False)
     r = run_search(config, tmp_path / "run", quiet=True)
