@@ -29,16 +29,38 @@ from pathlib import Path
 RUNS = Path("runs")
 
 
+CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+def config_names() -> list[str]:
+    """The example configurations shipped in the package, by name (``evo-nas search NAME``)."""
+    return sorted(p.stem for p in CONFIGS.glob("*.toml"))
+
+
+def config_path(config: str | Path) -> Path:
+    """The file a config argument names: a path as given, or, for a bare name such as
+    ``quickstart`` that is no file here, the example of that name shipped in the package."""
+    path = Path(config)
+    if path.exists() or path.suffix or len(path.parts) != 1:
+        return path
+    shipped = CONFIGS / f"{path.name}.toml"
+    if shipped.is_file():
+        return shipped
+    raise FileNotFoundError(f"config file not found: {config} (nor an example config of that name: "
+                            f"{', '.join(config_names())})")
+
+
 def read_config(config) -> tuple[dict, Path | None]:
     """A configuration as a new dict, and the TOML file it came from (None for a dict).
 
-    ``config``: a dict, or the path of a TOML file (``str`` or ``Path``)."""
+    ``config``: a dict, the path of a TOML file (``str`` or ``Path``), or the name of an example
+    shipped in the package (``"quickstart"``)."""
     from .spacefiles import read_toml
 
     if isinstance(config, dict):
         return copy.deepcopy(config), None
     if isinstance(config, (str, Path)):
-        path = Path(config)
+        path = config_path(config)
         return read_toml(path, "config"), path
     raise TypeError(f"config must be a dict or the path of a TOML file, got {type(config).__name__}: {config!r}")
 

@@ -39,6 +39,7 @@ from evo_nas.latency import Protocol, make_runtime
 from evo_nas.latency.devices import MeasuredLatency, default_table_path
 from evo_nas.latency.machine import machine_info
 from evo_nas.latency.ofa_table import OFALatencyTable
+from evo_nas.problems.ofa import note10_files
 from evo_nas.latency.lookup import LatencyTable
 from evo_nas.latency.table import build_table, calibration_genomes, space_layers
 from evo_nas.pareto import hypervolume, non_dominated
@@ -232,7 +233,7 @@ def main(argv=None) -> int:
     result["search"] = {"seed": cfg.get("seed", 0), "evaluations": res["note10"].n_evaluations,
                         "wall_s": wall, "runs": str(runs_root) if args.runs else None}
 
-    note10 = OFALatencyTable().for_space(space)
+    note10 = OFALatencyTable(note10_files()).for_space(space)
     measured_model = MeasuredLatency(runtime, protocol)
     passes = 0 if args.no_measure else bench.passes
 

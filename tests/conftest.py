@@ -1,6 +1,14 @@
-"""Test set-up: one torch thread, and ``experiments/`` importable (the studies in ``experiments/studies``)."""
+"""Test set-up: one torch thread, ``experiments/`` importable (the studies in ``experiments/studies``),
+and benchmark data only from the mirror.
+
+Tests never download: ``EVO_NAS_OFFLINE=1`` and a private, empty download cache are set for the
+session (the data layer's own download tests serve files from a local HTTP server). Tests that need
+a benchmark's files use ``needs_data("ofa")``; they read the mirror named by ``EVO_NAS_DATA``
+(``.ci/run`` points it at ``../shared/data`` where that exists) and skip, saying why, without it.
+"""
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,9 +16,24 @@ import torch
 
 torch.set_num_threads(1)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ["EVO_NAS_OFFLINE"] = "1"
+os.environ["EVO_NAS_CACHE"] = tempfile.mkdtemp(prefix="evo-nas-test-cache-")
 EXPERIMENTS = str(Path(__file__).resolve().parent.parent / "experiments")
 if EXPERIMENTS not in sys.path:
     sys.path.insert(0, EXPERIMENTS)
+
+
+def have_data(bench: str) -> bool:
+    """Whether every file of benchmark ``bench`` is in the mirror (or the session's cache)."""
+    from evo_nas import benchdata
+
+    return all(benchdata.locate(bench, f.name) is not None for f in benchdata.benchmark(bench).files)
+
+
+def needs_data(bench: str):
+    """A skip marker for tests that read benchmark ``bench``'s third-party files."""
+    return pytest.mark.skipif(not have_data(bench), reason=f"benchmark data '{bench}' not available: set "
+                              f"EVO_NAS_DATA to a mirror folder (../shared/data on development and CI machines)")
 
 
 @pytest.fixture

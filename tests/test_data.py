@@ -1,5 +1,6 @@
 """Dataset loaders on real files (the shipped subset, IDX, npz, image folders) and on malformed ones."""
 import gzip
+import os
 import struct
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from evo_nas.data import (DataConfig, DatasetError, load_dataset, load_embedded, load_folder, load_idx, load_npz,
                           read_idx, to_tensor)
 
-SHARED_MNIST = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist"
+SHARED_MNIST = Path(os.environ.get("EVO_NAS_DATA") or "/nonexistent") / "mnist"
 
 
 def write_idx(path: Path, array: np.ndarray, gz: bool = False) -> Path:
@@ -59,7 +60,7 @@ def test_default_data_section_is_the_embedded_subset():
     assert cfg.resolved_val_size(load_dataset({})) == 1000
 
 
-@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="../shared/data/mnist not present")
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no mnist/ in the data mirror (EVO_NAS_DATA)")
 def test_embedded_subset_matches_its_source_rows():
     full = load_idx(SHARED_MNIST)
     assert full.x_train.shape == (60000, 28, 28, 1) and full.x_test.shape == (10000, 28, 28, 1)

@@ -10,6 +10,7 @@ from evo_nas.search.engine import run_search
 from evo_nas.search.run import RunDir
 from evo_nas.search.strategy import STRATEGIES, Strategy, make_strategy
 from evo_nas.search.objectives import Objectives
+from conftest import needs_data
 
 
 def config(**search):
@@ -237,6 +238,7 @@ def test_a_pending_latency_left_by_a_kill_is_measured_on_resume(tmp_path):
     assert not again.get("latency_pending")
 
 
+@needs_data("ofa")
 def test_experiment_configs_are_valid():
     from pathlib import Path
 
@@ -324,6 +326,7 @@ def test_a_zero_cost_proxy_cannot_stand_for_accuracy(tmp_path, over, message):
         validate_config(cfg)
 
 
+@needs_data("ofa")
 def test_a_problem_scored_in_columns_writes_what_its_per_genome_evaluation_writes(tmp_path, monkeypatch):
     """OFA's columnar path (records and JSON lines built column by column, genes kept outside the
     records in memory) and its per-genome path give the same run, line for line (timings aside)."""
@@ -390,6 +393,7 @@ def test_the_default_cache_is_beside_the_run_directory_wherever_the_config_is(tm
     assert not (tmp_path / "cfg" / "runs").exists()
 
 
+@needs_data("ofa")
 def test_running_out_of_memory_is_one_line_and_leaves_no_run(tmp_path, capsys, monkeypatch):
     from evo_nas.search.nsga2 import GenomeSampling
 

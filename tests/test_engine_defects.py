@@ -20,6 +20,7 @@ from evo_nas.search import loop
 from evo_nas.search.engine import run_search, validate_config
 from evo_nas.search.front import front_hypervolume, pareto_front
 from evo_nas.search.run import RunDir
+from conftest import needs_data, have_data
 
 # the [problem] of the synthetic runs: failures, latency left to a serial model, scored per generation
 BATCH_SERIAL = {"fail": 0.3, "latency": "serial", "batch": True}
@@ -47,6 +48,8 @@ def ofa_config(**search):
 
 @pytest.fixture(scope="module")
 def ofa():
+    if not have_data("ofa"):
+        pytest.skip("benchmark data 'ofa' not available: set EVO_NAS_DATA to a mirror folder")
     return make_problem(ofa_config())
 
 

@@ -10,6 +10,7 @@ from evo_nas.cli import main
 from evo_nas.search.engine import run_search
 from evo_nas.search.jsonl import append_jsonl, read_jsonl
 from evo_nas.search.run import RunDir
+from conftest import needs_data
 
 CONFIG = {"seed": 11, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 5, "cache": False},
@@ -102,6 +103,7 @@ run_search(json.loads(sys.argv[1]), sys.argv[2], quiet=True)
 """
 
 
+@needs_data("ofa")
 def test_an_ofa_batch_search_killed_at_a_random_generation_resumes_to_the_same_pareto_set(tmp_path):
     import numpy as np
 

@@ -11,6 +11,7 @@ from evo_nas.latency import (CommandLatency, MeasuredLatency, OnnxRuntime, Proto
 from studies.latency_fidelity import fidelity_stats, repeatability
 from evo_nas.latency.table import build_layer, layer_input_shape
 from evo_nas.spacefiles import load_space
+from conftest import needs_data
 
 QUICK = {"warmup": 1, "repeats": 3, "rounds": 2, "max_attempts": 1}
 
@@ -209,6 +210,7 @@ def test_a_device_without_a_command_or_its_table_is_an_error(tmp_path, monkeypat
     assert not (tmp_path / "x.json").exists()
 
 
+@needs_data("ofa")
 def test_a_relative_latency_table_in_a_config_is_read_from_the_configs_folder(tmp_path, monkeypatch):
     from evo_nas.evaluate import EvalConfig
     from evo_nas.problems import make_problem

@@ -13,6 +13,7 @@ from evo_nas.spacefiles import load_space
 
 from test_latency_table import FakeRuntime
 from test_problems_ofa import small_space
+from conftest import needs_data
 
 
 def slice_space():
@@ -49,6 +50,7 @@ def fake_runtime(monkeypatch):
     monkeypatch.setitem(RUNTIMES, "fake", FakeRuntime)
 
 
+@needs_data("ofa")
 def test_the_problem_chooses_note10_or_this_machine_by_name(tmp_path, fake_runtime):
     from evo_nas.search.engine import run_search
 

@@ -1,3 +1,4 @@
+import pytest
 """A seeded NSGA-II search on Once-for-All's benchmark, pinned to a fingerprint of its Pareto set.
 
 pyglove guards its evolution algorithms the same way: a seeded run whose outcome is hashed and
@@ -9,6 +10,7 @@ import hashlib
 import json
 
 import evo_nas
+from conftest import needs_data
 
 CONFIG = {"problem": {"name": "ofa-mbv3"}, "seed": 7,
           "search": {"pop_size": 20, "generations": 6, "cache": False},
@@ -25,6 +27,7 @@ def pareto_fingerprint(pareto: list[dict]) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
+@needs_data("ofa")
 def test_the_seeded_ofa_search_gives_the_pinned_pareto_set(tmp_path):
     result = evo_nas.search(CONFIG, tmp_path / "run")
     got = pareto_fingerprint(result.pareto)

@@ -1,6 +1,7 @@
 """The Once-for-All benchmark: space, canonical genomes, predictor and Note10 agreement, networks, bad input."""
 import itertools
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,14 +11,17 @@ from evo_nas.cli import main
 from evo_nas.costs import count
 from evo_nas.problems import make_problem
 from evo_nas.spacefiles import load_known, load_space, space_from_dict
+from conftest import needs_data, have_data
 
 HERE = Path(__file__).parent
 REFERENCE = json.loads((HERE / "data" / "ofa_reference_predictions.json").read_text())["archs"]
-SHARED = HERE.parent.parent / "shared" / "data" / "ofa"
+MIRROR = Path(os.environ["EVO_NAS_DATA"]) / "ofa" if os.environ.get("EVO_NAS_DATA") else None
 
 
 @pytest.fixture(scope="module")
 def problem():
+    if not have_data("ofa"):
+        pytest.skip("benchmark data 'ofa' not available: set EVO_NAS_DATA to a mirror folder")
     return make_problem({"problem": {"name": "ofa-mbv3"}})
 
 
@@ -133,8 +137,8 @@ def test_the_note10_specialized_networks_are_known_architectures(ms):
     k = load_known(f"ofa_note10_{ms}ms")
     assert k.latency_target_ms == ms and 0.7 < k.top1 < 0.81
     assert count(k.architecture).params == k.params
-    if SHARED.is_dir():
-        path = next((SHARED / "specialized").glob(f"note10_lat-{ms}ms_*.json"))
+    if MIRROR is not None and (MIRROR / "specialized").is_dir():
+        path = next((MIRROR / "specialized").glob(f"note10_lat-{ms}ms_*.json"))
         net = json.loads(path.read_text())
         blocks = [b["mobile_inverted_conv"] for b in net["net"]["blocks"][1:]]
         built = [b for b in k.architecture.blocks[1:]]
@@ -143,6 +147,7 @@ def test_the_note10_specialized_networks_are_known_architectures(ms):
                [(b.kernel, b.out_ch, b.mid(b.in_ch)) for b in built]
 
 
+@needs_data("ofa")
 def test_a_missing_or_corrupt_predictor_or_table_names_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pth"):
         make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(tmp_path / "nope.pth")}})
@@ -150,10 +155,10 @@ def test_a_missing_or_corrupt_predictor_or_table_names_the_file(tmp_path):
     bad.write_bytes(b"not a state dict")
     with pytest.raises(ValueError, match="bad.pth"):
         make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(bad)}})
-    from evo_nas.problems.ofa import PREDICTOR
+    from evo_nas.problems.ofa import predictor_file
 
     truncated = tmp_path / "truncated.pth"  # torch's error for it has an empty message
-    truncated.write_bytes(Path(PREDICTOR).read_bytes()[:1000])
+    truncated.write_bytes(predictor_file().read_bytes()[:1000])
     with pytest.raises(ValueError, match=r"truncated.pth: not Once-for-All's accuracy predictor \(\w+"):
         make_problem({"problem": {"name": "ofa-mbv3", "predictor": str(truncated)}})
     tables = tmp_path / "tables"
@@ -186,6 +191,7 @@ def test_a_bad_predictor_path_creates_no_run_directory(tmp_path, capsys):
     assert "missing.pth" in capsys.readouterr().err and not (tmp_path / "run").exists()
 
 
+@needs_data("ofa")
 def test_the_quickstart_front_is_large_and_spans_the_latencies(tmp_path):
     from evo_nas.search.engine import run_search
     from evo_nas.spacefiles import read_toml
@@ -222,3 +228,27 @@ def test_the_per_layer_table_shows_every_head_layer_it_counts(problem):
     arch = genome.architecture()
     assert "Conv1x1+pool+Conv1x1+FC" in head
     assert f"{arch.feature_channels}->{arch.head.filters}->{arch.head.post_filters}->1000" in head
+
+
+@needs_data("ofa")
+def test_the_i7_device_reads_nsganetv2s_table_as_its_data_readme_measured():
+    """The mirror's README (measured independently): on the 210 reference subnets i7 latency spans
+    6.05-45.9 ms, Kendall tau with Note10 is 0.84, and the two fronts have 32 and 26 members sharing 20."""
+    from scipy.stats import kendalltau
+
+    from evo_nas.pareto import non_dominated
+
+    i7 = make_problem({"problem": {"name": "ofa-mbv3", "device": "i7-8700k"}})
+    assert "i7-8700K" in i7.objectives[1].description
+    X = reference_genes(i7.space)
+    F = i7.evaluate_array(X)
+    assert (round(F[:, 1].min(), 2), round(F[:, 1].max(), 1)) == (6.05, 45.9)
+    note10 = np.array([a["note10_ms"] for a in REFERENCE])
+    assert round(kendalltau(note10, F[:, 1]).statistic, 2) == 0.84
+    fronts = [set(np.flatnonzero(non_dominated(np.stack([-F[:, 0], lat], 1)))) for lat in (note10, F[:, 1])]
+    assert (len(fronts[0]), len(fronts[1]), len(fronts[0] & fronts[1])) == (32, 26, 20)
+    for genes in X[::30]:
+        arch = i7.space.genome(genes).architecture()
+        assert i7.table.latency_ms(arch) == pytest.approx(i7.evaluate_array(genes[None])[0, 1], abs=1e-9)
+    with pytest.raises(ValueError, match="latency_tables is a folder of Note10 tables"):
+        make_problem({"problem": {"name": "ofa-mbv3", "device": "i7-8700k", "latency_tables": str(HERE)}})

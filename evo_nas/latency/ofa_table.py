@@ -3,8 +3,9 @@
 One YAML file per input resolution, ``{R}_lookup_table.yaml``, maps a layer's description to its
 latency measured on the device (``mean`` in milliseconds, with ``count`` and ``std``); a
 network's latency is the sum of its layers' means (FBNet's lookup-table model, Wu et al., 2019).
-The shipped tables are Once-for-All's Samsung Galaxy Note10 measurements of its MobileNetV3 w1.2
-space (``evo_nas/assets/ofa/``). Layer keys, with H x W x C shapes::
+Once-for-All published its Samsung Galaxy Note10 measurements of its MobileNetV3 w1.2 space
+(benchmark ``ofa`` of ``evo_nas.benchdata``: fetched on first use or read from a mirror, never
+shipped). Layer keys, with H x W x C shapes::
 
     Conv-input:RxRx3-output:SxSx24                                        stem
     expanded_conv-input:HxWxC-output:H'xW'xC'-expand:M-kernel:K-stride:S-idskip:I-se:E-hs:A
@@ -21,8 +22,7 @@ import numpy as np
 from ..arch import Architecture, conv_out, to_architecture
 from ..schema.errors import error_text
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "ofa"
-NOTE10_DIR = ASSETS / "note10"
+NOTE10_RESOLUTIONS = (160, 176, 192, 208, 224)
 
 
 def _shape(h: int, c: int) -> str:
@@ -54,6 +54,35 @@ def network_keys(arch: Architecture) -> list[str]:
     return keys
 
 
+def i7_network_keys(arch: Architecture) -> list[str]:
+    """The key of every layer of ``arch`` in NSGANetV2's Intel i7-8700K table (Lu et al., ECCV 2020):
+    ``first_conv``, ``MBConv`` (``expand`` is the expansion ratio), ``final_expand_layer``,
+    ``feature_mix_layer``, ``classifier``; pooling has no entry. One file covers every resolution."""
+    a = to_architecture(arch)
+    r = a.resolution
+    h = conv_out(r, a.stem.kernel, a.stem.stride)
+    keys = [f"first_conv-input:{_shape(r, a.in_channels)}-output:{_shape(h, a.stem.out_ch)}"]
+    for spec in a.layers():
+        out = conv_out(spec.resolution, spec.kernel, spec.stride)
+        ratio = round(spec.mid_ch / spec.in_ch) if spec.op == "ir" else 1
+        keys.append(f"MBConv-input:{_shape(spec.resolution, spec.in_ch)}-output:{_shape(out, spec.out_ch)}"
+                    f"-expand:{ratio}-kernel:{spec.kernel}-stride:{spec.stride}"
+                    f"-idskip:{int(spec.shortcut == 'identity')}-se:{int(spec.se_ch > 0)}")
+        h = out
+    head = a.head
+    keys.append(f"final_expand_layer-input:{_shape(h, a.feature_channels)}-output:{_shape(h, head.filters)}")
+    width = head.filters
+    if head.post_filters:
+        keys.append(f"feature_mix_layer-input:{_shape(1, head.filters)}-output:{_shape(1, head.post_filters)}")
+        width = head.post_filters
+    keys.append(f"classifier-input:{width}-output:{a.num_classes}")
+    return keys
+
+
+# device -> the layer keys of its table; both lay a network out as stem, first block, searched layers, head
+DEVICE_KEYS = {"note10": network_keys, "i7-8700k": i7_network_keys}
+
+
 def _load_yaml(path: Path) -> dict:
     import yaml
 
@@ -76,25 +105,33 @@ class OFALatencyTable:
     """Per-resolution layer tables; ``latency_ms(arch)`` sums the means of ``arch``'s layers.
 
     ``OFALatencyTable(folder, device)`` reads ``folder/{R}_lookup_table.yaml`` for each resolution
-    present. ``FileNotFoundError`` names a missing folder, ``ValueError`` a corrupt file."""
+    present; ``folder`` may instead be a mapping {resolution: file}. ``FileNotFoundError`` names a
+    missing folder, ``ValueError`` a corrupt file."""
 
-    def __init__(self, folder: str | Path = NOTE10_DIR, device: str = "note10"):
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path | dict[int, Path], device: str = "note10"):
+        if device not in DEVICE_KEYS:
+            raise ValueError(f"no latency table layout for device {device!r} (expected one of {', '.join(DEVICE_KEYS)})")
         self.device = device
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"latency tables folder not found: {self.folder}")
-        files = sorted(self.folder.glob("*_lookup_table.yaml"))
+        self.keys = DEVICE_KEYS[device]
+        if isinstance(folder, dict):
+            files = {int(r): Path(f) for r, f in folder.items()}
+            self.folder = next(iter(files.values())).parent if files else Path(".")
+        else:
+            self.folder = Path(folder)
+            if not self.folder.is_dir():
+                raise FileNotFoundError(f"latency tables folder not found: {self.folder}")
+            files = {}
+            for f in sorted(self.folder.glob("*_lookup_table.yaml")):
+                r = f.name.split("_")[0]
+                if not r.isdigit():
+                    raise ValueError(f"{f}: expected a file name {{resolution}}_lookup_table.yaml")
+                files[int(r)] = f
         if not files:
             raise FileNotFoundError(f"no latency tables (files named <resolution>_lookup_table.yaml, e.g. "
                                     f"224_lookup_table.yaml) in {self.folder}")
-        self.tables: dict[int, dict] = {}
-        self.files: dict[int, Path] = {}
-        for f in files:
-            r = f.name.split("_")[0]
-            if not r.isdigit():
-                raise ValueError(f"{f}: expected a file name {{resolution}}_lookup_table.yaml")
-            self.tables[int(r)] = _load_yaml(f)
-            self.files[int(r)] = f
+        self.files: dict[int, Path] = dict(sorted(files.items()))
+        loaded = {f: _load_yaml(f) for f in set(self.files.values())}
+        self.tables: dict[int, dict] = {r: loaded[f] for r, f in self.files.items()}
 
     def mean(self, resolution: int, key: str) -> float:
         table = self.tables.get(resolution)
@@ -109,7 +146,7 @@ class OFALatencyTable:
     def latency_ms(self, arch) -> float:
         """Predicted latency (ms): the sum of the table means of every layer of ``arch``."""
         a = to_architecture(arch)
-        return float(sum(self.mean(a.resolution, k) for k in network_keys(a)))
+        return float(sum(self.mean(a.resolution, k) for k in self.keys(a)))
 
     def for_space(self, space) -> "SpaceLatency":
         return SpaceLatency(self, space)
@@ -139,7 +176,7 @@ class SpaceLatency:
             genes[space._depth_idx] = space.depths.index(space.slots)
             arch = space.decode(genes)
             r = arch.resolution
-            keys = network_keys(arch)
+            keys = self.table.keys(arch)
             fixed = keys[:2] + keys[2 + n_st * space.slots:]
             self.const[ri] = sum(self.table.mean(r, k) for k in fixed)
             for s in range(n_st):
@@ -150,7 +187,7 @@ class SpaceLatency:
                             g[space._kernel_idx[s, first]] = ki
                             g[space._exp_idx[s, first]] = ei
                             pos = 2 + s * space.slots + first
-                            self.layer[ri, s, first, ki, ei] = self.table.mean(r, network_keys(space.decode(g))[pos])
+                            self.layer[ri, s, first, ki, ei] = self.table.mean(r, self.table.keys(space.decode(g))[pos])
 
     def predict(self, X) -> np.ndarray:
         """Latency in ms of each row of the canonical gene array ``X`` (N, n_genes), shape (N,)."""

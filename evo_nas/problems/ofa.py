@@ -1,10 +1,12 @@
-"""The Once-for-All ImageNet benchmark: predicted top-1 and Samsung Note10 latency over ``ofa-mbv3``.
+"""The Once-for-All ImageNet benchmark: predicted top-1 and Samsung Note10 (or i7-8700K) latency over ``ofa-mbv3``.
 
 Once-for-All (Cai et al., ICLR 2020, arXiv 1908.09791, section 3.3) searches its trained
 MobileNetV3 supernet with an accuracy predictor (an MLP over a one-hot architecture encoding)
 and a per-layer latency lookup table measured on the device; EvoXBench's IN-1K problems use
-the same kind of predictor and the same tables. Both are shipped in ``evo_nas/assets/ofa/``
-(MIT, see its NOTICE.md) and both score a whole generation at once:
+the same kind of predictor and the same tables. Their authors state no licence, so they are not
+shipped: benchmark ``ofa`` of ``evo_nas.benchdata`` fetches them from Once-for-All's own location
+on first use (checked by SHA-256) or reads them from a mirror (``$EVO_NAS_DATA`` or
+``[problem] data_dir``). Both score a whole generation at once:
 
 - ``AccuracyPredictor.predict(X)``: predicted ImageNet top-1 (fraction, weights inherited from
   the supernet, before fine-tuning) of N canonical genomes in one forward pass;
@@ -14,10 +16,12 @@ Agreement with 210 vectors computed by Once-for-All's own code is a test (to 1e-
 
     name = "ofa-mbv3"
     space = "ofa-mbv3"          # a genome file of type ofa_mbv3 (name or path)
-    predictor = "PATH.pth"      # default: the shipped predictor
-    device = "note10"           # or "this-machine": latency from [latency] (default: this machine's
+    predictor = "PATH.pth"      # default: the benchmark's predictor (evo_nas.benchdata)
+    device = "note10"           # "i7-8700k": NSGANetV2's Intel i7-8700K table (Lu et al., ECCV 2020);
+                                # or "this-machine": latency from [latency] (default: this machine's
                                 # per-layer table at the space's resolutions, filled on demand)
-    latency_tables = "DIR"      # note10 only; default: the shipped tables ({R}_lookup_table.yaml)
+    latency_tables = "DIR"      # note10 only; default: the benchmark's tables ({R}_lookup_table.yaml)
+    data_dir = "DIR"            # a mirror folder holding ofa/..., searched before $EVO_NAS_DATA
 """
 from __future__ import annotations
 
@@ -27,16 +31,15 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import hashing
+from .. import benchdata, hashing
 from ..files import from_base
 from ..hashing import file_fingerprint as _file_hash
-from ..latency.ofa_table import ASSETS, NOTE10_DIR, OFALatencyTable
+from ..latency.ofa_table import NOTE10_RESOLUTIONS, OFALatencyTable
 from ..schema.errors import error_text, validate
 from ..spacefiles import load_space
 from . import register_problem
 from .base import Objective, Problem
 
-PREDICTOR = ASSETS / "acc_predictor.pth"
 KERNEL_SLOTS = {3: 0, 5: 1, 7: 2}
 EXPANSION_SLOTS = {3: 0, 4: 1, 6: 2}
 N_FEATURES = 128
@@ -49,7 +52,7 @@ class AccuracyPredictor:
     3, 4, 6), both all zero for an inactive slot, and 8 resolution entries (index (r - 112) // 16).
     ``FileNotFoundError`` names a missing file, ``ValueError`` a file that is not this model."""
 
-    def __init__(self, space, path: str | Path = PREDICTOR):
+    def __init__(self, space, path: str | Path):
         import torch
         from torch import nn
 
@@ -120,9 +123,30 @@ class OFAKeys(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     space: str = Field("ofa-mbv3", description="a space name or file")
-    predictor: str | None = Field(None, description="the path of an accuracy predictor (default: the packaged one)")
-    device: Literal["note10", "this-machine"] = Field("note10", description="one of note10, this-machine")
-    latency_tables: str | None = Field(None, description="a folder of Note10 latency tables (default: the packaged one)")
+    predictor: str | None = Field(None, description="the path of an accuracy predictor (default: the benchmark's)")
+    device: Literal["note10", "i7-8700k", "this-machine"] = Field(
+        "note10", description="one of note10, i7-8700k (NSGANetV2's table), this-machine")
+    latency_tables: str | None = Field(None, description="a folder of Note10 latency tables (default: the benchmark's)")
+    data_dir: str | None = Field(None, description="a mirror folder holding ofa/ (searched before $EVO_NAS_DATA)")
+
+
+def predictor_file(data_dir: str | Path | None = None) -> Path:
+    """Once-for-All's accuracy predictor, from the data layer (``benchdata.DataMissing`` if unavailable)."""
+    return benchdata.data_file("ofa", "acc_predictor.pth", data_dir)
+
+
+def note10_files(data_dir: str | Path | None = None) -> dict[int, Path]:
+    """Once-for-All's Note10 tables, {resolution: file}, from the data layer."""
+    return {r: benchdata.data_file("ofa", f"note10/{r}_lookup_table.yaml", data_dir) for r in NOTE10_RESOLUTIONS}
+
+
+def i7_files(data_dir: str | Path | None = None) -> dict[int, Path]:
+    """NSGANetV2's i7-8700K table (one file for every resolution), {resolution: file}, from the data layer."""
+    path = benchdata.data_file("ofa", "i7-8700K/i7-8700K_lut.yaml", data_dir)
+    return {r: path for r in NOTE10_RESOLUTIONS}
+
+
+TABLE_DEVICES = {"note10": (note10_files, "Samsung Note10"), "i7-8700k": (i7_files, "Intel i7-8700K CPU")}
 
 
 @register_problem("ofa-mbv3")
@@ -138,21 +162,29 @@ class OFAProblem(Problem):
     config_model = OFAKeys
     config_sections = ("latency",)
     batch = True
-    DEVICES = ("note10", "this-machine")
+    DEVICES = (*TABLE_DEVICES, "this-machine")
 
-    def __init__(self, space="ofa-mbv3", predictor: str | Path = PREDICTOR, latency_tables: str | Path = NOTE10_DIR,
-                 device: str = "note10", latency_section: dict | None = None):
+    def __init__(self, space="ofa-mbv3", predictor: str | Path | None = None,
+                 latency_tables: str | Path | dict | None = None, device: str = "note10",
+                 latency_section: dict | None = None, data_dir: str | Path | None = None):
         self.space = load_space(space) if isinstance(space, (str, Path)) else space
         if getattr(self.space, "type_name", "") != "ofa_mbv3":
             raise ValueError(f"[problem] space = {self.space.name!r} is not an ofa_mbv3 space")
         if device not in self.DEVICES:
             raise ValueError(f"[problem] device = {device!r} (expected one of {', '.join(self.DEVICES)})")
         self.device = device
-        self.predictor = AccuracyPredictor(self.space, predictor)
+        self.predictor = AccuracyPredictor(self.space, predictor_file(data_dir) if predictor is None else predictor)
         self.table = self.latency = self.machine = None
-        if device == "note10":
-            self.table = OFALatencyTable(latency_tables, "note10")
+        if device in TABLE_DEVICES:
+            files, label = TABLE_DEVICES[device]
+            if latency_tables is not None and device != "note10":
+                raise ValueError(f"[problem] latency_tables is a folder of Note10 tables; device = {device!r} "
+                                 f"reads its own table")
+            self.table = OFALatencyTable(files(data_dir) if latency_tables is None else latency_tables, device)
             self.latency = self.table.for_space(self.space)
+            if device != "note10":
+                self.objectives = (self.objectives[0], Objective(
+                    "latency_ms", "min", "ms", f"{label} latency predicted from measured per-layer means"))
         else:
             from ..latency import latency_model_from_config
 
@@ -169,26 +201,27 @@ class OFAProblem(Problem):
                         if isinstance(section, dict) else {}, "problem")
         base = Path((config.get("search") or {}).get("base_dir") or ".")
 
-        def path(v, default):
-            return default if v is None else Path(from_base(v, base))
+        def path(v):
+            return None if v is None else Path(from_base(v, base))
 
         space, device = keys.space, keys.device
         if space.endswith(".toml"):
             space = from_base(space, base)
         latency = config.get("latency")
         if latency is not None and device != "this-machine":
-            raise ValueError(f"[latency] is set but [problem] device = {device!r} takes its latency from the "
-                             f"Note10 tables: set device = \"this-machine\" to measure here")
+            raise ValueError(f"[latency] is set but [problem] device = {device!r} takes its latency from its "
+                             f"published table: set device = \"this-machine\" to measure here")
         if latency is not None and not isinstance(latency, dict):
             raise ValueError(f"[latency] must be a table, got {latency!r}")
         if latency is not None and "table" in latency:
             latency = {**latency, "table": from_base(latency["table"], base)}
-        return cls(space, path(keys.predictor, PREDICTOR), path(keys.latency_tables, NOTE10_DIR), device, latency)
+        return cls(space, path(keys.predictor), path(keys.latency_tables), device, latency, path(keys.data_dir))
 
     def evaluate_array(self, X) -> np.ndarray:
-        """(N, 2) array of predicted top-1 (fraction) and Note10 latency (ms) of the genes ``X`` (N, 46)."""
+        """(N, 2) array of predicted top-1 (fraction) and table latency (ms) of the genes ``X`` (N, 46)."""
         if self.latency is None:
-            raise ValueError("evaluate_array needs the Note10 latency ([problem] device = \"note10\")")
+            raise ValueError("evaluate_array needs a published latency table ([problem] device = \"note10\" "
+                             "or \"i7-8700k\")")
         X = self.space.canonical_array(np.asarray(X, dtype=np.int64).reshape(-1, self.space.n_genes))
         return np.stack([self.predictor.predict(X), self.latency.predict(X)], axis=1)
 

