@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evo_nas.benchdata import DataMissing, data_file
+from conftest import needs_data
 from evo_nas.cli import main
 from evo_nas.costs import count, thop_macs
 from evo_nas.problems import make_problem
@@ -18,14 +18,10 @@ EXPECTED = json.loads((HERE / "data" / "anb_surrogate_expected.json").read_text(
 B0 = "e1k3l1se-e6k3l2se-e6k5l2se-e6k3l3se-e6k5l3se-e6k5l4se-e6k3l1se"
 
 
-def records_or_skip():
-    """Accel-NASBench's records through the data layer, or a skip that says why."""
+def records():
+    """Accel-NASBench's records, read through the data layer."""
     from evo_nas.problems.anb_data import load_records
 
-    try:
-        data_file("anb", "anb_dataset_jsons.tar.gz")
-    except DataMissing as e:
-        pytest.skip(f"Accel-NASBench's records are not available: {e}")
     return load_records(load_space("anb"))
 
 
@@ -104,8 +100,9 @@ def test_built_networks_have_the_counted_params_and_macs_and_hard_sigmoid_se_gat
         assert not any(isinstance(m, torch.nn.Sigmoid) for m in model.modules())
 
 
+@needs_data("anb")
 def test_params_and_thop_macs_equal_the_records_model_info():
-    rec = records_or_skip()
+    rec = records()
     space = load_space("anb")
     idx = np.random.default_rng(0).choice(len(rec.names), 300, replace=False)
     genomes = space.genomes(rec.genes[idx])
@@ -133,9 +130,9 @@ def test_the_shipped_onnx_models_predict_what_the_training_script_fitted(space):
         np.testing.assert_allclose(got[target], want, rtol=2e-5, err_msg=target)
 
 
+@needs_data("anb")
 def test_refitting_a_surrogate_from_the_records_gives_the_expected_predictions(space):
     pytest.importorskip("sklearn")
-    records_or_skip()
     from studies.anb_surrogate import dataset, fit_target
 
     manifest = json.loads((ASSETS / "manifest.json").read_text())
@@ -186,8 +183,9 @@ def test_measured_without_the_records_is_one_line_naming_the_file(monkeypatch, t
     assert "\n" not in str(e.value)
 
 
+@needs_data("anb")
 def test_measured_networks_get_their_records_and_the_others_the_surrogate():
-    rec = records_or_skip()
+    rec = records()
     p = make_problem({"problem": {"name": "anb", "measured": True}})
     complete = np.flatnonzero(~np.isnan(np.stack(list(rec.values.values()), 1)).any(1))[:20]
     null_tpu = np.flatnonzero(np.isnan(rec.values["throughput_tpuv3"]))[:3]
@@ -218,3 +216,15 @@ def test_a_tiny_search_ends_with_a_front_and_records_that_say_their_source(tmp_p
     recs = [json.loads(x) for x in lines]
     assert len(recs) == r.n_evaluations and all(x["source"] == "surrogate" for x in recs)
     assert all(load_space("anb").parse(x["key"]).key == x["key"] for x in recs)
+
+
+def test_the_search_config_finds_a_large_front_spanning_the_latencies(tmp_path):
+    from evo_nas.search.engine import run_search
+    from evo_nas.spacefiles import read_toml
+
+    config = read_toml(HERE.parent / "experiments" / "search_anb.toml", "config")
+    assert config["problem"]["name"] == "anb" and config["search"]["pop_size"] == 100
+    config["search"].update(generations=12, cache=False)
+    r = run_search(config, tmp_path / "run", quiet=True)
+    lat = [m["latency_ms"] for m in r.front]
+    assert len(r.front) >= 20 and max(lat) >= 2 * min(lat)

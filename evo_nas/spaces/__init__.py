@@ -1,6 +1,7 @@
 """The built-in search spaces and the space registry: MnasNet's factorized hierarchical space (Tan et al.,
 2019, arXiv 1807.11626), FBNet's layer-wise space (Wu et al., 2019, arXiv 1812.03443), a MobileNetV3-style
-space (Howard et al., 2019, arXiv 1905.02244) and Once-for-All's.
+space (Howard et al., 2019, arXiv 1905.02244), Once-for-All's, and the block-wise MBConv space of
+Accel-NASBench (Ahmad et al., 2024, arXiv 2404.08005).
 
 Each module registers its ``Space`` subclass in ``SPACE_TYPES`` (``evo_nas.space``) under its
 own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on first use.
@@ -11,8 +12,9 @@ from ..space import SPACE_TYPES, Genome, Space, register_space_type
 from ..spacefiles import load_space, space_names
 from .factorized import FactorizedSpace
 from .fbnet import FBNetSpace
+from .mbconv import MBConvSpace
 from .mobilenetv3 import MobileNetV3Space
 from .ofa_mbv3 import OFAMobileNetV3Space
 
-__all__ = ["FactorizedSpace", "FBNetSpace", "MobileNetV3Space", "OFAMobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
+__all__ = ["FactorizedSpace", "FBNetSpace", "MBConvSpace", "MobileNetV3Space", "OFAMobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
            "space_names"]
