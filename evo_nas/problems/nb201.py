@@ -72,11 +72,12 @@ class NB201Keys(BaseModel):
 
 
 class NB201Table:
-    """``nb201.csv`` with its rows ordered by genome code (the 6 genes as a base-5 number).
+    """``nb201.csv`` with its rows ordered by genome code (the 6 genes of ``space``, NAS-Bench-201's
+    cell space, as a base-5 number).
 
     ``index``: NAS-Bench-201's architecture id, shape (15,625,); ``column(name)``: a numeric column in
     that order. ``ValueError`` names the file and what is wrong with it (a cell string that is not in
-    the space, a cell missing or listed twice, a column missing)."""
+    the space, a cell missing or listed twice, a column missing or not numeric)."""
 
     def __init__(self, path: Path, space):
         self.path = Path(path)
@@ -96,17 +97,20 @@ class NB201Table:
         if len(rows) != n or len(set(codes.tolist())) != n:
             raise ValueError(f"{self.path}: {len(rows)} rows for {len(set(codes.tolist()))} distinct cells "
                              f"(NAS-Bench-201 lists each of the {n} cells once)")
-        self.header = header
-        self._order = np.argsort(codes)
-        self._rows = rows
+        order = np.argsort(codes).tolist()
+        self.names = tuple(h for i, h in enumerate(header) if i != arch)
+        try:
+            values = np.array([[r[i] for i, _ in enumerate(header) if i != arch] for r in (rows[k] for k in order)],
+                              dtype=float)
+        except ValueError as e:
+            raise ValueError(f"{self.path}: a value is not a number ({e})") from None
+        self._columns = dict(zip(self.names, values.T.copy()))
         self.index = self.column("index").astype(np.int64)
 
-    @functools.lru_cache(maxsize=None)
     def column(self, name: str) -> np.ndarray:
-        if name not in self.header:
+        if name not in self._columns:
             raise ValueError(f"{self.path}: no column {name!r}")
-        i = self.header.index(name)
-        return np.array([self._rows[r][i] for r in self._order.tolist()], dtype=float)
+        return self._columns[name]
 
 
 def _all_genes(space) -> np.ndarray:
@@ -114,10 +118,10 @@ def _all_genes(space) -> np.ndarray:
     return np.stack(np.unravel_index(np.arange(int(np.prod(space.cardinalities))), space.cardinalities), axis=1)
 
 
-@functools.lru_cache(maxsize=4)
-def load_table(path: str, space) -> NB201Table:
-    """``NB201Table`` of ``path``, read once per process and space."""
-    return NB201Table(Path(path), space)
+@functools.lru_cache(maxsize=2)
+def load_table(path: str) -> NB201Table:
+    """``NB201Table`` of ``path``, read once per process."""
+    return NB201Table(Path(path), load_space("nb201"))
 
 
 def table_file(data_dir: str | Path | None = None) -> Path:
@@ -146,7 +150,7 @@ class NB201Problem(Problem):
         prefix, classes, resolution, label = DATASETS[self.dataset]
         self.space = load_space("nb201").with_overrides(num_classes=classes, resolution=resolution)
         self.path = table_file(data_dir)
-        self.table = load_table(str(self.path), self.space)
+        self.table = load_table(str(self.path))
         self.accuracy_column, self.latency_column = f"{prefix}_{self.split}", f"lat_{self.device}"
         params, macs = self.space.costs_array(_all_genes(self.space))
         # every objective of every cell, in code order
