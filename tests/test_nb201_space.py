@@ -139,3 +139,11 @@ def test_the_space_file_refuses_bad_settings(space):
             space_from_dict({**space.definition, key: value})
     with pytest.raises(ValueError, match="not a chain of blocks"):
         space.genome((0,) * 6).architecture()
+
+
+def test_show_prints_a_cell_with_its_network_counts(capsys):
+    assert main(["show", ALL_3X3, "--num-classes", "120", "--resolution", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "2->3   nor_conv_3x3" in out and "1,538,696 parameters, 55.04M MACs at 16x16, 120 classes" in out
+    assert main(["show", ALL_3X3.replace("~2|", "~1|")]) == 2
+    assert "edge 2->3: 'nor_conv_3x3~1' is not <operation>~2" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """The built-in search spaces and the space registry: MnasNet's factorized hierarchical space (Tan et al.,
 2019, arXiv 1807.11626), FBNet's layer-wise space (Wu et al., 2019, arXiv 1812.03443), a MobileNetV3-style
-space (Howard et al., 2019, arXiv 1905.02244) and Once-for-All's.
+space (Howard et al., 2019, arXiv 1905.02244), Once-for-All's and NAS-Bench-201's cell space (Dong & Yang, 2020,
+arXiv 2001.00326).
 
 Each module registers its ``Space`` subclass in ``SPACE_TYPES`` (``evo_nas.space``) under its
 own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on first use.
@@ -12,7 +13,8 @@ from ..spacefiles import load_space, space_names
 from .factorized import FactorizedSpace
 from .fbnet import FBNetSpace
 from .mobilenetv3 import MobileNetV3Space
+from .nb201 import NB201Space
 from .ofa_mbv3 import OFAMobileNetV3Space
 
-__all__ = ["FactorizedSpace", "FBNetSpace", "MobileNetV3Space", "OFAMobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
+__all__ = ["FactorizedSpace", "FBNetSpace", "MobileNetV3Space", "NB201Space", "OFAMobileNetV3Space", "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",
            "space_names"]

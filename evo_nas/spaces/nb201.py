@@ -153,6 +153,18 @@ class NB201Space(Space):
         """The same cell space at another ``resolution``, ``in_channels`` or ``num_classes``."""
         return super().with_overrides(**kw)
 
+    def cell_table(self, genes) -> str:
+        """The cell as text: one line per edge with its operation, then the network's parameters and
+        MACs at the space's resolution and class count (what ``evo-nas show`` prints)."""
+        genes = self.canonical_genes(genes)
+        lines = [self.key(genes), "", "edge   operation"]
+        lines += [f"{j}->{i}   {self.operations[g]}" for (i, j), g in zip(self.edges, genes)]
+        params, macs = self.costs_array([genes])
+        lines += ["", f"network: {int(params[0]):,} parameters, {macs[0] / 1e6:.2f}M MACs at "
+                      f"{self.resolution}x{self.resolution}, {self.num_classes} classes "
+                      f"(stages of {self.cells_per_stage} cells at {', '.join(map(str, self.stage_channels()))} channels)"]
+        return "\n".join(lines)
+
     # -- costs -----------------------------------------------------------------------------
     def stage_channels(self) -> tuple[int, int, int]:
         return self.channels, 2 * self.channels, 4 * self.channels
