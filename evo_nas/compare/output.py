@@ -209,6 +209,9 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
         for a, pts in c.fronts(c.horizon, algs).items():
             if len(pts):
                 ax.step(pts[:, xi], pts[:, yi], where="post", marker="o", ms=2.5, lw=1, label=f"{a} ({len(pts)})")
+        if c.true_front is not None:
+            true = np.array([[c.objectives.natural(p)[n] for n in names] for p in c.true_front.points])
+            ax.plot(true[:, xi], true[:, yi], "kx", ms=4, mew=0.8, label=f"true front ({c.true_front.size})")
         if "latency_ms" in names:
             ax.axvline(c.reward.target_ms, color="grey", ls=":", lw=1, label="target T")
         ax.set_xlabel(c.axis_label(names[xi]))
