@@ -138,7 +138,10 @@ def test_a_search_reports_the_true_front_members_it_recovered_and_its_igd(proble
     assert summary["igd"] > 0
     assert summary["igd"] == pytest.approx(true.igd([[-r["top1"], r["latency_ms"]] for r in front]))
     assert 0.9 < summary["hypervolume_ratio"] <= 1.0
-    assert f"true Pareto front: {len(found)} of its 39 architectures recovered" in out
+    line = f"true Pareto front: {len(found)} of its 39 architectures recovered"
+    assert line in out
+    assert main(["pareto", str(tmp_path / "run"), "--no-plot"]) == 0
+    assert line in capsys.readouterr().out
 
 
 @needs_data("nb201")

@@ -65,13 +65,10 @@ def run(args) -> int:
           f"cache hits: {result.cache_hits}  failures: {result.failures}  stopped: {result.stopped}")
     print(f"Pareto set: {len(result.pareto)} architectures over every evaluation  hypervolume: {hv}"
           + (f" (reference {ref})" if ref else ""))
-    true = result.true_front
-    if true is not None:
-        igd = "-" if true["igd"] is None else f"{true['igd']:.4g}"
-        share = "" if true.get("hypervolume_ratio") is None else \
-            f"  hypervolume {100 * true['hypervolume_ratio']:.2f}% of the true front's {true['hypervolume']:.6g}"
-        print(f"true Pareto front: {true['recovered']} of its {true['size']} architectures recovered "
-              f"({100 * true['recovered_fraction']:.1f}%)  IGD: {igd} (normalized){share}")
+    if result.true_front is not None:
+        from ..search.front import true_front_text
+
+        print(true_front_text(result.true_front))
     if result.failures:
         top = "; ".join(f"{n} x {reason}" for reason, n in list(result.failure_reasons.items())[:3])
         print(f"failures by reason: {top}")

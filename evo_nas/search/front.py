@@ -68,3 +68,12 @@ def true_front_metrics(true: TrueFront, front: list[dict], evaluated_keys, objec
         out["hypervolume"] = best
         out["hypervolume_ratio"] = front_hypervolume(front, objectives) / best if best > 0 else None
     return out
+
+
+def true_front_text(metrics: dict) -> str:
+    """``true_front_metrics`` as one line, as ``evo-nas search`` and ``evo-nas pareto`` print it."""
+    igd = "-" if metrics["igd"] is None else f"{metrics['igd']:.4g}"
+    share = "" if metrics.get("hypervolume_ratio") is None else \
+        f"  hypervolume {100 * metrics['hypervolume_ratio']:.2f}% of the true front's {metrics['hypervolume']:.6g}"
+    return (f"true Pareto front: {metrics['recovered']} of its {metrics['size']} architectures recovered "
+            f"({100 * metrics['recovered_fraction']:.1f}%)  IGD: {igd} (normalized){share}")
