@@ -149,10 +149,6 @@ class NB201Space(Space):
     def encode(self, arch):
         raise ValueError(f"space {self.name!r}: a NAS-Bench-201 cell is not a chain of blocks (give its cell string)")
 
-    def with_overrides(self, **kw) -> "NB201Space":
-        """The same cell space at another ``resolution``, ``in_channels`` or ``num_classes``."""
-        return super().with_overrides(**kw)
-
     def cell_table(self, genes) -> str:
         """The cell as text: one line per edge with its operation, then the network's parameters and
         MACs at the space's resolution and class count (what ``evo-nas show`` prints)."""
