@@ -86,8 +86,7 @@ def test_every_device_column_is_read_and_each_choice_has_its_own_fingerprint(row
     assert problem.space.num_classes == 10 and NB201Problem("imagenet16").space.resolution == 16
 
 
-@needs_data("nb201")
-def test_bad_keys_are_one_line_errors_naming_the_value():
+def test_bad_keys_are_one_line_errors_naming_the_value():  # checked before the table is read
     for section, text in (({"device": "pixel9"}, "[problem] device = 'pixel9'"),
                           ({"split": "train"}, "[problem] split = 'train'"),
                           ({"dataset": "imagenet"}, "[problem] dataset = 'imagenet'"),
