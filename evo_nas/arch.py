@@ -22,7 +22,10 @@ OPS = ("cn", "ds", "ir", "skip")
 SKIPS = ("identity", "pool", "none")
 ACTS = {"re": "relu", "r6": "relu6", "hs": "hswish"}
 ACT_CODES = {v: k for k, v in ACTS.items()}
-SE_STYLES = ("mnasnet", "mobilenetv3")
+#: SE width and gate: "mnasnet" int(layer input x ratio), ReLU, sigmoid (MnasNet); "mobilenetv3" expanded x ratio
+#: rounded to 8, ReLU, hard-sigmoid (MobileNetV3); "anb" MnasNet's width with a hard-sigmoid gate
+#: (torchvision's EfficientNet MBConv with ReLU, as Accel-NASBench trains its networks)
+SE_STYLES = ("mnasnet", "mobilenetv3", "anb")
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:

@@ -30,7 +30,7 @@ class ConvBnAct(nn.Sequential):
 
 
 class SqueezeExcite(nn.Module):
-    """SE gate: MnasNet style (ReLU, sigmoid) or MobileNetV3 style (ReLU, hard-sigmoid)."""
+    """SE gate: MnasNet style (ReLU, sigmoid) or MobileNetV3 and Accel-NASBench style (ReLU, hard-sigmoid)."""
 
     def __init__(self, channels: int, reduced: int, gate: str = "sigmoid"):
         super().__init__()
@@ -72,7 +72,7 @@ class Layer(nn.Module):
     def __init__(self, spec: LayerSpec):
         super().__init__()
         s = spec
-        gate = "hsigmoid" if s.se_style == "mobilenetv3" else "sigmoid"
+        gate = "hsigmoid" if s.se_style in ("mobilenetv3", "anb") else "sigmoid"
         self.residual = s.shortcut != "none"
         self.shortcut = Shortcut(s.in_ch, s.out_ch, s.stride, s.shortcut) if self.residual else nn.Identity()
         if s.op == "skip":

@@ -74,3 +74,32 @@ def count(arch) -> Cost:
     for layer in a.layers():
         total += layer_cost(layer)
     return total
+
+
+def thop_macs(arch) -> int:
+    """MACs as thop (``thop.profile``, used by Accel-NASBench's ``model_info``) counts a network in
+    training mode: ``count(arch).macs`` plus 4 per BatchNorm output element (affine, 2 x 2) and, per
+    global average pool (SE and head), (pooled area + 1) per output channel. Batch 1."""
+    a = to_architecture(arch)
+    extra = 0
+    res = conv_out(a.resolution, a.stem.kernel, a.stem.stride)
+    extra += 4 * a.stem.out_ch * res * res
+    for s in a.layers():
+        if s.op == "skip":
+            continue
+        out_res = conv_out(s.resolution, s.kernel, s.stride)
+        bn = s.out_ch * out_res ** 2
+        if s.op == "ir":
+            bn += (s.mid_ch * s.resolution ** 2 if s.expand else 0) + s.mid_ch * out_res ** 2
+            se_on = s.mid_ch
+        elif s.op == "ds":
+            bn += s.in_ch * out_res ** 2
+            se_on = s.in_ch
+        else:
+            se_on = s.out_ch
+        if s.shortcut == "pool" and s.in_ch != s.out_ch:
+            bn += s.out_ch * out_res ** 2
+        extra += 4 * bn + ((out_res ** 2 + 1) * se_on if s.se_ch else 0)
+    out_res = a.output_resolution()
+    extra += 4 * a.head.filters * out_res ** 2 + (out_res ** 2 + 1) * a.head.filters
+    return count(a).macs + extra

@@ -261,7 +261,7 @@ def test_cli_paths_of_the_wrong_kind_give_one_line(tmp_path):
         (("search", str(tmp_path)), f"config file is a directory: {tmp_path}"),
         (("search", str(config), "--run-dir", str(a_file)), f"run directory {a_file} is a file"),
         (("search", "--resume", str(tmp_path / "nosuch")), f"run directory not found: {tmp_path / 'nosuch'}"),
-        (("show", "mobilenetv2", "--space", "nosuch"), "known spaces: fbnet, mnasnet"),
+        (("show", "mobilenetv2", "--space", "nosuch"), "known spaces: anb, fbnet, mnasnet"),
     ]
     for args, message in cases:
         r = run_cli(*args)

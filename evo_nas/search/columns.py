@@ -86,13 +86,14 @@ def rows_json(X: np.ndarray) -> list[str]:
 def column_records(asked: Asked, todo: list[int], columns: dict, per: float, generation: int,
                    objectives, gene_rows: GeneRows) -> tuple[list[dict], str] | None:
     """The ``record`` of every row a problem scored as columns, and their JSON lines, built column by
-    column (their genes go to ``gene_rows``, not into the records); None when a value needs
-    ``record``'s checks (not a finite number, or one of the ``objectives`` names missing)."""
+    column (their genes go to ``gene_rows``, not into the records); a column holds numbers or strings
+    (e.g. where a value came from); None when a value needs ``record``'s checks (not a finite number
+    or a string, or one of the ``objectives`` names missing)."""
     n = len(todo)
     values = {}
     for k, v in columns.items():
         a = np.asarray(v)
-        if k in RECORD_FIELDS or a.shape != (n,) or a.dtype.kind not in "iuf" or \
+        if k in RECORD_FIELDS or a.shape != (n,) or a.dtype.kind not in "iufU" or \
                 a.dtype.kind == "f" and not np.isfinite(a).all():
             return None
         values[k] = a.tolist()
@@ -108,7 +109,8 @@ def column_records(asked: Asked, todo: list[int], columns: dict, per: float, gen
         for rec, v in zip(records, column):
             rec[name] = v
     gene_rows.add(keys, X)
-    text = {k: json.dumps(v)[1:-1].split(", ") for k, v in values.items()}
+    text = {k: list(map(encode_basestring_ascii, v)) if v and isinstance(v[0], str) else json.dumps(v)[1:-1].split(", ")
+            for k, v in values.items()}
     text.update(status='"ok"', error="null", eval_s=json.dumps(per), generation=str(generation), cached="false",
                 key=list(map(encode_basestring_ascii, keys)), genes=rows_json(X))
     return records, json_lines(text, n)
