@@ -166,6 +166,8 @@ class Result:
     - ``history``: the logbook, one dict per generation (``evaluations``, ``cache_hits``,
       ``failures``, ``front_size``, ``hypervolume``, ``best_<objective>``, seconds);
     - ``hypervolume``: of the Pareto set against ``[objectives] reference`` (None without one);
+    - ``true_front``: where the problem knows its exact Pareto front, the members recovered and
+      the IGD (``run.json``'s ``true_front``; None otherwise);
     - ``objectives``, ``config``, ``summary`` (``run.json``), ``status``, ``stopped``, ``run_dir``;
       the counts ``n_evaluations``, ``generations``, ``failures``, ``cache_hits``; ``wall_s``
       (seconds, for a search run by this process; None for a loaded run).
@@ -222,6 +224,13 @@ class Result:
         from .search.front import front_hypervolume
 
         return front_hypervolume(self.pareto, self.objectives)
+
+    @property
+    def true_front(self) -> dict | None:
+        """For a problem that knows its exact Pareto front (``Problem.true_front``), how the search
+        compares with it (``run.json``: ``size``, ``recovered``, ``recovered_fraction``, ``igd``, and
+        with a reference ``hypervolume`` and ``hypervolume_ratio``); else None."""
+        return self.summary.get("true_front")
 
     @property
     def status(self) -> str | None:

@@ -3,9 +3,13 @@
 Every objective is minimized: a maximized quantity such as accuracy enters negated. The
 non-dominated set is taken over an archive of every evaluation, as DEAP's ``tools.ParetoFront``
 does, not over the last population. ``hypervolume_2d`` is exact (a sweep over the sorted
-front); more objectives go through pymoo's ``pymoo.indicators.hv.HV``.
+front); more objectives go through pymoo's ``pymoo.indicators.hv.HV``. ``TrueFront`` is the exact
+Pareto set of a problem that lists every architecture, with the share of it a search recovered
+and the inverted generational distance (IGD) of a search's Pareto set to it.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -127,3 +131,56 @@ def reference_warning(front_points, ref, names=None) -> str | None:
     if k == n:
         return f"hypervolume is 0: {why}; move the reference beyond the front's worst values"
     return f"the hypervolume leaves out {why}; they add nothing to it"
+
+
+@dataclass(frozen=True)
+class TrueFront:
+    """The exact Pareto set of a problem whose every architecture is known (a tabular benchmark).
+
+    ``names``: the objectives; ``keys``: the genome keys of the members, shape (n,); ``points``:
+    their minimization vectors (maximized objectives negated), shape (n, len(names)); ``population``:
+    how many architectures it was taken over (after any constraint). Members with equal vectors are
+    all kept, as ``non_dominated`` keeps them."""
+
+    names: tuple[str, ...]
+    keys: tuple[str, ...]
+    points: np.ndarray
+    population: int
+
+    @classmethod
+    def of(cls, names, keys, points) -> "TrueFront":
+        """The non-dominated members of ``points`` (N, m), in minimization form, with their ``keys`` (N,)."""
+        p = _as_points(points)
+        if len(keys) != len(p):
+            raise ValueError(f"{len(keys)} keys for {len(p)} points")
+        mask = non_dominated(p) if len(p) else np.zeros(0, dtype=bool)
+        return cls(tuple(names), tuple(k for k, m in zip(keys, mask.tolist()) if m), p[mask], len(p))
+
+    @property
+    def size(self) -> int:
+        return len(self.keys)
+
+    def recovered(self, keys) -> int:
+        """How many members are among ``keys`` (e.g. every genome a search evaluated)."""
+        found = set(keys)
+        return sum(1 for k in self.keys if k in found)
+
+    def igd(self, points) -> float | None:
+        """Inverted generational distance of ``points`` (a search's Pareto set, (n, m), minimization
+        form) to this front: the mean, over members, of the Euclidean distance to the nearest point,
+        each objective scaled to [0, 1] by the front's own ideal and nadir (pymoo's ``IGD`` with
+        ``zero_to_one=True``; Coello & Reyes Sierra, 2004). 0 when every member is found; None
+        without points."""
+        p = _as_points(points)
+        if not len(p) or not self.size:
+            return None
+        from pymoo.indicators.igd import IGD
+
+        return float(IGD(self.points, zero_to_one=True)(p))
+
+    def hypervolume(self, ref) -> float:
+        """The front's hypervolume against ``ref`` (minimization form): the most any search can reach."""
+        return hypervolume(self.points, ref)
+
+
+IGD_NORMALIZATION = "each objective scaled to [0, 1] by the true front's ideal and nadir (pymoo IGD, zero_to_one)"

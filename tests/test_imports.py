@@ -21,7 +21,7 @@ LAYERS = (
      "evo_nas.schema.base", "evo_nas.schema.protocol", "evo_nas.schema.space"),
     ("evo_nas.space", "evo_nas.spacefiles", "evo_nas.spaces", "evo_nas.costs", "evo_nas.pareto", "evo_nas.data",
      "evo_nas.dataset", "evo_nas.datafiles", "evo_nas.schema.data"),
-    ("evo_nas.builder", "evo_nas.onnx_export", "evo_nas.train", "evo_nas.proxies", "evo_nas.latency", "evo_nas.report",
+    ("evo_nas.builder", "evo_nas.nb201_net", "evo_nas.onnx_export", "evo_nas.train", "evo_nas.proxies", "evo_nas.latency", "evo_nas.report",
      "evo_nas.plots", "evo_nas.schema.latency", "evo_nas.schema.proxy"),
     ("evo_nas.evaluate", "evo_nas.cache", "evo_nas.parallel"),
     ("evo_nas.problems",),

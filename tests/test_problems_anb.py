@@ -218,11 +218,12 @@ def test_a_tiny_search_ends_with_a_front_and_records_that_say_their_source(tmp_p
     assert all(load_space("anb").parse(x["key"]).key == x["key"] for x in recs)
 
 
-def test_the_search_config_finds_a_large_front_spanning_the_latencies(tmp_path):
+def test_the_quickstart_finds_a_large_front_spanning_the_latencies(tmp_path):
+    from evo_nas.api import config_path
     from evo_nas.search.engine import run_search
     from evo_nas.spacefiles import read_toml
 
-    config = read_toml(HERE.parent / "experiments" / "search_anb.toml", "config")
+    config = read_toml(config_path("quickstart"), "config")
     assert config["problem"]["name"] == "anb" and config["search"]["pop_size"] == 100
     config["search"].update(generations=12, cache=False)
     r = run_search(config, tmp_path / "run", quiet=True)

@@ -1,4 +1,5 @@
-"""``evo-nas pareto``: the non-dominated set over every evaluation of a run, as table, CSV, JSON and PNG.
+"""``evo-nas pareto``: the non-dominated set over every evaluation of a run, as table, CSV, JSON and PNG,
+scored against the exact Pareto front where the run's problem knows it.
 
 Dominance in minimization form (accuracy negated), as in NSGA-II (Deb et al., 2002).
 """
@@ -36,6 +37,9 @@ def run(args) -> int:
     n_ok = sum(1 for r in records if r.get("status") == "ok")
     print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
           f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
+    true = _true_front(run_dir, objectives, front, records)
+    if true:
+        print(true)
     ref_vector = objectives.reference_vector()
     warning = None if ref_vector is None or not front else reference_warning(
         [objectives.vector(r) for r in front], ref_vector, names=objectives.names)
@@ -47,3 +51,21 @@ def run(args) -> int:
         written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png", y))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _true_front(run_dir, objectives, front, records) -> str | None:
+    """The line scoring ``front`` against the exact Pareto front, for a problem that knows it; None otherwise."""
+    from ..benchdata import DataMissing
+    from ..problems import Problem, problem_class, problem_name
+    from ..search.front import true_front_metrics, true_front_text
+
+    if problem_class(problem_name(run_dir.config)).true_front is Problem.true_front:
+        return None
+    try:
+        true = run_dir.problem().true_front(objectives.names, objectives.latency_target_ms)
+    except DataMissing as e:
+        return f"true Pareto front: not scored ({e})"
+    if true is None:
+        return None
+    ok = [r["key"] for r in records if r.get("status") == "ok"]
+    return true_front_text(true_front_metrics(true, front, ok, objectives))

@@ -65,6 +65,10 @@ def run(args) -> int:
           f"cache hits: {result.cache_hits}  failures: {result.failures}  stopped: {result.stopped}")
     print(f"Pareto set: {len(result.pareto)} architectures over every evaluation  hypervolume: {hv}"
           + (f" (reference {ref})" if ref else ""))
+    if result.true_front is not None:
+        from ..search.front import true_front_text
+
+        print(true_front_text(result.true_front))
     if result.failures:
         top = "; ".join(f"{n} x {reason}" for reason, n in list(result.failure_reasons.items())[:3])
         print(f"failures by reason: {top}")

@@ -20,7 +20,8 @@ def register(sub):
                    help="block string ('ir_r2_k3_s2_e6_i16_o24-...'), comma-separated genes, "
                         "a known architecture name (mobilenetv2, mnasnet_a1) or a .toml file")
     p.add_argument("--space", help="space name or file (default: the config's, else ofa-mbv3 for a string "
-                                   "'r<resolution>-...', anb for 'e<expansion>k<kernel>l<layers>...', else mnasnet)")
+                                   "'r<resolution>-...', anb for 'e<expansion>k<kernel>l<layers>...', nb201 for "
+                                   "a cell string '|op~0|+...', else mnasnet)")
     p.add_argument("--config", metavar="CONFIG_OR_RUN",
                    help="experiment TOML or run directory: the network as that search built it")
     p.add_argument("--resolution", type=int, help="input resolution override")
@@ -56,13 +57,20 @@ def run(args) -> int:
             raise ValueError("--space and --config are exclusive (the config names its space)")
         space = config_space(args.config)
         space = space.with_overrides(**cli) if cli else space
+        if getattr(space, "type_name", "") == "nb201":
+            print(space.cell_table(space.parse(args.genome).genes))
+            return 0
         a = space.decode((0,) * space.n_genes)
         overrides = {k: getattr(a, k) for k in OVERRIDES}
     else:
         text = args.genome.strip()
         name = args.space or ("ofa-mbv3" if re.match(r"r\d+-", text) else
-                              "anb" if re.match(r"e[\d.]+k\d+l\d+", text) else "mnasnet")
+                              "anb" if re.match(r"e[\d.]+k\d+l\d+", text) else
+                              "nb201" if text.startswith("|") else "mnasnet")
         space = load_space(name, **cli)
+        if getattr(space, "type_name", "") == "nb201":
+            print(space.cell_table(space.parse(text).genes))
+            return 0
         overrides = cli
     space, obj = load_genome_or_architecture(args.genome, space, **overrides)
     print(architecture_table(obj))

@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from ..baselines.reward import Reward
+from ..pareto import IGD_NORMALIZATION
 from ..search.objectives import Objectives
 from .config import CompareConfig, cell_dir, reward_of
-from .curves import evals_to_reach, front_points, hv_curve, reference_point, unique_in_order
+from .curves import (evals_to_reach, front_points, hv_curve, ideal_point, reference_point, true_front_scores,
+                     unique_in_order)
 from .stats import a12, a12_magnitude, mann_whitney, median_interval
 
 
@@ -23,7 +25,9 @@ class Comparison:
     (stalled, or its generation cap) keeps its final values beyond its last evaluation.
     ``baseline``: the algorithm whose final median hypervolume the others are timed to reach.
     ``latency_targets_ms``: targets for the best accuracy under each. ``ablation``: algorithms
-    drawn in separate figures beside the first. ``cells``: per cell, how its run ended."""
+    drawn in separate figures beside the first. ``cells``: per cell, how its run ended. ``true_front``:
+    the problem's exact Pareto front (``evo_nas.pareto.TrueFront``) where it knows one; each cell is
+    then also scored by the members it recovered and its IGD."""
 
     algorithms: tuple[str, ...]
     seeds: tuple[int, ...]
@@ -35,6 +39,7 @@ class Comparison:
     latency_targets_ms: tuple[float, ...] = ()
     ablation: tuple[str, ...] = ()
     cells: dict = field(default_factory=dict)
+    true_front: object = None
 
     def __post_init__(self):
         self.unique = {k: unique_in_order(v) for k, v in self.runs.items()}
@@ -123,12 +128,38 @@ class Comparison:
                              "seeds_still_running": int((lengths >= n).sum())})
         return rows
 
+    def true_scores(self, algorithm: str, budget: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per seed, the exact front's members recovered in the first ``budget`` unique evaluations and
+        the IGD of their Pareto set (NaN where none succeeded); ``ValueError`` without a true front."""
+        if self.true_front is None:
+            raise ValueError("the problem has no exact Pareto front")
+        scores = [true_front_scores(self.records_at(algorithm, s, budget), self.objectives, self.true_front)
+                  for s in self.seeds]
+        return (np.array([n for n, _ in scores], dtype=float),
+                np.array([np.nan if d is None else d for _, d in scores], dtype=float))
+
+    def _true_columns(self, a: str, first_scores: tuple | None, scores: tuple | None) -> dict:
+        """The table row's columns about the exact front (none without one)."""
+        if self.true_front is None:
+            return {}
+        (found, igd), (found_first, igd_first) = scores, first_scores
+        out = {"true_front_size": self.true_front.size}
+        for name, v, v1 in (("recovered", found, found_first), ("igd", igd, igd_first)):
+            med, lo, hi, _ = median_interval(v)
+            out.update({f"{name}_median": float(med), f"{name}_lo": float(lo), f"{name}_hi": float(hi),
+                        f"{name}_mean": float(np.mean(v)),
+                        f"p_{name}_vs_first": float("nan") if a == self.algorithms[0] else mann_whitney(v1, v),
+                        f"a12_{name}_first_vs": float("nan") if a == self.algorithms[0] else a12(v1, v)})
+        out["recovered_fraction_median"] = out["recovered_median"] / self.true_front.size
+        return out
+
     def table_rows(self) -> list[dict]:
         first = self.algorithms[0]
         rows = []
         for b in self.budget_list:
             final = {a: self.finals(a, b) for a in self.algorithms}
             reward = {a: self.best_rewards(a, b) for a in self.algorithms}
+            true = {a: self.true_scores(a, b) for a in self.algorithms} if self.true_front is not None else {}
             for a in self.algorithms:
                 med, lo, hi, cov = median_interval(final[a])
                 used = self.used(a, b)
@@ -154,6 +185,7 @@ class Comparison:
                     "a12_hv_first_vs": effect,
                     "a12_magnitude": "" if a == first else a12_magnitude(effect),
                     "p_reward_vs_first": float("nan") if a == first else mann_whitney(reward[first], reward[a]),
+                    **self._true_columns(a, true.get(first), true.get(a)),
                 })
         return rows
 
@@ -229,7 +261,12 @@ class Comparison:
                 "evaluations_per_cell": {f"{a}-seed{s}": len(self.curves[(a, s)]) for a, s in self.runs},
                 "cells": {f"{a}-seed{s}": v for (a, s), v in self.cells.items()},
                 "accuracy_source": self.accuracy_source or f"{self.accuracy} as evaluated",
-                "best_final_hv": self.best_final}
+                "best_final_hv": self.best_final,
+                **({} if self.true_front is None else {"true_front": {
+                    "size": self.true_front.size, "population": self.true_front.population,
+                    "hypervolume_normalized": float(self.true_front.hypervolume(self.ref) / np.prod(
+                        self.ref - ideal_point(self.objectives))),
+                    "igd_normalization": IGD_NORMALIZATION}})}
 
 
 def load_comparison(config: dict, runs: str | Path) -> Comparison:
@@ -248,12 +285,16 @@ def load_comparison(config: dict, runs: str | Path) -> Comparison:
             summary = run.summary()
             cells[(a, s)] = {"stopped": summary.get("stopped"), "generations": summary.get("generations"),
                              "evaluations": summary.get("evaluations")}
-    from ..problems import problem_class, problem_name
+    from ..problems import Problem, make_problem, problem_class, problem_name
 
-    objectives = Objectives.from_dict(config.get("objectives"), problem_class(problem_name(config)))
+    cls = problem_class(problem_name(config))
+    objectives = Objectives.from_dict(config.get("objectives"), cls)
+    true = None
+    if cls.true_front is not Problem.true_front:  # only a problem that may know its front is built
+        true = make_problem(config).true_front(objectives.names, objectives.latency_target_ms)
     return Comparison(cmp.algorithms, cmp.seeds, records, objectives, reward_of(config), budgets=cmp.budgets,
                       baseline=cmp.baseline, latency_targets_ms=cmp.latency_targets_ms, ablation=cmp.ablation,
-                      cells=cells)
+                      cells=cells, true_front=true)
 
 
 __all__ = ["Comparison", "load_comparison"]

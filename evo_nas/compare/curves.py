@@ -1,4 +1,5 @@
-"""Hypervolume curves, fronts and best accuracies over plain evaluation records (two objectives)."""
+"""Hypervolume curves, fronts and best accuracies over plain evaluation records (two objectives), and their
+scores against an exact Pareto front."""
 from __future__ import annotations
 
 import numpy as np
@@ -108,6 +109,15 @@ def front_points(records: list[dict], objectives: Objectives) -> np.ndarray:
     return nat[np.argsort(nat[:, 1 if objectives.names[0] in objectives.maximize else 0])]
 
 
+def true_front_scores(records: list[dict], objectives: Objectives, true) -> tuple[int, float | None]:
+    """(members of the exact front ``true``, an ``evo_nas.pareto.TrueFront``, among the successful
+    ``records``; IGD of their Pareto set to it, None when none succeeded)."""
+    ok = [r for r in records if r.get("status") == "ok"]
+    f = objective_matrix(ok, objectives)
+    f = f[np.all(f < FAILED_PENALTY, axis=1)]
+    return true.recovered(r["key"] for r in ok), (true.igd(f[non_dominated(f)]) if len(f) else None)
+
+
 def best_under(records: list[dict], accuracy: str, target_ms: float) -> float:
     """The best ``accuracy`` of the successful ``records`` with ``latency_ms <= target_ms``; NaN if none."""
     best = float("nan")
@@ -119,4 +129,4 @@ def best_under(records: list[dict], accuracy: str, target_ms: float) -> float:
 
 
 __all__ = ["unique_in_order", "objective_matrix", "reference_point", "ideal_point", "hv_curve_points", "hv_curve",
-           "evals_to_reach", "front_points", "best_under"]
+           "evals_to_reach", "front_points", "true_front_scores", "best_under"]

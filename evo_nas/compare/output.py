@@ -11,6 +11,7 @@ import numpy as np
 from ..files import atomic_write
 from ..jsonio import dumps
 from .comparison import Comparison
+from ..pareto import IGD_NORMALIZATION
 from .stats import median_interval
 
 
@@ -48,7 +49,33 @@ def table_markdown(comparison: Comparison) -> str:
         lines.append("")
     lines.append(f"HV: hypervolume of all of a cell's evaluations, normalized; median over {len(comparison.seeds)} seeds "
                  f"with its distribution-free interval (coverage {cov:.3f}). p: two-sided Mann-Whitney U.")
+    if comparison.true_front is not None:
+        lines += ["", *_true_front_markdown(comparison, rows)]
     return "\n".join(lines) + "\n"
+
+
+def _true_front_markdown(comparison: Comparison, rows: list[dict]) -> list[str]:
+    """The table of the exact Pareto front's members each algorithm recovered, and its IGD."""
+    true, first = comparison.true_front, comparison.algorithms[0]
+    head = ["algorithm", f"recovered of {true.size} (median [95% CI])", "share", f"A12 / p ({first} vs this)",
+            "IGD (median [95% CI])", f"A12 / p ({first} vs this)"]
+    lines = [f"The exact Pareto front: {true.size} of the {true.population:,} architectures. Recovered: its "
+             f"members among a cell's evaluations; IGD of the cell's Pareto set to it, {IGD_NORMALIZATION} "
+             f"(lower is better; A12 of IGD < 0.5 favours {first}).", ""]
+    for b in comparison.budget_list:
+        if len(comparison.budget_list) > 1:
+            lines += [f"Budget {b:,} unique evaluations:", ""]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in (r for r in rows if r["budget"] == b):
+            vs = [] if r["algorithm"] == first else [
+                f"{_fmt(r[f'a12_{k}_first_vs'], 2)} / {_p(r[f'p_{k}_vs_first'])}" for k in ("recovered", "igd")]
+            vs = vs or ["", ""]
+            lines.append("| " + " | ".join([
+                r["algorithm"], f"{_fmt(r['recovered_median'], 1)} [{_fmt(r['recovered_lo'], 0)}, "
+                                f"{_fmt(r['recovered_hi'], 0)}]", f"{100 * r['recovered_fraction_median']:.1f}%", vs[0],
+                f"{_fmt(r['igd_median'])} [{_fmt(r['igd_lo'])}, {_fmt(r['igd_hi'])}]", vs[1]]) + " |")
+        lines.append("")
+    return lines
 
 
 def reach_markdown(comparison: Comparison) -> str:
@@ -182,6 +209,9 @@ def write_outputs(comparison: Comparison, out: str | Path) -> list[Path]:
         for a, pts in c.fronts(c.horizon, algs).items():
             if len(pts):
                 ax.step(pts[:, xi], pts[:, yi], where="post", marker="o", ms=2.5, lw=1, label=f"{a} ({len(pts)})")
+        if c.true_front is not None:
+            true = np.array([[c.objectives.natural(p)[n] for n in names] for p in c.true_front.points])
+            ax.plot(true[:, xi], true[:, yi], "kx", ms=4, mew=0.8, label=f"true front ({c.true_front.size})")
         if "latency_ms" in names:
             ax.axvline(c.reward.target_ms, color="grey", ls=":", lw=1, label="target T")
         ax.set_xlabel(c.axis_label(names[xi]))

@@ -8,6 +8,8 @@ only through ``Problem``: a space, the objectives it reports (name, direction, u
   predicted top-1 and Samsung Note10 latency, vectorized over a whole generation;
 - ``anb``: Accel-NASBench (Ahmad et al., 2024, arXiv 2404.08005), ImageNet top-1, FPGA latency and
   accelerator throughput over MnasNet's own space, from surrogates evo-nas fitted on its records;
+- ``nb201``: NAS-Bench-201 (Dong & Yang, ICLR 2020, arXiv 2001.00326) with 27 devices' measured
+  latencies, a table lookup whose exact Pareto fronts are known (``Problem.true_front``);
 - ``train``: MnasNet's short-training proxy on a dataset, with latency measured or predicted on
   this machine (Tan et al., 2019, arXiv 1807.11626), one genome per worker task;
 - ``synthetic``: a deterministic microsecond objective for testing the engine.
@@ -25,6 +27,7 @@ from .base import Objective, Problem
 PROBLEMS: dict[str, str | type[Problem]] = {
     "ofa-mbv3": "evo_nas.problems.ofa:OFAProblem",
     "anb": "evo_nas.problems.anb:ANBProblem",
+    "nb201": "evo_nas.problems.nb201:NB201Problem",
     "train": "evo_nas.problems.train:TrainProblem",
     "synthetic": "evo_nas.problems.synthetic:SyntheticProblem",
 }

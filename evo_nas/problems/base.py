@@ -9,6 +9,9 @@ an accuracy predictor and an efficiency predictor only through their interfaces;
 - ``evaluate(genomes) -> list[dict]``: one record per genome, in order, each with ``status``
   (``"ok"`` or ``"failed"``), ``error`` (the reason, or None) and the objective values.
 
+``true_front(names)``, for a benchmark that lists every architecture, gives the exact Pareto
+set, against which runs and comparisons score what they recovered.
+
 ``batch = True`` marks a problem that scores a whole generation at once, cheaply: the engine
 calls ``evaluate`` once per generation in its own process (or ``evaluate_columns``, when the
 problem offers it: the same values, as arrays). Otherwise (training, measuring) the
@@ -92,6 +95,14 @@ class Problem:
 
     def latency_model(self):
         """A latency model the engine must run serially, outside any pool; None when there is none."""
+        return None
+
+    def true_front(self, names: Sequence[str], latency_target_ms: float | None = None):
+        """Optionally, the exact Pareto set of the whole space under the objectives ``names`` (and the
+        constraint ``latency_ms <= latency_target_ms``), as an ``evo_nas.pareto.TrueFront``: a tabular
+        benchmark lists every architecture, so its front is known. Searches and comparisons then
+        report the members they recovered and their IGD beside the hypervolume. None (the default):
+        the front is unknown."""
         return None
 
     def check(self, objectives, algorithm: str, scored_as_accuracy: bool = False, *,

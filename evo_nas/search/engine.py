@@ -21,7 +21,7 @@ from ..schema import resolve, resolved
 from ..schema.errors import shown
 from .loop import Engine
 from .progress import Progress
-from .front import front_hypervolume
+from .front import front_hypervolume, true_front_metrics
 from .run import RunDir, guarded_run
 from .settings import EXECUTION_KEYS, check_thread_safety, validate_config
 
@@ -43,6 +43,7 @@ class SearchResult:
     computed: int = 0
     failure_reasons: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    true_front: dict | None = None
 
 
 def _strip(config: dict) -> dict:
@@ -190,12 +191,17 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         lats = [r["latency_ms"] for r in engine.memo.values() if r["status"] == "ok" and r.get("latency_ms") is not None]
         low = f"{min(lats):.4g} ms" if lats else "none (no successful evaluation)"
         notes.append(f"no candidate met latency_target_ms = {target:g}; the lowest latency reached was {low}")
+    true = engine.problem.true_front(engine.objectives.names, engine.objectives.latency_target_ms)
+    scored = None if true is None else true_front_metrics(
+        true, front, [k for k, r in engine.memo.items() if r["status"] == "ok"], engine.objectives)
     result = SearchResult(
         run_dir=run.path, evaluations=engine.n_evaluated,
         cache_hits=engine.logbook[-1]["cache_hits_total"] if engine.logbook else 0,
         failures=engine.n_failed, generations=engine.generation, computed=engine.n_evaluated - engine.n_served,
         stopped=stopped, front=front, hypervolume=hv, wall_s=time.perf_counter() - t0, logbook=engine.logbook,
-        failure_reasons=reasons, notes=notes)
+        failure_reasons=reasons, notes=notes, true_front=scored)
+    if scored is not None:
+        summary["true_front"] = scored
     summary.update(status="done", stopped=stopped, evaluations=result.evaluations, generations=result.generations,
                    computed=result.computed, cache_hits=result.cache_hits, front_size=len(front), hypervolume=hv,
                    failures=result.failures, failure_reasons=reasons,
