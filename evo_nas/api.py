@@ -106,8 +106,13 @@ def search(config, run_dir=None, *, verbose: bool = False, **overrides) -> "Resu
     return _run(config, run_dir, resume=False, verbose=verbose)
 
 
-def resume(run_dir, config=None, *, verbose: bool = False, **overrides) -> "Result":
+def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False, **overrides) -> "Result":
     """Continue the run in ``run_dir`` from its last checkpoint and return its ``Result``.
+
+    The search state is rebuilt by replaying the seeded search over the run's records, checked
+    against its checkpoint and logbook (a ``ValueError`` of one line when they disagree).
+    ``rebuild=True`` replays over whatever records the run holds without those checks (what is
+    missing is evaluated again): the way to resume a run of an older evo-nas (``checkpoint.pkl``).
 
     ``config`` (dict or TOML path; default: the run's ``config.json``) and ``overrides`` may
     change only how the search executes (``[search] n_jobs``, ``backend``, ``scheduler``,
@@ -116,13 +121,13 @@ def resume(run_dir, config=None, *, verbose: bool = False, **overrides) -> "Resu
     from .search.run import RunDir
 
     base = read_config(config)[0] if config is not None else RunDir(run_dir).config
-    return _run(apply_overrides(base, overrides), Path(run_dir), resume=True, verbose=verbose)
+    return _run(apply_overrides(base, overrides), Path(run_dir), resume=True, verbose=verbose, rebuild=rebuild)
 
 
-def _run(config: dict, run_dir: Path, *, resume: bool, verbose: bool) -> "Result":
+def _run(config: dict, run_dir: Path, *, resume: bool, verbose: bool, rebuild: bool = False) -> "Result":
     from .search.engine import run_search
 
-    outcome = run_search(config, run_dir, resume=resume, quiet=not verbose)
+    outcome = run_search(config, run_dir, resume=resume, quiet=not verbose, rebuild=rebuild)
     return Result(outcome.run_dir, wall_s=outcome.wall_s)
 
 

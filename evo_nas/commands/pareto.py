@@ -20,11 +20,16 @@ def run(args) -> int:
     from ..plots import plot_front
     from ..report import front_table
     from ..search.front import front_hypervolume
+    from ..search.checkpoint import check_records
     from ..search.run import RunDir
 
     run_dir = RunDir(args.run_dir)
     objectives = run_dir.objectives()
     records = run_dir.evaluations()
+    lacking = check_records(run_dir.path, run_dir.load_checkpoint(), run_dir.logbook(), records)
+    if lacking:
+        raise ValueError(f"{lacking}; no Pareto set is taken over a smaller run (restore the file, or resume with "
+                         f"`evo-nas search --resume {run_dir.path} --rebuild`)")
     if not records:
         raise ValueError(f"{run_dir.path / 'evaluations.jsonl'} holds no evaluation records: no Pareto set to "
                          f"take (nothing was written)")

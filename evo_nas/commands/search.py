@@ -18,6 +18,10 @@ def register(sub):
     p.add_argument("config", nargs="?", metavar="CONFIG", help="experiment config (.toml)")
     p.add_argument("--run-dir", help="run directory (refused if it already holds a run)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint")
+    p.add_argument("--rebuild", action="store_true",
+                   help="with --resume: replay the seeded search over the records RUN holds without checking them "
+                        "against its checkpoint and logbook (what is missing is evaluated again); resumes runs of "
+                        "older versions")
     p.add_argument("--n-jobs", type=int, help="parallel workers (overrides [search] n_jobs)")
     p.add_argument("--backend", help="loky, threading, sequential or dask (overrides [search] backend)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary; print only the run dir")
@@ -30,6 +34,8 @@ def run(args) -> int:
 
     if args.resume and args.run_dir:
         raise ValueError("--resume RUN and --run-dir are exclusive (the run directory is RUN)")
+    if args.rebuild and not args.resume:
+        raise ValueError("--rebuild goes with --resume RUN")
     if not args.resume and not args.config:
         raise ValueError("give a CONFIG to start a search, or --resume RUN")
     execution = {k: v for k, v in (("n_jobs", args.n_jobs), ("backend", args.backend)) if v is not None}
@@ -40,7 +46,7 @@ def run(args) -> int:
         run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem)
     try:
         if args.resume:
-            result = api.resume(run_dir, args.config, verbose=not args.quiet, **overrides)
+            result = api.resume(run_dir, args.config, verbose=not args.quiet, rebuild=args.rebuild, **overrides)
         else:
             result = api.search(args.config, run_dir, verbose=not args.quiet, **overrides)
     except KeyboardInterrupt:

@@ -40,9 +40,14 @@ _CLEAN_TAILS: dict[tuple[int, int], int] = {}
 def append_jsonl(path: Path, records, sync: bool = True) -> None:
     """Append records, one strict-JSON line each, flushed and (``sync``) fsynced. A torn last line
     left by a kill is cut first (skipped when the file is as this process last left it)."""
-    records = list(records)
-    if records:
-        append_text(path, "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records), sync)
+    text = jsonl_text(records)
+    if text:
+        append_text(path, text, sync)
+
+
+def jsonl_text(records) -> str:
+    """Records as strict-JSON lines with sorted keys, as ``append_jsonl`` writes them."""
+    return "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records)
 
 
 def append_text(path: Path, text: str, sync: bool = True) -> None:
@@ -55,7 +60,7 @@ def append_text(path: Path, text: str, sync: bool = True) -> None:
     except FileNotFoundError:
         st = None
     if st is not None and _CLEAN_TAILS.get((st.st_dev, st.st_ino)) != st.st_size:
-        _drop_torn_tail(path)
+        drop_torn_tail(path)
     with open(path, "ab") as f:
         f.write(blob)
         f.flush()
@@ -85,7 +90,7 @@ def json_lines(columns: dict, n: int) -> str:
     return "".join(itertools.starmap(template.format, zip(*varying)))
 
 
-def _drop_torn_tail(path: Path) -> None:
+def drop_torn_tail(path: Path) -> None:
     """Cut an incomplete last line (a write interrupted by kill -9); it never held a whole record."""
     with open(path, "r+b") as f:
         size = f.seek(0, os.SEEK_END)

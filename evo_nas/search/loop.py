@@ -18,11 +18,14 @@ little beside the search itself.
 
 A result served from the persistent cache costs nothing to compute but counts as an evaluation
 of the run, so a warm run follows the same path as a cold one and ends with the same Pareto set.
-A resumed run continues from its last checkpoint and replays the generations after it from the
-run's own records.
+A resumed run rebuilds its search state by replaying the seeded search over the run's own records
+(nothing recorded is evaluated again); its data-only checkpoint (``evo_nas.search.checkpoint``)
+binds the replay to the run: a foreign checkpoint, missing or changed records and a replay that
+departs from the recorded logbook are refused with one line.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections import Counter
@@ -36,9 +39,10 @@ from ..files import from_base
 from ..problems import Problem, make_problem
 from ..problems.service import EvaluationService
 from .archive import Archive
+from .checkpoint import check_records, config_hash
 from .columns import Asked, GeneRows, evaluate_columns
 from .objectives import Objectives
-from .run import RunDir
+from .run import CHECKPOINT, LOGBOOK, RunDir
 from .settings import SearchSettings
 from .strategy import make_strategy
 
@@ -61,6 +65,7 @@ class Engine:
         self.quiet = quiet
         self.say: Callable[[str], None] = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr))
         self.seed = config["seed"]
+        self.config_hash = config_hash(config)
         self.strategy = make_strategy(self.settings.algorithm, self.space, config["search"],
                                       self.objectives, np.random.default_rng(self.seed))
         cache = self.settings.cache
@@ -94,6 +99,10 @@ class Engine:
         self.best: dict[str, float] = {}
         self.logbook: list[dict] = []
         self._unwritten: list[dict] = []  # logbook entries not yet in logbook.jsonl
+        self._on_disk = 0                 # entries of logbook.jsonl that self.logbook's first ones are
+        self.recorded: list[dict] = []    # the logbook on disk when resumed: what the replay must reproduce
+        self.replay_bound = 0             # generations below this one are on record in full (a resume replays them)
+        self._way = ""                    # how to go on when a resume is refused
         self.generation = 0
         self.stall = 0
         self._last_checkpoint = 0.0
@@ -172,33 +181,66 @@ class Engine:
             rec["genes"] = self.genes_of[rec["key"]]
         return rec
 
-    def restore(self) -> None:
-        state = self.run.load_checkpoint()
-        if state is None:
-            if self.memo or self.run.logbook():
-                if not self.quiet:
-                    print(f"evo-nas: {self.run.path} has no checkpoint; rebuilding the search state by replaying "
-                          f"the seeded search over its {len(self.memo)} recorded evaluations (none is re-evaluated)")
-                self.run.rewrite_logbook([])
+    def restore(self, rebuild: bool = False) -> None:
+        """Prepare a resumed run: its state is rebuilt by replaying the seeded search over its records.
+
+        The checkpoint must belong to this run (configuration and problem fingerprint) and the
+        records must be those it and the logbook account for; the replay must then find every
+        genome of those generations on record and reproduce the logbook. Each failed check is a
+        one-line ``ValueError``. ``rebuild``: skip the checks and replay over whatever records
+        there are (what is missing is evaluated again; the logbook is rewritten)."""
+        run = self.run
+        way = (f"resume with `evo-nas search --resume {run.path} --rebuild` to replay the seeded search over the "
+               f"records it holds (what is missing is evaluated again)")
+        self._way = way
+        state, note = run.find_checkpoint()
+        if rebuild:
+            self.say(f"evo-nas: rebuilding {run.path} by replaying the seeded search over its {len(self.memo)} "
+                     f"recorded evaluations")
+            run.rewrite_logbook([])
             return
-        if state.get("fingerprint") != self.fingerprint:
-            raise ValueError(f"{self.run.path}: checkpoint was written for evaluation fingerprint "
-                             f"{state.get('fingerprint')}, this configuration gives {self.fingerprint}")
-        self.strategy.load_state_dict(state["strategy"])
-        self.generation = state["generation"]
-        self.logbook = self.run.logbook()[:state["logbook_len"]]
-        self._unwritten = []
-        self._reset_counts()
-        # a generation cut short by max_evaluations ended the run: its records are counted, not replayed
-        last = self.logbook[-1] if self.logbook else {}
-        ended = bool(last.get("partial")) and last.get("generation") == self.generation
-        self._settle(self.generation + 1 if ended else self.generation)
-        self.stall = state.get("stall", 0)
-        self.exhausted = state.get("exhausted", False)
-        if len(self.logbook) != state["logbook_len"]:
-            raise ValueError(f"{self.run.path}: logbook.jsonl has {len(self.logbook)} generations, the checkpoint "
-                             f"expects {state['logbook_len']}")
-        self.run.rewrite_logbook(self.logbook)
+        legacy = run.legacy_checkpoint()
+        if state is None and note is None and legacy is not None:
+            raise ValueError(f"{legacy} is a checkpoint of an older evo-nas, which is no longer read (a pickle can "
+                             f"run code); {way}")
+        if note:
+            self.say(f"evo-nas: {note}; the search state is rebuilt by replay")
+        if state is not None and state["config_hash"] != self.config_hash:
+            raise ValueError(f"{run.path / CHECKPOINT} belongs to another run: it was written for configuration "
+                             f"{state['config_hash']}, this run's config.json gives {self.config_hash}; remove it "
+                             f"(and checkpoint.prev.json) or {way}")
+        if state is not None and state["fingerprint"] != self.fingerprint:
+            raise ValueError(f"{run.path / CHECKPOINT} was written for evaluation fingerprint {state['fingerprint']}, "
+                             f"this configuration gives {self.fingerprint}; {way}")
+        recorded = run.logbook()
+        problem = check_records(run.path, state, recorded, list(self.memo.values()))
+        if problem:
+            raise ValueError(f"cannot resume {run.path}: {problem}; restore it from a copy, or {way}")
+        if state is not None and len(recorded) < state["logbook"]:
+            self.say(f"evo-nas: {run.path / LOGBOOK} holds {len(recorded)} of the checkpoint's {state['logbook']} "
+                     f"generations; the rest are rebuilt by replay")
+        elif state is None and (self.memo or recorded):
+            self.say(f"evo-nas: {run.path} has no checkpoint; rebuilding the search state by replaying the seeded "
+                     f"search over its {len(self.memo)} recorded evaluations (none is re-evaluated)")
+        self.recorded = recorded
+        self._on_disk = len(recorded)
+        whole = sum(1 for e in recorded if not e.get("partial"))
+        self.replay_bound = max(whole, state["generation"] if state is not None else 0)
+
+    def _verify(self, entry: dict) -> dict:
+        """The recorded logbook entry the replayed ``entry`` stands for; ``ValueError`` when they differ."""
+        kept = self.recorded[len(self.logbook)]
+        for k in sorted(set(kept) | set(entry)):
+            if k in ("wall_s", "eval_s"):
+                continue
+            a, b = kept.get(k), entry.get(k)
+            same = a == b or isinstance(a, float) and isinstance(b, (int, float)) and \
+                math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+            if not same:
+                raise ValueError(f"cannot resume {self.run.path}: replaying generation {entry.get('generation')} gives "
+                                 f"{k} = {b}, {self.run.path / LOGBOOK} says {a} (the records, the logbook or the "
+                                 f"evo-nas version differ from the run's); {self._way}")
+        return kept
 
     def _reset_counts(self) -> None:
         self.counted = set()
@@ -215,15 +257,25 @@ class Engine:
 
     def log(self, entry: dict) -> None:
         """Add a generation's logbook entry; it reaches ``logbook.jsonl`` with the next checkpoint
-        (a resume continues from the checkpoint's logbook, so nothing after it would be kept)."""
+        (a resume continues from the checkpoint's logbook, so nothing after it would be kept).
+        A replayed generation must reproduce the recorded entry, which is kept (timings included)."""
+        if len(self.logbook) < len(self.recorded):
+            self.logbook.append(self._verify(entry))
+            return
         self.logbook.append(entry)
         self._unwritten.append(entry)
 
-    def write_logbook(self) -> None:
-        """Append the logbook entries not yet written, fsynced."""
-        if self._unwritten:
+    def write_logbook(self, final: bool = False) -> None:
+        """Append the logbook entries not yet written, fsynced; ``final``: also drop recorded entries
+        beyond the end of the run (a replay that stopped before reaching them)."""
+        if self._on_disk != len(self.logbook) - len(self._unwritten) and (self._unwritten or final):
+            self.run.rewrite_logbook(self.logbook)
+        elif self._unwritten:
             self.run.append_logbook(self._unwritten)
-            self._unwritten = []
+        else:
+            return
+        self._unwritten = []
+        self._on_disk = len(self.logbook)
 
     def checkpoint(self, force: bool = False) -> None:
         """Save the logbook and then the strategy and position: every generation of an expensive
@@ -231,13 +283,15 @@ class Engine:
         replays the generations since from the run's own records)."""
         now = time.perf_counter()
         position = (self.generation, len(self.logbook))
-        if position == self._saved or not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
+        if position == self._saved or not force and (self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S
+                                                     or len(self.logbook) < len(self.recorded)):
             return
         self._last_checkpoint, self._saved = now, position
-        self.write_logbook()
-        self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
-                                  "logbook_len": len(self.logbook), "stall": self.stall, "exhausted": self.exhausted,
-                                  "fingerprint": self.fingerprint, "seed": self.seed})
+        self.write_logbook(final=force)
+        self.run.save_checkpoint({"generation": self.generation, "logbook": len(self.logbook),
+                                  "evaluations": self.n_evaluated, "stall": self.stall, "exhausted": self.exhausted,
+                                  "config_hash": self.config_hash, "fingerprint": self.fingerprint,
+                                  "seed": self.seed, "algorithm": self.settings.algorithm})
 
     def stop_reason(self) -> str | None:
         s = self.settings
@@ -302,6 +356,11 @@ class Engine:
                 served, todo, truncated = served[:max(remaining, 0)], [], True
             elif len(served) + len(todo) > remaining:
                 todo, truncated = todo[:remaining - len(served)], True
+        if gen < self.replay_bound and (todo or served):
+            key = keys[todo[0]] if todo else served[0]["key"]
+            raise ValueError(f"cannot resume {self.run.path}: generation {gen} is on record in full, but its genome "
+                             f"{key[:80]}{'...' if len(key) > 80 else ''} is not in evaluations.jsonl "
+                             f"({len(todo) + len(served)} of the generation missing); {self._way}")
         self.service.commit(served, store=False)
         hits += len(served)
         evaluated += len(todo)

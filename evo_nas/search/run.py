@@ -8,8 +8,9 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
                         (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume),
                         appended and fsynced with each checkpoint
-    checkpoint.pkl      strategy state (RNG included), generation, logbook; atomically replaced
-    checkpoint.prev.pkl the generation before: the way back when checkpoint.pkl is damaged
+    checkpoint.json     where the search stood, bound to this run's configuration and records
+                        (``evo_nas.search.checkpoint``: data only, no pickle); atomically replaced
+    checkpoint.prev.json the one before: used when checkpoint.json is damaged
     run.json            status and summary, atomically replaced
     pareto.json/.csv    the non-dominated set over every evaluation of the run (and pareto.png)
     run.lock            while a process writes the run: its pid, host and start (``RunLock``)
@@ -24,24 +25,25 @@ import functools
 import inspect
 import json
 import os
-import pickle
 import shutil
 from pathlib import Path
 
 from ..files import atomic_write
 from ..jsonio import dumps, plain
 from .front import front_csv, front_hypervolume, pareto_front
-from .jsonl import append_jsonl, append_text, read_jsonl
+from . import checkpoint as ckpt
+from .jsonl import append_jsonl, append_text, drop_torn_tail, jsonl_text, read_jsonl
 from .lock import RunLock
 from .objectives import Objectives
 
 CONFIG = "config.json"
 EVALUATIONS = "evaluations.jsonl"
 LOGBOOK = "logbook.jsonl"
-CHECKPOINT = "checkpoint.pkl"
-PREVIOUS_CHECKPOINT = "checkpoint.prev.pkl"
+CHECKPOINT = "checkpoint.json"
+PREVIOUS_CHECKPOINT = "checkpoint.prev.json"
+# checkpoints pickled by evo-nas before 0.2: never read (a pickle can run code); a resume replays instead
+LEGACY_CHECKPOINTS = ("checkpoint.pkl", "checkpoint.prev.pkl")
 SUMMARY = "run.json"
-CHECKPOINT_VERSION = 1
 
 
 def _mark_unfinished(path: Path, status: str, error: BaseException | None = None) -> None:
@@ -130,6 +132,7 @@ class RunDir:
 
     def __init__(self, path, *, must_exist: bool = True):
         self.path = Path(path)
+        self._records: ckpt.FileDigest | None = None  # evaluations.jsonl's length and sha256, once appended to
         if must_exist and not (self.path / CONFIG).is_file():
             if not self.path.exists():
                 raise FileNotFoundError(f"run directory not found: {self.path}")
@@ -204,10 +207,21 @@ class RunDir:
     # -- writing ------------------------------------------------------------------------
     def append_evaluations(self, records, text: str | None = None) -> None:
         """Append records (one fsync); ``text``: the same records already written as JSON lines."""
-        if text is None:
-            append_jsonl(self.path / EVALUATIONS, records)
-        else:
-            append_text(self.path / EVALUATIONS, text)
+        text = jsonl_text(records) if text is None else text
+        if not text:
+            return
+        self.records_digest()
+        append_text(self.path / EVALUATIONS, text)
+        self._records.update(text.encode())
+
+    def records_digest(self) -> ckpt.FileDigest:
+        """The length and sha256 of ``evaluations.jsonl`` (a torn last line cut first), kept as this object appends."""
+        if self._records is None:
+            path = self.path / EVALUATIONS
+            if path.exists():
+                drop_torn_tail(path)
+            self._records = ckpt.FileDigest(path)
+        return self._records
 
     def append_logbook(self, entries) -> None:
         """Append generations, fsynced (the engine does so before a checkpoint counts them)."""
@@ -221,8 +235,13 @@ class RunDir:
         atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
 
     def save_checkpoint(self, state: dict) -> None:
-        """Replace ``checkpoint.pkl`` atomically; the one it replaces stays as ``checkpoint.prev.pkl``."""
-        blob = pickle.dumps({"version": CHECKPOINT_VERSION, **state})
+        """Replace ``checkpoint.json`` atomically with ``state`` (``generation``, ``logbook``, ``evaluations``,
+        ``config_hash``, ``fingerprint``...) and the length and sha256 of ``evaluations.jsonl`` now; the
+        one it replaces stays as ``checkpoint.prev.json``."""
+        records = self.records_digest()
+        state = {"format": ckpt.FORMAT, "version": ckpt.VERSION, **state, "records_bytes": records.size,
+                 "records_sha256": records.hexdigest()}
+        blob = dumps(state, nonfinite="raise", where="checkpoint", indent=1, sort_keys=True).encode()
         current = self.path / CHECKPOINT
         if current.exists():
             tmp = self.path / f".{PREVIOUS_CHECKPOINT}.tmp{os.getpid()}"
@@ -234,35 +253,47 @@ class RunDir:
             os.replace(tmp, self.path / PREVIOUS_CHECKPOINT)
         atomic_write(current, blob)
 
-    @staticmethod
-    def _read_checkpoint(p: Path) -> dict:
+    def read_checkpoint(self, name: str = CHECKPOINT) -> dict:
+        """The checkpoint file ``name`` as data; ``ValueError`` naming the file when it is damaged."""
+        p = self.path / name
         try:
-            state = pickle.loads(p.read_bytes())
-        except Exception as e:
-            raise ValueError(f"{p}: corrupt checkpoint ({type(e).__name__}: {e})") from None
-        if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
-            raise ValueError(f"{p}: unknown checkpoint format")
-        return state
+            blob = p.read_bytes()
+        except OSError as e:
+            raise ValueError(f"{p}: cannot read the checkpoint ({e.strerror or e})") from None
+        return ckpt.parse(p, blob)
 
     def load_checkpoint(self) -> dict | None:
-        """The last checkpoint, or None before the first. ``ValueError`` when it is damaged; when the
-        generation before it is intact, the message says how to resume from that one (the
-        evaluations made since are then served from ``evaluations.jsonl``)."""
+        """The last intact checkpoint (``find_checkpoint``), or None."""
+        return self.find_checkpoint()[0]
+
+    def find_checkpoint(self) -> tuple[dict | None, str | None]:
+        """(the last intact checkpoint or None, a note on what was not usable or None).
+
+        A damaged ``checkpoint.json`` gives way to an intact ``checkpoint.prev.json``; with neither,
+        the state is rebuilt by replay all the same, and the note says so. Checkpoints pickled by
+        older versions (``checkpoint.pkl``) are never read."""
         p = self.path / CHECKPOINT
         if not p.exists():
-            return None
+            return None, None
         try:
-            return self._read_checkpoint(p)
+            return self.read_checkpoint(), None
         except ValueError as e:
-            prev = self.path / PREVIOUS_CHECKPOINT
+            damaged = str(e)
+        prev = self.path / PREVIOUS_CHECKPOINT
+        if prev.exists():
             try:
-                generation = self._read_checkpoint(prev).get("generation") if prev.exists() else None
+                state = self.read_checkpoint(PREVIOUS_CHECKPOINT)
+                return state, f"{damaged}; using {prev} (generation {state['generation']})"
             except ValueError:
-                generation = None
-            if generation is None:
-                raise
-            raise ValueError(f"{e}; the checkpoint of generation {generation} is intact: resume from it with "
-                             f"`mv {prev} {p}` (nothing evaluated since is lost)") from None
+                pass
+        return None, f"{damaged}; no intact checkpoint is left"
+
+    def legacy_checkpoint(self) -> Path | None:
+        """A checkpoint pickled by an older evo-nas, which this version does not read (None: none)."""
+        for name in LEGACY_CHECKPOINTS:
+            if (self.path / name).exists():
+                return self.path / name
+        return None
 
     def pareto_made_from(self) -> int | None:
         """How many evaluation records the current ``pareto.json`` was taken over (None: no file).
