@@ -4,7 +4,8 @@ The backend is configuration, as joblib's ``parallel_config`` intends: ``loky`` 
 workstation, ``threading``, ``sequential``, or ``dask`` to send the same work to a
 dask.distributed cluster (an existing ``Client``, or one connected to ``scheduler``). Results
 come back in input order whatever finishes first; ``on_result(index, value)`` is called as each
-one completes, so the caller can persist it before the whole batch is done.
+one completes, so the caller can persist it before the whole batch is done. A call starts no more
+workers than it has items (the schema caps ``n_jobs`` at ``MAX_JOBS``).
 
 Loky workers never outlive their purpose: each exits within ``PARENT_POLL_S`` of its parent's
 death (even ``kill -9``), idles out after ``LOKY_IDLE_S``, and ``shutdown_workers()`` (called by
@@ -84,6 +85,8 @@ def parallel_map(fn: Callable, items: Sequence, n_jobs: int = 1, backend: str = 
 
     from joblib import Parallel, delayed, parallel_config
 
+    # never more workers than tasks (nor than cores for -1): a pool is started per call
+    n_jobs = min((os.cpu_count() or 1) if n_jobs == -1 else n_jobs, len(items))
     client = None
     if backend == "dask":
         from distributed import Client
