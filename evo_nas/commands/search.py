@@ -11,6 +11,10 @@ from pathlib import Path
 
 
 
+# exit status of a search stopped from outside (full disk, lost cluster): EX_TEMPFAIL, try again later
+INTERRUPTED = 75
+
+
 def register(sub):
     p = sub.add_parser("search", help="run (or resume) a search and write its Pareto set",
                        description="Run a search from a TOML config into a run directory (default runs/<config "
@@ -54,6 +58,16 @@ def run(args) -> int:
             print(f"evo-nas search: stopped; every finished evaluation is saved in {run_dir} (run.json status "
                   f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
         raise
+    except (OSError, RuntimeError) as e:
+        from ..parallel import shutdown_workers
+        from ..search.run import stopped_from_outside
+
+        if not stopped_from_outside(e) or not (run_dir / "config.json").exists():
+            raise
+        shutdown_workers()
+        print(f"evo-nas search: interrupted: {e}; every finished evaluation is saved in {run_dir} (run.json status "
+              f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
+        return INTERRUPTED
     objectives = result.objectives
     written = [result.run_dir / "pareto.csv", result.run_dir / "pareto.json"]
     if not args.no_plot and objectives.accuracy and "latency_ms" in objectives.names:

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..pareto import reference_warning
 from ..problems import Problem
+from ..parallel import check_dask
 from ..problems.service import evaluate_task
 from ..schema import resolve, resolved
 from ..schema.errors import shown
@@ -134,6 +135,8 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         run = RunDir.create(run_dir, config)
     engine = Engine(config, run, evaluator, quiet, problem)
     check_thread_safety(engine.problem, engine.settings)
+    if resume and engine.settings.backend == "dask":
+        check_dask(engine.settings.scheduler)
     if resume:
         engine.restore(rebuild)
         engine.finish_pending()

@@ -21,6 +21,7 @@ holds results. The Pareto outputs are computed by ``evo_nas.search.front``.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import json
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..jsonio import dumps, plain
+from ..parallel import ClusterLost
 from .front import front_csv, front_hypervolume, pareto_front
 from . import checkpoint as ckpt
 from .jsonl import append_jsonl, append_text, drop_torn_tail, jsonl_text, read_jsonl
@@ -46,8 +48,16 @@ LEGACY_CHECKPOINTS = ("checkpoint.pkl", "checkpoint.prev.pkl")
 SUMMARY = "run.json"
 
 
+def stopped_from_outside(error: BaseException) -> bool:
+    """Whether ``error`` stopped a run from outside it (a full disk, a lost cluster): the run is
+    ``interrupted`` and resumes once that is fixed, rather than ended by an ``error``."""
+    return isinstance(error, ClusterLost) or isinstance(error, OSError) and error.errno in (errno.ENOSPC,
+                                                                                              errno.EDQUOT)
+
+
 def _mark_unfinished(path: Path, status: str, error: BaseException | None = None) -> None:
-    """``run.json`` of a run that stopped early says so, and how to continue it."""
+    """``run.json`` of a run that stopped early says so, and how to continue it. On a full disk, where
+    the atomic replacement has no room, the file is rewritten in place (it fits in its own blocks)."""
     p = path / SUMMARY
     try:
         summary = json.loads(p.read_text())
@@ -58,7 +68,16 @@ def _mark_unfinished(path: Path, status: str, error: BaseException | None = None
     summary.update(status=status, resume=f"evo-nas search --resume {path}")
     if error is not None:
         summary["error"] = f"{type(error).__name__}: {error}"
-    atomic_write(p, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
+    blob = dumps(summary, indent=2, sort_keys=True, default=plain).encode()
+    try:
+        atomic_write(p, blob)
+    except OSError:
+        try:
+            with open(p, "r+b") as f:
+                f.write(blob)
+                f.truncate()
+        except OSError:
+            pass
 
 
 def _remove_new_dir(path: Path, top: Path) -> None:
@@ -81,8 +100,9 @@ def guarded_run(fn):
       the call fails before its first evaluation: a bad config, cache or latency table leaves
       nothing behind. A directory that existed before is never removed.
     - A call stopped by ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM in the CLI) leaves
-      ``run.json`` with status ``"interrupted"``, another exception with ``"error"``, each with
-      the command that resumes the run.
+      ``run.json`` with status ``"interrupted"``, as does a full disk or a lost dask cluster
+      (``stopped_from_outside``); another exception with ``"error"``; each with the command that
+      resumes the run.
     """
     signature = inspect.signature(fn)
 
@@ -119,7 +139,7 @@ def guarded_run(fn):
             if created and not (path / EVALUATIONS).exists():
                 _remove_new_dir(path, created)
             else:
-                _mark_unfinished(path, "error", e)
+                _mark_unfinished(path, "interrupted" if stopped_from_outside(e) else "error", e)
             raise
         finally:
             lock.release()
