@@ -398,7 +398,7 @@ def test_running_out_of_memory_is_one_line_and_leaves_no_run(tmp_path, capsys, m
 
     monkeypatch.setattr(GenomeSampling, "_do", too_big)
     path = tmp_path / "c.toml"
-    path.write_text('[problem]\nname = "ofa-mbv3"\n[search]\ngenerations = 2\npop_size = 100000000\n')
+    path.write_text('[problem]\nname = "ofa-mbv3"\n[search]\ngenerations = 2\npop_size = 100000\n')
     assert main(["search", str(path), "--run-dir", str(tmp_path / "run"), "--quiet", "--no-plot"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("evo-nas search: error: out of memory (Unable to allocate 34.3 GiB")

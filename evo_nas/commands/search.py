@@ -47,12 +47,13 @@ def run(args) -> int:
     if args.resume:
         run_dir = Path(args.resume)
     else:
-        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem)
+        # a numbered directory is claimed (created) at once: searches started together get one each
+        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem, claim=True)
     try:
         if args.resume:
             result = api.resume(run_dir, args.config, verbose=not args.quiet, rebuild=args.rebuild, **overrides)
         else:
-            result = api.search(args.config, run_dir, verbose=not args.quiet, **overrides)
+            result = api.search(args.config, run_dir, verbose=not args.quiet, claimed=not args.run_dir, **overrides)
     except KeyboardInterrupt:
         if (run_dir / "config.json").exists():
             print(f"evo-nas search: stopped; every finished evaluation is saved in {run_dir} (run.json status "

@@ -114,9 +114,10 @@ FAILURE_STOP = "all_failed"
 @guarded_run
 def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: bool = False,
                evaluator: Callable | None = None, problem: Problem | None = None,
-               rebuild: bool = False) -> SearchResult:
+               rebuild: bool = False, claimed: bool = False) -> SearchResult:
     """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation.
 
+    ``claimed``: ``run_dir`` is an empty directory made for this search (``guarded_run``).
     ``rebuild`` (with ``resume``): replay the seeded search over the records the run holds without
     checking them against its checkpoint and logbook (``Engine.restore``).
 

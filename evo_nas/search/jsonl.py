@@ -11,25 +11,35 @@ import itertools
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
+from ..files import named
 from ..jsonio import dumps, plain
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Every complete line; a torn last line (killed mid-write) is skipped, a torn inner line is an error."""
+def read_jsonl(path: Path, check: Callable[[object], str | None] | None = None) -> list[dict]:
+    """Every complete line; a torn last line (killed mid-write) is skipped, a torn inner line is an error.
+    ``check(value)``: what is wrong with a line's value (None: nothing), a ``ValueError`` naming the line."""
     if not path.exists():
         return []
-    lines = path.read_bytes().split(b"\n")
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError as e:
+        raise named(e, path) from None
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
+            value = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             if n == len(lines) or all(not x.strip() for x in lines[n:]):
                 continue
             raise ValueError(f"{path}: line {n} is not valid JSON (corrupt run file)") from None
+        wrong = check(value) if check is not None else None
+        if wrong:
+            raise ValueError(f"{path}: line {n} is {wrong} (corrupt run file: remove the line, or restore the file)")
+        out.append(value)
     return out
 
 
@@ -61,13 +71,16 @@ def append_text(path: Path, text: str, sync: bool = True) -> None:
         st = None
     if st is not None and _CLEAN_TAILS.get((st.st_dev, st.st_ino)) != st.st_size:
         drop_torn_tail(path)
-    with open(path, "ab") as f:
-        f.write(blob)
-        f.flush()
-        if sync:
-            os.fsync(f.fileno())
-        st = os.fstat(f.fileno())
-        _CLEAN_TAILS[st.st_dev, st.st_ino] = st.st_size
+    try:
+        with open(path, "ab") as f:
+            f.write(blob)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+            st = os.fstat(f.fileno())
+    except OSError as e:
+        raise named(e, path) from None
+    _CLEAN_TAILS[st.st_dev, st.st_ino] = st.st_size
 
 
 def json_lines(columns: dict, n: int) -> str:

@@ -96,7 +96,8 @@ def guarded_run(fn):
 
     - The call holds ``RunLock(run_dir)`` throughout: a second writer gets ``RunLocked``.
     - A resumed ``run_dir`` must be a run directory (``FileNotFoundError`` before anything is written).
-    - A directory this call created (with the parent folders it created) is removed again when
+    - A directory this call created (with the parent folders it created), or an empty one made
+      for it (``claimed=True``), is removed again when
       the call fails before its first evaluation: a bad config, cache or latency table leaves
       nothing behind. A directory that existed before is never removed.
     - A call stopped by ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM in the CLI) leaves
@@ -116,6 +117,8 @@ def guarded_run(fn):
             raise NotADirectoryError(f"run directory {path} is a file, not a directory")
         if bound.arguments.get("resume"):
             RunDir(path)
+        elif bound.arguments.get("claimed") and path.is_dir() and not any(path.iterdir()):
+            created = path  # made empty for this call (a numbered default directory)
         elif not path.exists():
             created = path
             while not created.parent.exists():
@@ -147,6 +150,25 @@ def guarded_run(fn):
     return wrapper
 
 
+def _not_a_record(value) -> str | None:
+    """What keeps a line's value from being an evaluation record (a table with a genome ``key``, a
+    ``status`` and an int ``generation`` or none), or None."""
+    if not isinstance(value, dict):
+        return f"not an evaluation record (a JSON {type(value).__name__})"
+    for name, ok in (("key", lambda v: isinstance(v, str) and v), ("status", lambda v: isinstance(v, str)),
+                     ("generation", lambda v: v is None or isinstance(v, int) and not isinstance(v, bool))):
+        if not ok(value.get(name)):
+            return f"not an evaluation record ({name} = {str(value.get(name))[:40]})"
+    return None
+
+
+def _not_an_entry(value) -> str | None:
+    """What keeps a line's value from being a logbook entry (a table with an int ``generation``), or None."""
+    if not isinstance(value, dict) or not isinstance(value.get("generation"), int):
+        return "not a logbook entry (a table with an int generation)"
+    return None
+
+
 class RunDir:
     """A search's directory; ``RunDir(path)`` opens an existing one (``FileNotFoundError`` if absent)."""
 
@@ -175,9 +197,12 @@ class RunDir:
     @property
     def config(self) -> dict:
         try:
-            return json.loads((self.path / CONFIG).read_text())
-        except json.JSONDecodeError as e:
+            config = json.loads((self.path / CONFIG).read_bytes())
+        except (ValueError, UnicodeDecodeError) as e:
             raise ValueError(f"{self.path / CONFIG}: not valid JSON ({e})") from None
+        if not isinstance(config, dict):
+            raise ValueError(f"{self.path / CONFIG}: not a JSON table")
+        return config
 
     def resolved_config(self):
         """The stored configuration as the schema's typed ``Config``, defaults filled in (a ``config.json``
@@ -205,16 +230,25 @@ class RunDir:
         """One record per genome, in first-evaluated order. A genome whose latency is measured
         serially after its accuracy has two lines (``latency_pending``, then complete); the last wins."""
         by_key: dict[str, dict] = {}
-        for r in read_jsonl(self.path / EVALUATIONS):
+        for r in read_jsonl(self.path / EVALUATIONS, _not_a_record):
             by_key[r["key"]] = r
         return list(by_key.values())
 
     def logbook(self) -> list[dict]:
-        return read_jsonl(self.path / LOGBOOK)
+        return read_jsonl(self.path / LOGBOOK, _not_an_entry)
 
     def summary(self) -> dict:
+        """``run.json`` ({} before it is written); ``ValueError`` naming the file when it is not a JSON table."""
         p = self.path / SUMMARY
-        return json.loads(p.read_text()) if p.exists() else {}
+        if not p.exists():
+            return {}
+        try:
+            summary = json.loads(p.read_bytes())
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{p}: not valid JSON ({e}); the run's results are in {EVALUATIONS}") from None
+        if not isinstance(summary, dict):
+            raise ValueError(f"{p}: not a JSON table; the run's results are in {EVALUATIONS}")
+        return summary
 
     def lock(self) -> RunLock:
         """This directory's writer lock (``with run.lock():``)."""
