@@ -80,12 +80,20 @@ def free_run_dir(name: str, root: Path = RUNS, *, claim: bool = False) -> Path:
             continue
         if not claim:
             return path
+        top = path  # the topmost folder made here: a search that fails early removes it again
+        while not top.parent.exists():
+            top = top.parent
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             path.mkdir()
         except FileExistsError:  # another search took it meanwhile
             continue
+        _CLAIMED[path] = top
         return path
+
+
+# a directory free_run_dir claimed -> the topmost folder it made for it
+_CLAIMED: dict[Path, Path] = {}
 
 
 def default_run_dir(config, source: Path | None = None, *, claim: bool = False) -> Path:
@@ -115,7 +123,8 @@ def search(config, run_dir=None, *, verbose: bool = False, claimed: bool = False
             search_section.setdefault("base_dir", str(source.resolve().parent))
     claimed = run_dir is None or claimed
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config, source, claim=True)
-    return _run(config, run_dir, resume=False, verbose=verbose, claimed=claimed)
+    made = _CLAIMED.pop(run_dir, run_dir) if claimed else None
+    return _run(config, run_dir, resume=False, verbose=verbose, claimed=made)
 
 
 def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False, **overrides) -> "Result":
@@ -137,7 +146,7 @@ def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False
 
 
 def _run(config: dict, run_dir: Path, *, resume: bool, verbose: bool, rebuild: bool = False,
-         claimed: bool = False) -> "Result":
+         claimed: Path | None = None) -> "Result":
     from .search.engine import run_search
 
     outcome = run_search(config, run_dir, resume=resume, quiet=not verbose, rebuild=rebuild, claimed=claimed)

@@ -114,10 +114,11 @@ FAILURE_STOP = "all_failed"
 @guarded_run
 def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: bool = False,
                evaluator: Callable | None = None, problem: Problem | None = None,
-               rebuild: bool = False, claimed: bool = False) -> SearchResult:
+               rebuild: bool = False, claimed: Path | None = None) -> SearchResult:
     """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation.
 
-    ``claimed``: ``run_dir`` is an empty directory made for this search (``guarded_run``).
+    ``claimed``: ``run_dir`` is an empty directory made for this search, with the topmost folder made
+    for it (``guarded_run`` removes them when the search fails early).
     ``rebuild`` (with ``resume``): replay the seeded search over the records the run holds without
     checking them against its checkpoint and logbook (``Engine.restore``).
 

@@ -203,8 +203,8 @@ class Engine:
         if state is None and note is None and legacy is not None:
             raise ValueError(f"{legacy} is a checkpoint of an older evo-nas, which is no longer read (a pickle can "
                              f"run code); {way}")
-        if note:
-            self.say(f"evo-nas: {note}; the search state is rebuilt by replay")
+        if note:  # said even when quiet: a file of the run was damaged
+            print(f"evo-nas: {note}; the search state is rebuilt by replay", file=sys.stderr)
         if state is not None and state["config_hash"] != self.config_hash:
             raise ValueError(f"{run.path / CHECKPOINT} belongs to another run: it was written for configuration "
                              f"{state['config_hash']}, this run's config.json gives {self.config_hash}; remove it "
@@ -217,8 +217,8 @@ class Engine:
         if problem:
             raise ValueError(f"cannot resume {run.path}: {problem}; restore it from a copy, or {way}")
         if state is not None and len(recorded) < state["logbook"]:
-            self.say(f"evo-nas: {run.path / LOGBOOK} holds {len(recorded)} of the checkpoint's {state['logbook']} "
-                     f"generations; the rest are rebuilt by replay")
+            print(f"evo-nas: {run.path / LOGBOOK} holds {len(recorded)} of the checkpoint's {state['logbook']} "
+                     f"generations; the rest are rebuilt by replay", file=sys.stderr)
         elif state is None and (self.memo or recorded):
             self.say(f"evo-nas: {run.path} has no checkpoint; rebuilding the search state by replaying the seeded "
                      f"search over its {len(self.memo)} recorded evaluations (none is re-evaluated)")

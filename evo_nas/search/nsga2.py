@@ -2,8 +2,8 @@
 
 The pymoo ``Problem`` is over integer vectors: ``X[i]`` is the gene tuple of a genome, each
 gene bounded by its cardinality. Integers rather than object-dtype genomes because pymoo's
-mating, survival and duplicate elimination then work on plain arrays, the algorithm pickles
-small for checkpoints, and a genome is rebuilt from its genes for free. The block structure
+mating, survival and duplicate elimination then work on plain arrays, and a genome is rebuilt
+from its genes for free. The block structure
 lives in the operators (``evo_nas.search.operators``), which every pymoo operator here calls
 with the ``random_state`` generator pymoo hands it. Repair maps every child to the canonical
 genes of the network it builds, so duplicate elimination on ``X`` is elimination on the

@@ -118,7 +118,7 @@ def guarded_run(fn):
         if bound.arguments.get("resume"):
             RunDir(path)
         elif bound.arguments.get("claimed") and path.is_dir() and not any(path.iterdir()):
-            created = path  # made empty for this call (a numbered default directory)
+            created = Path(bound.arguments["claimed"])  # made empty for this call (a numbered default directory)
         elif not path.exists():
             created = path
             while not created.parent.exists():
