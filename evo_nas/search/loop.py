@@ -25,7 +25,6 @@ departs from the recorded logbook are refused with one line.
 """
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections import Counter
@@ -39,10 +38,10 @@ from ..files import from_base
 from ..problems import Problem, make_problem
 from ..problems.service import EvaluationService
 from .archive import Archive
-from .checkpoint import check_records, config_hash
+from .checkpoint import Resume, config_hash, prepare_resume
 from .columns import Asked, GeneRows, evaluate_columns
 from .objectives import Objectives
-from .run import CHECKPOINT, LOGBOOK, RunDir
+from .run import RunDir
 from .settings import SearchSettings
 from .strategy import make_strategy
 
@@ -99,10 +98,8 @@ class Engine:
         self.best: dict[str, float] = {}
         self.logbook: list[dict] = []
         self._unwritten: list[dict] = []  # logbook entries not yet in logbook.jsonl
-        self._on_disk = 0                 # entries of logbook.jsonl that self.logbook's first ones are
-        self.recorded: list[dict] = []    # the logbook on disk when resumed: what the replay must reproduce
-        self.replay_bound = 0             # generations below this one are on record in full (a resume replays them)
-        self._way = ""                    # how to go on when a resume is refused
+        self._on_disk = 0  # entries of logbook.jsonl that self.logbook's first ones are
+        self.resume = Resume()  # what the replay of a resumed run must find and reproduce
         self.generation = 0
         self.stall = 0
         self._last_checkpoint = 0.0
@@ -182,72 +179,10 @@ class Engine:
         return rec
 
     def restore(self, rebuild: bool = False) -> None:
-        """Prepare a resumed run: its state is rebuilt by replaying the seeded search over its records.
-
-        The checkpoint must belong to this run (configuration and problem fingerprint) and the
-        records must be those it and the logbook account for; the replay must then find every
-        genome of those generations on record and reproduce the logbook. Each failed check is a
-        one-line ``ValueError``. ``rebuild``: skip the checks and replay over whatever records
-        there are (what is missing is evaluated again; the logbook is rewritten)."""
-        run = self.run
-        way = (f"resume with `evo-nas search --resume {run.path} --rebuild` to replay the seeded search over the "
-               f"records it holds (what is missing is evaluated again)")
-        self._way = way
-        state, note = run.find_checkpoint()
-        if rebuild:
-            self.say(f"evo-nas: rebuilding {run.path} by replaying the seeded search over its {len(self.memo)} "
-                     f"recorded evaluations")
-            run.rewrite_logbook([])
-            return
-        legacy = run.legacy_checkpoint()
-        if state is None and note is None and legacy is not None:
-            raise ValueError(f"{legacy} is a checkpoint of an older evo-nas, which is no longer read (a pickle can "
-                             f"run code); {way}")
-        if note:  # said even when quiet: a file of the run was damaged
-            print(f"evo-nas: {note}; the search state is rebuilt by replay", file=sys.stderr)
-        if state is not None and state["config_hash"] != self.config_hash:
-            raise ValueError(f"{run.path / CHECKPOINT} belongs to another run: it was written for configuration "
-                             f"{state['config_hash']}, this run's config.json gives {self.config_hash}; remove it "
-                             f"(and checkpoint.prev.json) or {way}")
-        if state is not None and state["fingerprint"] != self.fingerprint:
-            raise ValueError(f"{run.path / CHECKPOINT} was written for evaluation fingerprint {state['fingerprint']}, "
-                             f"this configuration gives {self.fingerprint}; {way}")
-        recorded = run.logbook()
-        problem = check_records(run.path, state, recorded, list(self.memo.values()))
-        if problem:
-            raise ValueError(f"cannot resume {run.path}: {problem}; restore it from a copy, or {way}")
-        if state is not None and len(recorded) < state["logbook"]:
-            print(f"evo-nas: {run.path / LOGBOOK} holds {len(recorded)} of the checkpoint's {state['logbook']} "
-                     f"generations; the rest are rebuilt by replay", file=sys.stderr)
-        elif state is None and (self.memo or recorded):
-            self.say(f"evo-nas: {run.path} has no checkpoint; rebuilding the search state by replaying the seeded "
-                     f"search over its {len(self.memo)} recorded evaluations (none is re-evaluated)")
-        self.recorded = recorded
-        self._on_disk = len(recorded)
-        whole = sum(1 for e in recorded if not e.get("partial"))
-        self.replay_bound = max(whole, state["generation"] if state is not None else 0)
-
-    def _verify(self, entry: dict) -> dict:
-        """The recorded logbook entry the replayed ``entry`` stands for; ``ValueError`` when they differ."""
-        kept = self.recorded[len(self.logbook)]
-        for k in sorted(set(kept) | set(entry)):
-            if k in ("wall_s", "eval_s"):
-                continue
-            a, b = kept.get(k), entry.get(k)
-            same = a == b or isinstance(a, float) and isinstance(b, (int, float)) and \
-                math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-            if not same:
-                raise ValueError(f"cannot resume {self.run.path}: replaying generation {entry.get('generation')} gives "
-                                 f"{k} = {b}, {self.run.path / LOGBOOK} says {a} (the records, the logbook or the "
-                                 f"evo-nas version differ from the run's); {self._way}")
-        return kept
-
-    def _reset_counts(self) -> None:
-        self.counted = set()
-        self.archive = Archive(self.objectives)
-        self.n_evaluated = self.n_served = self.n_failed = 0
-        self.failure_reasons = Counter()
-        self.best = {}
+        """Prepare a resumed run, whose state the replay rebuilds (``checkpoint.prepare_resume``: the
+        checks of its checkpoint and records; ``rebuild`` skips them)."""
+        self.resume = prepare_resume(self.run, self.memo, self.config_hash, self.fingerprint, rebuild, self.say)
+        self._on_disk = len(self.resume.recorded)
 
     def finish_pending(self) -> None:
         """Evaluations a kill left without their serial latency get it now."""
@@ -259,8 +194,8 @@ class Engine:
         """Add a generation's logbook entry; it reaches ``logbook.jsonl`` with the next checkpoint
         (a resume continues from the checkpoint's logbook, so nothing after it would be kept).
         A replayed generation must reproduce the recorded entry, which is kept (timings included)."""
-        if len(self.logbook) < len(self.recorded):
-            self.logbook.append(self._verify(entry))
+        if len(self.logbook) < len(self.resume.recorded):
+            self.logbook.append(self.resume.verified(len(self.logbook), entry))
             return
         self.logbook.append(entry)
         self._unwritten.append(entry)
@@ -284,7 +219,7 @@ class Engine:
         now = time.perf_counter()
         position = (self.generation, len(self.logbook))
         if position == self._saved or not force and (self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S
-                                                     or len(self.logbook) < len(self.recorded)):
+                                                     or len(self.logbook) < len(self.resume.recorded)):
             return
         self._last_checkpoint, self._saved = now, position
         self.write_logbook(final=force)
@@ -356,11 +291,8 @@ class Engine:
                 served, todo, truncated = served[:max(remaining, 0)], [], True
             elif len(served) + len(todo) > remaining:
                 todo, truncated = todo[:remaining - len(served)], True
-        if gen < self.replay_bound and (todo or served):
-            key = keys[todo[0]] if todo else served[0]["key"]
-            raise ValueError(f"cannot resume {self.run.path}: generation {gen} is on record in full, but its genome "
-                             f"{key[:80]}{'...' if len(key) > 80 else ''} is not in evaluations.jsonl "
-                             f"({len(todo) + len(served)} of the generation missing); {self._way}")
+        if gen < self.resume.bound and (todo or served):
+            self.resume.missing(gen, keys[todo[0]] if todo else served[0]["key"], len(todo) + len(served))
         self.service.commit(served, store=False)
         hits += len(served)
         evaluated += len(todo)

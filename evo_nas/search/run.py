@@ -25,15 +25,14 @@ import errno
 import functools
 import inspect
 import json
-import os
 import shutil
 from pathlib import Path
 
 from ..files import atomic_write
 from ..jsonio import dumps, plain
 from ..parallel import ClusterLost
-from .front import front_csv, front_hypervolume, pareto_front
 from . import checkpoint as ckpt
+from .front import front_csv, front_hypervolume, pareto_front
 from .jsonl import append_jsonl, append_text, drop_torn_tail, jsonl_text, read_jsonl
 from .lock import RunLock
 from .objectives import Objectives
@@ -150,25 +149,6 @@ def guarded_run(fn):
     return wrapper
 
 
-def _not_a_record(value) -> str | None:
-    """What keeps a line's value from being an evaluation record (a table with a genome ``key``, a
-    ``status`` and an int ``generation`` or none), or None."""
-    if not isinstance(value, dict):
-        return f"not an evaluation record (a JSON {type(value).__name__})"
-    for name, ok in (("key", lambda v: isinstance(v, str) and v), ("status", lambda v: isinstance(v, str)),
-                     ("generation", lambda v: v is None or isinstance(v, int) and not isinstance(v, bool))):
-        if not ok(value.get(name)):
-            return f"not an evaluation record ({name} = {str(value.get(name))[:40]})"
-    return None
-
-
-def _not_an_entry(value) -> str | None:
-    """What keeps a line's value from being a logbook entry (a table with an int ``generation``), or None."""
-    if not isinstance(value, dict) or not isinstance(value.get("generation"), int):
-        return "not a logbook entry (a table with an int generation)"
-    return None
-
-
 class RunDir:
     """A search's directory; ``RunDir(path)`` opens an existing one (``FileNotFoundError`` if absent)."""
 
@@ -230,12 +210,12 @@ class RunDir:
         """One record per genome, in first-evaluated order. A genome whose latency is measured
         serially after its accuracy has two lines (``latency_pending``, then complete); the last wins."""
         by_key: dict[str, dict] = {}
-        for r in read_jsonl(self.path / EVALUATIONS, _not_a_record):
+        for r in read_jsonl(self.path / EVALUATIONS, ckpt.not_a_record):
             by_key[r["key"]] = r
         return list(by_key.values())
 
     def logbook(self) -> list[dict]:
-        return read_jsonl(self.path / LOGBOOK, _not_an_entry)
+        return read_jsonl(self.path / LOGBOOK, ckpt.not_an_entry)
 
     def summary(self) -> dict:
         """``run.json`` ({} before it is written); ``ValueError`` naming the file when it is not a JSON table."""
@@ -289,65 +269,25 @@ class RunDir:
         atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
 
     def save_checkpoint(self, state: dict) -> None:
-        """Replace ``checkpoint.json`` atomically with ``state`` (``generation``, ``logbook``, ``evaluations``,
-        ``config_hash``, ``fingerprint``...) and the length and sha256 of ``evaluations.jsonl`` now; the
-        one it replaces stays as ``checkpoint.prev.json``."""
-        records = self.records_digest()
-        state = {"format": ckpt.FORMAT, "version": ckpt.VERSION, **state, "records_bytes": records.size,
-                 "records_sha256": records.hexdigest()}
-        blob = dumps(state, nonfinite="raise", where="checkpoint", indent=1, sort_keys=True).encode()
-        current = self.path / CHECKPOINT
-        if current.exists():
-            tmp = self.path / f".{PREVIOUS_CHECKPOINT}.tmp{os.getpid()}"
-            tmp.unlink(missing_ok=True)
-            try:
-                os.link(current, tmp)
-            except OSError:
-                shutil.copyfile(current, tmp)
-            os.replace(tmp, self.path / PREVIOUS_CHECKPOINT)
-        atomic_write(current, blob)
+        """Replace ``checkpoint.json`` with ``state`` and the length and sha256 of ``evaluations.jsonl``
+        now (``checkpoint.save``); the one it replaces stays as ``checkpoint.prev.json``."""
+        ckpt.save(self.path, state, self.records_digest())
 
     def read_checkpoint(self, name: str = CHECKPOINT) -> dict:
         """The checkpoint file ``name`` as data; ``ValueError`` naming the file when it is damaged."""
-        p = self.path / name
-        try:
-            blob = p.read_bytes()
-        except OSError as e:
-            raise ValueError(f"{p}: cannot read the checkpoint ({e.strerror or e})") from None
-        return ckpt.parse(p, blob)
+        return ckpt.read(self.path / name)
 
     def load_checkpoint(self) -> dict | None:
         """The last intact checkpoint (``find_checkpoint``), or None."""
         return self.find_checkpoint()[0]
 
     def find_checkpoint(self) -> tuple[dict | None, str | None]:
-        """(the last intact checkpoint or None, a note on what was not usable or None).
-
-        A damaged ``checkpoint.json`` gives way to an intact ``checkpoint.prev.json``; with neither,
-        the state is rebuilt by replay all the same, and the note says so. Checkpoints pickled by
-        older versions (``checkpoint.pkl``) are never read."""
-        p = self.path / CHECKPOINT
-        if not p.exists():
-            return None, None
-        try:
-            return self.read_checkpoint(), None
-        except ValueError as e:
-            damaged = str(e)
-        prev = self.path / PREVIOUS_CHECKPOINT
-        if prev.exists():
-            try:
-                state = self.read_checkpoint(PREVIOUS_CHECKPOINT)
-                return state, f"{damaged}; using {prev} (generation {state['generation']})"
-            except ValueError:
-                pass
-        return None, f"{damaged}; no intact checkpoint is left"
+        """(the last intact checkpoint or None, a note on what was not usable or None): ``checkpoint.find``."""
+        return ckpt.find(self.path)
 
     def legacy_checkpoint(self) -> Path | None:
         """A checkpoint pickled by an older evo-nas, which this version does not read (None: none)."""
-        for name in LEGACY_CHECKPOINTS:
-            if (self.path / name).exists():
-                return self.path / name
-        return None
+        return next((self.path / n for n in LEGACY_CHECKPOINTS if (self.path / n).exists()), None)
 
     def pareto_made_from(self) -> int | None:
         """How many evaluation records the current ``pareto.json`` was taken over (None: no file).
