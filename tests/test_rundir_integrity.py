@@ -18,9 +18,12 @@ class Killed(BaseException):
 
 
 def config(seed=5, **search):
+    search = {"pop_size": 8, "generations": 8, "cache": False, **search}
+    if search["algorithm" if "algorithm" in search else "cache"] in ("random", "aging", "rl"):
+        search.pop("pop_size")
     return {"seed": seed, "problem": {"name": "synthetic"},
             "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
-            "search": {"pop_size": 8, "generations": 8, "cache": False, **search},
+            "search": {k: v for k, v in search.items() if v is not None},
             "objectives": {"reference": {"val_acc": 0.5, "latency_ms": 10.0}}}
 
 
@@ -197,3 +200,24 @@ def test_a_resume_keeps_the_recorded_logbook_and_reevaluates_nothing(tmp_path):
                          evaluator=lambda g, c: calls.append(g.key) or synthetic_evaluate(g, c))
     assert (run.path / "logbook.jsonl").read_bytes().startswith(before)  # timings of the first run kept
     assert len(calls) == resumed.evaluations - 45
+
+
+@pytest.mark.parametrize("algorithm, keys", [
+    ("nsga2", {}), ("random", {}), ("aging", {"aging": {"population": 12, "sample": 4}, "reward": {"target_ms": 5.0}}),
+    ("rl", {"reward": {"target_ms": 5.0}}),
+])
+def test_every_strategy_resumes_by_replay_to_the_uninterrupted_run(tmp_path, algorithm, keys):
+    # what a strategy must provide under data-only checkpoints: asks that its seeded generator and the
+    # results it was told determine; no state of it is written
+    cfg = config(algorithm=algorithm, generations=None, max_evaluations=40, **keys)
+    straight = run_search(cfg, tmp_path / "straight", quiet=True)
+    killed_run(tmp_path / "run", after=23, cfg=cfg)
+    resumed = run_search(None, tmp_path / "run", resume=True, quiet=True)
+    assert keys_of(resumed.front) == keys_of(straight.front)
+    assert resumed.evaluations == straight.evaluations == 40
+    assert sorted(r["key"] for r in RunDir(tmp_path / "run").evaluations()) == \
+        sorted(r["key"] for r in RunDir(tmp_path / "straight").evaluations())
+
+
+def keys_of(records):
+    return [r["key"] for r in records]

@@ -96,18 +96,21 @@ def test_a_section_the_problem_does_not_read_is_refused(config, message):
     (lambda c: c.update(data={"name": "cifar"}),
      "[data] name = 'cifar' is not an embedded dataset (expected one of mnist-subset); give a path for other data"),
     (lambda c: c.update(data={"format": "npz"}), "[data] format = 'npz' needs a path"),
-    (lambda c: c.update(proxy={"kind": "synflow", "batch_size": 1}), "[proxy] batch_size = 1 must be an int in [2, 100000]"),
+    (lambda c: c.update(proxy={"kind": "synflow", "batch_size": 1}),
+     "[proxy] batch_size = 1 must be an int in [2, 100000]"),
     (lambda c: c.update(proxy={"momentum": 1.0}), "[proxy] momentum = 1.0 must be a number in [0, 1)"),
     (lambda c: c.update(proxy={"kind": "synflow", "steps": 3}),
      "[proxy] unknown key 'steps' for kind = 'synflow' (expected one of batch_size, kind, max_macs_m, max_params_m, "
      "max_train_s, resolution, threads, width_multiplier)"),
     # [latency]: the ranges the measurement and the devices need, checked here and nowhere below
-    (lambda c: c.update(latency={"warmup": -1}), "[latency] warmup = -1 must be an int in [0, 1000000] (untimed calls)"),
+    (lambda c: c.update(latency={"warmup": -1}),
+     "[latency] warmup = -1 must be an int in [0, 1000000] (untimed calls)"),
     (lambda c: c.update(latency={"mode": "measured", "repeats": 0}),
      "[latency] repeats = 0 must be an int in [1, 1000000] (timed calls per round)"),
     (lambda c: c.update(latency={"max_cv": 0.0}), "[latency] max_cv = 0.0 must be a number > 0"),
     (lambda c: c.update(latency={"max_attempts": 0}), "[latency] max_attempts = 0 must be an int in [1, 1000000]"),
-    (lambda c: c.update(latency={"calibration": 0}), "[latency] calibration = 0 must be an int in [1, 100000] (networks)"),
+    (lambda c: c.update(latency={"calibration": 0}),
+     "[latency] calibration = 0 must be an int in [1, 100000] (networks)"),
     (lambda c: c.update(latency={"seed": -1}), "[latency] seed = -1 must be a non-negative int"),
     (lambda c: c.update(latency={"mode": "command", "command": "x {model}", "timeout_s": 0}),
      "[latency] timeout_s = 0 must be a positive number (s)"),
@@ -294,7 +297,8 @@ def test_an_algorithms_defaults_are_written_out(algorithm, given, written):
     ({"algorithm": "rl", "rl": {"clip": 0}}, "[search.rl] clip = 0 must be a positive number"),
     ({"algorithm": "rl", "reward": {"target_ms": 7, "beta": -1.0}},
      "[search.reward] beta = -1.0 contradicts mode = 'soft' (use mode = \"custom\")"),
-    ({"algorithm": "random", "random": {"batch_size": True}}, "[search.random] batch_size = true must be an int in [1, 100000] (genomes per ask)"),
+    ({"algorithm": "random", "random": {"batch_size": True}},
+     "[search.random] batch_size = true must be an int in [1, 100000] (genomes per ask)"),
 ])
 def test_an_algorithms_tables_give_one_line(search, message):
     with pytest.raises(ValueError) as e:
