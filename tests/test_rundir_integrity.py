@@ -117,6 +117,12 @@ def test_a_checkpoint_of_another_seed_is_refused_on_a_benchmark_problem(tmp_path
     # ofa-mbv3's evaluation fingerprint does not depend on the seed: only the configuration hash tells
     ofa = {"problem": {"name": "ofa-mbv3"}, "search": {"pop_size": 10, "generations": 3, "cache": False},
            "objectives": {"reference": {"top1": 0.70, "latency_ms": 100.0}}}
+    try:
+        from evo_nas.problems import make_problem
+
+        make_problem(ofa)
+    except (FileNotFoundError, ValueError) as e:  # the benchmark's files are read from a data mirror
+        pytest.skip(f"ofa-mbv3 not available: {e}")
     run_search({**ofa, "seed": 1, "search": {**ofa["search"], "generations": 5}}, tmp_path / "other", quiet=True)
     first = run_search({**ofa, "seed": 0}, tmp_path / "run", quiet=True)
     for f in (tmp_path / "other").glob("checkpoint*"):

@@ -191,8 +191,7 @@ class Engine:
             self.service.measure_pending(pending)
 
     def log(self, entry: dict) -> None:
-        """Add a generation's logbook entry; it reaches ``logbook.jsonl`` with the next checkpoint
-        (a resume continues from the checkpoint's logbook, so nothing after it would be kept).
+        """Add a generation's logbook entry; it reaches ``logbook.jsonl`` with the next checkpoint.
         A replayed generation must reproduce the recorded entry, which is kept (timings included)."""
         if len(self.logbook) < len(self.resume.recorded):
             self.logbook.append(self.resume.verified(len(self.logbook), entry))
@@ -213,9 +212,9 @@ class Engine:
         self._on_disk = len(self.logbook)
 
     def checkpoint(self, force: bool = False) -> None:
-        """Save the logbook and then the strategy and position: every generation of an expensive
-        problem, at most once per ``CHECKPOINT_S`` of a batch problem unless ``force``d (a resume
-        replays the generations since from the run's own records)."""
+        """Save the logbook and then the position (``checkpoint.json``, data only): every generation
+        of an expensive problem, at most once per ``CHECKPOINT_S`` of a batch problem unless
+        ``force``d, never while replaying recorded generations (a resume replays from the records)."""
         now = time.perf_counter()
         position = (self.generation, len(self.logbook))
         if position == self._saved or not force and (self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S
