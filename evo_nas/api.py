@@ -91,32 +91,51 @@ def apply_overrides(config: dict, overrides: dict) -> dict:
     return _merge(config, overrides)
 
 
-def free_run_dir(name: str, root: Path = RUNS) -> Path:
-    """``root/name``, or ``root/name-N`` with the smallest N not taken."""
-    base = Path(root) / name
-    if not base.exists():
-        return base
-    n = 1
-    while (Path(root) / f"{name}-{n}").exists():
+def free_run_dir(name: str, root: Path = RUNS, *, claim: bool = False) -> Path:
+    """``root/name``, or ``root/name-N`` with the smallest N not taken. ``claim``: create it, atomically,
+    so that searches started at the same moment get one directory each."""
+    n = 0
+    while True:
+        path = Path(root) / (name if n == 0 else f"{name}-{n}")
         n += 1
-    return Path(root) / f"{name}-{n}"
+        if path.exists():
+            continue
+        if not claim:
+            return path
+        top = path  # the topmost folder made here: a search that fails early removes it again
+        while not top.parent.exists():
+            top = top.parent
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:  # another search took it meanwhile
+            continue
+        _CLAIMED[path] = top
+        return path
 
 
-def default_run_dir(config, source: Path | None = None) -> Path:
+# a directory free_run_dir claimed -> the topmost folder it made for it
+_CLAIMED: dict[Path, Path] = {}
+
+
+def default_run_dir(config, source: Path | None = None, *, claim: bool = False) -> Path:
     """Where ``search`` writes when no ``run_dir`` is given: ``runs/<TOML file name>`` for a file,
-    ``runs/<problem name>`` for a dict (relative to the working directory), numbered if taken."""
+    ``runs/<problem name>`` for a dict (relative to the working directory), numbered if taken
+    (``claim``: created, see ``free_run_dir``)."""
     from .problems import problem_name
 
-    return free_run_dir(source.stem if source is not None else str(problem_name(config)))
+    return free_run_dir(source.stem if source is not None else str(problem_name(config)), claim=claim)
 
 
-def search(config, run_dir=None, *, verbose: bool = False, **overrides) -> "Result":
+def search(config, run_dir=None, *, verbose: bool = False, claimed: bool = False, **overrides) -> "Result":
     """Run a search and return its ``Result``.
 
     ``config``: a dict or the path of a TOML file (relative data and space paths then resolve
     from the file's folder, as with ``evo-nas search``). ``run_dir``: a new directory (default
     ``default_run_dir``); one that holds a run is refused (``FileExistsError``). ``verbose``:
-    a progress bar on stderr. ``overrides``: see the module docstring. Configuration errors are
+    a progress bar on stderr. ``claimed``: ``run_dir`` is an empty directory made for this search
+    (``free_run_dir(..., claim=True)``), removed again if it fails before its first evaluation.
+    ``overrides``: see the module docstring. Configuration errors are
     ``ValueError``s naming the bad key and value, raised before anything is written."""
     config, source = read_config(config)
     config = apply_overrides(config, overrides)
@@ -124,12 +143,19 @@ def search(config, run_dir=None, *, verbose: bool = False, **overrides) -> "Resu
         search_section = config.setdefault("search", {})
         if isinstance(search_section, dict):
             search_section.setdefault("base_dir", str(source.resolve().parent))
-    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config, source)
-    return _run(config, run_dir, resume=False, verbose=verbose)
+    claimed = run_dir is None or claimed
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config, source, claim=True)
+    made = _CLAIMED.pop(run_dir, run_dir) if claimed else None
+    return _run(config, run_dir, resume=False, verbose=verbose, claimed=made)
 
 
-def resume(run_dir, config=None, *, verbose: bool = False, **overrides) -> "Result":
+def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False, **overrides) -> "Result":
     """Continue the run in ``run_dir`` from its last checkpoint and return its ``Result``.
+
+    The search state is rebuilt by replaying the seeded search over the run's records, checked
+    against its checkpoint and logbook (a ``ValueError`` of one line when they disagree).
+    ``rebuild=True`` replays over whatever records the run holds without those checks (what is
+    missing is evaluated again): the way to resume a run of an older evo-nas (``checkpoint.pkl``).
 
     ``config`` (dict or TOML path; default: the run's ``config.json``) and ``overrides`` may
     change only how the search executes (``[search] n_jobs``, ``backend``, ``scheduler``,
@@ -138,13 +164,14 @@ def resume(run_dir, config=None, *, verbose: bool = False, **overrides) -> "Resu
     from .search.run import RunDir
 
     base = read_config(config)[0] if config is not None else RunDir(run_dir).config
-    return _run(apply_overrides(base, overrides), Path(run_dir), resume=True, verbose=verbose)
+    return _run(apply_overrides(base, overrides), Path(run_dir), resume=True, verbose=verbose, rebuild=rebuild)
 
 
-def _run(config: dict, run_dir: Path, *, resume: bool, verbose: bool) -> "Result":
+def _run(config: dict, run_dir: Path, *, resume: bool, verbose: bool, rebuild: bool = False,
+         claimed: Path | None = None) -> "Result":
     from .search.engine import run_search
 
-    outcome = run_search(config, run_dir, resume=resume, quiet=not verbose)
+    outcome = run_search(config, run_dir, resume=resume, quiet=not verbose, rebuild=rebuild, claimed=claimed)
     return Result(outcome.run_dir, wall_s=outcome.wall_s)
 
 

@@ -349,9 +349,28 @@ def to_architecture(obj) -> Architecture:
     raise TypeError(f"expected a Genome or Architecture, got {type(obj).__name__}")
 
 
+MAX_TEXT = 4096  # characters of a genome or architecture string (the longest canonical key is far shorter)
+
+
+def check_text(text, what: str = "genome string") -> str:
+    """``text`` when it can be a genome or architecture string: ``ValueError`` of one line (the
+    value shortened) for a non-string, more than ``MAX_TEXT`` characters, or a non-ASCII
+    character (``int`` would read the Arabic-Indic digit three as 3)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{what} must be a string, got {type(text).__name__}")
+    shown = repr(text if len(text) <= 60 else text[:60] + "...")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"{what} {shown} has {len(text)} characters (at most {MAX_TEXT})")
+    if not text.isascii():
+        bad = next(c for c in text if not c.isascii())
+        raise ValueError(f"{what} {shown} has the non-ASCII character {bad!r} (U+{ord(bad):04X}); "
+                         f"digits and names are ASCII")
+    return text
+
+
 def parse_blocks(text: str) -> tuple[BlockSpec, ...]:
     """Parse ``-``-joined (or whitespace/comma separated) block strings."""
-    parts = [p for p in re.split(r"[\s,\-]+", text.strip()) if p]
+    parts = [p for p in re.split(r"[\s,\-]+", check_text(text, "architecture string").strip()) if p]
     if not parts:
         raise ValueError(f"empty architecture string {text!r}")
     return tuple(parse_block(p) for p in parts)
@@ -359,5 +378,5 @@ def parse_blocks(text: str) -> tuple[BlockSpec, ...]:
 
 __all__ = [
     "Architecture", "BlockSpec", "StemSpec", "HeadSpec", "LayerSpec", "make_divisible",
-    "conv_out", "parse_block", "parse_blocks", "to_architecture", "OPS", "SKIPS",
+    "conv_out", "parse_block", "parse_blocks", "check_text", "MAX_TEXT", "to_architecture", "OPS", "SKIPS",
 ]

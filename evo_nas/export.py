@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .arch import to_architecture
-from .files import atomic_path, atomic_write
+from .files import atomic_path, atomic_write, remove_stale_stages, stage_dir
 from .hashing import derive_seed
 from .jsonio import dumps
 from .onnx_export import INPUT, OPSET, write_onnx
@@ -167,7 +167,8 @@ def export_pareto(run_dir, out_dir=None, *, overwrite: bool = False, atol: float
     latency = lm.describe() if lm is not None else problem.describe().get("latency") or {"source": "problem",
                                                                                        "problem": problem.name}
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}.export-tmp{os.getpid()}"
+    remove_stale_stages(out.parent)
+    stage = stage_dir(out)
     shutil.rmtree(stage, ignore_errors=True)
     cards = []
     try:

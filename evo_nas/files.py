@@ -4,9 +4,10 @@ Every file evo-nas rewrites (run summaries, checkpoints, Pareto files, configs, 
 model cards, plots, exported ONNX files through ``atomic_path``) goes through it: the bytes go
 to a temporary file beside the target, are flushed and fsynced, the temporary file is renamed
 over the target (``os.replace``, atomic on POSIX), and the folder is fsynced so that the rename
-survives a power loss. Appended files (``.jsonl``) are written by
+survives a power loss. A failed write names the file (``named``). Appended files (``.jsonl``) are written by
 ``evo_nas.search.jsonl.append_jsonl``. ``from_base`` reads a relative path a config gives from
-the config's folder.
+the config's folder. ``stage_dir`` and ``remove_stale_stages``: an export's staging folder, and
+the removal of those a killed export left.
 """
 from __future__ import annotations
 
@@ -25,13 +26,57 @@ def atomic_path(path: str | Path):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_ident()}")
     try:
-        yield tmp
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            yield tmp
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as e:
+            raise named(e, path) from None
         _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def named(error: OSError, path: str | Path) -> OSError:
+    """``error`` naming ``path`` (a full disk's ``[Errno 28]`` names no file, or a temporary one)."""
+    if error.filename == str(path) or error.errno is None:
+        return error
+    return type(error)(error.errno, error.strerror, str(path))
+
+
+STAGE = ".export-tmp"  # a staging folder's name: .<folder>.export-tmp<pid>
+
+
+def stage_dir(out: Path) -> Path:
+    """The staging folder of this process for an export into ``out`` (beside it)."""
+    return out.parent / f".{out.name}{STAGE}{os.getpid()}"
+
+
+def remove_stale_stages(folder: str | Path) -> list[Path]:
+    """Remove the staging folders in ``folder`` that an export killed before it finished left
+    behind (their process is gone); returns them."""
+    import shutil
+
+    removed = []
+    for p in Path(folder).glob(f".*{STAGE}*"):
+        pid = p.name.rpartition(STAGE)[2]
+        if not p.is_dir() or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        if not p.exists():
+            removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -67,5 +112,5 @@ def from_base(path, base: str | Path | None):
     return str(Path(base) / path)
 
 
-__all__ = ["atomic_path", "atomic_write", "from_base"]
+__all__ = ["atomic_path", "atomic_write", "from_base", "named", "remove_stale_stages", "stage_dir"]
 

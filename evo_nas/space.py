@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import hashing
-from .arch import Architecture, parse_blocks
+from .arch import Architecture, check_text, parse_blocks
 
 OVERRIDABLE = ("resolution", "in_channels", "num_classes", "width_multiplier")
 
@@ -172,8 +172,9 @@ class Space:
         return self.base_architecture(parse_blocks(text))
 
     def parse(self, text: str) -> Genome:
-        """A genome from its string form; ``ValueError`` names the block that is off-grid."""
-        text = text.strip()
+        """A genome from its string form; ``ValueError`` names the block that is off-grid (or the text,
+        shortened, when it is too long or not ASCII: ``check_text``)."""
+        text = check_text(text).strip()
         if re.fullmatch(r"[\d,\s]+", text):
             return self.genome(int(t) for t in re.split(r"[,\s]+", text) if t)
         return Genome(self, self.encode(self.parse_architecture(text)))

@@ -1,11 +1,13 @@
-"""Fault injection (issue 18): small synthetic searches killed, stopped, torn and corrupted, then resumed.
+"""Fault injection (issues 18 and 27): small synthetic searches killed, stopped, torn, corrupted, planted
+with code, robbed of records, cut off from their cluster and their disk, then resumed.
 
     python experiments/fault_injection.py [experiments/fault_injection.toml] [--workdir DIR]
 
 One line per injected fault (what, outcome), then: faults injected, completed evaluations lost,
-and the runs whose final evaluations or Pareto set differ from an uninterrupted run of the same
-configuration. The logic is ``experiments/studies/faults.py``; exit status 1 when any fault had an
-unexpected outcome, an evaluation was lost or a run differs.
+the runs whose final evaluations or Pareto set differ from an uninterrupted run of the same
+configuration, and the Python tracebacks seen. The logic is ``experiments/studies/faults.py`` and
+``faults_rundir.py``; exit status 1 when any fault had an unexpected outcome, an evaluation was
+lost, a run differs or a traceback was seen. The full-disk fault mounts a small tmpfs (root only).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from evo_nas.spacefiles import read_toml
-from studies.faults import FaultInjector, summary
+from studies.faults import summary
+from studies.faults_rundir import RunDirFaults
 
 
 def main() -> int:
@@ -28,13 +31,13 @@ def main() -> int:
     config = read_toml(args.config, "config")
     faults = config.pop("faults", {})
     with tempfile.TemporaryDirectory(prefix="evo-nas-faults-") as tmp:
-        injector = FaultInjector(config, args.workdir or Path(tmp), np.random.default_rng(faults.get("seed", 0)),
+        injector = RunDirFaults(config, args.workdir or Path(tmp), np.random.default_rng(faults.get("seed", 0)),
                                  kills=faults.get("kills", 3), log=lambda line: print(line, flush=True))
         scenarios = injector.run_all()
-        report = summary(scenarios)
+        report = summary(scenarios, injector.cli.tracebacks)
         print(report)
     bad = any(not f.expected or f.lost for s in scenarios for f in s.faults) or any(
-        s.evaluations_differ or s.front_differs or not s.completed for s in scenarios)
+        s.evaluations_differ or s.front_differs or not s.completed for s in scenarios) or injector.cli.tracebacks
     return 1 if bad else 0
 
 

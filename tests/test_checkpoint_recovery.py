@@ -1,5 +1,7 @@
-"""Issue 18: a damaged checkpoint names the intact one of the generation before, and resuming from it
-ends as an uninterrupted run."""
+"""Issues 18 and 27: a damaged checkpoint gives way to the intact one before it, or to replay; either
+way the resumed run ends as an uninterrupted one."""
+import json
+
 import pytest
 
 from evo_nas.search.engine import run_search
@@ -10,28 +12,29 @@ CONFIG = {"seed": 8, "space": {"name": "mnasnet", "resolution": 32, "num_classes
           "objectives": {"reference": {"val_acc": 0.5, "latency_ms": 10.0}}}
 
 
-def test_a_damaged_checkpoint_points_to_the_previous_one(tmp_path):
+@pytest.mark.parametrize("damage_previous", [False, True], ids=["previous-intact", "both-damaged"])
+def test_a_damaged_checkpoint_falls_back_and_ends_as_the_uninterrupted_run(tmp_path, capsys, damage_previous):
     straight = run_search(CONFIG, tmp_path / "straight", quiet=True)
     run_search(CONFIG, tmp_path / "run", quiet=True)
     run = RunDir(tmp_path / "run")
     assert run.load_checkpoint()["generation"] == 4
-    assert RunDir._read_checkpoint(run.path / PREVIOUS_CHECKPOINT)["generation"] == 3
+    assert run.read_checkpoint(PREVIOUS_CHECKPOINT)["generation"] == 3
     (run.path / CHECKPOINT).write_bytes(b"garbage")
-    with pytest.raises(ValueError, match=rf"corrupt checkpoint .*generation 3 is intact: resume from it with "
-                                         rf"`mv .*{PREVIOUS_CHECKPOINT} .*{CHECKPOINT}`"):
-        run_search(CONFIG, run.path, resume=True, quiet=True)
-    (run.path / PREVIOUS_CHECKPOINT).replace(run.path / CHECKPOINT)
-    resumed = run_search(CONFIG, run.path, resume=True, quiet=True)
+    if damage_previous:
+        (run.path / PREVIOUS_CHECKPOINT).write_text('{"format": "evo-nas checkpoint", "version": 2}')
+    resumed = run_search(CONFIG, run.path, resume=True, quiet=False)
+    err = capsys.readouterr().err
+    assert "corrupt checkpoint" in err and str(run.path / CHECKPOINT) in err
+    assert ("no intact checkpoint is left" in err) == damage_previous
     assert [r["key"] for r in resumed.front] == [r["key"] for r in straight.front]
     assert resumed.evaluations == straight.evaluations
     assert len(run.logbook()) == 4
+    assert run.load_checkpoint()["generation"] == 4  # a fresh checkpoint replaces the damaged one
 
 
-def test_without_a_previous_checkpoint_the_error_stays_plain(tmp_path):
-    run = RunDir.create(tmp_path / "run", {"seed": 0})
-    run.save_checkpoint({"generation": 0})
-    assert not (run.path / PREVIOUS_CHECKPOINT).exists()
-    (run.path / CHECKPOINT).write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="corrupt checkpoint") as e:
-        run.load_checkpoint()
-    assert "intact" not in str(e.value)
+def test_a_checkpoint_is_strict_json_data(tmp_path):
+    run_search(CONFIG, tmp_path / "run", quiet=True)
+    state = json.loads((tmp_path / "run" / CHECKPOINT).read_text())
+    assert state["format"] == "evo-nas checkpoint" and state["generation"] == 4
+    assert state["records_bytes"] == (tmp_path / "run" / "evaluations.jsonl").stat().st_size
+    assert not list((tmp_path / "run").glob("*.pkl"))

@@ -243,7 +243,7 @@ def test_a_missing_checkpoint_replays_the_seeded_search_over_the_records(tmp_pat
     straight = run_search(synthetic(problem), tmp_path / "straight", quiet=True)
     with pytest.raises(Killed):
         run_search(synthetic(problem), tmp_path / "killed", quiet=True, evaluator=counting([], die_after))
-    (tmp_path / "killed" / "checkpoint.pkl").unlink()
+    (tmp_path / "killed" / "checkpoint.json").unlink()
     before = (tmp_path / "killed" / "evaluations.jsonl").read_bytes()
     calls = []
     resumed = run_search(None, tmp_path / "killed", resume=True, quiet=True, evaluator=counting(calls))
@@ -259,7 +259,7 @@ def test_a_missing_checkpoint_of_an_ofa_run(tmp_path, ofa, ofa_kill):
     with pytest.raises(Killed):
         run_search(ofa_config(generations=8), tmp_path / "killed", quiet=True, problem=ofa)
     done = len(RunDir(tmp_path / "killed").evaluations())
-    (tmp_path / "killed" / "checkpoint.pkl").unlink()
+    (tmp_path / "killed" / "checkpoint.json").unlink()
     ofa_kill.update(genomes=0, die_at=None)
     resumed = run_search(None, tmp_path / "killed", resume=True, quiet=True, problem=ofa)
     assert ofa_kill["genomes"] == straight.computed - done

@@ -76,13 +76,15 @@ def test_a_torn_last_line_is_skipped_and_cut_before_the_next_append(tmp_path):
     assert read_jsonl(path) == [{"a": 1}, {"a": 2}, {"a": 4}]
 
 
-def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path):
-    import pytest
-
-    run_search(CONFIG | {"search": {**CONFIG["search"], "generations": 1}}, tmp_path / "run", quiet=True)
-    (tmp_path / "run" / "checkpoint.pkl").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="corrupt checkpoint"):
-        run_search(None, tmp_path / "run", resume=True, quiet=True)
+def test_a_corrupt_checkpoint_is_rebuilt_by_replay(tmp_path, capsys):
+    config = CONFIG | {"search": {**CONFIG["search"], "generations": 1}}
+    straight = run_search(config, tmp_path / "run", quiet=True)
+    (tmp_path / "run" / "checkpoint.json").write_bytes(b"garbage")
+    (tmp_path / "run" / "checkpoint.prev.json").unlink(missing_ok=True)
+    resumed = run_search(None, tmp_path / "run", resume=True, quiet=False)
+    assert "corrupt checkpoint" in capsys.readouterr().err
+    assert [r["key"] for r in resumed.front] == [r["key"] for r in straight.front]
+    assert resumed.evaluations == straight.evaluations
 
 
 OFA_CHILD = """

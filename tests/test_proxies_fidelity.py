@@ -43,7 +43,7 @@ def test_failed_genomes_are_left_out_and_counted():
     ({"genomes": 2}, "[fidelity] genomes = 2 must be an int >= 5"),
     ({"genomes": "20"}, "[fidelity] genomes = '20' must be an int >= 5"),
     ({"sample_seed": -1}, "[fidelity] sample_seed = -1 must be a non-negative int (the seed of the random genomes)"),
-    ({"n_jobs": 0}, "[fidelity] n_jobs = 0 must be a positive int or -1"),
+    ({"n_jobs": 0}, "[fidelity] n_jobs = 0 must be an int in [1, 512] or -1"),
     ({"backend": "mpi"}, "[fidelity] backend = 'mpi' must be one of loky, threading, sequential, dask"),
     ({"top_k": 0}, "[fidelity] top_k = 0 must be an int >= 1 (the size of the top sets compared)"),
     ({"proxies": []}, "[fidelity] proxies = [] must be a non-empty list of proxy tables"),

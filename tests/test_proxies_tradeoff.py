@@ -48,7 +48,7 @@ def test_summary_reports_sign_front_and_seed_noise(mnasnet):
     ({"seeds": [-1]}, "[tradeoff] seeds = [-1] must be a non-empty list of distinct non-negative ints (proxy seeds)"),
     ({"seeds": []}, "[tradeoff] seeds = [] must be a non-empty list of distinct non-negative ints (proxy seeds)"),
     ({"sample_seed": -1}, "[tradeoff] sample_seed = -1 must be a non-negative int (the seed of the random genomes)"),
-    ({"n_jobs": -2}, "[tradeoff] n_jobs = -2 must be a positive int or -1"),
+    ({"n_jobs": -2}, "[tradeoff] n_jobs = -2 must be an int in [1, 512] or -1"),
     ({"backend": "mpi"}, "[tradeoff] backend = 'mpi' must be one of loky, threading, sequential, dask"),
     ({"top": -1}, "[tradeoff] top = -1 must be a non-negative int (choices listed)"),
     ({"proxies": []}, "[tradeoff] proxies = [] must be a non-empty list of proxy tables"),

@@ -103,7 +103,7 @@ def test_bad_config_names_the_key(mnasnet, bad, match):
 
 @pytest.mark.parametrize("d, message", [
     ({"baseline_decay": 1.0}, "[search.rl] baseline_decay = 1.0 must be a number in [0, 1)"),
-    ({"batch_size": True}, "[search.rl] batch_size = true must be an int >= 1 (sampled models per update)"),
+    ({"batch_size": True}, "[search.rl] batch_size = true must be an int in [1, 100000] (sampled models per update)"),
     ({"method": "a2c"}, "[search.rl] method = 'a2c' must be one of ppo, reinforce"),
     ({"lrr": 0.1}, "[search.rl] unknown key 'lrr' (did you mean 'lr'?)"),
 ])

@@ -35,7 +35,7 @@ def test_every_file_of_a_finished_run_is_strict_json(tmp_path):
     run_search(CONFIG, tmp_path / "run", quiet=True, evaluator=odd_numbers)
     files = sorted(p for p in (tmp_path / "run").iterdir() if p.suffix in (".json", ".jsonl"))
     assert {p.name for p in files} == {"config.json", "evaluations.jsonl", "logbook.jsonl", "pareto.json",
-                                       "run.json"}
+                                       "run.json", "checkpoint.json", "checkpoint.prev.json"}
     for p in files:
         text = p.read_text()
         docs = [loads_strict(line) for line in text.splitlines()] if p.suffix == ".jsonl" else [loads_strict(text)]

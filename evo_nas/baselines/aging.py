@@ -17,7 +17,7 @@ import numpy as np
 from deap import base
 from pydantic import Field, model_validator
 
-from ..schema.base import Section
+from ..schema.base import MAX_BATCH, Section
 from ..schema.errors import validate
 from ..search.operators import mutate_decision
 from ..space import Genome, Space
@@ -45,9 +45,9 @@ def tournament(population, sample_size: int, rng: np.random.Generator):
 class AgingKeys(Section):
     """``[search.aging]``: P, S and the children per ask (Real et al., 2019, algorithm 1)."""
 
-    population: int = Field(100, ge=1, description="an int >= 1 (P, models kept)")
-    sample: int = Field(25, ge=1, description="an int >= 1 (S, models per tournament)")
-    batch_size: int = Field(8, ge=1, description="an int >= 1 (children per ask)")
+    population: int = Field(100, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}] (P, models kept)")
+    sample: int = Field(25, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}] (S, models per tournament)")
+    batch_size: int = Field(8, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}] (children per ask)")
 
     @model_validator(mode="after")
     def _sample_within_population(self) -> "AgingKeys":

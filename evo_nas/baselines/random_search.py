@@ -7,7 +7,7 @@ import copy
 import numpy as np
 from pydantic import Field
 
-from ..schema.base import Section
+from ..schema.base import MAX_BATCH, Section
 from ..schema.errors import validate
 from ..space import Genome, Space
 
@@ -15,7 +15,7 @@ from ..space import Genome, Space
 class RandomKeys(Section):
     """``[search.random]``: ``batch_size`` (genomes per ask)."""
 
-    batch_size: int = Field(8, ge=1, description="an int >= 1 (genomes per ask)")
+    batch_size: int = Field(8, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}] (genomes per ask)")
 
 
 class RandomSearchKeys(Section):

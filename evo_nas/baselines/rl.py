@@ -21,7 +21,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from ..schema.base import PositiveFloat, Section
+from ..schema.base import MAX_BATCH, MAX_STEPS, MAX_WIDTH, PositiveFloat, Section
 from ..schema.errors import error_text, validate
 from ..space import Genome, Space
 from .reward import Reward, RewardKeys
@@ -138,13 +138,14 @@ class RLKeys(Section):
     """``[search.rl]``: each key's type, range and default (``RLConfig``'s)."""
 
     method: Literal["ppo", "reinforce"] = Field(_RL.method, description="one of ppo, reinforce")
-    batch_size: int = Field(_RL.batch_size, ge=1, description="an int >= 1 (sampled models per update)")
-    hidden: int = Field(_RL.hidden, ge=1, description="an int >= 1")
+    batch_size: int = Field(_RL.batch_size, ge=1, le=MAX_BATCH,
+                            description=f"an int in [1, {MAX_BATCH}] (sampled models per update)")
+    hidden: int = Field(_RL.hidden, ge=1, le=MAX_WIDTH, description=f"an int in [1, {MAX_WIDTH}]")
     lr: PositiveFloat = Field(_RL.lr, description="a positive number")
     baseline_decay: float = Field(_RL.baseline_decay, ge=0, lt=1, description="a number in [0, 1)")
     entropy_weight: float = Field(_RL.entropy_weight, ge=0, allow_inf_nan=False, description="a number >= 0")
     clip: PositiveFloat = Field(_RL.clip, description="a positive number")
-    ppo_epochs: int = Field(_RL.ppo_epochs, ge=1, description="an int >= 1")
+    ppo_epochs: int = Field(_RL.ppo_epochs, ge=1, le=MAX_STEPS, description=f"an int in [1, {MAX_STEPS}]")
     temperature: PositiveFloat = Field(_RL.temperature, description="a positive number")
     tanh_constant: PositiveFloat | None = Field(_RL.tanh_constant, description="a positive number")
     grad_clip: PositiveFloat | None = Field(_RL.grad_clip, description="a positive number")

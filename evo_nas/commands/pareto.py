@@ -5,6 +5,9 @@ Dominance in minimization form (accuracy negated), as in NSGA-II (Deb et al., 20
 """
 from __future__ import annotations
 
+import errno
+import sys
+
 
 def register(sub):
     p = sub.add_parser("pareto", help="print a run's Pareto set and write CSV, JSON and a PNG plot",
@@ -20,17 +23,24 @@ def run(args) -> int:
     from ..pareto import reference_warning
     from ..plots import plot_front
     from ..report import front_table
+    from ..files import remove_stale_stages
+    from ..search.checkpoint import check_records
     from ..search.front import front_hypervolume
     from ..search.run import RunDir
 
     run_dir = RunDir(args.run_dir)
+    for stale in remove_stale_stages(run_dir.path):
+        print(f"removed {stale}, left by an export that was stopped", file=sys.stderr)
     objectives = run_dir.objectives()
     records = run_dir.evaluations()
+    lacking = check_records(run_dir.path, run_dir.load_checkpoint(), run_dir.logbook(), records)
+    if lacking:
+        raise ValueError(f"{lacking}; no Pareto set is taken over a smaller run (restore the file, or resume with "
+                         f"`evo-nas search --resume {run_dir.path} --rebuild`)")
     if not records:
         raise ValueError(f"{run_dir.path / 'evaluations.jsonl'} holds no evaluation records: no Pareto set to "
                          f"take (nothing was written)")
     front = run_dir.pareto(records)
-    js, cs = run_dir.write_pareto(front, records)
     print(front_table(front, objectives, args.keys))
     hv = front_hypervolume(front, objectives)
     ref = objectives.to_dict().get("reference")
@@ -45,10 +55,16 @@ def run(args) -> int:
         [objectives.vector(r) for r in front], ref_vector, names=objectives.names)
     if warning:
         print(f"warning: {warning}")
-    written = [cs, js]
     y = objectives.accuracy
-    if not args.no_plot and y is not None and "latency_ms" in objectives.names:
-        written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png", y))
+    try:
+        written = list(run_dir.write_pareto(front, records))[::-1]
+        if not args.no_plot and y is not None and "latency_ms" in objectives.names:
+            written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png", y))
+    except OSError as e:  # a run on a read-only medium, or someone else's: the table above stands
+        if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        print(f"note: the Pareto files were not written ({e.strerror}: {e.filename})")
+        return 0
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

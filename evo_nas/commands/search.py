@@ -11,6 +11,10 @@ from pathlib import Path
 
 
 
+# exit status of a search stopped from outside (full disk, lost cluster): EX_TEMPFAIL, try again later
+INTERRUPTED = 75
+
+
 def register(sub):
     p = sub.add_parser("search", help="run (or resume) a search and write its Pareto set",
                        description="Run a search from a TOML config into a run directory (default runs/<config "
@@ -18,6 +22,10 @@ def register(sub):
     p.add_argument("config", nargs="?", metavar="CONFIG", help="experiment config (.toml)")
     p.add_argument("--run-dir", help="run directory (refused if it already holds a run)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint")
+    p.add_argument("--rebuild", action="store_true",
+                   help="with --resume: replay the seeded search over the records RUN holds without checking them "
+                        "against its checkpoint and logbook (what is missing is evaluated again); resumes runs of "
+                        "older versions")
     p.add_argument("--n-jobs", type=int, help="parallel workers (overrides [search] n_jobs)")
     p.add_argument("--backend", help="loky, threading, sequential or dask (overrides [search] backend)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary; print only the run dir")
@@ -30,6 +38,8 @@ def run(args) -> int:
 
     if args.resume and args.run_dir:
         raise ValueError("--resume RUN and --run-dir are exclusive (the run directory is RUN)")
+    if args.rebuild and not args.resume:
+        raise ValueError("--rebuild goes with --resume RUN")
     if not args.resume and not args.config:
         raise ValueError("give a CONFIG to start a search, or --resume RUN")
     execution = {k: v for k, v in (("n_jobs", args.n_jobs), ("backend", args.backend)) if v is not None}
@@ -37,17 +47,28 @@ def run(args) -> int:
     if args.resume:
         run_dir = Path(args.resume)
     else:
-        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem)
+        # a numbered directory is claimed (created) at once: searches started together get one each
+        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem, claim=True)
     try:
         if args.resume:
-            result = api.resume(run_dir, args.config, verbose=not args.quiet, **overrides)
+            result = api.resume(run_dir, args.config, verbose=not args.quiet, rebuild=args.rebuild, **overrides)
         else:
-            result = api.search(args.config, run_dir, verbose=not args.quiet, **overrides)
+            result = api.search(args.config, run_dir, verbose=not args.quiet, claimed=not args.run_dir, **overrides)
     except KeyboardInterrupt:
         if (run_dir / "config.json").exists():
             print(f"evo-nas search: stopped; every finished evaluation is saved in {run_dir} (run.json status "
                   f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
         raise
+    except (OSError, RuntimeError) as e:
+        from ..parallel import shutdown_workers
+        from ..search.run import stopped_from_outside
+
+        if not stopped_from_outside(e) or not (run_dir / "config.json").exists():
+            raise
+        shutdown_workers()
+        print(f"evo-nas search: interrupted: {e}; every finished evaluation is saved in {run_dir} (run.json status "
+              f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
+        return INTERRUPTED
     objectives = result.objectives
     written = [result.run_dir / "pareto.csv", result.run_dir / "pareto.json"]
     if not args.no_plot and objectives.accuracy and "latency_ms" in objectives.names:

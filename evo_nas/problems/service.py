@@ -23,8 +23,10 @@ NetAdapt refinement (``evo_nas.netadapt``).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
 import time
 from typing import Callable, Sequence
 
@@ -57,18 +59,26 @@ def plain(v):
     return v
 
 
+# held by a task of a problem that is not thread-safe: a worker process running several tasks at once
+# (a dask worker with more than one thread) runs such tasks one at a time, as a loky worker does
+_EXCLUSIVE = threading.Lock()
+
+
 def evaluate_task(task) -> dict:
-    """Run in a worker: ``task = (function, genome, config, threads)``; torch threads fixed first.
+    """Run in a worker: ``task = (function, genome, config, threads[, exclusive])``; torch threads fixed
+    first; ``exclusive`` (a problem that is not thread-safe): no other such task of this process runs
+    meanwhile, whatever the worker's thread count.
 
     Returns ``function(genome, config)`` with ``eval_s`` (seconds) added; never raises for a bad
     candidate: an exception becomes ``{"status": "failed", "error": "<Type>: <message>"}``."""
-    fn, genome, eval_cfg, threads = task
-    set_threads(threads)
-    t0 = time.perf_counter()
-    try:
-        result = dict(fn(genome, eval_cfg))
-    except Exception as e:
-        result = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
+    fn, genome, eval_cfg, threads, *rest = task
+    with _EXCLUSIVE if rest and rest[0] else contextlib.nullcontext():
+        set_threads(threads)
+        t0 = time.perf_counter()
+        try:
+            result = dict(fn(genome, eval_cfg))
+        except Exception as e:
+            result = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
     result["eval_s"] = time.perf_counter() - t0
     return result
 
@@ -177,7 +187,8 @@ class EvaluationService:
             self.commit([rec])
 
         fn, cfg = self.problem.task()
-        tasks = [(self.evaluator or fn, g, cfg, self.threads) for g in genomes]
+        exclusive = not self.problem.thread_safe
+        tasks = [(self.evaluator or fn, g, cfg, self.threads, exclusive) for g in genomes]
         parallel_map(evaluate_task, tasks, self.n_jobs, self.backend, on_result=done, scheduler=self.scheduler)
         self.measure_pending(pending)
 

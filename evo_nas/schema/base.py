@@ -9,17 +9,25 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+#: upper bounds of the sizes a configuration sets, so that a typo cannot exhaust the machine
+MAX_BATCH = 100_000          # genomes in a population, an offspring batch or a sample; images in a batch
+MAX_COUNT = 10_000_000       # generations, evaluations (memory grows about 6 KiB per evaluation), images
+MAX_STEPS = 1_000_000        # training steps, timing repeats and rounds
+MAX_WIDTH = 4096             # pixels, channels, hidden units
+MAX_THREADS = 256            # threads in one process
+MAX_JOBS = 512               # parallel workers (a search starts no more than it has genomes to evaluate)
+
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
 def _n_jobs(v: int) -> int:
-    if v == 0 or v < -1:
-        raise ValueError("n_jobs must be a positive int or -1")
+    if v == 0 or v < -1 or v > MAX_JOBS:
+        raise ValueError(f"n_jobs must be an int in [1, {MAX_JOBS}] or -1")
     return v
 
 
-#: a worker count as joblib takes it: a positive int, or -1 for every core
+#: a worker count as joblib takes it: an int in [1, MAX_JOBS], or -1 for every core
 NJobs = Annotated[int, AfterValidator(_n_jobs)]
 
 

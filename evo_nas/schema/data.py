@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ..data import DEFAULT_EMBEDDED, EMBEDDED, FORMATS
-from .base import Section
+from .base import MAX_COUNT, Section
 
 
 class DataSection(Section):
@@ -22,7 +22,8 @@ class DataSection(Section):
     name: str | None = Field(None, description="a dataset name")
     format: Literal[FORMATS] | None = Field(None, description=f"one of {', '.join(FORMATS)}")
     path: str | None = Field(None, description="a file or folder path")
-    val_size: int | None = Field(None, ge=1, description="an int >= 1 (images held out of training)")
+    val_size: int | None = Field(None, ge=1, le=MAX_COUNT,
+                                 description=f"an int in [1, {MAX_COUNT}] (images held out of training)")
     test_fraction: float = Field(0.2, gt=0, lt=1, description="a number in (0, 1)")
     split_seed: int = Field(0, ge=0, description="a non-negative int")
 

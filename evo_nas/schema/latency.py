@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..latency.calibration import FIT_CHOICES, FIT_DEFAULT
 from ..latency.measure import RUNTIMES, Protocol
-from .base import PositiveFloat
+from .base import MAX_BATCH, MAX_THREADS, PositiveFloat
 from .errors import unknown_key
 from .protocol import ProtocolKeys
 
@@ -34,10 +34,10 @@ class LatencySection(ProtocolKeys):
 
     mode: str = Field("table", description="a registered latency device")
     runtime: str | None = Field(None, description="a registered runtime name (torch, onnxruntime)")
-    threads: int | None = Field(None, ge=1, description="an int >= 1")
+    threads: int | None = Field(None, ge=1, le=MAX_THREADS, description=f"an int in [1, {MAX_THREADS}]")
     table: str | None = Field(None, description="a path string")
     fill: bool | None = Field(None, description="true or false")
-    calibration: int | None = Field(None, ge=1, description="an int >= 1 (networks)")
+    calibration: int | None = Field(None, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}] (networks)")
     seed: int | None = Field(None, ge=0, description="a non-negative int")
     fit: Literal[FIT_CHOICES] | None = Field(None, description=f"one of {', '.join(FIT_CHOICES)}")
     command: str | None = Field(None, description="a command line, such as \"program {model}\"")

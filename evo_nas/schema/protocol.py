@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import Section
+from .base import MAX_STEPS, Section
 from .errors import validate
 
 PROTOCOL_KEYS = ("warmup", "repeats", "rounds", "max_cv", "max_attempts")
@@ -20,11 +20,12 @@ PROTOCOL_KEYS = ("warmup", "repeats", "rounds", "max_cv", "max_attempts")
 class ProtocolKeys(Section):
     """The five protocol keys; ``None``: not given (the defaults are ``Protocol``'s)."""
 
-    warmup: int | None = Field(None, ge=0, description="an int >= 0 (untimed calls)")
-    repeats: int | None = Field(None, ge=1, description="an int >= 1 (timed calls per round)")
-    rounds: int | None = Field(None, ge=1, description="an int >= 1")
+    warmup: int | None = Field(None, ge=0, le=MAX_STEPS, description=f"an int in [0, {MAX_STEPS}] (untimed calls)")
+    repeats: int | None = Field(None, ge=1, le=MAX_STEPS,
+                                description=f"an int in [1, {MAX_STEPS}] (timed calls per round)")
+    rounds: int | None = Field(None, ge=1, le=MAX_STEPS, description=f"an int in [1, {MAX_STEPS}]")
     max_cv: float | None = Field(None, gt=0, allow_inf_nan=False, description="a number > 0")
-    max_attempts: int | None = Field(None, ge=1, description="an int >= 1")
+    max_attempts: int | None = Field(None, ge=1, le=MAX_STEPS, description=f"an int in [1, {MAX_STEPS}]")
 
 
 def check_protocol(values: dict) -> dict:

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .base import PositiveFloat, Section
+from .base import MAX_BATCH, MAX_STEPS, MAX_THREADS, PositiveFloat, Section
 from .errors import unknown_key, validate
 
 # the training recipe's choices (``evo_nas.train`` runs them); here so that checking a
@@ -27,7 +27,7 @@ class ProxySection(Section):
     model_config = ConfigDict(extra="allow")
 
     kind: str = Field("train", description="a registered proxy kind")
-    threads: int = Field(1, ge=1, description="an int >= 1")
+    threads: int = Field(1, ge=1, le=MAX_THREADS, description=f"an int in [1, {MAX_THREADS}]")
     width_multiplier: PositiveFloat | None = Field(None, description="a positive number")
     resolution: int | None = Field(None, ge=1, description="a positive int (pixels)")
     max_params_m: PositiveFloat | None = Field(None, description="a positive number (millions)")
@@ -67,25 +67,25 @@ def kind_keys(model: type[BaseModel], d: dict, kind: str) -> BaseModel:
 class ZeroCostKeys(Section):
     """A zero-cost proxy's own key: the mini-batch it scores."""
 
-    batch_size: int = Field(64, ge=2, description="an int >= 2")
+    batch_size: int = Field(64, ge=2, le=MAX_BATCH, description=f"an int in [2, {MAX_BATCH}]")
 
 
 class TrainKeys(Section):
     """A training recipe (``TrainSettings``): each key's type and range; ``None``: not given.
     A recipe needs ``steps`` or ``epochs`` (``steps`` wins when both are given)."""
 
-    steps: int | None = Field(None, ge=1, description="an int >= 1")
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS, description=f"an int in [1, {MAX_STEPS}]")
     epochs: PositiveFloat | None = Field(None, description="a positive number")
-    batch_size: int | None = Field(None, ge=2, description="an int >= 2")
+    batch_size: int | None = Field(None, ge=2, le=MAX_BATCH, description=f"an int in [2, {MAX_BATCH}]")
     optimizer: Literal[OPTIMIZERS] | None = Field(None, description=f"one of {', '.join(OPTIMIZERS)}")
     lr: PositiveFloat | None = Field(None, description="a positive number")
     momentum: float | None = Field(None, ge=0, lt=1, description="a number in [0, 1)")
     weight_decay: float | None = Field(None, ge=0, allow_inf_nan=False, description="a number >= 0")
     schedule: Literal[SCHEDULES] | None = Field(None, description=f"one of {', '.join(SCHEDULES)}")
-    warmup_steps: int | None = Field(None, ge=0, description="an int >= 0")
+    warmup_steps: int | None = Field(None, ge=0, le=MAX_STEPS, description=f"an int in [0, {MAX_STEPS}]")
     label_smoothing: float | None = Field(None, ge=0, lt=1, description="a number in [0, 1)")
-    eval_batch_size: int | None = Field(None, ge=1, description="an int >= 1")
-    bn_calibration: int | None = Field(None, ge=0, description="an int >= 0 (images)")
+    eval_batch_size: int | None = Field(None, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}]")
+    bn_calibration: int | None = Field(None, ge=0, le=MAX_BATCH, description=f"an int in [0, {MAX_BATCH}] (images)")
 
 
 def check_recipe(d: dict, section: str) -> None:

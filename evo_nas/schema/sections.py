@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..parallel import BACKENDS
-from .base import FiniteFloat, NJobs, PositiveFloat, Section
+from .base import FiniteFloat, MAX_COUNT, MAX_JOBS, MAX_THREADS, NJobs, PositiveFloat, Section
 from .data import DataSection
 from .space import SpaceSection
 from .errors import unknown_key, validate
@@ -37,15 +37,15 @@ class SearchSection(Section):
     model_config = ConfigDict(extra="allow")
 
     algorithm: str = Field("nsga2", description="a registered algorithm name")
-    generations: int | None = Field(None, ge=1, description="an int >= 1")
-    max_evaluations: int | None = Field(None, ge=1, description="an int >= 1")
-    n_jobs: NJobs = Field(1, description="a positive int or -1")
+    generations: int | None = Field(None, ge=1, le=MAX_COUNT, description=f"an int in [1, {MAX_COUNT}]")
+    max_evaluations: int | None = Field(None, ge=1, le=MAX_COUNT, description=f"an int in [1, {MAX_COUNT}]")
+    n_jobs: NJobs = Field(1, description=f"an int in [1, {MAX_JOBS}] or -1")
     backend: Literal[BACKENDS] = Field("loky", description=f"one of {', '.join(BACKENDS)}")
     scheduler: str | None = Field(None, description="an address string")
-    threads_per_worker: int = Field(1, ge=1, description="an int >= 1")
+    threads_per_worker: int = Field(1, ge=1, le=MAX_THREADS, description=f"an int in [1, {MAX_THREADS}]")
     cache: Annotated[str, Field(min_length=1)] | Literal[False] | None = Field(
         None, description="a file path (a relative one from base_dir) or false")
-    max_stall: int = Field(10, ge=1, description="an int >= 1")
+    max_stall: int = Field(10, ge=1, le=MAX_COUNT, description=f"an int in [1, {MAX_COUNT}]")
     base_dir: str | None = Field(None, description="a directory path")
 
     @model_validator(mode="after")
@@ -93,7 +93,7 @@ class CompareSection(Section):
                                   description="a non-empty list of distinct names")
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], min_length=1,
                              description="a non-empty list of distinct ints")
-    cell_jobs: int = Field(1, ge=1, description="an int >= 1")
+    cell_jobs: int = Field(1, ge=1, le=MAX_JOBS, description=f"an int in [1, {MAX_JOBS}]")
     score_as_accuracy: PositiveFloat | None = Field(None, description="a number > 0")
     overrides: dict[str, Any] = Field(default_factory=dict,
                                       description="a table of tables, one per algorithm name")

@@ -5,9 +5,9 @@ layer (``EvalConfig``) checks its ``[space]`` with it.
 """
 from __future__ import annotations
 
+from .base import MAX_BATCH, MAX_WIDTH, PositiveFloat, Section
 from pydantic import Field, model_validator
 
-from .base import PositiveFloat, Section
 
 
 class SpaceSection(Section):
@@ -16,9 +16,9 @@ class SpaceSection(Section):
     name: str | None = Field(None, description="a space name (evo-nas spaces lists them)")
     file: str | None = Field(None, description="the path of a space TOML file")
     width_multiplier: PositiveFloat | None = Field(None, description="a positive number")
-    resolution: int | None = Field(None, ge=8, description="an int >= 8 (pixels)")
-    in_channels: int | None = Field(None, ge=1, description="an int >= 1")
-    num_classes: int | None = Field(None, ge=1, description="an int >= 1")
+    resolution: int | None = Field(None, ge=8, le=MAX_WIDTH, description=f"an int in [8, {MAX_WIDTH}] (pixels)")
+    in_channels: int | None = Field(None, ge=1, le=MAX_WIDTH, description=f"an int in [1, {MAX_WIDTH}]")
+    num_classes: int | None = Field(None, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}]")
 
     @model_validator(mode="after")
     def _one_source(self) -> "SpaceSection":

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..hashing import fingerprint
 from ..pareto import reference_warning
 from ..problems import Problem
+from ..parallel import check_dask
 from ..problems.service import evaluate_task
 from ..schema import resolve, resolved
 from ..schema.errors import shown
+from .checkpoint import config_hash
 from .loop import Engine
 from .progress import Progress
 from .front import front_hypervolume, true_front_metrics
@@ -52,10 +53,6 @@ def _strip(config: dict) -> dict:
     for k in EXECUTION_KEYS:
         (stripped.get("search") or {}).pop(k, None)
     return stripped
-
-
-def _config_hash(config: dict) -> str:
-    return fingerprint(_strip(config))
 
 
 def _differences(a, b, path: str = "") -> list[tuple[str, str, str]]:
@@ -97,7 +94,7 @@ def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
     if config is None:
         return stored
     given = resolved(config)
-    if _config_hash(given) != _config_hash(stored):
+    if config_hash(given) != config_hash(stored):
         key, was, now = _first_difference(_strip(stored), _strip(given), config)
         raise ValueError(f"cannot resume {run.path}: the configuration differs in [{key.split('.')[0]}] "
                          f"({key}: {was} in the run, {now} given; only {', '.join(EXECUTION_KEYS)} may change "
@@ -117,8 +114,14 @@ FAILURE_STOP = "all_failed"
 
 @guarded_run
 def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: bool = False,
-               evaluator: Callable | None = None, problem: Problem | None = None) -> SearchResult:
+               evaluator: Callable | None = None, problem: Problem | None = None,
+               rebuild: bool = False, claimed: Path | None = None) -> SearchResult:
     """Run (or resume) a search into ``run_dir``; returns the Pareto set over every evaluation.
+
+    ``claimed``: ``run_dir`` is an empty directory made for this search, with the topmost folder made
+    for it (``guarded_run`` removes them when the search fails early).
+    ``rebuild`` (with ``resume``): replay the seeded search over the records the run holds without
+    checking them against its checkpoint and logbook (``Engine.restore``).
 
     ``evaluator(genome, config) -> dict`` replaces the problem's per-genome evaluation (tests);
     ``problem``, an already built instance of the problem the config names, saves building it."""
@@ -135,8 +138,10 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         run = RunDir.create(run_dir, config)
     engine = Engine(config, run, evaluator, quiet, problem)
     check_thread_safety(engine.problem, engine.settings)
+    if resume and engine.settings.backend == "dask":
+        check_dask(engine.settings.scheduler)
     if resume:
-        engine.restore()
+        engine.restore(rebuild)
         engine.finish_pending()
     s = engine.settings
     total, unit = (s.generations, "gen") if s.generations is not None else (s.max_evaluations, "eval")
@@ -151,7 +156,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     except Exception as e:  # noqa: BLE001  (a description is informative only)
         summary["evaluation"] = {"error": str(e)}
     run.write_summary(summary)
-    if engine.generation == 0 and not engine.logbook:
+    if not resume:
         engine.checkpoint(force=True)
     stopped = engine.stop_reason()
     try:

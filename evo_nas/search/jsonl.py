@@ -11,25 +11,35 @@ import itertools
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
+from ..files import named
 from ..jsonio import dumps, plain
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Every complete line; a torn last line (killed mid-write) is skipped, a torn inner line is an error."""
+def read_jsonl(path: Path, check: Callable[[object], str | None] | None = None) -> list[dict]:
+    """Every complete line; a torn last line (killed mid-write) is skipped, a torn inner line is an error.
+    ``check(value)``: what is wrong with a line's value (None: nothing), a ``ValueError`` naming the line."""
     if not path.exists():
         return []
-    lines = path.read_bytes().split(b"\n")
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError as e:
+        raise named(e, path) from None
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
+            value = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             if n == len(lines) or all(not x.strip() for x in lines[n:]):
                 continue
             raise ValueError(f"{path}: line {n} is not valid JSON (corrupt run file)") from None
+        wrong = check(value) if check is not None else None
+        if wrong:
+            raise ValueError(f"{path}: line {n} is {wrong} (corrupt run file: remove the line, or restore the file)")
+        out.append(value)
     return out
 
 
@@ -40,9 +50,14 @@ _CLEAN_TAILS: dict[tuple[int, int], int] = {}
 def append_jsonl(path: Path, records, sync: bool = True) -> None:
     """Append records, one strict-JSON line each, flushed and (``sync``) fsynced. A torn last line
     left by a kill is cut first (skipped when the file is as this process last left it)."""
-    records = list(records)
-    if records:
-        append_text(path, "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records), sync)
+    text = jsonl_text(records)
+    if text:
+        append_text(path, text, sync)
+
+
+def jsonl_text(records) -> str:
+    """Records as strict-JSON lines with sorted keys, as ``append_jsonl`` writes them."""
+    return "".join(dumps(r, sort_keys=True, default=plain) + "\n" for r in records)
 
 
 def append_text(path: Path, text: str, sync: bool = True) -> None:
@@ -55,14 +70,17 @@ def append_text(path: Path, text: str, sync: bool = True) -> None:
     except FileNotFoundError:
         st = None
     if st is not None and _CLEAN_TAILS.get((st.st_dev, st.st_ino)) != st.st_size:
-        _drop_torn_tail(path)
-    with open(path, "ab") as f:
-        f.write(blob)
-        f.flush()
-        if sync:
-            os.fsync(f.fileno())
-        st = os.fstat(f.fileno())
-        _CLEAN_TAILS[st.st_dev, st.st_ino] = st.st_size
+        drop_torn_tail(path)
+    try:
+        with open(path, "ab") as f:
+            f.write(blob)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+            st = os.fstat(f.fileno())
+    except OSError as e:
+        raise named(e, path) from None
+    _CLEAN_TAILS[st.st_dev, st.st_ino] = st.st_size
 
 
 def json_lines(columns: dict, n: int) -> str:
@@ -85,7 +103,7 @@ def json_lines(columns: dict, n: int) -> str:
     return "".join(itertools.starmap(template.format, zip(*varying)))
 
 
-def _drop_torn_tail(path: Path) -> None:
+def drop_torn_tail(path: Path) -> None:
     """Cut an incomplete last line (a write interrupted by kill -9); it never held a whole record."""
     with open(path, "r+b") as f:
         size = f.seek(0, os.SEEK_END)

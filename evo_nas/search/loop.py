@@ -18,8 +18,10 @@ little beside the search itself.
 
 A result served from the persistent cache costs nothing to compute but counts as an evaluation
 of the run, so a warm run follows the same path as a cold one and ends with the same Pareto set.
-A resumed run continues from its last checkpoint and replays the generations after it from the
-run's own records.
+A resumed run rebuilds its search state by replaying the seeded search over the run's own records
+(nothing recorded is evaluated again); its data-only checkpoint (``evo_nas.search.checkpoint``)
+binds the replay to the run: a foreign checkpoint, missing or changed records and a replay that
+departs from the recorded logbook are refused with one line.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from ..files import from_base
 from ..problems import Problem, make_problem
 from ..problems.service import EvaluationService
 from .archive import Archive
+from .checkpoint import Resume, config_hash, prepare_resume
 from .columns import Asked, GeneRows, evaluate_columns
 from .objectives import Objectives
 from .run import RunDir
@@ -61,6 +64,7 @@ class Engine:
         self.quiet = quiet
         self.say: Callable[[str], None] = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr))
         self.seed = config["seed"]
+        self.config_hash = config_hash(config)
         self.strategy = make_strategy(self.settings.algorithm, self.space, config["search"],
                                       self.objectives, np.random.default_rng(self.seed))
         cache = self.settings.cache
@@ -94,6 +98,8 @@ class Engine:
         self.best: dict[str, float] = {}
         self.logbook: list[dict] = []
         self._unwritten: list[dict] = []  # logbook entries not yet in logbook.jsonl
+        self._on_disk = 0  # entries of logbook.jsonl that self.logbook's first ones are
+        self.resume = Resume()  # what the replay of a resumed run must find and reproduce
         self.generation = 0
         self.stall = 0
         self._last_checkpoint = 0.0
@@ -172,40 +178,11 @@ class Engine:
             rec["genes"] = self.genes_of[rec["key"]]
         return rec
 
-    def restore(self) -> None:
-        state = self.run.load_checkpoint()
-        if state is None:
-            if self.memo or self.run.logbook():
-                if not self.quiet:
-                    print(f"evo-nas: {self.run.path} has no checkpoint; rebuilding the search state by replaying "
-                          f"the seeded search over its {len(self.memo)} recorded evaluations (none is re-evaluated)")
-                self.run.rewrite_logbook([])
-            return
-        if state.get("fingerprint") != self.fingerprint:
-            raise ValueError(f"{self.run.path}: checkpoint was written for evaluation fingerprint "
-                             f"{state.get('fingerprint')}, this configuration gives {self.fingerprint}")
-        self.strategy.load_state_dict(state["strategy"])
-        self.generation = state["generation"]
-        self.logbook = self.run.logbook()[:state["logbook_len"]]
-        self._unwritten = []
-        self._reset_counts()
-        # a generation cut short by max_evaluations ended the run: its records are counted, not replayed
-        last = self.logbook[-1] if self.logbook else {}
-        ended = bool(last.get("partial")) and last.get("generation") == self.generation
-        self._settle(self.generation + 1 if ended else self.generation)
-        self.stall = state.get("stall", 0)
-        self.exhausted = state.get("exhausted", False)
-        if len(self.logbook) != state["logbook_len"]:
-            raise ValueError(f"{self.run.path}: logbook.jsonl has {len(self.logbook)} generations, the checkpoint "
-                             f"expects {state['logbook_len']}")
-        self.run.rewrite_logbook(self.logbook)
-
-    def _reset_counts(self) -> None:
-        self.counted = set()
-        self.archive = Archive(self.objectives)
-        self.n_evaluated = self.n_served = self.n_failed = 0
-        self.failure_reasons = Counter()
-        self.best = {}
+    def restore(self, rebuild: bool = False) -> None:
+        """Prepare a resumed run, whose state the replay rebuilds (``checkpoint.prepare_resume``: the
+        checks of its checkpoint and records; ``rebuild`` skips them)."""
+        self.resume = prepare_resume(self.run, self.memo, self.config_hash, self.fingerprint, rebuild, self.say)
+        self._on_disk = len(self.resume.recorded)
 
     def finish_pending(self) -> None:
         """Evaluations a kill left without their serial latency get it now."""
@@ -214,30 +191,41 @@ class Engine:
             self.service.measure_pending(pending)
 
     def log(self, entry: dict) -> None:
-        """Add a generation's logbook entry; it reaches ``logbook.jsonl`` with the next checkpoint
-        (a resume continues from the checkpoint's logbook, so nothing after it would be kept)."""
+        """Add a generation's logbook entry; it reaches ``logbook.jsonl`` with the next checkpoint.
+        A replayed generation must reproduce the recorded entry, which is kept (timings included)."""
+        if len(self.logbook) < len(self.resume.recorded):
+            self.logbook.append(self.resume.verified(len(self.logbook), entry))
+            return
         self.logbook.append(entry)
         self._unwritten.append(entry)
 
-    def write_logbook(self) -> None:
-        """Append the logbook entries not yet written, fsynced."""
-        if self._unwritten:
+    def write_logbook(self, final: bool = False) -> None:
+        """Append the logbook entries not yet written, fsynced; ``final``: also drop recorded entries
+        beyond the end of the run (a replay that stopped before reaching them)."""
+        if self._on_disk != len(self.logbook) - len(self._unwritten) and (self._unwritten or final):
+            self.run.rewrite_logbook(self.logbook)
+        elif self._unwritten:
             self.run.append_logbook(self._unwritten)
-            self._unwritten = []
+        else:
+            return
+        self._unwritten = []
+        self._on_disk = len(self.logbook)
 
     def checkpoint(self, force: bool = False) -> None:
-        """Save the logbook and then the strategy and position: every generation of an expensive
-        problem, at most once per ``CHECKPOINT_S`` of a batch problem unless ``force``d (a resume
-        replays the generations since from the run's own records)."""
+        """Save the logbook and then the position (``checkpoint.json``, data only): every generation
+        of an expensive problem, at most once per ``CHECKPOINT_S`` of a batch problem unless
+        ``force``d, never while replaying recorded generations (a resume replays from the records)."""
         now = time.perf_counter()
         position = (self.generation, len(self.logbook))
-        if position == self._saved or not force and self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S:
+        if position == self._saved or not force and (self.problem.batch and now - self._last_checkpoint < CHECKPOINT_S
+                                                     or len(self.logbook) < len(self.resume.recorded)):
             return
         self._last_checkpoint, self._saved = now, position
-        self.write_logbook()
-        self.run.save_checkpoint({"strategy": self.strategy.state_dict(), "generation": self.generation,
-                                  "logbook_len": len(self.logbook), "stall": self.stall, "exhausted": self.exhausted,
-                                  "fingerprint": self.fingerprint, "seed": self.seed})
+        self.write_logbook(final=force)
+        self.run.save_checkpoint({"generation": self.generation, "logbook": len(self.logbook),
+                                  "evaluations": self.n_evaluated, "stall": self.stall, "exhausted": self.exhausted,
+                                  "config_hash": self.config_hash, "fingerprint": self.fingerprint,
+                                  "seed": self.seed, "algorithm": self.settings.algorithm})
 
     def stop_reason(self) -> str | None:
         s = self.settings
@@ -302,6 +290,8 @@ class Engine:
                 served, todo, truncated = served[:max(remaining, 0)], [], True
             elif len(served) + len(todo) > remaining:
                 todo, truncated = todo[:remaining - len(served)], True
+        if gen < self.resume.bound and (todo or served):
+            self.resume.missing(gen, keys[todo[0]] if todo else served[0]["key"], len(todo) + len(served))
         self.service.commit(served, store=False)
         hits += len(served)
         evaluated += len(todo)

@@ -2,8 +2,8 @@
 
 The pymoo ``Problem`` is over integer vectors: ``X[i]`` is the gene tuple of a genome, each
 gene bounded by its cardinality. Integers rather than object-dtype genomes because pymoo's
-mating, survival and duplicate elimination then work on plain arrays, the algorithm pickles
-small for checkpoints, and a genome is rebuilt from its genes for free. The block structure
+mating, survival and duplicate elimination then work on plain arrays, and a genome is rebuilt
+from its genes for free. The block structure
 lives in the operators (``evo_nas.search.operators``), which every pymoo operator here calls
 with the ``random_state`` generator pymoo hands it. Repair maps every child to the canonical
 genes of the network it builds, so duplicate elimination on ``X`` is elimination on the
@@ -28,7 +28,7 @@ from pymoo.core.repair import Repair
 from pymoo.core.sampling import Sampling
 from pymoo.core.termination import NoTermination
 
-from ..schema.base import Section
+from ..schema.base import MAX_BATCH, Section
 from ..schema.errors import validate
 from ..space import Genome, Space
 from . import operators as ops
@@ -134,8 +134,8 @@ class NSGA2Keys(Section):
     and ``block_resample_rate`` (0.1); ``"per_gene"`` and ``"ordinal"`` take ``gene_mutation_rate``
     (default 1 / genes, unwritten). A rate given for the other kind is an error."""
 
-    pop_size: int = Field(20, ge=2, description="an int >= 2")
-    n_offsprings: int | None = Field(None, ge=1, description="an int >= 1")
+    pop_size: int = Field(20, ge=2, le=MAX_BATCH, description=f"an int in [2, {MAX_BATCH}]")
+    n_offsprings: int | None = Field(None, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}]")
     crossover: Literal[ops.CROSSOVERS] = Field("uniform", description=f"one of {', '.join(ops.CROSSOVERS)}")
     crossover_prob: Rate = Field(0.9, description=RATE)
     mutation: Literal[ops.MUTATIONS] = Field("block", description=f"one of {', '.join(ops.MUTATIONS)}")

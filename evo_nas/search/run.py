@@ -8,8 +8,9 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
                         (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume),
                         appended and fsynced with each checkpoint
-    checkpoint.pkl      strategy state (RNG included), generation, logbook; atomically replaced
-    checkpoint.prev.pkl the generation before: the way back when checkpoint.pkl is damaged
+    checkpoint.json     where the search stood, bound to this run's configuration and records
+                        (``evo_nas.search.checkpoint``: data only, no pickle); atomically replaced
+    checkpoint.prev.json the one before: used when checkpoint.json is damaged
     run.json            status and summary, atomically replaced
     pareto.json/.csv    the non-dominated set over every evaluation of the run (and pareto.png)
     run.lock            while a process writes the run: its pid, host and start (``RunLock``)
@@ -20,32 +21,42 @@ holds results. The Pareto outputs are computed by ``evo_nas.search.front``.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import json
-import os
-import pickle
 import shutil
 from pathlib import Path
 
 from ..files import atomic_write
 from ..jsonio import dumps, plain
+from ..parallel import ClusterLost
+from . import checkpoint as ckpt
 from .front import front_csv, front_hypervolume, pareto_front
-from .jsonl import append_jsonl, append_text, read_jsonl
+from .jsonl import append_jsonl, append_text, drop_torn_tail, jsonl_text, read_jsonl
 from .lock import RunLock
 from .objectives import Objectives
 
 CONFIG = "config.json"
 EVALUATIONS = "evaluations.jsonl"
 LOGBOOK = "logbook.jsonl"
-CHECKPOINT = "checkpoint.pkl"
-PREVIOUS_CHECKPOINT = "checkpoint.prev.pkl"
+CHECKPOINT = "checkpoint.json"
+PREVIOUS_CHECKPOINT = "checkpoint.prev.json"
+# checkpoints pickled by evo-nas before 0.2: never read (a pickle can run code); a resume replays instead
+LEGACY_CHECKPOINTS = ("checkpoint.pkl", "checkpoint.prev.pkl")
 SUMMARY = "run.json"
-CHECKPOINT_VERSION = 1
+
+
+def stopped_from_outside(error: BaseException) -> bool:
+    """Whether ``error`` stopped a run from outside it (a full disk, a lost cluster): the run is
+    ``interrupted`` and resumes once that is fixed, rather than ended by an ``error``."""
+    return isinstance(error, ClusterLost) or isinstance(error, OSError) and error.errno in (errno.ENOSPC,
+                                                                                              errno.EDQUOT)
 
 
 def _mark_unfinished(path: Path, status: str, error: BaseException | None = None) -> None:
-    """``run.json`` of a run that stopped early says so, and how to continue it."""
+    """``run.json`` of a run that stopped early says so, and how to continue it. On a full disk, where
+    the atomic replacement has no room, the file is rewritten in place (it fits in its own blocks)."""
     p = path / SUMMARY
     try:
         summary = json.loads(p.read_text())
@@ -56,7 +67,16 @@ def _mark_unfinished(path: Path, status: str, error: BaseException | None = None
     summary.update(status=status, resume=f"evo-nas search --resume {path}")
     if error is not None:
         summary["error"] = f"{type(error).__name__}: {error}"
-    atomic_write(p, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
+    blob = dumps(summary, indent=2, sort_keys=True, default=plain).encode()
+    try:
+        atomic_write(p, blob)
+    except OSError:
+        try:
+            with open(p, "r+b") as f:
+                f.write(blob)
+                f.truncate()
+        except OSError:
+            pass
 
 
 def _remove_new_dir(path: Path, top: Path) -> None:
@@ -75,12 +95,14 @@ def guarded_run(fn):
 
     - The call holds ``RunLock(run_dir)`` throughout: a second writer gets ``RunLocked``.
     - A resumed ``run_dir`` must be a run directory (``FileNotFoundError`` before anything is written).
-    - A directory this call created (with the parent folders it created) is removed again when
+    - A directory this call created (with the parent folders it created), or an empty one made
+      for it (``claimed=True``), is removed again when
       the call fails before its first evaluation: a bad config, cache or latency table leaves
       nothing behind. A directory that existed before is never removed.
     - A call stopped by ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM in the CLI) leaves
-      ``run.json`` with status ``"interrupted"``, another exception with ``"error"``, each with
-      the command that resumes the run.
+      ``run.json`` with status ``"interrupted"``, as does a full disk or a lost dask cluster
+      (``stopped_from_outside``); another exception with ``"error"``; each with the command that
+      resumes the run.
     """
     signature = inspect.signature(fn)
 
@@ -94,6 +116,8 @@ def guarded_run(fn):
             raise NotADirectoryError(f"run directory {path} is a file, not a directory")
         if bound.arguments.get("resume"):
             RunDir(path)
+        elif bound.arguments.get("claimed") and path.is_dir() and not any(path.iterdir()):
+            created = Path(bound.arguments["claimed"])  # made empty for this call (a numbered default directory)
         elif not path.exists():
             created = path
             while not created.parent.exists():
@@ -117,7 +141,7 @@ def guarded_run(fn):
             if created and not (path / EVALUATIONS).exists():
                 _remove_new_dir(path, created)
             else:
-                _mark_unfinished(path, "error", e)
+                _mark_unfinished(path, "interrupted" if stopped_from_outside(e) else "error", e)
             raise
         finally:
             lock.release()
@@ -130,6 +154,7 @@ class RunDir:
 
     def __init__(self, path, *, must_exist: bool = True):
         self.path = Path(path)
+        self._records: ckpt.FileDigest | None = None  # evaluations.jsonl's length and sha256, once appended to
         if must_exist and not (self.path / CONFIG).is_file():
             if not self.path.exists():
                 raise FileNotFoundError(f"run directory not found: {self.path}")
@@ -152,9 +177,12 @@ class RunDir:
     @property
     def config(self) -> dict:
         try:
-            return json.loads((self.path / CONFIG).read_text())
-        except json.JSONDecodeError as e:
+            config = json.loads((self.path / CONFIG).read_bytes())
+        except (ValueError, UnicodeDecodeError) as e:
             raise ValueError(f"{self.path / CONFIG}: not valid JSON ({e})") from None
+        if not isinstance(config, dict):
+            raise ValueError(f"{self.path / CONFIG}: not a JSON table")
+        return config
 
     def resolved_config(self):
         """The stored configuration as the schema's typed ``Config``, defaults filled in (a ``config.json``
@@ -182,16 +210,25 @@ class RunDir:
         """One record per genome, in first-evaluated order. A genome whose latency is measured
         serially after its accuracy has two lines (``latency_pending``, then complete); the last wins."""
         by_key: dict[str, dict] = {}
-        for r in read_jsonl(self.path / EVALUATIONS):
+        for r in read_jsonl(self.path / EVALUATIONS, ckpt.not_a_record):
             by_key[r["key"]] = r
         return list(by_key.values())
 
     def logbook(self) -> list[dict]:
-        return read_jsonl(self.path / LOGBOOK)
+        return read_jsonl(self.path / LOGBOOK, ckpt.not_an_entry)
 
     def summary(self) -> dict:
+        """``run.json`` ({} before it is written); ``ValueError`` naming the file when it is not a JSON table."""
         p = self.path / SUMMARY
-        return json.loads(p.read_text()) if p.exists() else {}
+        if not p.exists():
+            return {}
+        try:
+            summary = json.loads(p.read_bytes())
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{p}: not valid JSON ({e}); the run's results are in {EVALUATIONS}") from None
+        if not isinstance(summary, dict):
+            raise ValueError(f"{p}: not a JSON table; the run's results are in {EVALUATIONS}")
+        return summary
 
     def lock(self) -> RunLock:
         """This directory's writer lock (``with run.lock():``)."""
@@ -204,10 +241,21 @@ class RunDir:
     # -- writing ------------------------------------------------------------------------
     def append_evaluations(self, records, text: str | None = None) -> None:
         """Append records (one fsync); ``text``: the same records already written as JSON lines."""
-        if text is None:
-            append_jsonl(self.path / EVALUATIONS, records)
-        else:
-            append_text(self.path / EVALUATIONS, text)
+        text = jsonl_text(records) if text is None else text
+        if not text:
+            return
+        self.records_digest()
+        append_text(self.path / EVALUATIONS, text)
+        self._records.update(text.encode())
+
+    def records_digest(self) -> ckpt.FileDigest:
+        """The length and sha256 of ``evaluations.jsonl`` (a torn last line cut first), kept as this object appends."""
+        if self._records is None:
+            path = self.path / EVALUATIONS
+            if path.exists():
+                drop_torn_tail(path)
+            self._records = ckpt.FileDigest(path)
+        return self._records
 
     def append_logbook(self, entries) -> None:
         """Append generations, fsynced (the engine does so before a checkpoint counts them)."""
@@ -221,48 +269,25 @@ class RunDir:
         atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
 
     def save_checkpoint(self, state: dict) -> None:
-        """Replace ``checkpoint.pkl`` atomically; the one it replaces stays as ``checkpoint.prev.pkl``."""
-        blob = pickle.dumps({"version": CHECKPOINT_VERSION, **state})
-        current = self.path / CHECKPOINT
-        if current.exists():
-            tmp = self.path / f".{PREVIOUS_CHECKPOINT}.tmp{os.getpid()}"
-            tmp.unlink(missing_ok=True)
-            try:
-                os.link(current, tmp)
-            except OSError:
-                shutil.copyfile(current, tmp)
-            os.replace(tmp, self.path / PREVIOUS_CHECKPOINT)
-        atomic_write(current, blob)
+        """Replace ``checkpoint.json`` with ``state`` and the length and sha256 of ``evaluations.jsonl``
+        now (``checkpoint.save``); the one it replaces stays as ``checkpoint.prev.json``."""
+        ckpt.save(self.path, state, self.records_digest())
 
-    @staticmethod
-    def _read_checkpoint(p: Path) -> dict:
-        try:
-            state = pickle.loads(p.read_bytes())
-        except Exception as e:
-            raise ValueError(f"{p}: corrupt checkpoint ({type(e).__name__}: {e})") from None
-        if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
-            raise ValueError(f"{p}: unknown checkpoint format")
-        return state
+    def read_checkpoint(self, name: str = CHECKPOINT) -> dict:
+        """The checkpoint file ``name`` as data; ``ValueError`` naming the file when it is damaged."""
+        return ckpt.read(self.path / name)
 
     def load_checkpoint(self) -> dict | None:
-        """The last checkpoint, or None before the first. ``ValueError`` when it is damaged; when the
-        generation before it is intact, the message says how to resume from that one (the
-        evaluations made since are then served from ``evaluations.jsonl``)."""
-        p = self.path / CHECKPOINT
-        if not p.exists():
-            return None
-        try:
-            return self._read_checkpoint(p)
-        except ValueError as e:
-            prev = self.path / PREVIOUS_CHECKPOINT
-            try:
-                generation = self._read_checkpoint(prev).get("generation") if prev.exists() else None
-            except ValueError:
-                generation = None
-            if generation is None:
-                raise
-            raise ValueError(f"{e}; the checkpoint of generation {generation} is intact: resume from it with "
-                             f"`mv {prev} {p}` (nothing evaluated since is lost)") from None
+        """The last intact checkpoint (``find_checkpoint``), or None."""
+        return self.find_checkpoint()[0]
+
+    def find_checkpoint(self) -> tuple[dict | None, str | None]:
+        """(the last intact checkpoint or None, a note on what was not usable or None): ``checkpoint.find``."""
+        return ckpt.find(self.path)
+
+    def legacy_checkpoint(self) -> Path | None:
+        """A checkpoint pickled by an older evo-nas, which this version does not read (None: none)."""
+        return next((self.path / n for n in LEGACY_CHECKPOINTS if (self.path / n).exists()), None)
 
     def pareto_made_from(self) -> int | None:
         """How many evaluation records the current ``pareto.json`` was taken over (None: no file).

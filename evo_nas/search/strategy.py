@@ -35,12 +35,18 @@ class Strategy(Protocol):
         """Results for exactly the genomes of the last ``ask``, in the same order."""
 
     def state_dict(self) -> dict:
-        """Everything needed to continue exactly, RNG state included; picklable."""
+        """Everything needed to continue exactly, RNG state included (for callers that keep a strategy
+        in memory; the engine does not use it: a resume replays, see below)."""
 
     def load_state_dict(self, d: dict) -> None:
         """Restore a ``state_dict``."""
 
 
+# A resumed run rebuilds its strategy by replay (``evo_nas.search.checkpoint``): the strategy is built
+# again from its seeded generator and asked and told the run's recorded generations. What a strategy
+# must provide for that is determinism: the same generator, asks and results give the same asks.
+# Nothing of it is written to a run directory, so nothing there is ever unpickled.
+#
 # A strategy may also offer ``ask_array() -> np.ndarray`` (the canonical genes of the next batch,
 # shape (N, n_genes)) and ``tell_array(results)``: the engine then builds no genome it does not
 # need (NSGA-II does).

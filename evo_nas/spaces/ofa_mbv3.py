@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arch import ACT_CODES, Architecture, BlockSpec
+from ..arch import ACT_CODES, Architecture, BlockSpec, check_text
 from ..space import SpaceError, _need, register_space_type
 from ._common import MacroSpace, check_frame
 
@@ -240,7 +240,7 @@ class OFAMobileNetV3Space(MacroSpace):
 
     def parse(self, text: str):
         """Also reads the canonical string (``r192-k3e6.k7e4-...``); see the module docstring."""
-        text = text.strip()
+        text = check_text(text).strip()
         if not re.fullmatch(r"r\d+(-[^-_\s]*)*", text):
             return super().parse(text)
         parts = text.split("-")

@@ -12,9 +12,11 @@ configuration:
 
 Faults: ``kill -9`` (with the latency measured in the pool or serially, on one or two workers;
 the workers of a killed search must exit), SIGTERM (exit 143, ``run.json`` "interrupted"), a
-torn last line of ``evaluations.jsonl``, a corrupt checkpoint, a corrupt evaluation cache (a
-one-line error, no new run directory), and a concurrent ``--resume`` (refused while the search
-runs). ``experiments/fault_injection.py`` runs it.
+torn last line of ``evaluations.jsonl``, a corrupt checkpoint (the one before, or replay, takes
+over), a corrupt evaluation cache (a one-line error, no new run directory), and a concurrent
+``--resume`` (refused while the search runs). ``experiments/studies/faults_rundir.py`` adds the
+faults of a run directory that must not lie and of the cluster and disk (issue 27);
+``experiments/fault_injection.py`` runs both.
 """
 from __future__ import annotations
 
@@ -102,29 +104,31 @@ class _Cli:
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
+        self.tracebacks = 0  # Python tracebacks seen on standard error, over every command run
         root = str(Path(__file__).resolve().parents[2])
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH"))
                                                                   if p)}
 
-    def start(self, *args: str) -> subprocess.Popen:
+    def start(self, *args: str, command: str = "search") -> subprocess.Popen:
         err = tempfile.TemporaryFile(dir=self.workdir)
-        proc = subprocess.Popen([sys.executable, "-m", "evo_nas", "search", *args, "--quiet"], cwd=self.workdir,
+        extra = ["--quiet"] if command == "search" else ["--no-plot"]
+        proc = subprocess.Popen([sys.executable, "-m", "evo_nas", command, *args, *extra], cwd=self.workdir,
                                 env=self.env, stdout=subprocess.DEVNULL, stderr=err)
         proc.err_file = err
         return proc
 
-    @staticmethod
-    def finish(proc: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:
+    def finish(self, proc: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:
         """Wait for ``proc``; its exit status and standard error (the same again on a second call)."""
         if not hasattr(proc, "outcome"):
             rc = proc.wait(timeout)
             proc.err_file.seek(0)
             proc.outcome = rc, proc.err_file.read().decode(errors="replace").strip()
             proc.err_file.close()
+            self.tracebacks += proc.outcome[1].count("Traceback (most recent call last)")
         return proc.outcome
 
-    def run(self, *args: str, timeout: float = 300) -> tuple[int, str]:
-        return self.finish(self.start(*args), timeout)
+    def run(self, *args: str, timeout: float = 300, command: str = "search") -> tuple[int, str]:
+        return self.finish(self.start(*args, command=command), timeout)
 
 
 def _lines(path: Path) -> int:
@@ -371,13 +375,11 @@ class FaultInjector:
             before = log.read_bytes()
             _garbage(sc.run_dir / CHECKPOINT, self.rng)
             rc, err = self._resume(sc)
-            one_line = rc == 2 and err.count("\n") == 0 and CHECKPOINT in err
-            untouched = log.read_bytes() == before
+            kept = log.read_bytes().startswith(before)
             self._fault(sc, "corrupt checkpoint", f"kill -9, then garbage in {CHECKPOINT}",
-                        f"--resume exit {rc}: {err!r}; evaluations {'untouched' if untouched else 'CHANGED'}; "
-                        f"recovered as the error says ({PREVIOUS_CHECKPOINT} moved to {CHECKPOINT})",
-                        one_line and untouched and PREVIOUS_CHECKPOINT in err)
-            os.replace(sc.run_dir / PREVIOUS_CHECKPOINT, sc.run_dir / CHECKPOINT)
+                        f"--resume exit {rc}, saying {err.splitlines()[0][:150] if err else '-'!r}; evaluations "
+                        f"{'kept' if kept else 'CHANGED'}",
+                        rc == 0 and kept and "corrupt checkpoint" in err and PREVIOUS_CHECKPOINT in err)
         self._finish(sc)
 
     def corrupt_cache(self) -> None:
@@ -435,8 +437,9 @@ class FaultInjector:
         return self.scenarios
 
 
-def summary(scenarios: list[Scenario]) -> str:
-    """The closing lines: faults injected (by kind), expected outcomes, lost evaluations, differing runs."""
+def summary(scenarios: list[Scenario], tracebacks: int | None = None) -> str:
+    """The closing lines: faults injected (by kind), expected outcomes, lost evaluations, differing runs
+    and (``tracebacks``) the Python tracebacks seen on standard error."""
     faults = [f for s in scenarios for f in s.faults]
     kinds: dict[str, int] = {}
     for f in faults:
@@ -451,7 +454,7 @@ def summary(scenarios: list[Scenario]) -> str:
         f"{sum(bool(s.evaluations_differ) for s in scenarios)} of {n}",
         f"runs whose final Pareto set differs from the uninterrupted run: "
         f"{sum(bool(s.front_differs) for s in scenarios)} of {n}",
-    ])
+    ] + ([] if tracebacks is None else [f"tracebacks seen on standard error: {tracebacks}"]))
 
 
 __all__ = ["FaultInjector", "Fault", "Scenario", "summary", "to_toml", "tear_last_line", "complete_evaluations"]

@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from scipy.stats import kendalltau
 
 from evo_nas.parallel import BACKENDS
-from evo_nas.schema.base import NJobs, Section
+from evo_nas.schema.base import MAX_JOBS, NJobs, Section
 from evo_nas.schema.errors import validate
 
 ProxyTables = list[dict[str, Any]]
@@ -27,7 +27,7 @@ class StudyKeys(Section):
     """The keys a proxy study shares: how its random genomes are drawn and how its evaluations run."""
 
     sample_seed: int = Field(0, ge=0, description="a non-negative int (the seed of the random genomes)")
-    n_jobs: NJobs = Field(1, description="a positive int or -1")
+    n_jobs: NJobs = Field(1, description=f"an int in [1, {MAX_JOBS}] or -1")
     backend: Literal[BACKENDS] = Field("loky", description=f"one of {', '.join(BACKENDS)}")
 
 
