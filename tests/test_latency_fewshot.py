@@ -137,3 +137,17 @@ def test_nb201_devices_are_predicted_from_another_device_and_20_networks():
     assert "ref:titan_rtx_256" not in refs and len(refs) == 26
     r = study.evaluate({**ops, **refs}, columns["titan_rtx_256"], 20, draws=3, seed=0, candidates=cands)
     assert study.summary(r["kendall_tau"])[0] > 0.95
+
+
+@needs_data("ofa")
+def test_fit_can_measure_its_networks_here(tmp_path, capsys):
+    out = tmp_path / "here.json"
+    assert main(["latency", "fit", "--space", "ofa-mbv3", "--measure", "4", "--seed", "2", "--runtime", "torch",
+                 "--warmup", "0", "--repeats", "1", "--rounds", "1", "--no-progress", "--model", "scale",
+                 "--out", str(out)]) == 0
+    m = fewshot.FewShotModel.load(out)
+    measured = (tmp_path / "here.measurements.csv").read_text().splitlines()
+    assert m.n == 4 and len(measured) == 5 and measured[0] == "key,latency_ms" and m.model == "scale"
+    assert [n["key"] for n in m.networks] == [r.split(",")[0] for r in measured[1:]]
+    assert main(["latency", "fit", "--space", "mnasnet", "--measure", "4", "--out", str(out)]) == 2
+    assert "ofa_mbv3 spaces only" in capsys.readouterr().err

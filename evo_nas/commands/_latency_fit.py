@@ -57,7 +57,7 @@ def sample(args, space) -> int:
     return 0
 
 
-def _measure_here(args, space, lat, runtime, protocol) -> tuple[list, np.ndarray, Path]:
+def _measure_here(args, space, runtime, protocol) -> tuple[list, np.ndarray, Path]:
     """Measure ``--measure`` seeded networks with ``runtime``; the CSV is written beside the model."""
     from tqdm import tqdm
 
@@ -95,7 +95,7 @@ def fit(args, space, lat, runtime_for, protocol) -> int:
     else:
         if args.measure < 3:
             raise ValueError(f"--measure {args.measure} must be >= 3")
-        genomes, ms, path = _measure_here(args, space, lat, runtime_for(), protocol)
+        genomes, ms, path = _measure_here(args, space, runtime_for(), protocol)
         source = str(path)
     X = space.canonical_array(np.array([g.genes for g in genomes], dtype=np.int64))
     table = OFALatencyTable(TABLE_DEVICES[args.base][0](), args.base).for_space(space)
