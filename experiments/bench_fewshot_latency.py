@@ -4,7 +4,9 @@ end-to-end measurements (HELP's GPU latencies of Once-for-All subnets; NAS-Bench
     EVO_NAS_DATA=../shared/data python experiments/bench_fewshot_latency.py [--draws 10] [--seed 0]
 
 Writes ``experiments/fewshot_latency_results.txt`` and ``.json``. Pure computation on published
-figures: nothing is timed, so the machine's load does not matter.
+figures, and on the 100 subnets ``bench_latency_fidelity.py`` measured on this project's machine
+(committed in ``latency_fidelity_ofa_{onnxruntime,torch}.json``): nothing is timed here, so the
+machine's load does not matter.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(HERE / "fewshot_latency_results"), help="PREFIX of PREFIX.txt and .json")
     args = p.parse_args(argv)
-    results = run(draws=args.draws, seed=args.seed)
+    here = {rt: HERE / f"latency_fidelity_ofa_{rt}.json" for rt in ("onnxruntime", "torch")}
+    results = run(draws=args.draws, seed=args.seed, here=here)
     report = format_report(results, HELP_PUBLISHED, TARGETS)
     print(report)
     Path(args.out + ".txt").write_text(report + "\n")

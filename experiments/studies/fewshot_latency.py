@@ -46,6 +46,25 @@ def help_data(base: str = "note10", data_dir=None) -> tuple[dict[str, np.ndarray
     return fewshot.ofa_features(table, X), columns
 
 
+def measured_here(files: dict, base: str = "note10", data_dir=None) -> tuple[dict, dict]:
+    """(features from ``base``'s table, {runtime: latency ms}) of the 100 subnets the latency fidelity study
+    measured on this project's machine (``files``: {runtime: its JSON}, the median of 3 passes)."""
+    import json
+
+    from evo_nas.latency.ofa_table import OFALatencyTable
+    from evo_nas.problems.ofa import TABLE_DEVICES
+    from evo_nas.spacefiles import load_space
+
+    space = load_space("ofa-mbv3")
+    runs = {rt: json.loads(open(f).read())[0] for rt, f in files.items()}
+    keys = next(iter(runs.values()))["keys"]
+    if any(r["keys"] != keys for r in runs.values()):
+        raise ValueError("the runtimes' fidelity files measured different networks")
+    X = space.canonical_array(np.array([space.parse(k).genes for k in keys]))
+    table = OFALatencyTable(TABLE_DEVICES[base][0](data_dir), base).for_space(space)
+    return fewshot.ofa_features(table, X), {rt: np.asarray(r["measured"], float) for rt, r in runs.items()}
+
+
 def nb201_data(data_dir=None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """({operation: count per cell}, {device: latency ms}) of NAS-Bench-201's 15,625 cells."""
     path = benchdata.data_file("nb201", "nb201.csv", data_dir)
@@ -90,11 +109,18 @@ def summary(values) -> tuple[float, float, float]:
     return float(np.median(v)), float(v.min()), float(v.max())
 
 
-def run(ns=(10, 20, 50, 100), draws: int = 10, seed: int = 0, data_dir=None, progress: bool = True) -> dict:
-    """Every device of both benchmarks at every N: {"help": {base: {column: {N: result}}}, "nb201": {...}}."""
+def run(ns=(10, 20, 50, 100), draws: int = 10, seed: int = 0, data_dir=None, progress: bool = True,
+        here: dict | None = None) -> dict:
+    """Every device of both benchmarks at every N: {"help": {base: {column: {N: result}}}, "nb201": {...}};
+    with ``here`` ({runtime: fidelity JSON}), this machine's measured subnets too (N up to half of them)."""
     from tqdm import tqdm
 
-    results: dict = {"help": {}, "nb201": {}, "ns": list(ns), "draws": draws, "seed": seed, "ceiling": {}}
+    results: dict = {"help": {}, "nb201": {}, "ns": list(ns), "draws": draws, "seed": seed, "ceiling": {},
+                     "here": {}}
+    for base in ("note10", "i7-8700k") if here else ():
+        feats, columns = measured_here(here, base, data_dir)
+        results["here"][base] = {rt: {n: evaluate(feats, y, n, draws, seed) for n in ns if n <= len(y) // 2}
+                                 for rt, y in columns.items()}
     for base in ("note10", "i7-8700k"):
         feats, columns = help_data(base, data_dir)
         results["help"][base] = {c: {n: evaluate(feats, y, n, draws, seed) for n in ns}
@@ -156,6 +182,11 @@ def format_report(results: dict, help_published: str, targets: tuple[float, floa
     lines = [f"Few-shot latency models: median over {results['draws']} seeded draws of N networks (seed "
              f"{results['seed']}), scored on every other network; tau = Kendall tau, MAPE, in10% = share within "
              f"+-10%.", f"Targets (N = 20): tau >= {targets[0]}, within 10% >= {targets[1]}%.", ""]
+    for base, by_rt in results.get("here", {}).items():
+        lines += [f"This project's machine (2-core AMD EPYC, 1 thread, batch 1), 100 subnets measured by "
+                  f"experiments/bench_latency_fidelity.py; known table: {base}", head]
+        lines += [_row(rt, r, [n for n in ns if n in r]) for rt, r in by_rt.items()]
+        lines.append("")
     for base, by_col in results["help"].items():
         lines += [f"HELP GPU latencies of 1,013 Once-for-All subnets (160-224 px); known table: {base}", head]
         lines += [_row(c, by_col[c], ns) for c in by_col]
