@@ -75,6 +75,9 @@ def test_sampled_networks_are_seeded_and_distinct_and_measurements_read_back(tmp
     csv.write_text(f"key,latency_ms\n{a[0].key},1.0\n{a[1].key},-3\n")
     with pytest.raises(ValueError, match="m.csv row 3: latency_ms = '-3'"):
         fewshot.read_measurements(csv, space)
+    csv.write_text(f"key,latency_ms\n{a[0].key},\n")
+    with pytest.raises(ValueError, match="m.csv row 2: no latency_ms: measure"):
+        fewshot.read_measurements(csv, space)
     csv.write_text("genome,ms\n")
     with pytest.raises(ValueError, match="key,latency_ms"):
         fewshot.read_measurements(csv, space)

@@ -238,6 +238,8 @@ def read_measurements(path: str | Path, space) -> tuple[list, np.ndarray]:
             raise ValueError(f"{path}: expected a header with columns key,latency_ms (got {reader.fieldnames})")
         genomes, ms = [], []
         for i, row in enumerate(reader, start=2):
+            if not (row["latency_ms"] or "").strip():
+                raise ValueError(f"{path} row {i}: no latency_ms: measure {row['key']} on the device and fill it in")
             try:
                 genomes.append(space.parse(row["key"].strip()))
                 v = float(row["latency_ms"])
