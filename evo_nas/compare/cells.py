@@ -50,7 +50,8 @@ def _run_cell(args) -> str:
 
 
 def run_cells(config: dict, runs: str | Path, *, backend: str = "loky", progress=None, evaluator=None) -> list[str]:
-    """Run (or resume) every cell under ``runs``; ``progress(algorithm, seed)`` is called before each one.
+    """Run (or resume) every cell under ``runs``; ``progress(algorithm, seed)`` is called before each
+    one (as each one finishes with ``cell_jobs`` > 1).
 
     Every cell's configuration is validated before the first cell starts. ``evaluator`` replaces
     the configured one (as in ``run_search``), e.g. in tests."""
@@ -75,7 +76,11 @@ def run_cells(config: dict, runs: str | Path, *, backend: str = "loky", progress
         return done
     from ..parallel import parallel_map
 
-    return parallel_map(_run_cell, cells, cmp.cell_jobs, backend)
+    def finished(i, _):
+        if progress is not None:
+            progress(cells[i][1], cells[i][2])
+
+    return parallel_map(_run_cell, cells, cmp.cell_jobs, backend, on_result=finished)
 
 
 __all__ = ["ScoreAsAccuracy", "run_cells"]
