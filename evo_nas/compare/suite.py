@@ -91,37 +91,35 @@ def run_suite(config: dict, out: str | Path, *, runs: str | Path | None = None, 
     error stops the suite with the problem's name."""
     from ..benchdata import DataMissing
     from ..problems import make_problem
-    from .cells import run_cells
+    from ..schema import section
+    from .cells import run_cells, validate_cells
     from .output import write_outputs
 
-    s_cfg = suite_configs(config)
-    from ..schema import section
-
+    configs = suite_configs(config)
     s = section("suite", config.get("suite"))
     suite = Suite(tuple(s.algorithms), tuple(s.seeds), s.alpha)
-    n_cells = len(s.algorithms) * len(s.seeds)
-    for i, (name, cfg) in enumerate(s_cfg.items(), 1):
-        where = problem_dir(out, name)
-        cells = Path(runs) / name if runs is not None else where / "runs"
+    n, n_cells = len(configs), len(s.algorithms) * len(s.seeds)
+    for name, cfg in configs.items():  # every problem is checked before the first cell runs
         try:
-            make_problem(cfg)
+            validate_cells(cfg, make_problem(cfg))
         except DataMissing as e:
             suite.skipped[name] = str(e).splitlines()[0]
-            if progress:
-                progress(f"[problem {i}/{len(s_cfg)}] {name}: skipped ({suite.skipped[name]})")
-            continue
         except ValueError as e:
             raise ValueError(f"[suite.problems.{name}]: {e}") from None
+    for i, (name, cfg) in enumerate(configs.items(), 1):
+        if name in suite.skipped:
+            if progress:
+                progress(f"[problem {i}/{n}] {name}: skipped ({suite.skipped[name]})")
+            continue
+        where = problem_dir(out, name)
+        cells = Path(runs) / name if runs is not None else where / "runs"
         if not analyze_only:
             done = iter(range(1, n_cells + 1))
 
             def cell(algorithm, seed, i=i, name=name, done=done):
                 if progress:
-                    progress(f"[problem {i}/{len(s_cfg)}] {name}: [{next(done)}/{n_cells}] {algorithm} seed {seed}")
-            try:
-                run_cells(cfg, cells, progress=cell)
-            except ValueError as e:
-                raise ValueError(f"[suite.problems.{name}]: {e}") from None
+                    progress(f"[problem {i}/{n}] {name}: [{next(done)}/{n_cells}] {algorithm} seed {seed}")
+            run_cells(cfg, cells, progress=cell)
         comparison = load_comparison(cfg, cells)
         write_outputs(comparison, where)
         suite.problems[name] = comparison
