@@ -102,7 +102,8 @@ def load_space(name_or_path: str | Path = "mnasnet", **overrides) -> Space:
 @dataclass(frozen=True)
 class KnownArchitecture:
     """A published network: its space, architecture, reference costs and, where published, its
-    top-1 (fraction) and the latency target it was specialized for (ms)."""
+    top-1 (fraction) and the target it was specialized for: a latency (ms) on ``device``, or a
+    FLOPs budget (millions of multiply-adds, ``flops_target_m``)."""
 
     name: str
     space: Space
@@ -112,6 +113,8 @@ class KnownArchitecture:
     source: str
     top1: float | None = None
     latency_target_ms: float | None = None
+    device: str | None = None
+    flops_target_m: float | None = None
 
     def genome(self) -> Genome:
         """The genome, where the architecture lies on its space's grid (``ValueError`` otherwise)."""
@@ -140,7 +143,7 @@ def load_known(name_or_path: str | Path, **overrides) -> KnownArchitecture:
     except ValueError as e:
         raise SpaceError(f"{path}: {e}") from None
     return KnownArchitecture(d["name"], space, arch, d.get("params"), d.get("macs_m"), d.get("source", ""),
-                             d.get("top1"), d.get("latency_target_ms"))
+                             d.get("top1"), d.get("latency_target_ms"), d.get("device"), d.get("flops_target_m"))
 
 
 def known_names() -> list[str]:

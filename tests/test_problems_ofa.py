@@ -10,7 +10,7 @@ import pytest
 from evo_nas.cli import main
 from evo_nas.costs import count
 from evo_nas.problems import make_problem
-from evo_nas.spacefiles import load_known, load_space, space_from_dict
+from evo_nas.spacefiles import known_names, load_known, load_space, space_from_dict
 from conftest import needs_data, have_data
 
 HERE = Path(__file__).parent
@@ -145,6 +145,68 @@ def test_the_note10_specialized_networks_are_known_architectures(ms):
         assert net["image_size"] == k.architecture.resolution
         assert [(b["kernel_size"], b["out_channels"], b["mid_channels"]) for b in blocks] == \
                [(b.kernel, b.out_ch, b.mid(b.in_ch)) for b in built]
+
+
+SPECIALIZED = sorted(n for n in known_names() if n.startswith("ofa_") and not n.startswith("ofa_note10_"))
+ALL_SPECIALIZED = MIRROR / "specialized_all" if MIRROR is not None else None
+needs_specialized = pytest.mark.skipif(ALL_SPECIALIZED is None or not ALL_SPECIALIZED.is_dir(),
+                                       reason="Once-for-All's published network descriptions are not available: "
+                                              "set EVO_NAS_DATA to a mirror holding ofa/specialized_all")
+
+
+def _index_name(k) -> str:
+    """The published network's name in specialized_all/INDEX.csv (platform and target of the file)."""
+    import csv
+
+    target = f"{k.flops_target_m:g}M" if k.flops_target_m else f"{k.latency_target_ms:g}ms"
+    platform = "flops-" + target if k.flops_target_m else {"lg-g8": "LG-G8"}.get(k.device, k.device)
+    rows = [r for r in csv.DictReader(open(ALL_SPECIALIZED / "INDEX.csv"))
+            if r["platform"] == platform and r["target"] == target]
+    assert len(rows) == 1, (platform, target)
+    return rows[0]
+
+
+@pytest.mark.parametrize("name", SPECIALIZED)
+def test_the_other_specialized_mobilenetv3_networks_are_known_architectures(name):
+    k = load_known(name)
+    assert 0.70 <= k.top1 <= 0.81
+    assert (k.latency_target_ms is None) == (k.device is None) == (k.flops_target_m is not None)
+    c = count(k.architecture)
+    assert c.params == k.params
+    if k.flops_target_m:  # the FLOPs budget it was specialized for is met to within 0.2%
+        assert abs(c.macs / 1e6 - k.flops_target_m) / k.flops_target_m < 0.002
+
+
+@needs_specialized
+@pytest.mark.parametrize("name", SPECIALIZED)
+def test_the_other_specialized_networks_match_their_published_description_layer_by_layer(name):
+    k = load_known(name)
+    row = _index_name(k)
+    assert float(row["top1"]) / 100 == pytest.approx(k.top1)
+    assert int(row["image_size"]) == k.architecture.resolution == k.space.resolution
+    net = json.loads((ALL_SPECIALIZED / f"{row['name']}.json").read_text())
+    assert net["name"] == "MobileNetV3"
+    assert net["first_conv"]["out_channels"] == k.architecture.blocks[0].in_ch
+    convs = [b["mobile_inverted_conv"] for b in net["blocks"][1:]]
+    built = k.architecture.blocks[1:]
+    assert [(m["kernel_size"], m["stride"], m["in_channels"], m["out_channels"], m["mid_channels"], m["use_se"],
+             m["act_func"].replace("_", "")) for m in convs] == \
+        [(b.kernel, b.stride, b.in_ch, b.out_ch, b.mid(b.in_ch), b.se_ratio > 0, b.act) for b in built]
+    head = k.architecture.head
+    assert (net["final_expand_layer"]["out_channels"], net["feature_mix_layer"]["out_channels"]) == \
+        (head.filters, head.post_filters)
+
+
+@needs_specialized
+def test_every_mobilenetv3_network_ofa_specialized_is_known_and_the_proxylessnas_ones_are_not():
+    import csv
+
+    rows = list(csv.DictReader(open(ALL_SPECIALIZED / "INDEX.csv")))
+    mbv3 = [r for r in rows if json.loads((ALL_SPECIALIZED / f"{r['name']}.json").read_text())["name"] == "MobileNetV3"]
+    assert (len(rows), len(mbv3)) == (50, 34)
+    known = {_index_name(load_known(n))["name"] for n in known_names() if n.startswith("ofa_")}
+    assert known == {r["name"] for r in mbv3}
+    assert {r["platform"] for r in rows if r not in mbv3} == {"1080ti", "v100", "tx2", "cpu"}
 
 
 @needs_data("ofa")

@@ -13,12 +13,14 @@ from ..spacefiles import read_toml
 def register(sub):
     p = sub.add_parser("compare", help="compare search algorithms over seeds on equal budgets",
                        description="Run every algorithm x seed cell of CONFIG's [compare] section (each cell a "
-                                   "resumable run directory), then write hv_curve.csv/png, fronts.png, "
+                                   "resumable run directory; with a [suite] section, of each of its problems), then write hv_curve.csv/png, fronts.png, "
                                    "table.md/csv and summary.json (and reach.md/csv with a baseline, "
-                                   "targets.md/csv with latency targets, *_ablation.png with an ablation).")
+                                   "targets.md/csv with latency targets, *_ablation.png with an ablation; a suite writes them per "
+                                   "problem in OUT/problems/NAME and suite.md/csv/json across problems).")
     p.add_argument("config", metavar="CONFIG", help="comparison config (.toml) with a [compare] section")
     p.add_argument("--out", help="output directory (default runs/<config name>)")
-    p.add_argument("--runs", help="directory of the cells' run directories (default OUT/runs)")
+    p.add_argument("--runs", help="directory of the cells' run directories (default OUT/runs; a suite's: "
+                                  "RUNS/NAME per problem, default OUT/problems/NAME/runs)")
     p.add_argument("--n-jobs", type=int, help="evaluation workers per cell (overrides [search] n_jobs)")
     p.add_argument("--cell-jobs", type=int, help="cells run at once (overrides [compare] cell_jobs)")
     p.add_argument("--analyze-only", action="store_true", help="only read the finished cells and write the outputs")
@@ -37,9 +39,12 @@ def run(args) -> int:
     if args.n_jobs is not None:
         config["search"]["n_jobs"] = args.n_jobs
     if args.cell_jobs is not None:
-        config["compare"] = {**(config.get("compare") or {}), "cell_jobs": args.cell_jobs}
-    cmp = CompareConfig.from_dict(config)
+        key = "suite" if "suite" in config else "compare"
+        config[key] = {**(config.get(key) or {}), "cell_jobs": args.cell_jobs}
     out = Path(args.out) if args.out else Path("runs") / path.stem
+    if "suite" in config:
+        return _run_suite(args, config, out)
+    cmp = CompareConfig.from_dict(config)
     runs = Path(args.runs) if args.runs else out / "runs"
     if not args.analyze_only:
         n = len(cmp.algorithms) * len(cmp.seeds)
@@ -57,4 +62,23 @@ def run(args) -> int:
     print(table_markdown(comparison), end="")
     if not args.quiet:
         print(f"\nwrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _run_suite(args, config: dict, out: Path) -> int:
+    """A ``[suite]`` file: every problem's comparison in OUT/problems/NAME, the summary in OUT."""
+    from ..compare.suite import run_suite
+    from ..compare.suite_output import suite_markdown, write_suite
+
+    t0 = time.perf_counter()
+
+    def progress(text):
+        if not args.quiet:
+            print(f"{text}  ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+
+    suite = run_suite(config, out, runs=args.runs, progress=progress, analyze_only=args.analyze_only)
+    files = write_suite(suite, out)
+    print(suite_markdown(suite), end="")
+    if not args.quiet:
+        print(f"\nwrote {', '.join(str(f) for f in files)} and each problem's outputs in {out / 'problems'}")
     return 0

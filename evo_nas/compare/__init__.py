@@ -42,7 +42,8 @@ A linear scale keeps every reward ranking: ACC x f(LAT) is only multiplied by 1/
 Modules: ``config`` (the ``[compare]`` section, each cell's configuration), ``cells`` (running
 the cells), ``curves`` (hypervolume curves and fronts over evaluation records), ``stats``
 (intervals, tests, effect sizes), ``comparison`` (the analysis, read back from the cells' run
-directories), ``output`` (tables, CSV, figures, summary).
+directories), ``output`` (tables, CSV, figures, summary), ``suite`` and ``suite_output`` (the same
+comparison over several problems, ``[suite]``, and its summary across them).
 """
 from __future__ import annotations
 

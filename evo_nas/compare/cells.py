@@ -49,22 +49,30 @@ def _run_cell(args) -> str:
     return str(path)
 
 
-def run_cells(config: dict, runs: str | Path, *, backend: str = "loky", progress=None, evaluator=None) -> list[str]:
-    """Run (or resume) every cell under ``runs``; ``progress(algorithm, seed)`` is called before each one.
-
-    Every cell's configuration is validated before the first cell starts. ``evaluator`` replaces
-    the configured one (as in ``run_search``), e.g. in tests."""
+def validate_cells(config: dict, problem=None) -> CompareConfig:
+    """Check ``[compare]``, the reward and every algorithm's cell configuration (``ValueError`` of one
+    line) on ``problem`` (default: built from ``config``; ``benchdata.DataMissing`` without its data)."""
     from ..problems import make_problem
     from ..search.engine import validate_config
 
     cmp = CompareConfig.from_dict(config)
     reward_of(config)
-    problem = make_problem(config)
+    problem = make_problem(config) if problem is None else problem
     for a in cmp.algorithms:
         try:
             validate_config(cell_config(config, a, cmp.seeds[0]), problem)
         except ValueError as e:
             raise ValueError(f"[compare] algorithm {a!r}: {e}") from None
+    return cmp
+
+
+def run_cells(config: dict, runs: str | Path, *, backend: str = "loky", progress=None, evaluator=None) -> list[str]:
+    """Run (or resume) every cell under ``runs``; ``progress(algorithm, seed)`` is called before each
+    one (as each one finishes with ``cell_jobs`` > 1).
+
+    Every cell's configuration is validated before the first cell starts. ``evaluator`` replaces
+    the configured one (as in ``run_search``), e.g. in tests."""
+    cmp = validate_cells(config)
     cells = [(config, a, s, Path(runs), evaluator) for s in cmp.seeds for a in cmp.algorithms]
     if cmp.cell_jobs == 1:
         done = []
@@ -75,7 +83,11 @@ def run_cells(config: dict, runs: str | Path, *, backend: str = "loky", progress
         return done
     from ..parallel import parallel_map
 
-    return parallel_map(_run_cell, cells, cmp.cell_jobs, backend)
+    def finished(i, _):
+        if progress is not None:
+            progress(cells[i][1], cells[i][2])
+
+    return parallel_map(_run_cell, cells, cmp.cell_jobs, backend, on_result=finished)
 
 
-__all__ = ["ScoreAsAccuracy", "run_cells"]
+__all__ = ["ScoreAsAccuracy", "validate_cells", "run_cells"]

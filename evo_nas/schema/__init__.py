@@ -26,7 +26,7 @@ _EXPORTS = {
     "CONFIG_SECTIONS": "config", "SECTIONS": "config", "Config": "config", "ProblemSection": "config",
     "resolve": "config", "resolved": "config", "section": "config",
     "unknown_key": "errors", "validate": "errors",
-    "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "DataSection": "data",
+    "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "SuiteSection": "sections", "DataSection": "data",
     "LatencySection": "latency", "ObjectivesSection": "sections", "ProxySection": "proxy",
     "SearchSection": "sections", "Section": "sections", "SpaceSection": "space",
 }

@@ -20,7 +20,7 @@ from ..problems import DEFAULT_PROBLEM
 from .base import Seeded
 from .errors import unknown_key, validate
 from .sections import (CompareSection, DataSection, LatencySection, ObjectivesSection, ProxySection, SearchSection,
-                       Section, SpaceSection)
+                       Section, SpaceSection, SuiteSection)
 
 
 class ProblemSection(Section):
@@ -103,7 +103,8 @@ class Config(Seeded):
 CONFIG_SECTIONS = tuple(Config.model_fields)
 SECTIONS: dict[str, type[Section]] = {"problem": ProblemSection, "search": SearchSection,
                                       "objectives": ObjectivesSection, "space": SpaceSection, "data": DataSection,
-                                      "proxy": ProxySection, "latency": LatencySection, "compare": CompareSection}
+                                      "proxy": ProxySection, "latency": LatencySection, "compare": CompareSection,
+                                      "suite": SuiteSection}
 
 
 def resolve(config: dict) -> Config:

@@ -116,3 +116,33 @@ class CompareSection(Section):
         if v is not None and sorted(set(v)) != v:
             raise ValueError("budgets")
         return v
+
+
+class SuiteSection(Section):
+    """``[suite]``: the same comparison over several problems (``evo_nas.compare.suite``). Each
+    ``[suite.problems.NAME]`` table holds configuration sections (``problem``, ``objectives``,
+    ``search``, ``compare``...) taken over the file's shared ones, table by table."""
+
+    algorithms: list[str] = Field(default_factory=lambda: list(COMPARE_ALGORITHMS), min_length=1,
+                                  description="a non-empty list of distinct names")
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], min_length=1,
+                             description="a non-empty list of distinct ints")
+    budgets: list[Annotated[int, Field(ge=1)]] | None = Field(
+        None, min_length=1, description="a non-empty increasing list of ints >= 1")
+    cell_jobs: int = Field(1, ge=1, description="an int >= 1")
+    alpha: float = Field(0.05, gt=0, lt=1, description="a number in (0, 1)")
+    problems: dict[str, dict[str, Any]] = Field(min_length=1, description="a non-empty table of named problem tables")
+
+    @field_validator("algorithms", "seeds")
+    @classmethod
+    def _distinct(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError("repeated")
+        return v
+
+    @field_validator("budgets")
+    @classmethod
+    def _increasing(cls, v):
+        if v is not None and sorted(set(v)) != v:
+            raise ValueError("budgets")
+        return v
