@@ -9,6 +9,7 @@ import pytest
 from evo_nas.compare import CompareConfig, cell_dir, load_comparison, run_cells, table_markdown, write_outputs
 from evo_nas.search.run import RunDir
 from evo_nas.spacefiles import read_toml
+from conftest import needs_data
 
 CONFIG = Path(__file__).resolve().parents[1] / "experiments" / "compare_ofa.toml"
 ALGORITHMS = ["nsga2", "rl", "aging", "random", "nsga2-gene-xm", "nsga2-ordinal"]
@@ -38,6 +39,7 @@ def test_the_committed_config_is_valid():
     assert config["search"]["reward"] == {"target_ms": 30.0, "mode": "soft"}
 
 
+@needs_data("ofa")
 def test_small_comparison_runs_and_a_smaller_budget_is_a_prefix(tmp_path):
     config = small(240, [100, 240])
     run_cells(config, tmp_path / "runs")
@@ -60,6 +62,7 @@ def test_small_comparison_runs_and_a_smaller_budget_is_a_prefix(tmp_path):
             assert len(short) == 100 and short == keys(cell_dir(tmp_path / "runs", a, s))[:100], (a, s)
 
 
+@needs_data("ofa")
 def test_an_override_must_name_a_compared_algorithm():
     config = small(100, [100])
     config["compare"]["overrides"]["nsga2-typo"] = {"algorithm": "nsga2"}
