@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..problems import DEFAULT_PROBLEM
 from .base import Seeded
+from .constraints import ConstraintsSection
 from .errors import unknown_key, validate
 from .sections import (CompareSection, DataSection, LatencySection, ObjectivesSection, ProxySection, SearchSection,
                        Section, SpaceSection)
@@ -64,6 +65,7 @@ class Config(Seeded):
     proxy: ProxySection | None = None
     latency: LatencySection | None = None
     compare: CompareSection | None = None
+    constraints: ConstraintsSection | None = None
     tradeoff: dict[str, Any] | None = None
     fidelity: dict[str, Any] | None = None
     bench: dict[str, Any] | None = None
@@ -75,7 +77,7 @@ class Config(Seeded):
 
         if self.search is None:
             raise ValueError("[search] needs a budget: generations and/or max_evaluations")
-        objectives = Objectives.from_dict(self.objectives, problem_class(self.problem.name))
+        objectives = Objectives.from_dict(self.objectives, problem_class(self.problem.name), self.constraints)
         self.objectives.names = list(objectives.names)
         return self
 
