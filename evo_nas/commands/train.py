@@ -151,7 +151,9 @@ def _run_mode(args) -> int:
 def run(args) -> int:
     from ..evaluate import EvalConfig, train_full
 
-    if (Path(args.genome) / "config.json").is_file():
+    from ..spacefiles import existing_file
+
+    if existing_file(Path(args.genome) / "config.json") is not None:
         return _run_mode(args)
     if wants_choice(args):
         raise ValueError("--key, --knee and --best choose a member of a run: give a run directory, not a genome")

@@ -62,7 +62,7 @@ def transfer_genes(genes, src: Space, dst: Space) -> tuple[int, ...]:
     that ``dst`` fixes (Once-for-All) becomes its one choice; the network's layers stay as searched."""
     genes = list(genes)
     if tuple(dst.cardinalities) != tuple(src.cardinalities):
-        idx = src.resolution_gene() if hasattr(src, "resolution_gene") else None
+        idx = getattr(src, "resolution_gene", None)
         if idx is None or dst.cardinalities[idx] != 1 or len(dst.cardinalities) != len(genes):
             raise ValueError(f"space {src.name!r} cannot be rebuilt at another size for this genome")
         genes[idx] = 0

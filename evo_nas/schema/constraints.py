@@ -33,6 +33,17 @@ class Bound(Section):
         return self
 
 
-ConstraintsSection = dict[str, Bound]
+def check_constraints(section: dict) -> dict:
+    """``[constraints]`` with every bound checked (``ValueError`` of one line naming the objective and the
+    bad value); returns it as plain tables, unset bounds left out."""
+    from .errors import validate
 
-__all__ = ["Bound", "ConstraintsSection"]
+    out = {}
+    for name, bound in section.items():
+        if not isinstance(bound, dict):
+            raise ValueError(f"[constraints] {name} = {bound!r} must be a table such as {{ max = 20.0 }}")
+        out[name] = validate(Bound, bound, f"constraints.{name}").model_dump(exclude_none=True)
+    return out
+
+
+__all__ = ["Bound", "check_constraints"]
