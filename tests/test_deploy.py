@@ -179,6 +179,8 @@ def test_export_without_training_says_random_init_loudly(tmp_path, capsys):
     assert card["weights"]["kind"] == "random-init" and "NOT TRAINED" in card["weights"]["warning"]
     assert main(["export", str(r.run_dir), "--knee", "--int8", "static", "--overwrite"]) == 2
     assert "needs calibration images" in capsys.readouterr().err
+    assert main(["export", str(r.run_dir), "--knee", "--int8", "dynamic", "--overwrite"]) == 0
+    card = json.loads(cards[0].read_text())
     assert main(["export", str(r.run_dir)]) == 2
     assert "exactly one of" in capsys.readouterr().err
 
@@ -189,7 +191,10 @@ def test_export_without_training_says_random_init_loudly(tmp_path, capsys):
     card["predicted"]["latency_ms"] = 1e-6
     cards[0].write_text(json.dumps(card))
     report = verify(tmp_path / "run" / "export", protocol=FAST, extra_limits=[["latency_ms", "max", 1e-6]])
-    row = report["networks"][0]["rows"][0]
+    row, int8 = report["networks"][0]["rows"]
     assert row["predicted_ms"] == 1e-6 and row["error_pct"] < -99
     assert row["limits"][0]["status"] == "BROKEN" and row["limits"][0]["source"] == "measured here"
-    assert report["broken"]
+    # the INT8 file is held to the limit on its own measurement, not on the FP32 prediction
+    assert int8["limits"][0]["source"] == "measured here" and int8["limits"][0]["value"] == int8["measured_ms"]
+    assert "predicted_ms" not in int8 and int8["speedup_vs_fp32"] > 0
+    assert len(report["broken"]) == 2

@@ -118,6 +118,10 @@ def choose(front: list[dict], objectives, *, key: str | None = None, knee: bool 
         F = np.array([objectives.vector(r) for r in front])
         i, d = knee_index(F)
         names = ", ".join(objectives.names)
+        if d == 0.0:
+            return Choice(front[i], "knee", f"no member lies below the line through the extremes of the "
+                                            f"{len(front)}-member Pareto set: the one nearest the ideal point, "
+                                            f"objectives ({names}) scaled to [0, 1]")
         return Choice(front[i], "knee", f"largest distance ({d:.3f}) below the hyperplane through the extremes of "
                                         f"the {len(front)}-member Pareto set, objectives ({names}) scaled to [0, 1]")
     known = set(objectives.names) | {k for r in front for k, v in r.items() if isinstance(v, (int, float))}

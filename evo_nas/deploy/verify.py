@@ -87,6 +87,10 @@ def verify_card(card: dict, folder: Path, *, threads: int = 1, protocol: Protoco
                 extra_limits=()) -> dict:
     """Measure every file of one card; returns ``{genome, comparable, why, rows, broken}``."""
     same, why = comparable(card, threads)
+    # a limit on latency holds on the device the run predicted for: every file measured there counts,
+    # INT8 versions included, even when the exported network is not the one whose latency was predicted
+    device_same = comparable({**card, "latency_prediction": {**card.get("latency_prediction", {}),
+                                                             "same_network": True}}, threads)[0]
     net = card["network"]
     shape = (1, net["in_channels"], net["resolution"], net["resolution"])
     limits = [list(x) for x in card.get("limits", [])] + [list(x) for x in extra_limits]
@@ -110,7 +114,7 @@ def verify_card(card: dict, folder: Path, *, threads: int = 1, protocol: Protoco
             row["int8_flag"] = ("not faster than fp32" if m.median_ms >= fp32["measured_ms"] else
                                 "faster, within the spread" if fp32["measured_ms"] - m.median_ms <= spread else
                                 "faster")
-        row["limits"] = _check_limits(card, row, same and f["precision"] == "fp32", limits)
+        row["limits"] = _check_limits(card, row, device_same, limits)
         rows.append(row)
     broken = [f"{r['file']}: {c['limit']} ({c['value']:.4g}, {c['source']})" for r in rows for c in r["limits"]
               if c["status"] == "BROKEN"]
