@@ -198,3 +198,23 @@ def test_export_without_training_says_random_init_loudly(tmp_path, capsys):
     assert int8["limits"][0]["source"] == "measured here" and int8["limits"][0]["value"] == int8["measured_ms"]
     assert "predicted_ms" not in int8 and int8["speedup_vs_fp32"] > 0
     assert len(report["broken"]) == 2
+
+
+@pytest.mark.parametrize("algorithm", ["nsga2", "random", "aging"])
+def test_every_strategy_reports_feasible_members_only(tmp_path, algorithm):
+    import evo_nas
+
+    search = {"algorithm": algorithm, "max_evaluations": 40, "cache": False}
+    if algorithm == "nsga2":
+        search = {"algorithm": "nsga2", "pop_size": 10, "generations": 4, "cache": False}
+    if algorithm == "aging":
+        search["aging"] = {"population": 10, "sample": 5}
+        search["reward"] = {"target_ms": 3.0}
+    cfg = {"seed": 1, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
+           "problem": {"name": "synthetic"}, "search": search}
+    free = evo_nas.search(cfg, tmp_path / "free")
+    cap = sorted(r["params_m"] for r in free.pareto)[len(free.pareto) // 2]
+    limited = evo_nas.search(cfg, tmp_path / "limited", constraints={"params_m": {"max": cap}})
+    assert limited.pareto and all(r["params_m"] <= cap for r in limited.pareto)
+    assert any(r["params_m"] > cap for r in free.pareto)
+    assert json.loads((tmp_path / "limited" / "config.json").read_text())["constraints"] == {"params_m": {"max": cap}}
