@@ -122,6 +122,8 @@ def _run_mode(args) -> int:
         raise ValueError("with a run directory, the space and config are the run's: drop --config/--space")
     if not wants_choice(args):
         raise ValueError(f"{run.path} is a run: choose a member with --key KEY, --knee or --best OBJECTIVE")
+    if args.out is not None and args.out.suffix == ".json":
+        raise ValueError(f"--out {args.out}: with a run, --out is the folder that keeps the weights")
     choice = choice_from_args(run, args)
     config = run.config
     data = config.get("data")
