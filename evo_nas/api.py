@@ -46,7 +46,9 @@ def config_path(config: str | Path) -> Path:
     shipped = CONFIGS / f"{path.name}.toml"
     if shipped.is_file():
         return shipped
-    raise FileNotFoundError(f"config file not found: {config} (nor an example config of that name: "
+    from .schema.errors import MissingFile
+
+    raise MissingFile(f"config file not found: {config} (nor an example config of that name: "
                             f"{', '.join(config_names())})")
 
 

@@ -30,7 +30,7 @@ ENV_CACHE = "EVO_NAS_CACHE"
 ENV_OFFLINE = "EVO_NAS_OFFLINE"
 
 
-class DataMissing(FileNotFoundError):
+class DataMissing(FileNotFoundError, ValueError):
     """A benchmark file that is in no folder searched and could not be downloaded."""
 
 

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evo-nas", description="Platform-aware neural architecture search by evolution.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):  # shared argument helpers, not commands
+        if info.name.startswith("_"):  # a private helper of a command, not a command
             continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .arch import Architecture, parse_blocks
+from .schema.errors import MissingFile
 from .space import OVERRIDABLE, SPACE_TYPES, Genome, Space, SpaceError
 
 
@@ -50,7 +51,7 @@ def read_toml(path: Path, what: str) -> dict:
     if existing_file(path) is None:
         if Path(path).is_dir():
             raise IsADirectoryError(f"{what} file is a directory: {str(path)[:300]} (give the .toml file in it)")
-        raise FileNotFoundError(f"{what} file not found: {str(path)[:300]}")
+        raise MissingFile(f"{what} file not found: {str(path)[:300]}")
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -93,7 +94,7 @@ def load_space(name_or_path: str | Path = "mnasnet", **overrides) -> Space:
     """Load a space by name (``genomes/NAME.toml``) or path; overrides: resolution, num_classes, ..."""
     path = _resolve(name_or_path, GENOMES_DIR)
     if existing_file(path) is None and Path(name_or_path).suffix != ".toml" and not Path(path).is_dir():
-        raise FileNotFoundError(f"space {str(name_or_path)[:100]!r} is neither a file nor a space of "
+        raise MissingFile(f"space {str(name_or_path)[:100]!r} is neither a file nor a space of "
                                 f"{GENOMES_DIR} (known spaces: {', '.join(space_names())})")
     return space_from_dict(read_toml(path, "space"), str(path), **overrides)
 
@@ -173,7 +174,7 @@ def genome_argument(text: str, parse: Callable[[str], Any]) -> Any:
     if Path(text).suffix in GENOME_FILE_SUFFIXES:
         path = existing_file(text)
         if path is None:
-            raise FileNotFoundError(f"genome file not found: {text}")
+            raise MissingFile(f"genome file not found: {text}")
         return parse(path.read_text().strip())
     try:
         return parse(text)

@@ -164,3 +164,15 @@ def test_a_run_without_a_reference_says_why_it_has_no_hypervolume(tmp_path):
     result = evo_nas.search(config, tmp_path / "run")
     assert result.hypervolume is None
     assert any(note.startswith("no hypervolume: [objectives] reference is not set") for note in result.notes)
+
+
+def test_a_missing_config_or_run_is_a_value_error_of_the_api(tmp_path):
+    """Every piece of bad input reaches an API caller as a ValueError (a missing file is also a FileNotFoundError)."""
+    import evo_nas
+
+    for call in (lambda: evo_nas.search(str(tmp_path / "nope.toml")), lambda: evo_nas.search("no-such-example"),
+                 lambda: evo_nas.load_run(tmp_path / "no-run"), lambda: evo_nas.resume(tmp_path / "no-run")):
+        with pytest.raises(ValueError, match="not found"):
+            call()
+    with pytest.raises(FileNotFoundError):
+        evo_nas.search(str(tmp_path / "nope.toml"))

@@ -140,7 +140,7 @@ def test_the_proxy_recipe_a_run_uses_is_written_out():
 
 def test_the_latency_defaults_a_mode_reads_are_written_out():
     protocol = {"warmup": 10, "repeats": 20, "rounds": 5, "max_cv": 0.05, "max_attempts": 3}
-    here = {"runtime": "torch", "threads": 1, **protocol}
+    here = {"runtime": "onnxruntime", "threads": 1, **protocol}
     assert resolved({**train(), "latency": {}})["latency"] == {
         "mode": "table", **here, "fill": True, "seed": 0, "fit": "auto"}
     assert resolved({**train(), "latency": {"table": "t.json"}})["latency"] == {

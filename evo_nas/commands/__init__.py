@@ -1,1 +1,1 @@
-"""Subcommands of ``evo-nas``; every module here defines ``register(subparsers)``."""
+"""Subcommands of ``evo-nas``; every public module here defines ``register(subparsers)`` (``_name``: a helper)."""

@@ -1,8 +1,12 @@
 """``evo-nas latency``: measure a genome here and predict it from a per-layer table (MnasNet, FBNet).
 
 ``evo-nas latency build-table`` measures every distinct layer of a space into a table file
-(progress bar, resumable); ``evo-nas latency GENOME`` prints the measured latency (median, IQR,
-CV, attempts) for each runtime and the table's prediction with its error.
+(progress bar, resumable, ``--rebuild``/``--recalibrate``; exit 3 when the machine was not quiet
+enough, ``evo_nas.latency.stability``); ``evo-nas latency check`` re-measures a seeded sample
+against the table (``commands/_latency_check.py``); ``evo-nas latency sample|fit`` fit a new
+device's model from a few measured networks (``commands/_latency_fit.py``); ``evo-nas latency
+GENOME`` prints the measured latency (median, IQR, CV, attempts) for each runtime and the
+table's prediction with its error.
 """
 from __future__ import annotations
 
@@ -18,18 +22,24 @@ def register(sub):
     p = sub.add_parser(
         "latency", help="measure or predict latency; build a per-layer latency table",
         description="`evo-nas latency build-table [options]` measures every distinct layer of the space into a table "
-                    "(resumes from a partial file). `evo-nas latency GENOME [options]` measures GENOME end to end on "
-                    "this machine and, when a table is available, prints its prediction next to the measurement.",
+                    "(resumes from a partial file; --rebuild measures it again; exit 3 when the machine was not "
+                    "quiet enough). `evo-nas latency check` re-measures seeded networks against the table. "
+                    "`evo-nas latency sample` lists seeded networks to measure on your device; `evo-nas latency "
+                    "fit` fits a known table to those measurements. `evo-nas latency GENOME [options]` measures "
+                    "GENOME end to end on this machine and, when a table is available, prints its prediction "
+                    "next to the measurement.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("target", metavar="build-table|GENOME",
-                   help="'build-table', or a genome: block string, gene list, known architecture name or .toml")
+    p.add_argument("target", metavar="build-table|check|sample|fit|GENOME",
+                   help="'build-table', 'check', 'sample', 'fit', or a genome: block string, gene list, known "
+                        "architecture name or .toml")
     p.add_argument("--config", help="experiment TOML: its [space] and [latency] sections give the defaults")
     p.add_argument("--space", help="space name or file (default: mnasnet)")
     p.add_argument("--resolution", type=int, help="input resolution override")
     p.add_argument("--in-channels", type=int, help="input channels override")
     p.add_argument("--num-classes", type=int, help="class count override")
     p.add_argument("--runtime", action="append", choices=["torch", "onnxruntime"],
-                   help="runtime (repeatable for GENOME; default torch)")
+                   help="runtime (repeatable for GENOME; default [latency] runtime, else onnxruntime: what "
+                        "`evo-nas export` ships)")
     p.add_argument("--threads", type=int, help="intra-op threads (default 1)")
     p.add_argument("--command", dest="device_command",
                    help="build-table on another device: a command that gets each layer as an ONNX file "
@@ -45,7 +55,18 @@ def register(sub):
                    help="build-table: calibration fit (default auto: the lowest leave-one-out error on the "
                         "calibration networks)")
     p.add_argument("--limit", type=int, help="build-table: measure at most this many layers now (resume later)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="build-table: measure every layer and the calibration again; the old table is replaced "
+                        "once the new one is complete")
+    p.add_argument("--recalibrate", action="store_true",
+                   help="build-table: keep the layers, measure the calibration networks again")
+    p.add_argument("--allow-unstable", action="store_true",
+                   help="build-table: exit 0 even when the machine was not quiet enough (the table still says so)")
+    p.add_argument("--passes", type=int, default=3, help="check: measurements of each network (default 3)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from ._latency_fit import add_arguments
+
+    add_arguments(p)
     for name in ("warmup", "repeats", "rounds", "max-attempts"):
         p.add_argument(f"--{name}", type=int, help="protocol override")
     p.add_argument("--max-cv", type=float, help="protocol override: re-measure above this CV of round medians")
@@ -114,17 +135,33 @@ def run(args) -> int:
     config = _config(args)
     space, over = _space(args, config)
     lat = _checked(_latency_section(args, config.get("latency", {})))
-    if "table" not in lat or args.target == "build-table":
+    if args.target not in ("sample", "fit") and ("table" not in lat or args.target == "build-table"):
         check_device(lat)
     protocol = Protocol.from_dict(lat)
     if "command" in lat:
-        if args.target != "build-table":
-            raise ValueError("--command builds a table for another device; use it with build-table")
+        if args.target not in ("build-table", "fit"):
+            raise ValueError("--command measures on another device; use it with build-table or fit --measure N")
         from ..latency.measure import CommandRuntime
 
         runtime = CommandRuntime(lat["command"], lat.get("device", ""), lat["timeout_s"])
+        if args.target == "fit":
+            from ._latency_fit import fit
+
+            return fit(args, space, lat, lambda: runtime, protocol)
         return _build(args, space, lat, runtime, protocol, default_table_path)
     runtimes = args.runtime or [lat["runtime"]]
+    if args.target == "sample":
+        from ._latency_fit import sample
+
+        return sample(args, space)
+    if args.target == "fit":
+        from ._latency_fit import fit
+
+        return fit(args, space, lat, lambda: make_runtime(runtimes[0], lat["threads"]), protocol)
+    if args.target == "check":
+        from ._latency_check import check
+
+        return check(args, space, lat, make_runtime(runtimes[0], lat["threads"]), protocol, default_table_path)
     if args.target == "build-table":
         return _build(args, space, lat, make_runtime(runtimes[0], lat["threads"]), protocol, default_table_path)
     return _genome(args, space, over, lat, runtimes, lat["threads"], protocol, default_table_path)
@@ -138,9 +175,12 @@ def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
     print(f"building {path}\n  device  : {m['cpu']} ({m.get('cores', '?')} cores, id {m['id']})\n"
           f"  runtime : {runtime.name} {runtime.version}, threads={runtime.threads}\n"
           f"  protocol: {protocol.to_dict()}", file=sys.stderr)
+    if args.rebuild and args.recalibrate:
+        raise ValueError("--rebuild measures everything again; --recalibrate only the calibration: choose one")
     table = build_table(space, runtime, protocol, path, calibration=lat.get("calibration"),
                         seed=lat["seed"], fit=lat["fit"], progress=not args.no_progress,
-                        limit=args.limit)
+                        limit=args.limit, rebuild=args.rebuild, recalibrate=args.recalibrate)
+    path = table.path
     c = table.calibration
     print(f"{path}: {len(table.entries)} layers, build time {table.header.get('build_s', 0):.1f} s")
     if table.calibrated:
@@ -149,6 +189,20 @@ def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
               f"({c['fit']}, {c['n']} networks, MAPE {c['mape_pct']:.2f}%)")
     else:
         print("not calibrated yet: run build-table again to finish")
+    from ..latency.stability import summary
+
+    st = summary(table.header)
+    print(f"machine while measuring: load average {st['load_1m_median']} (median), {st['load_1m_max']} (max); "
+          f"CPU clock {st['cpu_mhz_min']}-{st['cpu_mhz_max']} MHz ({st['samples']} samples)")
+    reasons = table.header.get("unstable") or []
+    if reasons:
+        print(f"WARNING: latency table {path} is not stable:", file=sys.stderr)
+        for r in reasons:
+            print(f"  - {r}", file=sys.stderr)
+        print("  its predictions will be off for every search that reads it: rebuild it on a quiet machine with "
+              "`evo-nas latency build-table --rebuild` (same options), and check it with `evo-nas latency check`",
+              file=sys.stderr)
+        return 0 if args.allow_unstable else 3
     return 0
 
 

@@ -22,6 +22,7 @@ from ..data import DataConfig, load_dataset
 from ..files import atomic_path, atomic_write
 from ..hashing import digest, file_fingerprint
 from ..jsonio import dumps
+from ..schema.errors import MissingFile
 from ..space import Space
 from ..spacefiles import space_from_dict
 
@@ -139,7 +140,7 @@ def load_trained(folder: str | Path) -> Trained:
     folder = Path(folder)
     path = folder / RECORD
     if not path.is_file():
-        raise FileNotFoundError(f"no trained network in {folder} (no {RECORD}; write one with evo-nas train)")
+        raise MissingFile(f"no trained network in {folder} (no {RECORD}; write one with evo-nas train)")
     try:
         record = json.loads(path.read_bytes())
     except ValueError as e:
@@ -148,7 +149,7 @@ def load_trained(folder: str | Path) -> Trained:
         raise ValueError(f"{path}: format {record.get('format')!r} is not {FORMAT}")
     weights = folder / record["weights"]["file"]
     if not weights.is_file():
-        raise FileNotFoundError(f"weights file not found: {weights}")
+        raise MissingFile(f"weights file not found: {weights}")
     if file_fingerprint(weights) != record["weights"]["sha256"]:
         raise ValueError(f"{weights}: sha256 differs from the one {path} records; the weights were changed")
     space = space_from_dict(record["space_definition"], str(path))

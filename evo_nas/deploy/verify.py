@@ -23,6 +23,7 @@ from ..jsonio import dumps
 from ..latency.machine import machine_info, steady_allocator
 from ..latency.protocol import Measurement, Protocol, measure
 from ..onnx_export import INPUT, example_input
+from ..schema.errors import MissingFile
 from ..search.constraints import limit_text, violation
 
 REPORT = "verify.json"
@@ -99,7 +100,7 @@ def verify_card(card: dict, folder: Path, *, threads: int = 1, protocol: Protoco
     for f in card["files"]:
         path = folder / f["file"]
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: named in the card {card['genome'][:60]!r} but missing")
+            raise MissingFile(f"{path}: named in the card {card['genome'][:60]!r} but missing")
         m = measure_file(path, shape, threads, protocol)
         row = {"file": f["file"], "precision": f["precision"], "measured_ms": m.median_ms, "iqr_ms": m.iqr_ms,
                "cv": m.cv, "stable": m.stable, "attempts": m.attempts, "test_acc": f.get("test_acc")}
@@ -143,10 +144,10 @@ def verify(folder, *, threads: int = 1, protocol: Protocol = Protocol(), extra_l
     ``FileNotFoundError`` when the folder holds no card."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"export folder not found: {folder}")
+        raise MissingFile(f"export folder not found: {folder}")
     cards = cards_in(folder)
     if not cards:
-        raise FileNotFoundError(f"{folder}: no exported network (net-*.json); write one with evo-nas export RUN --knee")
+        raise MissingFile(f"{folder}: no exported network (net-*.json); write one with evo-nas export RUN --knee")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     cores = os.cpu_count() or 1
     report = {"machine": machine_info(), "threads": threads, "protocol": protocol.to_dict(), "load_average": load,

@@ -3,6 +3,8 @@ lookup tables (FBNet, arXiv 1812.03443), behind one ``LatencyModel`` interface.
 
 ``latency_model_from_config(section, space)`` turns an experiment's ``[latency]`` section into a
 model with ``latency_ms(arch)``, ``safe_in_pool``, ``fingerprint()`` and ``describe()``.
+``stability`` judges whether a table was measured on a quiet machine, ``check`` re-measures a
+table's networks, and ``fewshot`` fits a new device's model from a few networks measured on it.
 """
 from .devices import (DEVICES, CommandLatency, LatencyModel, MeasuredLatency, TableLatency, default_table_path,
                       latency_model_from_config, register_device)

@@ -106,6 +106,19 @@ class TableLatency(LatencyModel):
             raise ValueError(f"latency table {table.path} is not calibrated; rebuild it with "
                              f"`evo-nas latency build-table` or use fill = true")
         self.safe_in_pool = not fill or self._complete()
+        if table.calibrated:
+            self._warn_unstable()
+
+    def _warn_unstable(self) -> None:
+        """Warn (once per model) when the table's measurement broke a stability rule (``stability.judge``)."""
+        import warnings
+
+        reasons = self.table.unstable_reasons()
+        self.table.header["unstable"] = reasons
+        if reasons:
+            warnings.warn(f"latency table {self.table.path} was measured while the machine was not quiet "
+                          f"({reasons[0]}); its predictions may be far off: `evo-nas latency check`, then "
+                          f"`evo-nas latency build-table --rebuild` on a quiet machine", stacklevel=3)
 
     def missing_layers(self, archs) -> int:
         """How many distinct layers of ``archs`` a fill-mode table would measure first (0 otherwise)."""
@@ -124,6 +137,7 @@ class TableLatency(LatencyModel):
                 n = self.calibration if self.calibration is not None else default_calibration(self.space)
                 calibrate(self.table, calibration_genomes(self.space, n, self.seed),
                           self.runtime, self.protocol, self.fit, self.seed)
+                self._warn_unstable()
                 changed = True
             if changed and self.table.path is not None:
                 self.table.save()

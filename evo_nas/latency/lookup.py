@@ -207,8 +207,17 @@ class LatencyTable:
                 + c.get("per_layer_ms", 0.0) * len(arch.layers()))
 
     def add(self, spec: LayerSpec, m: Measurement) -> None:
-        self.entries[spec.key()] = {"ms": round(m.median_ms, 6), "iqr_ms": round(m.iqr_ms, 6),
-                                    "cv": round(m.cv, 5), "attempts": m.attempts}
+        entry = {"ms": round(m.median_ms, 6), "iqr_ms": round(m.iqr_ms, 6), "cv": round(m.cv, 5),
+                 "attempts": m.attempts}
+        if m.p90_ms is not None:
+            entry.update(p90_ms=round(m.p90_ms, 6), p99_ms=round(m.p99_ms, 6))
+        self.entries[spec.key()] = entry
+
+    def unstable_reasons(self) -> list[str]:
+        """The stability rules this table's measurement breaks (``evo_nas.latency.stability``); empty: stable."""
+        from .stability import judge
+
+        return judge(self.header, self.entries, self.calibration)
 
 
 __all__ = ["LatencyTable", "network_signature", "space_signature", "FORMAT", "VERSION", "READABLE"]

@@ -30,6 +30,43 @@ def machine_info() -> dict:
     return info
 
 
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def cpu_mhz() -> float | None:
+    """The mean current clock of the CPUs in MHz: cpufreq's ``scaling_cur_freq`` where the kernel exposes it,
+    else ``cpu MHz`` of /proc/cpuinfo (a virtual machine's nominal clock); None where neither is readable."""
+    freqs = []
+    for i in range(os.cpu_count() or 0):
+        v = _read(f"/sys/devices/system/cpu/cpu{i}/cpufreq/scaling_cur_freq")
+        if v and v.isdigit():
+            freqs.append(int(v) / 1000.0)
+    if not freqs:
+        for line in (_read("/proc/cpuinfo") or "").splitlines():
+            if line.startswith("cpu MHz"):
+                try:
+                    freqs.append(float(line.split(":", 1)[1]))
+                except ValueError:
+                    pass
+    return round(sum(freqs) / len(freqs), 1) if freqs else None
+
+
+def machine_state() -> dict:
+    """What the machine is doing now: 1-minute load average, CPU clock (MHz) and frequency governor
+    (None where not readable). Recorded while a latency table is measured (``evo_nas.latency.stability``)."""
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except OSError:
+        load = None
+    return {"load_1m": load, "cpu_mhz": cpu_mhz(),
+            "governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")}
+
+
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
 _KEEP_BELOW = 32 << 20  # glibc's largest accepted mmap threshold on 64-bit systems
 _KEEP_FREED = 1 << 30
@@ -78,4 +115,4 @@ def steady_allocator() -> str:
     return allocator_policy()
 
 
-__all__ = ["cpu_model", "machine_info", "allocator_policy", "steady_allocator"]
+__all__ = ["cpu_model", "machine_info", "machine_state", "cpu_mhz", "allocator_policy", "steady_allocator"]

@@ -3,10 +3,10 @@
 MnasNet measures latency on the target device instead of counting FLOPs. A figure is only worth
 that much if the protocol behind it is fixed: a fixed thread count, untimed warm-up calls,
 ``rounds x repeats`` individually timed calls, the median of all samples as the figure, the IQR
-of the samples as its spread, and the coefficient of variation of the per-round medians as the
-stability check. When that CV exceeds ``max_cv`` the whole measurement (warm-up included) is
-repeated, at most ``max_attempts`` times; the most stable attempt is kept and the number of
-attempts is recorded.
+of the samples as its spread (the 90th and 99th percentiles are kept beside the median), and the
+coefficient of variation of the per-round medians as the stability check. When that CV exceeds
+``max_cv`` the whole measurement (warm-up included) is repeated, at most ``max_attempts`` times;
+the most stable attempt is kept and the number of attempts is recorded.
 
 ``measure`` takes the call to time and the clock as arguments, so its logic is testable with a
 fake clock and a fake runner; the runtimes that supply the call are in ``evo_nas.latency.measure``.
@@ -58,6 +58,8 @@ class Measurement:
     samples: int
     attempts: int
     stable: bool
+    p90_ms: float | None = None
+    p99_ms: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -65,12 +67,18 @@ class Measurement:
 
 def summarize(samples_ms: list[list[float]]) -> tuple[float, float, float]:
     """(median, IQR, CV of the per-round medians) of samples grouped by round."""
+    med, iqr, cv, _, _ = summarize_tails(samples_ms)
+    return med, iqr, cv
+
+
+def summarize_tails(samples_ms: list[list[float]]) -> tuple[float, float, float, float, float]:
+    """(median, IQR, CV of the per-round medians, 90th and 99th percentile) of samples grouped by round."""
     flat = np.concatenate([np.asarray(r, dtype=float) for r in samples_ms])
-    q25, med, q75 = np.percentile(flat, [25, 50, 75])
+    q25, med, q75, p90, p99 = np.percentile(flat, [25, 50, 75, 90, 99])
     medians = [float(np.median(r)) for r in samples_ms]
     mean = statistics.fmean(medians)
     cv = statistics.pstdev(medians) / mean if len(medians) > 1 and mean > 0 else 0.0
-    return float(med), float(q75 - q25), float(cv)
+    return float(med), float(q75 - q25), float(cv), float(p90), float(p99)
 
 
 def measure(call: Callable[[], object], protocol: Protocol = Protocol(),
@@ -88,14 +96,14 @@ def measure(call: Callable[[], object], protocol: Protocol = Protocol(),
                 call()
                 samples.append((clock() - t0) * 1e3)
             rounds.append(samples)
-        med, iqr, cv = summarize(rounds)
-        if best is None or cv < best[2]:
-            best = (med, iqr, cv)
-        if cv <= protocol.max_cv:
+        stats = summarize_tails(rounds)
+        if best is None or stats[2] < best[2]:
+            best = stats
+        if stats[2] <= protocol.max_cv:
             break
-    med, iqr, cv = best
+    med, iqr, cv, p90, p99 = best
     return Measurement(median_ms=med, iqr_ms=iqr, cv=cv, samples=protocol.rounds * protocol.repeats,
-                       attempts=attempt, stable=cv <= protocol.max_cv)
+                       attempts=attempt, stable=cv <= protocol.max_cv, p90_ms=p90, p99_ms=p99)
 
 
-__all__ = ["Protocol", "Measurement", "summarize", "measure"]
+__all__ = ["Protocol", "Measurement", "summarize", "summarize_tails", "measure"]

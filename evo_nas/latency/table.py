@@ -9,6 +9,7 @@ interrupted build leaves the last complete file, from which ``build_table`` resu
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -21,6 +22,7 @@ from .layers import space_layers
 from .lookup import LatencyTable, network_signature, space_signature
 from .measure import Runtime
 from .protocol import Protocol
+from .stability import record
 
 
 def layer_input_shape(spec: LayerSpec) -> tuple[int, int, int, int]:
@@ -72,10 +74,16 @@ def calibration_genomes(space, n: int, seed: int) -> list:
     return out
 
 
+STATE_EVERY = 25  # layers between two samples of the machine's state
+
+
 def measure_layers(table: LatencyTable, specs: Iterable[LayerSpec], runtime: Runtime, protocol: Protocol,
                    on_done: Callable[[int], None] | None = None) -> int:
+    """Measure ``specs`` into ``table``, sampling the machine's state every ``STATE_EVERY`` layers."""
     done = 0
     for spec in specs:
+        if done % STATE_EVERY == 0:
+            record(table.header, "layers")
         table.add(spec, runtime.measure(build_layer(spec), layer_input_shape(spec), protocol))
         done += 1
         if on_done:
@@ -84,14 +92,24 @@ def measure_layers(table: LatencyTable, specs: Iterable[LayerSpec], runtime: Run
 
 
 def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Protocol,
-              fit: str = FIT_DEFAULT, seed: int = 0, passes: int = 3) -> dict:
-    """Fill missing layers of ``archs``, measure them end to end, fit and store the calibration."""
+              fit: str = FIT_DEFAULT, seed: int = 0, passes: int = 3, progress: bool = True) -> dict:
+    """Fill missing layers of ``archs``, measure them end to end (a progress bar), fit and store the calibration."""
+    from tqdm import tqdm
+
     archs = [to_architecture(a) for a in archs]
     for a in archs:
         measure_layers(table, table.missing(a), runtime, protocol)
     # Passes interleaved over the networks; the median per network resists a passing disturbance.
-    runs = [[runtime.measure(build_network(a), network_input_shape(a), protocol).median_ms for a in archs]
-            for _ in range(passes)]
+    runs = []
+    with tqdm(total=passes * len(archs), desc="calibration networks", unit="net", disable=not progress) as bar:
+        for _ in range(passes):
+            record(table.header, "calibration")
+            row = []
+            for a in archs:
+                row.append(runtime.measure(build_network(a), network_input_shape(a), protocol).median_ms)
+                bar.update(1)
+            runs.append(row)
+    record(table.header, "calibration")
     measured = [float(np.median(col)) for col in zip(*runs)]
     sums, depths = [table.layer_sum(a) for a in archs], [len(a.layers()) for a in archs]
     resolutions = [a.resolution for a in archs]
@@ -99,6 +117,7 @@ def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Prot
     table.calibration = {**fit_calibration(sums, depths, measured, fit, resolutions if several else None),
                          "seed": seed, "passes": passes, "genomes": [a.to_string() for a in archs],
                          "measured_ms": [round(m, 6) for m in measured], "layer_sums": [round(v, 6) for v in sums],
+                         "passes_ms": [[round(m, 6) for m in row] for row in runs],
                          "n_layers": depths}
     if several:
         table.calibration["resolutions"] = resolutions
@@ -107,20 +126,35 @@ def calibrate(table: LatencyTable, archs: list, runtime: Runtime, protocol: Prot
 
 def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *, calibration: int | None = None,
                 seed: int = 0, fit: str = FIT_DEFAULT, save_every: int = 50, progress: bool = True,
-                limit: int | None = None) -> LatencyTable:
-    """Measure every distinct layer of ``space`` into ``path``, resuming from a partial file there."""
+                limit: int | None = None, rebuild: bool = False, recalibrate: bool = False) -> LatencyTable:
+    """Measure every distinct layer of ``space`` into ``path``, resuming from a partial file there.
+
+    A complete, calibrated file at ``path`` is left as it is unless ``rebuild`` (measure every layer and
+    the calibration again, into ``rebuild_path(path)``, which replaces ``path`` only once complete; an
+    interrupted rebuild resumes from it) or ``recalibrate`` (keep the layers, measure the calibration
+    networks again). The header records the machine's state while measuring and the stability
+    rules the build broke (``unstable``; ``evo_nas.latency.stability``)."""
+    path = Path(path)
+    if rebuild:
+        target, path = path, rebuild_path(path)
+        table = build_table(space, runtime, protocol, path, calibration=calibration, seed=seed, fit=fit,
+                            save_every=save_every, progress=progress, limit=limit)
+        if table.calibrated and all(k in table.entries for k in space_layers(space)):
+            os.replace(path, target)
+            table.path = target
+        return table
     from tqdm import tqdm
 
-    path = Path(path)
     table = LatencyTable.new(space, runtime, protocol, path)
     if path.is_file():
         old = LatencyTable.load(path)
         if not table.same_measurement(old):
             raise ValueError(f"latency table {path} was measured with a different device, runtime, version, threads, "
                              f"batch, allocator or network ({old.identity()}); choose another path to build a new "
-                             f"table")
+                             f"table, or --rebuild to replace it")
         table.entries, table.calibration = old.entries, old.calibration
         table.header["build_s"] = old.header.get("build_s", 0.0)
+        table.header["machine_states"] = old.header.get("machine_states", [])
     todo = [s for k, s in space_layers(space).items() if k not in table.entries]
     complete = limit is None or len(todo) <= limit
     if limit is not None:
@@ -139,16 +173,23 @@ def build_table(space, runtime: Runtime, protocol: Protocol, path: str | Path, *
         bar.close()
         table.header["build_s"] = round(table.header.get("build_s", 0.0) + time.perf_counter() - t0, 3)
         table.save()
-    if complete and (todo or not table.calibrated):
+    if complete and (todo or recalibrate or not table.calibrated):
         t0 = time.perf_counter()
         n = calibration if calibration is not None else default_calibration(space)
-        calibrate(table, calibration_genomes(space, n, seed), runtime, protocol, fit, seed)
+        calibrate(table, calibration_genomes(space, n, seed), runtime, protocol, fit, seed, progress=progress)
         table.header["build_s"] = round(table.header["build_s"] + time.perf_counter() - t0, 3)
-        table.save()
+    table.header["unstable"] = table.unstable_reasons()
+    table.save()
     return table
 
 
-__all__ = ["LatencyTable", "space_layers", "build_table", "calibrate", "fit_calibration", "calibration_genomes",
+def rebuild_path(path: str | Path) -> Path:
+    """Where ``build_table(..., rebuild=True)`` builds the replacement of ``path``."""
+    path = Path(path)
+    return path.with_name(path.stem + ".rebuild" + path.suffix)
+
+
+__all__ = ["LatencyTable", "space_layers", "build_table", "rebuild_path", "calibrate", "fit_calibration", "calibration_genomes",
            "network_signature", "space_signature", "build_layer", "build_network", "layer_input_shape",
            "network_input_shape", "measure_layers", "default_calibration", "FIT_DEFAULT", "FITS", "FIT_CHOICES",
            "check_fit", "refit"]

@@ -22,6 +22,8 @@ Agreement with 210 vectors computed by Once-for-All's own code is a test (to 1e-
                                 # per-layer table at the space's resolutions, filled on demand)
     latency_tables = "DIR"      # note10 only; default: the benchmark's tables ({R}_lookup_table.yaml)
     data_dir = "DIR"            # a mirror folder holding ofa/..., searched before $EVO_NAS_DATA
+    latency_model = "m.json"    # with device = "fitted": a known table recalibrated on networks measured on
+                                # your device (``evo-nas latency fit``, ``evo_nas.latency.fewshot``)
 """
 from __future__ import annotations
 
@@ -124,8 +126,10 @@ class OFAKeys(BaseModel):
 
     space: str = Field("ofa-mbv3", description="a space name or file")
     predictor: str | None = Field(None, description="the path of an accuracy predictor (default: the benchmark's)")
-    device: Literal["note10", "i7-8700k", "this-machine"] = Field(
-        "note10", description="one of note10, i7-8700k (NSGANetV2's table), this-machine")
+    device: Literal["note10", "i7-8700k", "this-machine", "fitted"] = Field(
+        "note10", description="one of note10, i7-8700k (NSGANetV2's table), this-machine, fitted (latency_model)")
+    latency_model: str | None = Field(None, description="with device = \"fitted\": a latency model file written by "
+                                                        "`evo-nas latency fit`")
     latency_tables: str | None = Field(None, description="a folder of Note10 latency tables (default: the benchmark's)")
     data_dir: str | None = Field(None, description="a mirror folder holding ofa/ (searched before $EVO_NAS_DATA)")
 
@@ -162,11 +166,12 @@ class OFAProblem(Problem):
     config_model = OFAKeys
     config_sections = ("latency",)
     batch = True
-    DEVICES = (*TABLE_DEVICES, "this-machine")
+    DEVICES = (*TABLE_DEVICES, "this-machine", "fitted")
 
     def __init__(self, space="ofa-mbv3", predictor: str | Path | None = None,
                  latency_tables: str | Path | dict | None = None, device: str = "note10",
-                 latency_section: dict | None = None, data_dir: str | Path | None = None):
+                 latency_section: dict | None = None, data_dir: str | Path | None = None,
+                 latency_model: str | Path | None = None):
         self.space = load_space(space) if isinstance(space, (str, Path)) else space
         if getattr(self.space, "type_name", "") != "ofa_mbv3":
             raise ValueError(f"[problem] space = {self.space.name!r} is not an ofa_mbv3 space")
@@ -174,8 +179,13 @@ class OFAProblem(Problem):
             raise ValueError(f"[problem] device = {device!r} (expected one of {', '.join(self.DEVICES)})")
         self.device = device
         self.predictor = AccuracyPredictor(self.space, predictor_file(data_dir) if predictor is None else predictor)
-        self.table = self.latency = self.machine = None
-        if device in TABLE_DEVICES:
+        self.table = self.latency = self.machine = self.model_file = None
+        if (latency_model is None) != (device != "fitted"):
+            raise ValueError("[problem] latency_model = FILE goes with device = \"fitted\" (a model written by "
+                             "`evo-nas latency fit`), and device = \"fitted\" needs it")
+        if device == "fitted":
+            self._fitted(Path(latency_model), data_dir)
+        elif device in TABLE_DEVICES:
             files, label = TABLE_DEVICES[device]
             if latency_tables is not None and device != "note10":
                 raise ValueError(f"[problem] latency_tables is a folder of Note10 tables; device = {device!r} "
@@ -193,6 +203,19 @@ class OFAProblem(Problem):
             how = "measured end to end" if source == "measured" else "predicted from a per-layer table measured here"
             self.objectives = (self.objectives[0],
                                Objective("latency_ms", "min", "ms", f"this machine's latency, {how}"))
+
+    def _fitted(self, path: Path, data_dir) -> None:
+        from ..latency.fewshot import FewShotModel, FittedLatency
+
+        model = FewShotModel.load(path)
+        if model.base not in TABLE_DEVICES:
+            raise ValueError(f"latency model {path}: base {model.base!r} is not one of {', '.join(TABLE_DEVICES)}")
+        self.model_file = path
+        self.table = OFALatencyTable(TABLE_DEVICES[model.base][0](data_dir), model.base)
+        self.latency = FittedLatency(model, self.table.for_space(self.space), path)
+        self.objectives = (self.objectives[0], Objective(
+            "latency_ms", "min", "ms", f"{model.device or 'fitted device'} latency: the {model.base} table "
+                                       f"recalibrated on {model.n} networks measured there"))
 
     @classmethod
     def from_config(cls, config: dict) -> "OFAProblem":
@@ -215,7 +238,8 @@ class OFAProblem(Problem):
             raise ValueError(f"[latency] must be a table, got {latency!r}")
         if latency is not None and "table" in latency:
             latency = {**latency, "table": from_base(latency["table"], base)}
-        return cls(space, path(keys.predictor), path(keys.latency_tables), device, latency, path(keys.data_dir))
+        return cls(space, path(keys.predictor), path(keys.latency_tables), device, latency, path(keys.data_dir),
+                   path(keys.latency_model))
 
     def evaluate_array(self, X) -> np.ndarray:
         """(N, 2) array of predicted top-1 (fraction) and table latency (ms) of the genes ``X`` (N, 46)."""
@@ -259,6 +283,8 @@ class OFAProblem(Problem):
         blob = {"problem": self.name, "space": self.space.fingerprint(), "predictor": self.predictor.fingerprint()}
         if self.machine is None:
             blob["tables"] = {r: _file_hash(f) for r, f in self.table.files.items()}
+            if self.model_file is not None:
+                blob["latency_model"] = _file_hash(self.model_file)
         else:
             blob["latency"] = self.machine.fingerprint()
         return hashing.fingerprint(blob)
@@ -267,4 +293,4 @@ class OFAProblem(Problem):
         return {"problem": self.name, "space": self.space.name,
                 "accuracy": {"source": "predicted", "model": "Once-for-All accuracy predictor (ImageNet top-1)",
                              "file": str(self.predictor.path)},
-                "latency": (self.table or self.machine).describe()}
+                "latency": (self.latency if self.model_file else self.table or self.machine).describe()}

@@ -14,6 +14,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 
+class MissingFile(FileNotFoundError, ValueError):
+    """A file that bad input names and that is not there: a ``FileNotFoundError`` that is also the
+    ``ValueError`` every other piece of bad input raises, so an API caller catches one type."""
+
+
 def error_text(error: BaseException, limit: int = 200) -> str:
     """``Type: first line of the message`` (``Type`` alone when the message is empty), for quoting
     a library's error inside one line of our own."""

@@ -17,7 +17,7 @@ from .errors import unknown_key
 from .protocol import ProtocolKeys
 
 # the built-in devices' fixed defaults; the protocol's are ``Protocol``'s, ``fit``'s ``FIT_DEFAULT``
-LATENCY_DEFAULTS = {"runtime": "torch", "threads": 1, "seed": 0, "timeout_s": 600.0}
+LATENCY_DEFAULTS = {"runtime": "onnxruntime", "threads": 1, "seed": 0, "timeout_s": 600.0}
 BUILTIN_DEVICES = ("table", "measured", "command")
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from ..files import atomic_write
 from ..jsonio import dumps, plain
 from ..parallel import ClusterLost
+from ..schema.errors import MissingFile
 from . import checkpoint as ckpt
 from .front import front_csv, front_hypervolume, pareto_front
 from .jsonl import append_jsonl, append_text, drop_torn_tail, jsonl_text, read_jsonl
@@ -157,8 +158,8 @@ class RunDir:
         self._records: ckpt.FileDigest | None = None  # evaluations.jsonl's length and sha256, once appended to
         if must_exist and not (self.path / CONFIG).is_file():
             if not self.path.exists():
-                raise FileNotFoundError(f"run directory not found: {self.path}")
-            raise FileNotFoundError(f"{self.path} is not a run directory (no {CONFIG})")
+                raise MissingFile(f"run directory not found: {self.path}")
+            raise MissingFile(f"{self.path} is not a run directory (no {CONFIG})")
 
     @classmethod
     def create(cls, path, config: dict) -> "RunDir":

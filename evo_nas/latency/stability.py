@@ -1,0 +1,99 @@
+"""Whether a latency table's measurements can be trusted: the machine's state while it was built, and the rule.
+
+A table measured while other work competes for the cores is wrong for good: every later search
+reads it. On this project's 2-core machine, a table built at a load average of about 5 fitted a
+4.86 ms offset, and networks then ran in 2.0-2.5 ms against predictions of 6.1-6.6 ms. So the
+state of the machine (``machine.machine_state``: load average, CPU clock) is sampled while layers
+and networks are measured, and stored in the table's header (``machine_states``) with the
+spread of the measurements (``entries``: median, p90, p99, CV). ``judge`` applies the rule:
+
+- **load**: the 1-minute load average, less the measuring threads, above ``cores - threads``
+  at any sample: other work wanted the cores the measurement ran on;
+- **clock**: the CPU clock varied by more than ``MAX_CLOCK_SPREAD`` between samples (frequency
+  scaling, thermal throttling);
+- **spread**: more than ``MAX_UNSTABLE_SHARE`` of the measurements missed the protocol's
+  stability check (CV of round medians above ``max_cv`` after every attempt), or their median
+  relative tail (p90 / median - 1) exceeds ``MAX_TAIL``;
+- **calibration**: the calibration networks' measured passes disagree by more than
+  ``MAX_PASS_SPREAD`` (median over networks of (max - min) / median).
+
+A table that breaks a rule is *unstable*: ``evo-nas latency build-table`` warns and exits 3,
+a search using it warns, and ``evo-nas latency check`` re-measures it.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .machine import machine_state
+
+MAX_UNSTABLE_SHARE = 0.10
+MAX_TAIL = 0.25
+MAX_CLOCK_SPREAD = 0.10
+MAX_PASS_SPREAD = 0.05
+MAX_STATES = 200
+
+
+def record(header: dict, phase: str, state: dict | None = None) -> dict:
+    """Append the machine's state now (or ``state``) to ``header["machine_states"]``, tagged with ``phase``
+    (``layers``, ``calibration``); the list keeps its first and last ``MAX_STATES // 2`` samples."""
+    s = {"phase": phase, **(state if state is not None else machine_state())}
+    states = header.setdefault("machine_states", [])
+    states.append(s)
+    if len(states) > MAX_STATES:
+        del states[MAX_STATES // 2]
+    return s
+
+
+def judge(header: dict, entries: dict, calibration: dict | None = None, cores: int | None = None) -> list[str]:
+    """The rules a table breaks, one line each (empty: stable). ``header`` holds ``threads``, ``protocol``
+    and ``machine_states``; ``entries`` the layers' figures; ``cores`` default: this machine's."""
+    reasons = []
+    threads = int(header.get("threads", 1))
+    cores = cores or header.get("device", {}).get("cores") or os.cpu_count() or 1
+    # measured on another device through a command: this machine's state says nothing about it
+    states = [] if header.get("runtime") == "command" else header.get("machine_states", [])
+    loads = [s["load_1m"] for s in states if s.get("load_1m") is not None]
+    if loads:
+        other = max(loads) - threads
+        if other > cores - threads:
+            reasons.append(f"load: the 1-minute load average reached {max(loads):.2f} on {cores} cores while "
+                           f"{threads} thread(s) measured: other work competed for the cores (allowed: load - "
+                           f"threads <= cores - threads = {cores - threads})")
+    clocks = [s["cpu_mhz"] for s in states if s.get("cpu_mhz")]
+    if clocks and (max(clocks) - min(clocks)) / max(clocks) > MAX_CLOCK_SPREAD:
+        reasons.append(f"clock: the CPU clock varied from {min(clocks):.0f} to {max(clocks):.0f} MHz "
+                       f"(more than {MAX_CLOCK_SPREAD:.0%})")
+    max_cv = float(header.get("protocol", {}).get("max_cv", 0.05))
+    figures = list(entries.values())
+    if figures:
+        unstable = np.mean([e.get("cv", 0.0) > max_cv for e in figures])
+        if unstable > MAX_UNSTABLE_SHARE:
+            reasons.append(f"spread: {unstable:.0%} of {len(figures)} layers stayed above the protocol's CV "
+                           f"{max_cv:.0%} after every attempt (allowed: {MAX_UNSTABLE_SHARE:.0%})")
+        tails = [e["p90_ms"] / e["ms"] - 1 for e in figures if e.get("p90_ms") is not None and e.get("ms")]
+        if tails and float(np.median(tails)) > MAX_TAIL:
+            reasons.append(f"spread: the median layer's p90 is {np.median(tails):.0%} above its median "
+                           f"(allowed: {MAX_TAIL:.0%})")
+    passes = (calibration or {}).get("passes_ms")
+    if passes:
+        runs = np.asarray(passes, float)  # (passes, networks)
+        spread = float(np.median((runs.max(0) - runs.min(0)) / np.median(runs, 0)))
+        if spread > MAX_PASS_SPREAD:
+            reasons.append(f"calibration: the networks' measured passes differ by {spread:.1%} (median; allowed: "
+                           f"{MAX_PASS_SPREAD:.0%})")
+    return reasons
+
+
+def summary(header: dict) -> dict:
+    """Load, clock and count of the machine states sampled while a table was measured."""
+    states = header.get("machine_states", [])
+    loads = [s["load_1m"] for s in states if s.get("load_1m") is not None]
+    clocks = [s["cpu_mhz"] for s in states if s.get("cpu_mhz")]
+    return {"samples": len(states), "load_1m_max": max(loads) if loads else None,
+            "load_1m_median": float(np.median(loads)) if loads else None,
+            "cpu_mhz_min": min(clocks) if clocks else None, "cpu_mhz_max": max(clocks) if clocks else None}
+
+
+__all__ = ["record", "judge", "summary", "MAX_UNSTABLE_SHARE", "MAX_TAIL", "MAX_CLOCK_SPREAD", "MAX_PASS_SPREAD"]

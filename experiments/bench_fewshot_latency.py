@@ -1,0 +1,42 @@
+"""Benchmark (issue 26): a new device's latency model from N networks measured on it, against published
+end-to-end measurements (HELP's GPU latencies of Once-for-All subnets; NAS-Bench-201's 27 devices).
+
+    EVO_NAS_DATA=../shared/data python experiments/bench_fewshot_latency.py [--draws 10] [--seed 0]
+
+Writes ``experiments/fewshot_latency_results.txt`` and ``.json``. Pure computation on published
+figures, and on the 100 subnets ``bench_latency_fidelity.py`` measured on this project's machine
+(committed in ``latency_fidelity_ofa_{onnxruntime,torch}.json``): nothing is timed here, so the
+machine's load does not matter.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from evo_nas.jsonio import dumps
+from studies.fewshot_latency import format_report, run
+
+HERE = Path(__file__).resolve().parent
+HELP_PUBLISHED = ("HELP (Lee et al., NeurIPS 2021) reports a rank correlation of 0.93 on new NAS-Bench-201 devices "
+                  "from 10 measured networks (meta-learned on other devices)")
+TARGETS = (0.93, 90.0)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--draws", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(HERE / "fewshot_latency_results"), help="PREFIX of PREFIX.txt and .json")
+    args = p.parse_args(argv)
+    here = {rt: HERE / f"latency_fidelity_ofa_{rt}.json" for rt in ("onnxruntime", "torch")}
+    results = run(draws=args.draws, seed=args.seed, here=here)
+    report = format_report(results, HELP_PUBLISHED, TARGETS)
+    print(report)
+    Path(args.out + ".txt").write_text(report + "\n")
+    Path(args.out + ".json").write_text(dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
