@@ -205,33 +205,42 @@ def run_proxy(genome: Genome, cfg: EvalConfig) -> dict:
 
 def train_full(genome: Genome | str, cfg: EvalConfig, settings, threads: int = 1) -> dict:
     """Train the target model (``cfg.space()``, full width and resolution) and report validation and test accuracy."""
+    space = cfg.space()
+    if isinstance(genome, str):
+        genome = space.parse(genome)
+    return train_network(space.decode(genome.genes), genome.key, cfg.dataset(), cfg.data, cfg.seed, settings,
+                         threads)[1]
+
+
+def train_network(arch, key: str, ds: Dataset, data: DataConfig, seed: int, settings, threads: int = 1):
+    """Train ``arch`` (an ``Architecture``) on ``ds``'s training split, the validation split of ``data`` held
+    out, images resized to ``arch.resolution``; returns ``(model, record)``: the trained ``nn.Module``
+    (eval mode, BatchNorm statistics recalibrated) and the record ``train_full`` reports. Seeded from
+    ``(seed, key)``."""
     import torch
 
     from .builder import build_model
     from .costs import count
     from .train import accuracy, deterministic, recalibrate_bn, train_model
 
-    space = cfg.space()
-    if isinstance(genome, str):
-        genome = space.parse(genome)
-    ds = cfg.dataset()
-    tr, va = ds.split(cfg.val_size(), cfg.data.split_seed)
-    x_tr, y_tr = to_tensor(ds.x_train[tr], ds.stats), torch.from_numpy(ds.y_train[tr])
-    x_va, y_va = to_tensor(ds.x_train[va], ds.stats), torch.from_numpy(ds.y_train[va])
-    x_te, y_te = to_tensor(ds.x_test, ds.stats), torch.from_numpy(ds.y_test)
-    arch = space.decode(genome.genes)
+    tr, va = ds.split(data.resolved_val_size(ds), data.split_seed)
+    res = arch.resolution
+    x_tr, y_tr = to_tensor(ds.x_train[tr], ds.stats, res), torch.from_numpy(ds.y_train[tr])
+    x_va, y_va = to_tensor(ds.x_train[va], ds.stats, res), torch.from_numpy(ds.y_train[va])
+    x_te, y_te = to_tensor(ds.x_test, ds.stats, res), torch.from_numpy(ds.y_test)
     cost = count(arch)
-    gen = torch.Generator().manual_seed(derive_seed(cfg.seed, genome.key, "full-train"))
-    with deterministic(threads, derive_seed(cfg.seed, genome.key, "full-train-dropout")):
+    gen = torch.Generator().manual_seed(derive_seed(seed, key, "full-train"))
+    with deterministic(threads, derive_seed(seed, key, "full-train-dropout")):
         model = build_model(arch, generator=gen)
         out = train_model(model, x_tr, y_tr, settings, gen)
         recalibrate_bn(model, x_tr, settings.bn_calibration)
         val_acc = accuracy(model, x_va, y_va, settings.eval_batch_size)
         test_acc = accuracy(model, x_te, y_te, settings.eval_batch_size)
-    return {"key": genome.key, "val_acc": val_acc, "test_acc": test_acc, "params_m": cost.params / 1e6,
-            "macs_m": cost.macs / 1e6, "train_s": out.train_s, "steps": out.steps, "final_loss": out.final_loss,
-            "dataset": ds.name, "train_images": len(tr), "test_images": len(ds.x_test), "seed": cfg.seed,
-            "settings": settings.to_dict(), "threads": threads}
+    return model.eval(), {"key": key, "val_acc": val_acc, "test_acc": test_acc, "params_m": cost.params / 1e6,
+                          "macs_m": cost.macs / 1e6, "train_s": out.train_s, "steps": out.steps,
+                          "final_loss": out.final_loss, "dataset": ds.name, "train_images": len(tr),
+                          "test_images": len(ds.x_test), "seed": seed, "settings": settings.to_dict(),
+                          "threads": threads}
 
 
-__all__ = ["EvalConfig", "evaluate", "run_proxy", "train_full", "derive_seed"]
+__all__ = ["EvalConfig", "evaluate", "run_proxy", "train_full", "train_network", "derive_seed"]

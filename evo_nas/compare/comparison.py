@@ -288,7 +288,7 @@ def load_comparison(config: dict, runs: str | Path) -> Comparison:
     from ..problems import Problem, make_problem, problem_class, problem_name
 
     cls = problem_class(problem_name(config))
-    objectives = Objectives.from_dict(config.get("objectives"), cls)
+    objectives = Objectives.from_dict(config.get("objectives"), cls, config.get("constraints"))
     true = None
     if cls.true_front is not Problem.true_front:  # only a problem that may know its front is built
         true = make_problem(config).true_front(objectives.names, objectives.latency_target_ms)

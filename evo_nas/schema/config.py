@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..problems import DEFAULT_PROBLEM
 from .base import Seeded
+from .constraints import check_constraints
 from .errors import unknown_key, validate
 from .sections import (CompareSection, DataSection, LatencySection, ObjectivesSection, ProxySection, SearchSection,
                        Section, SpaceSection, SuiteSection)
@@ -64,9 +65,15 @@ class Config(Seeded):
     proxy: ProxySection | None = None
     latency: LatencySection | None = None
     compare: CompareSection | None = None
+    constraints: dict[str, Any] | None = None   # checked by check_constraints; its own errors stand
     tradeoff: dict[str, Any] | None = None
     fidelity: dict[str, Any] | None = None
     bench: dict[str, Any] | None = None
+
+    @field_validator("constraints")
+    @classmethod
+    def _bounds(cls, v):
+        return None if v is None else check_constraints(v)
 
     @model_validator(mode="after")
     def _resolve(self) -> "Config":
@@ -75,7 +82,7 @@ class Config(Seeded):
 
         if self.search is None:
             raise ValueError("[search] needs a budget: generations and/or max_evaluations")
-        objectives = Objectives.from_dict(self.objectives, problem_class(self.problem.name))
+        objectives = Objectives.from_dict(self.objectives, problem_class(self.problem.name), self.constraints)
         self.objectives.names = list(objectives.names)
         return self
 

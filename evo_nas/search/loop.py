@@ -57,7 +57,7 @@ class Engine:
         self.run = run
         self.settings = SearchSettings.from_config(config)
         self.problem: Problem = problem if problem is not None else make_problem(config)
-        self.objectives = Objectives.from_dict(config["objectives"], self.problem)
+        self.objectives = Objectives.from_dict(config["objectives"], self.problem, config.get("constraints"))
         self.space = self.problem.space
         self.fingerprint = self.problem.fingerprint()
         self.evaluator = evaluator

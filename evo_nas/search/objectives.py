@@ -2,7 +2,8 @@
 
 MnasNet (Tan et al., 2019, arXiv 1807.11626) searches accuracy against measured latency; here
 the two are separate objectives of a multi-objective search (NSGA-II, Deb et al., 2002), with
-an optional hard latency target as a constraint (``latency_ms <= latency_target_ms``).
+an optional hard latency target as a constraint (``latency_ms <= latency_target_ms``), and hard limits
+on any objective from ``[constraints]`` (``evo_nas.search.constraints``).
 
 The ``[objectives]`` section::
 
@@ -33,13 +34,17 @@ class Objectives:
     latency_target_ms: float | None = None
     reference: tuple[float, ...] | None = None
     maximize: frozenset[str] = frozenset({"val_acc", "score"})
+    limits: tuple[tuple[str, str, float], ...] = ()
 
     @classmethod
-    def from_dict(cls, section, problem=None) -> "Objectives":
+    def from_dict(cls, section, problem=None, constraints=None) -> "Objectives":
         """The ``[objectives]`` section (a dict, an ``ObjectivesSection`` or None) for ``problem``, a
-        ``Problem`` class or instance whose objectives may be named (default: the default problem's).
+        ``Problem`` class or instance whose objectives may be named (default: the default problem's),
+        with the ``[constraints]`` section's limits (``evo_nas.search.constraints``).
         ``ValueError`` names an objective the problem does not report or a reference that does not
         match the names."""
+        from .constraints import limits_from_section
+
         from ..schema import ObjectivesSection, section as check
 
         if problem is None:
@@ -65,7 +70,9 @@ class Objectives:
                 raise ValueError(f"[objectives] reference: {missing[0]!r} is missing (the reference names every "
                                  f"objective: {', '.join(names)})")
             reference = tuple(float(s.reference[n]) for n in names)
-        return cls(tuple(names), s.latency_target_ms, reference, frozenset(n for n in names if n in maximize))
+        limits = limits_from_section(constraints, list(available))
+        return cls(tuple(names), s.latency_target_ms, reference, frozenset(n for n in names if n in maximize),
+                   limits)
 
     def to_dict(self) -> dict:
         d: dict = {"names": list(self.names)}
@@ -86,7 +93,7 @@ class Objectives:
 
     @property
     def n_constr(self) -> int:
-        return 0 if self.latency_target_ms is None else 1
+        return (0 if self.latency_target_ms is None else 1) + len(self.limits)
 
     @staticmethod
     def ok(result: dict) -> bool:
@@ -118,15 +125,26 @@ class Objectives:
             lat = A[:, self.names.index("latency_ms")] if "latency_ms" in self.names else \
                 np.array([r.get("latency_ms") for r in records], dtype=float)
             feasible = ok & (lat <= self.latency_target_ms)
+        for name, op, value in self.limits:
+            v = np.array([r.get(name) if r.get(name) is not None else np.nan for r in records], dtype=float)
+            with np.errstate(invalid="ignore"):
+                feasible = feasible & ((v <= value) if op == "max" else (v >= value))
         return A, feasible
 
     def constraints(self, result: dict) -> np.ndarray:
-        """Inequality constraints ``g <= 0`` (pymoo's convention)."""
-        if self.latency_target_ms is None:
-            return np.zeros(0)
-        if not self.ok(result) or result.get("latency_ms") is None:
-            return np.array([FAILED_PENALTY])
-        return np.array([float(result["latency_ms"]) - self.latency_target_ms])
+        """Inequality constraints ``g <= 0`` (pymoo's convention): the latency target, then ``limits``."""
+        from .constraints import violation
+
+        g = []
+        if self.latency_target_ms is not None:
+            if not self.ok(result) or result.get("latency_ms") is None:
+                g.append(FAILED_PENALTY)
+            else:
+                g.append(float(result["latency_ms"]) - self.latency_target_ms)
+        for limit in self.limits:
+            v = violation(result, limit) if self.ok(result) else None
+            g.append(FAILED_PENALTY if v is None else v)
+        return np.array(g, dtype=float)
 
     def feasible(self, result: dict) -> bool:
         return self.ok(result) and bool(np.all(self.vector(result) < FAILED_PENALTY)) and bool(

@@ -196,7 +196,8 @@ class RunDir:
         from ..problems import problem_class, problem_name
 
         config = self.config
-        return Objectives.from_dict(config.get("objectives"), problem_class(problem_name(config)))
+        return Objectives.from_dict(config.get("objectives"), problem_class(problem_name(config)),
+                                    config.get("constraints"))
 
     def problem(self):
         """The run's problem, rebuilt from its stored configuration."""

@@ -80,7 +80,7 @@ def validate_config(config: dict | Config, problem: Problem | None = None) -> Pr
     plain = resolved.dump()
     problem = problem if problem is not None else make_problem(plain)
     check_thread_safety(problem, settings)
-    objectives = Objectives.from_dict(resolved.objectives, problem)
+    objectives = Objectives.from_dict(resolved.objectives, problem, resolved.constraints)
     rewards = "reward" in (getattr(strategy_class(settings.algorithm), "search_keys", None) or ())
     scored = resolved.compare is not None and resolved.compare.score_as_accuracy is not None
     problem.check(objectives, settings.algorithm, scored, rewards_accuracy=rewards)
