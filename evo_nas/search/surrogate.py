@@ -11,7 +11,7 @@ evaluation. Here, per round:
 2. an inner NSGA-II over the model's optimistic prediction (mean - ``kappa`` x standard deviation,
    for a minimized objective) and the cheap objectives, started from the best evaluated networks
    (non-dominated sorting on the measured objectives) and run for ``inner_generations``;
-3. ``batch`` networks, none evaluated before, picked greedily by predicted hypervolume
+3. ``batch`` networks (more as the run grows: ``round_size``), none evaluated before, picked greedily by predicted hypervolume
    improvement: each pick adds the most hypervolume to the measured front plus the picks so far
    (Emmerich et al., 2006, hypervolume-based infill). A candidate predicted to add nothing is
    ranked by how far it lies behind the front (additive epsilon), so a batch is always full.
@@ -42,11 +42,14 @@ from .surrogate_model import MODELS, Encoding, fit_model, kendall_tau, pair_tau
 class SurrogateKeys(Section):
     """``[search.surrogate]``: the initial sample, the batch per round, the model and the inner search."""
 
-    initial: int = Field(100, ge=2, description="an int >= 2 (random networks evaluated before the first model)")
-    batch: int = Field(20, ge=1, description="an int >= 1 (networks evaluated per round; a multiple of n_jobs)")
+    initial: int = Field(50, ge=2, description="an int >= 2 (random networks evaluated before the first model)")
+    batch: int = Field(10, ge=1, description="an int >= 1 (networks evaluated per round; a multiple of n_jobs)")
     model: Literal[MODELS] = Field("bayes_ridge", description=f"one of {', '.join(MODELS)}")
     kappa: float = Field(0.0, ge=0, le=10, allow_inf_nan=False,
                          description="a number in [0, 10] (standard deviations of optimism)")
+    batch_growth: float = Field(0.02, ge=0, le=1, allow_inf_nan=False,
+                                description="a number in [0, 1] (a round's batch grows to this share of the "
+                                            "evaluations so far, in multiples of batch)")
     inner_pop: int = Field(100, ge=4, description="an int >= 4 (the inner NSGA-II's population)")
     inner_generations: int = Field(30, ge=1, description="an int >= 1 (the inner NSGA-II's generations per round)")
     max_train: int = Field(1000, ge=10, description="an int >= 10 (most points a gp model is fitted on)")
@@ -153,6 +156,14 @@ class SurrogateStrategy:
                 break
         return np.array(out, dtype=np.int64).reshape(-1, len(card))
 
+    def round_size(self) -> int:
+        """Networks a model round sends to evaluation: ``batch``, grown to ``batch_growth`` of the
+        networks evaluated so far in multiples of ``batch`` (each refit then buys more evaluations
+        as a model's marginal information shrinks). It depends on the run's past only, never on
+        its budget, so a short run is the start of a longer one."""
+        k = self.keys
+        return k.batch * max(1, int(np.ceil(k.batch_growth * len(self.X) / k.batch)))
+
     def _fit(self, ok: np.ndarray) -> list:
         Z = self.encode(self.X[ok])
         return [fit_model(self.keys.model, Z, self.F[ok, j], int(self.rng.integers(2 ** 31 - 1)),
@@ -180,14 +191,15 @@ class SurrogateStrategy:
         pool = self._inner_search(models, ok)
         fresh = np.array([k not in self.seen for k in _rows(pool)], dtype=bool)
         pool = pool[fresh]
-        if len(pool) < self.keys.batch:
-            pool = np.concatenate([pool, self._random(self.keys.batch - len(pool))])
+        size = self.round_size()
+        if len(pool) < size:
+            pool = np.concatenate([pool, self._random(size - len(pool))])
         mean, optimistic = self._predict(models, pool)
         if self.objectives.latency_target_ms is not None and "latency_ms" in self.objectives.names:
             lat = mean[:, self.objectives.names.index("latency_ms")]
             optimistic[lat > self.objectives.latency_target_ms] += FAILED_PENALTY / 2
         front = self.F[ok][nondominated_rank(self.F[ok]) == 0]
-        pick = greedy_hvi(front, optimistic, self.keys.batch, self._reference(ok))
+        pick = greedy_hvi(front, optimistic, size, self._reference(ok))
         return pool[pick], mean[pick]
 
     def _reference(self, ok: np.ndarray) -> np.ndarray:
@@ -252,6 +264,10 @@ class SurrogateStrategy:
         if acc is not None and "latency_ms" in names and names.index(acc) in self.modelled:
             a, lj = names.index(acc), names.index("latency_ms")
             p, t, lat = predicted[ok, a], F[ok, a], F[ok, lj]
+            sign = -1.0 if acc in self.objectives.maximize else 1.0
+            line["predicted"] = [round(sign * v, 6) for v in p.tolist()]
+            line["measured"] = [round(sign * v, 6) for v in t.tolist()]
+            line["latency_ms"] = [round(v, 4) for v in lat.tolist()]
             line["tau_equal_latency"], line["equal_latency_pairs"] = pair_tau(p, t, lat)
             near = self._near_front(np.concatenate([self.F, F[ok]]), t, lat, a, lj)
             line["near_front"] = int(near.sum())
