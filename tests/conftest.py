@@ -18,3 +18,10 @@ def mnasnet():
     from evo_nas.spacefiles import load_space
 
     return load_space("mnasnet")
+
+
+@pytest.fixture
+def ofa_space():
+    from evo_nas.spacefiles import load_space
+
+    return load_space("ofa-mbv3")
