@@ -11,10 +11,13 @@ evaluation. Here, per round:
 2. an inner NSGA-II over the model's optimistic prediction (mean - ``kappa`` x standard deviation,
    for a minimized objective) and the cheap objectives, started from the best evaluated networks
    (non-dominated sorting on the measured objectives) and run for ``inner_generations``;
-3. ``batch`` networks (more as the run grows: ``round_size``), none evaluated before, picked greedily by predicted hypervolume
-   improvement: each pick adds the most hypervolume to the measured front plus the picks so far
-   (Emmerich et al., 2006, hypervolume-based infill). A candidate predicted to add nothing is
-   ranked by how far it lies behind the front (additive epsilon), so a batch is always full.
+3. ``batch`` networks (more as the run grows: ``round_size``), none evaluated before, picked
+   greedily by predicted hypervolume improvement: each pick adds the most hypervolume to the
+   measured front plus the picks so far (Emmerich et al., 2006, hypervolume-based infill). A
+   candidate predicted to add nothing is ranked by how far it lies behind the front (additive
+   epsilon), so a batch is always full. Why this criterion: only accuracy is uncertain here
+   (latency is a table), so a candidate's worth is exactly the front area its accuracy would
+   add, and greedy picks spread along the front without a separate diversity rule.
 
 Every random choice (initial sample, each inner search's seed, each model's ``random_state``) is
 drawn from the strategy's generator in a fixed order, so the same seed and the same results in

@@ -36,7 +36,7 @@ from evo_nas.pareto import hypervolume, non_dominated  # noqa: E402
 BUDGETS = (100, 200, 300, 500, 1000, 2000, 5000)
 TARGETS_MS = (15, 20, 25, 30, 40)
 REFERENCE = (0.70, 100.0)
-OPTUNA_MAX = 1000
+OPTUNA_MAX = 500
 ALGORITHMS = ("surrogate", "nsga2", "aging", "random", "pymoo", "evox", "optuna")
 LABELS = {"surrogate": "evo-nas surrogate NSGA-II", "nsga2": "evo-nas NSGA-II", "aging": "aging evolution",
           "random": "random search", "pymoo": "pymoo NSGA-II (defaults)", "evox": "EvoX NSGA-II (uniform choices)",

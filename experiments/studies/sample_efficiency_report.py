@@ -1,6 +1,7 @@
 """Tables and plots of the sample-efficiency study: the anytime hypervolume of each algorithm against the
 best-known front, top-1 under latency targets, tests of the surrogate against every peer, and the
-surrogate's rank correlations (Kendall tau, scipy), pooled over rounds and seeds."""
+surrogate's rank correlations (Kendall tau, scipy), pooled over rounds and seeds. Mann-Whitney U (two-sided,
+exact without ties) and Vargha-Delaney A12 are ``evo_nas.compare.stats``'s, as in ``evo-nas compare``."""
 from __future__ import annotations
 
 import json
@@ -8,21 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from evo_nas.compare.stats import a12, mann_whitney
+
 from .sample_efficiency import ALGORITHMS, BUDGETS, LABELS, OPTUNA_MAX, TARGETS_MS, scores
 
 BEST_KNOWN = Path(__file__).resolve().parents[1] / "best_known_ofa.json"
-
-
-def a12(x, y) -> float:
-    """Vargha-Delaney A12: the probability that a draw of ``x`` exceeds one of ``y`` (ties count half)."""
-    x, y = np.asarray(x, float)[:, None], np.asarray(y, float)[None, :]
-    return float(((x > y).sum() + 0.5 * (x == y).sum()) / (x.size * y.size))
-
-
-def mann_whitney(x, y) -> float:
-    from scipy.stats import mannwhitneyu
-
-    return float(mannwhitneyu(x, y, alternative="two-sided", method="exact").pvalue)
 
 
 def table(cells: dict, seeds) -> dict:
@@ -36,7 +27,7 @@ def table(cells: dict, seeds) -> dict:
                 if c is None or c["distinct"] < b:
                     continue
                 rows.append(scores(np.array(c["top1"][:b]), np.array(c["latency_ms"][:b])))
-            if len(rows) == len(seeds):
+            if len(rows) >= 3:  # a peer whose costly cells did not all finish is shown with its seed count
                 out.setdefault(a, {})[b] = rows
     return out
 
@@ -101,7 +92,8 @@ def write_report(out: Path, cells: dict, seeds) -> None:
             hv = [r["hv"] for r in per[b]]
             summary["hv"].setdefault(a, {})[b] = float(np.median(hv))
             summary["fraction"].setdefault(a, {})[b] = float(np.median(hv) / best_hv)
-            cols.append(f"{fmt(hv)} ({100 * np.median(hv) / best_hv:.1f}%)")
+            n = f", {len(hv)} seeds" if len(hv) < len(seeds) else ""
+            cols.append(f"{fmt(hv)} ({100 * np.median(hv) / best_hv:.1f}%{n})")
         lines.append(f"| {LABELS[a]} | " + " | ".join(cols) + " |")
     lines += ["", "## Surrogate against each peer: two-sided exact Mann-Whitney p / A12 on hypervolume", "",
               "| peer | " + " | ".join(f"{b:,}" for b in BUDGETS) + " |", "|---" * (len(BUDGETS) + 1) + "|"]
@@ -145,6 +137,7 @@ def write_report(out: Path, cells: dict, seeds) -> None:
         f"{LABELS[a]} {np.median([c['wall_s'] for (x, _), c in cells.items() if x == a]):.0f}"
         for a in ALGORITHMS if any(x == a for x, _ in cells))]
     (out / "results.md").write_text("\n".join(lines) + "\n")
+    summary["per_seed"] = {a: {b: rows for b, rows in per.items()} for a, per in res.items()}
     (out / "results.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     plot(out / "anytime.png", res, best_hv)
     print("\n".join(lines))
