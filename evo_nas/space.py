@@ -186,6 +186,17 @@ class Space:
     def describe_gene(self, index: int, value: int) -> str:
         return str(value)
 
+    @property
+    def ordered(self) -> tuple[bool, ...]:
+        """Per gene, whether its choices are ordered (kernel 3 < 5 < 7): a step to the next choice is
+        then a small change, and an encoding may give the gene one ordinal column. Default: none."""
+        return (False,) * self.n_genes
+
+    def gene_active(self, X) -> np.ndarray:
+        """(N, n_genes) bool: which genes of the canonical gene array ``X`` (N, n_genes) change the
+        network built (a layer slot beyond a stage's depth builds nothing). Default: every gene."""
+        return np.ones(np.shape(X), dtype=bool)
+
 
 def _need(d: dict, key: str, kind, where: str, default=None):
     if key not in d:

@@ -77,7 +77,11 @@ def run_evo(problem, seed: int, budget: int | None, root: Path, cache=None, gene
             "generations": r.generations, "wall_s": wall}
 
 
-def run_plain(problem, seed: int, budget: int) -> dict:
+def run_plain(problem, seed: int, budget: int, *, sbx_prob: float = 1.0, sbx_eta: float = 3.0, pm_eta: float = 3.0,
+              keep: list | None = None) -> dict:
+    """pymoo's NSGA-II for ``budget`` evaluations (rows, repeats included) with SBX (``sbx_prob``,
+    ``sbx_eta``) and polynomial mutation (``pm_eta``), rounding repair; ``keep``, when given,
+    receives the evaluated gene arrays and their (top-1, latency) in order."""
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.core.problem import Problem
     from pymoo.operators.crossover.sbx import SBX
@@ -101,19 +105,23 @@ def run_plain(problem, seed: int, budget: int) -> dict:
             out["F"] = np.stack([-F[:, 0], F[:, 1]], axis=1)
 
     algorithm = NSGA2(pop_size=POP, sampling=IntegerRandomSampling(),
-                      crossover=SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
-                      mutation=PM(eta=3.0, vtype=float, repair=RoundingRepair()), eliminate_duplicates=True)
+                      crossover=SBX(prob=sbx_prob, eta=sbx_eta, vtype=float, repair=RoundingRepair()),
+                      mutation=PM(eta=pm_eta, vtype=float, repair=RoundingRepair()), eliminate_duplicates=True)
     t0 = time.perf_counter()
     minimize(Plain(), algorithm, ("n_evals", budget), seed=seed, verbose=False)
     wall = time.perf_counter() - t0
     X, F = np.concatenate(seen_X), np.concatenate(seen_F)
+    if keep is not None:
+        keep += [X, F]
     unique = len({tuple(x) for x in problem.space.canonical_array(X).tolist()})
     return {**scores(F[:, 0], F[:, 1]), "unique": unique, "evaluations": len(X), "generations": len(seen_X),
             "wall_s": wall}
 
 
-def run_evox(problem, seed: int, budget: int) -> dict | None:
-    """EvoX's NSGA-II over the same genes (rounded), when the optional package is installed."""
+def run_evox(problem, seed: int, budget: int, *, uniform_choices: bool = False, keep: list | None = None) -> dict | None:
+    """EvoX's NSGA-II over the same genes (rounded), when the optional package is installed.
+    ``uniform_choices``: genes drawn in [0, n) and floored, so every choice is equally likely
+    (rounding [0, n - 1] gives the end choices half the chance); ``keep`` as in ``run_plain``."""
     try:
         import torch
         from evox.algorithms import NSGA2 as EvoxNSGA2
@@ -126,13 +134,14 @@ def run_evox(problem, seed: int, budget: int) -> dict | None:
 
     class OFA(Problem):
         def evaluate(self, pop):
-            X = torch.clamp(torch.round(pop), torch.zeros_like(card), card - 1).long().numpy()
+            snap = torch.floor(pop) if uniform_choices else torch.round(pop)
+            X = torch.clamp(snap, torch.zeros_like(card), card - 1).long().numpy()
             F = problem.evaluate_array(X)
             seen.append((X, F))
             return torch.tensor(np.stack([-F[:, 0], F[:, 1]], axis=1), dtype=torch.float32)
 
     torch.manual_seed(seed)
-    algo = EvoxNSGA2(pop_size=POP, n_objs=2, lb=torch.zeros_like(card), ub=card - 1)
+    algo = EvoxNSGA2(pop_size=POP, n_objs=2, lb=torch.zeros_like(card), ub=card if uniform_choices else card - 1)
     wf = StdWorkflow(algo, OFA())
     t0 = time.perf_counter()
     wf.init_step()
@@ -141,6 +150,8 @@ def run_evox(problem, seed: int, budget: int) -> dict | None:
     wall = time.perf_counter() - t0
     X = np.concatenate([x for x, _ in seen])[:budget]
     F = np.concatenate([f for _, f in seen])[:budget]
+    if keep is not None:
+        keep += [X, F]
     unique = len({tuple(x) for x in problem.space.canonical_array(X).tolist()})
     return {**scores(F[:, 0], F[:, 1]), "unique": unique, "evaluations": len(F), "wall_s": wall}
 

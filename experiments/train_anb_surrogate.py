@@ -3,7 +3,7 @@
     EVO_NAS_DATA=/work/shared/data python experiments/train_anb_surrogate.py \
         [--out evo_nas/assets/anb] [--expected tests/data/anb_surrogate_expected.json] [--seed 0]
 
-Needs scikit-learn and skl2onnx (``pip install -e ".[surrogate]"``) and Accel-NASBench's records,
+Needs scikit-learn and skl2onnx (``pip install -e ".[anb-refit]"``) and Accel-NASBench's records,
 found through ``evo_nas.benchdata``. See ``experiments/studies/anb_surrogate.py`` for the method.
 """
 from __future__ import annotations

@@ -41,3 +41,10 @@ def mnasnet():
     from evo_nas.spacefiles import load_space
 
     return load_space("mnasnet")
+
+
+@pytest.fixture
+def ofa_space():
+    from evo_nas.spacefiles import load_space
+
+    return load_space("ofa-mbv3")

@@ -144,7 +144,10 @@ def test_resume_rejects_a_changed_config(tmp_path):
 @pytest.mark.parametrize("search, message", [
     ({"pop_size": 1}, "[search] pop_size = 1 must be an int in [2, 100000]"),
     ({"crossover_prob": 1.5}, "[search] crossover_prob = 1.5 must be a number in [0, 1]"),
-    ({"gene_mutation_rate": 0.1}, "[search] gene_mutation_rate = 0.1 does not apply to mutation = 'block'"),
+    ({"gene_mutation_rate": 0.1}, "[search] gene_mutation_rate = 0.1 does not apply to mutation = 'auto' "
+                                  "(on space 'mnasnet', block mutation)"),
+    ({"gene_mutation_rate": 0.1, "mutation": "block"},
+     "[search] gene_mutation_rate = 0.1 does not apply to mutation = 'block'"),
     ({"mutation": "ordinal", "decision_rate": 0.5}, "decision_rate = 0.5 does not apply to mutation = 'ordinal'"),
     ({"algorithm": "aging", "pop_size": None, "aging": {"sample": 0}},
      "[search.aging] sample = 0 must be an int in [1, 100000]"),

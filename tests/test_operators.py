@@ -354,11 +354,15 @@ def test_nsga2_takes_the_gene_level_operators_from_search_keys():
     assert s.algorithm.mating.crossover.kind == "gene_uniform"
     m = s.algorithm.mating.mutation
     assert isinstance(m, GeneMutation) and (m.kind, m.rate) == ("per_gene", 0.1)
-    assert isinstance(strategy().algorithm.mating.mutation, BlockMutation)
+    # "auto" on a space whose every choice is ordered: gene-uniform crossover, ordinal steps at 0.5 / genes
+    auto = strategy().algorithm.mating
+    assert auto.crossover.kind == "gene_uniform" and (auto.mutation.kind, auto.mutation.rate) == ("ordinal", 0.5 / 46)
+    assert isinstance(strategy(mutation="block").algorithm.mating.mutation, BlockMutation)
     assert strategy(mutation="ordinal").algorithm.mating.mutation.kind == "ordinal"
     for bad, match in [({"mutation": "swap"}, "'swap'"), ({"crossover": "sbx"}, "'sbx'"),
                        ({"mutation": "per_gene", "decision_rate": 0.2}, "decision_rate"),
-                       ({"gene_mutation_rate": 0.1}, "gene_mutation_rate"),
+                       ({"gene_mutation_rate": 0.1, "mutation": "block"}, "gene_mutation_rate"),
+                       ({"decision_rate": 0.1}, "decision_rate = 0.1 does not apply to mutation = 'auto'"),
                        ({"mutation": "ordinal", "gene_mutation_rate": 2.0}, "2.0")]:
         with pytest.raises(ValueError, match=match):
             strategy(**bad)

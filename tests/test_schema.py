@@ -31,8 +31,8 @@ def test_the_dump_writes_every_default():
     assert resolved({"search": {"generations": 1}}) == {
         "seed": 0, "problem": {"name": "train"},
         "search": {"algorithm": "nsga2", "generations": 1, "n_jobs": 1, "backend": "loky", "threads_per_worker": 1,
-                   "max_stall": 10, "pop_size": 20, "n_offsprings": 20, "crossover": "uniform", "crossover_prob": 0.9,
-                   "mutation": "block", "mutation_prob": 1.0, "block_resample_rate": 0.1},
+                   "max_stall": 10, "pop_size": 20, "n_offsprings": 20, "crossover": "auto", "crossover_prob": 0.9,
+                   "mutation": "auto", "mutation_prob": 1.0},
         "objectives": {"names": ["val_acc", "latency_ms"]}}
     full = resolved({**synthetic(), "compare": {}})
     assert full["problem"] == {"name": "synthetic", "fail": 0.0, "latency": "pool", "batch": False}
@@ -89,7 +89,7 @@ def test_a_section_the_problem_does_not_read_is_refused(config, message):
     # bad choice
     (lambda c: c["search"].update(backend="mpi"), "[search] backend = 'mpi' must be one of loky, threading, sequential, dask"),
     (lambda c: c["search"].update(algorithm="annealing"),
-     "[search] algorithm = 'annealing' (expected one of aging, nsga2, random, rl)"),
+     "[search] algorithm = 'annealing' (expected one of aging, nsga2, random, rl, surrogate)"),
     (lambda c: c["problem"].update(latency="gpu"), "[problem] latency = 'gpu' must be 'pool' or 'serial'"),
     (lambda c: c.update(data={"format": "csv", "path": "x"}),
      "[data] format = 'csv' must be one of embedded, idx, npz, folder"),
@@ -279,7 +279,7 @@ def _interrupt_after(n):
              "entropy_weight": 0.0001, "clip": 0.2, "ppo_epochs": 4, "temperature": 1.0},
       "reward": {"target_ms": 7.0, "mode": "hard", "alpha": 0.0, "beta": -1.0}}),
     ("nsga2", {"mutation": "ordinal", "pop_size": 6},
-     {"pop_size": 6, "n_offsprings": 6, "crossover": "uniform", "crossover_prob": 0.9, "mutation": "ordinal",
+     {"pop_size": 6, "n_offsprings": 6, "crossover": "auto", "crossover_prob": 0.9, "mutation": "ordinal",
       "mutation_prob": 1.0}),
 ])
 def test_an_algorithms_defaults_are_written_out(algorithm, given, written):

@@ -65,6 +65,11 @@ class Problem:
 
     space: Space
 
+    #: objectives computed for any genome at no cost (a latency table, an analytic count):
+    #: ``evaluate_cheap`` gives them without an evaluation, so a search may score candidates on them
+    #: without spending its budget, which counts expensive evaluations only
+    cheap_objectives: tuple[str, ...] = ()
+
     @classmethod
     def from_config(cls, config: dict) -> "Problem":
         """Build from a whole run configuration (``[problem]`` and any sections the problem reads)."""
@@ -80,6 +85,12 @@ class Problem:
         as columns: each reported value's N numbers, every row ``status = "ok"``. None (the default):
         the engine calls ``evaluate`` with genomes."""
         return None
+
+    def evaluate_cheap(self, X) -> dict[str, Any]:
+        """The ``cheap_objectives`` of the canonical gene array ``X`` (N, n_genes), each as N numbers in
+        the objective's unit; the same values ``evaluate`` reports. ``ValueError`` when the problem
+        declares none."""
+        raise ValueError(f"problem {self.name!r} declares no cheap objectives")
 
     def task(self) -> tuple[Callable[[Genome, Any], dict], Any]:
         """A picklable ``(function, config)`` pair scoring one genome in a worker."""

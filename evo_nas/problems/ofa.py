@@ -241,6 +241,18 @@ class OFAProblem(Problem):
         return cls(space, path(keys.predictor), path(keys.latency_tables), device, latency, path(keys.data_dir),
                    path(keys.latency_model))
 
+    @property
+    def cheap_objectives(self) -> tuple[str, ...]:
+        """Note10 latency is a table lookup: cheap. Latency measured on this machine is not."""
+        return ("latency_ms",) if self.latency is not None else ()
+
+    def evaluate_cheap(self, X) -> dict:
+        """``{"latency_ms": (N,) Note10 ms}`` of the gene array ``X`` (N, 46), from the tables alone."""
+        if self.latency is None:
+            raise ValueError("[problem] device = \"this-machine\" measures latency: ofa-mbv3 has no cheap objective")
+        X = self.space.canonical_array(np.asarray(X, dtype=np.int64).reshape(-1, self.space.n_genes))
+        return {"latency_ms": np.asarray(self.latency.predict(X), dtype=float)}
+
     def evaluate_array(self, X) -> np.ndarray:
         """(N, 2) array of predicted top-1 (fraction) and table latency (ms) of the genes ``X`` (N, 46)."""
         if self.latency is None:

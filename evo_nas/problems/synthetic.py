@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import hashing
@@ -154,6 +155,23 @@ class SyntheticProblem(Problem):
     @classmethod
     def from_config(cls, config: dict) -> "SyntheticProblem":
         return cls(SyntheticConfig.from_dict(config), SyntheticKeys.of(config).batch)
+
+    @property
+    def cheap_objectives(self) -> tuple[str, ...]:
+        """Parameters and MACs are analytic counts; latency too unless it stands for a measurement."""
+        return ("params_m", "macs_m") if self.cfg.serial_latency else ("latency_ms", "params_m", "macs_m")
+
+    def evaluate_cheap(self, X) -> dict:
+        """The ``cheap_objectives`` of the gene array ``X`` (N, n_genes), counted on the built architectures."""
+        out = {k: [] for k in self.cheap_objectives}
+        for g in self.space.genomes(X):
+            arch = g.architecture()
+            c = count(arch)
+            out["params_m"].append(c.params / 1e6)
+            out["macs_m"].append(c.macs / 1e6)
+            if "latency_ms" in out:
+                out["latency_ms"].append(synthetic_latency(self.cfg.seed, arch))
+        return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
     def task(self):
         return synthetic_evaluate, self.cfg

@@ -177,6 +177,9 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     engine.replay = {}
     front = [engine.with_genes(r) for r in engine.archive.sorted()]
     run.write_pareto(front, records=list(engine.memo.values()))
+    report = getattr(engine.strategy, "report", None)
+    if report is not None:
+        run.write_report(f"{s.algorithm}.jsonl", report())
     hv = front_hypervolume(front, engine.objectives)
     reasons = dict(engine.failure_reasons.most_common())
     notes = []

@@ -66,7 +66,7 @@ class Engine:
         self.seed = config["seed"]
         self.config_hash = config_hash(config)
         self.strategy = make_strategy(self.settings.algorithm, self.space, config["search"],
-                                      self.objectives, np.random.default_rng(self.seed))
+                                      self.objectives, np.random.default_rng(self.seed), problem=self.problem)
         cache = self.settings.cache
         if cache is False or cache is None and self.problem.batch:
             # a batch problem scores a genome faster than the cache can look it up: no default cache

@@ -73,13 +73,16 @@ class BlockCrossover(Crossover):
 class BlockMutation(Mutation):
     """One decision per hit block (``decision_rate`` per block) plus an occasional block resample."""
 
-    def __init__(self, prob: float = 1.0, decision_rate: float | None = None, block_resample_rate: float = 0.1):
+    def __init__(self, prob: float = 1.0, decision_rate: float | None = None, block_resample_rate: float = 0.1,
+                 ordered_steps: bool = False):
         super().__init__(prob=prob)
         self.decision_rate = decision_rate
         self.block_resample_rate = block_resample_rate
+        self.ordered_steps = ordered_steps
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
-        return ops.mutate_array(problem.space, X, random_state, self.decision_rate, self.block_resample_rate)
+        return ops.mutate_array(problem.space, X, random_state, self.decision_rate, self.block_resample_rate,
+                                getattr(self, "ordered_steps", False))
 
 
 class GeneMutation(Mutation):
@@ -129,16 +132,22 @@ RATE = "a number in [0, 1]"
 class NSGA2Keys(Section):
     """NSGA-II's ``[search]`` keys, their types, ranges and defaults (written into the resolved config).
 
-    ``n_offsprings`` defaults to ``pop_size``. The rates that apply depend on ``mutation``:
-    ``"block"`` takes ``decision_rate`` (default 1 / blocks, left unwritten: it depends on the space)
-    and ``block_resample_rate`` (0.1); ``"per_gene"`` and ``"ordinal"`` take ``gene_mutation_rate``
-    (default 1 / genes, unwritten). A rate given for the other kind is an error."""
+    ``n_offsprings`` defaults to ``pop_size``. ``crossover`` and ``mutation`` default to ``"auto"``:
+    on a space whose every choice is ordered (``Space.ordered``: Once-for-All's kernel, expansion,
+    depth, resolution) gene-level uniform crossover and ordinal +-1 steps at rate 0.5 / genes, which
+    matched pymoo's SBX and polynomial mutation where the block-aware pair did not
+    (``experiments/sample_efficiency``); elsewhere the block-aware ``"uniform"`` and ``"block"``. The
+    rates that apply depend on the mutation: ``"block"`` and ``"block_ordinal"`` take ``decision_rate``
+    (default 1 / blocks, left unwritten: it depends on the space) and ``block_resample_rate`` (0.1);
+    ``"per_gene"`` and ``"ordinal"`` take ``gene_mutation_rate`` (default 1 / genes, unwritten). A
+    rate given for the other kind is an error (for ``"auto"``, once the space is known)."""
 
     pop_size: int = Field(20, ge=2, le=MAX_BATCH, description=f"an int in [2, {MAX_BATCH}]")
     n_offsprings: int | None = Field(None, ge=1, le=MAX_BATCH, description=f"an int in [1, {MAX_BATCH}]")
-    crossover: Literal[ops.CROSSOVERS] = Field("uniform", description=f"one of {', '.join(ops.CROSSOVERS)}")
+    crossover: Literal[("auto",) + ops.CROSSOVERS] = Field(
+        "auto", description=f"one of auto, {', '.join(ops.CROSSOVERS)}")
     crossover_prob: Rate = Field(0.9, description=RATE)
-    mutation: Literal[ops.MUTATIONS] = Field("block", description=f"one of {', '.join(ops.MUTATIONS)}")
+    mutation: Literal[("auto",) + ops.MUTATIONS] = Field("auto", description=f"one of auto, {', '.join(ops.MUTATIONS)}")
     mutation_prob: Rate = Field(1.0, description=RATE)
     decision_rate: Rate | None = Field(None, description=RATE)
     block_resample_rate: Rate | None = Field(None, description=RATE)
@@ -146,22 +155,45 @@ class NSGA2Keys(Section):
 
     @model_validator(mode="after")
     def _rates_of_the_mutation(self) -> "NSGA2Keys":
-        kind = self.mutation
-        wrong = ("gene_mutation_rate",) if kind == "block" else ("decision_rate", "block_resample_rate")
-        for key in wrong:
-            if getattr(self, key) is not None:
-                raise ValueError(f"[search] {key} = {getattr(self, key)!r} does not apply to mutation = {kind!r}")
         if self.n_offsprings is None:
             self.n_offsprings = self.pop_size
-        if kind == "block" and self.block_resample_rate is None:
-            self.block_resample_rate = 0.1
+        if self.mutation != "auto":
+            _check_rates(self, self.mutation)
         return self
 
 
+def _check_rates(keys: NSGA2Keys, kind: str, why: str = "") -> None:
+    block = kind in ("block", "block_ordinal")
+    wrong = ("gene_mutation_rate",) if block else ("decision_rate", "block_resample_rate")
+    for key in wrong:
+        if getattr(keys, key) is not None:
+            raise ValueError(f"[search] {key} = {getattr(keys, key)!r} does not apply to mutation = "
+                             f"{keys.mutation!r}{why}")
+    if block and keys.block_resample_rate is None:
+        keys.block_resample_rate = 0.1
+
+
+def resolve_operators(keys: NSGA2Keys, space: Space) -> NSGA2Keys:
+    """``keys`` with ``"auto"`` operators chosen for ``space`` (see ``NSGA2Keys``); ``ValueError``
+    names a rate that does not apply to the mutation chosen."""
+    keys = keys.model_copy()
+    ordered = bool(space.n_genes) and all(space.ordered)
+    if keys.crossover == "auto":
+        keys.crossover = "gene_uniform" if ordered else "uniform"
+    if keys.mutation == "auto":
+        kind = "ordinal" if ordered else "block"
+        _check_rates(keys, kind, f" (on space {space.name!r}, {'ordinal steps' if ordered else 'block mutation'})")
+        keys.mutation = kind
+        if ordered and keys.gene_mutation_rate is None:
+            keys.gene_mutation_rate = 0.5 / space.n_genes
+    return keys
+
+
 def _mutation(keys: NSGA2Keys):
-    """The mutation ``[search] mutation`` names, with only the rates that apply to it."""
-    if keys.mutation == "block":
-        return BlockMutation(float(keys.mutation_prob), keys.decision_rate, float(keys.block_resample_rate))
+    """The mutation ``[search] mutation`` names (resolved), with only the rates that apply to it."""
+    if keys.mutation in ("block", "block_ordinal"):
+        return BlockMutation(float(keys.mutation_prob), keys.decision_rate, float(keys.block_resample_rate),
+                             ordered_steps=keys.mutation == "block_ordinal")
     return GeneMutation(keys.mutation, float(keys.mutation_prob), keys.gene_mutation_rate)
 
 
@@ -177,6 +209,7 @@ class NSGA2Strategy:
         self.space = space
         self.objectives = objectives
         keys = validate(NSGA2Keys, {k: search[k] for k in self.search_keys if k in search}, "search")
+        keys = self.keys = resolve_operators(keys, space)
         self.problem = GenomeProblem(space, objectives)
         self.algorithm = NSGA2(
             pop_size=keys.pop_size, n_offsprings=keys.n_offsprings,

@@ -23,8 +23,8 @@ import numpy as np
 from ..space import Genome, Space
 
 BLOCK_CROSSOVERS = ("uniform", "one_point", "two_point")
-CROSSOVERS = BLOCK_CROSSOVERS + ("gene_uniform",)
-MUTATIONS = ("block", "per_gene", "ordinal")
+CROSSOVERS = BLOCK_CROSSOVERS + ("gene_uniform", "intermediate")
+MUTATIONS = ("block", "block_ordinal", "per_gene", "ordinal")
 
 
 def repair_genes(space: Space, genes) -> tuple[int, ...]:
@@ -61,8 +61,11 @@ def _blocks_to_genes(space: Space, a, b, take_b) -> tuple[list[int], list[int]]:
 
 def crossover_genes(space: Space, a, b, rng: np.random.Generator, kind: str = "uniform"):
     """Two children of gene tuples ``a`` and ``b`` that exchange whole blocks (every gene
-    independently for ``gene_uniform``)."""
+    independently for ``gene_uniform``; ordered genes between the parents' for ``intermediate``)."""
     n = space.n_blocks
+    if kind == "intermediate":
+        c1, c2 = _intermediate(space, np.asarray(a)[None, :], np.asarray(b)[None, :], rng)
+        return [int(v) for v in c1[0]], [int(v) for v in c2[0]]
     if kind == "gene_uniform":
         take = rng.random(space.n_genes) < 0.5
         return [int(y if t else x) for x, y, t in zip(a, b, take)], [int(x if t else y) for x, y, t in zip(a, b, take)]
@@ -153,6 +156,8 @@ def crossover_array(space: Space, A, B, rng: np.random.Generator, kind: str = "u
     if kind == "gene_uniform":
         mask = rng.random((n, space.n_genes)) < 0.5
         return np.where(mask, B, A), np.where(mask, A, B)
+    if kind == "intermediate":
+        return _intermediate(space, A, B, rng)
     if kind == "uniform":
         take_b = rng.random((n, nb)) < 0.5
     elif kind in ("one_point", "two_point"):
@@ -168,11 +173,28 @@ def crossover_array(space: Space, A, B, rng: np.random.Generator, kind: str = "u
     return np.where(mask, B, A), np.where(mask, A, B)
 
 
+def _intermediate(space: Space, A, B, rng: np.random.Generator):
+    """Discrete intermediate recombination: an ordered gene of the first child is drawn uniformly from
+    the choices between the parents' (inclusive), the second child's mirrors it (a + b - c, the
+    parents' mean kept, as SBX keeps it; Deb & Agrawal, 1995); an unordered gene is swapped with
+    probability 0.5 (uniform crossover)."""
+    A, B = np.asarray(A, dtype=np.int64), np.asarray(B, dtype=np.int64)
+    ordered = np.asarray(space.ordered, dtype=bool)[None, :]
+    lo, hi = np.minimum(A, B), np.maximum(A, B)
+    between = lo + (rng.random(A.shape) * (hi - lo + 1)).astype(np.int64)
+    swap = rng.random(A.shape) < 0.5
+    c1 = np.where(ordered, between, np.where(swap, B, A))
+    c2 = np.where(ordered, A + B - between, np.where(swap, A, B))
+    return c1, c2
+
+
 def mutate_array(space: Space, X, rng: np.random.Generator, decision_rate: float | None = None,
-                 block_resample_rate: float = 0.1) -> np.ndarray:
+                 block_resample_rate: float = 0.1, ordered_steps: bool = False) -> np.ndarray:
     """``mutate_genes`` over every row of ``X`` (N, n_genes) at once: each block changes one decision
     with probability ``decision_rate`` (default 1 / blocks), at least one block per row; then,
-    with ``block_resample_rate``, one block of the row is drawn afresh."""
+    with ``block_resample_rate``, one block of the row is drawn afresh. ``ordered_steps``: a
+    decision whose choices are ordered (``space.ordered``) steps to a neighbouring choice (-1 or
+    +1, the one neighbour at an end) instead of any other choice."""
     X = np.array(X, dtype=np.int64, copy=True)
     n, nb = X.shape[0], space.n_blocks
     if n == 0:
@@ -194,6 +216,10 @@ def mutate_array(space: Space, X, rng: np.random.Generator, decision_rate: float
     new = (rng.random(len(rows)) * (card[genes] - 1)).astype(np.int64)
     old = X[rows, genes]
     X[rows, genes] = np.where(new < old, new, new + 1)
+    if ordered_steps:
+        step = np.where(new < old, -1, 1)  # the same draw: a lower choice steps down, a higher one up
+        stepped = np.clip(old + step, 0, card[genes] - 1)
+        X[rows, genes] = np.where(np.asarray(space.ordered, dtype=bool)[genes], stepped, X[rows, genes])
     for r in np.flatnonzero(rng.random(n) < block_resample_rate):
         s = space.block_slices[int(rng.integers(nb))]
         X[r, s] = (rng.random(s.stop - s.start) * card[s]).astype(np.int64)

@@ -267,6 +267,10 @@ class RunDir:
         blob = "".join(dumps(e, sort_keys=True, default=plain) + "\n" for e in entries).encode()
         atomic_write(self.path / LOGBOOK, blob)
 
+    def write_report(self, name: str, lines: list[dict]) -> None:
+        """Replace the JSON-lines file ``name`` (a strategy's report, e.g. ``surrogate.jsonl``) atomically."""
+        atomic_write(self.path / name, "".join(dumps(e, sort_keys=True, default=plain) + "\n" for e in lines).encode())
+
     def write_summary(self, summary: dict) -> None:
         atomic_write(self.path / SUMMARY, dumps(summary, indent=2, sort_keys=True, default=plain).encode())
 

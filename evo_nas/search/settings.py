@@ -84,5 +84,6 @@ def validate_config(config: dict | Config, problem: Problem | None = None) -> Pr
     rewards = "reward" in (getattr(strategy_class(settings.algorithm), "search_keys", None) or ())
     scored = resolved.compare is not None and resolved.compare.score_as_accuracy is not None
     problem.check(objectives, settings.algorithm, scored, rewards_accuracy=rewards)
-    make_strategy(settings.algorithm, problem.space, plain["search"], objectives, np.random.default_rng(resolved.seed))
+    make_strategy(settings.algorithm, problem.space, plain["search"], objectives, np.random.default_rng(resolved.seed),
+                  problem=problem)
     return problem

@@ -5,7 +5,10 @@ cache, parallel evaluation, checkpointing and run directories for every algorith
 (Deb et al., 2002), and the baselines (random search, aging evolution, Real et al., 2019; the
 MnasNet RL controller, Tan et al., 2019). Every strategy is built as
 ``Cls(space, search, objectives, rng)``: ``search`` is the ``[search]`` section, ``rng`` a
-seeded ``numpy.random.Generator`` that is the strategy's only source of randomness.
+seeded ``numpy.random.Generator`` that is the strategy's only source of randomness. A class that
+sets ``takes_problem = True`` (surrogate-assisted NSGA-II, Lu et al., ECCV 2020) also gets
+``problem=``, the ``Problem`` searched, for its cheap objectives. A strategy may offer
+``report() -> list[dict]``: the engine writes it to ``<name>.jsonl`` in the run directory.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from .objectives import Objectives
 # algorithm name -> "module:Class", imported only when used
 STRATEGIES: dict[str, str] = {
     "nsga2": "evo_nas.search.nsga2:NSGA2Strategy",
+    "surrogate": "evo_nas.search.surrogate:SurrogateStrategy",
     "random": "evo_nas.baselines.random_search:RandomSearch",
     "aging": "evo_nas.baselines.aging:AgingEvolution",
     "rl": "evo_nas.baselines.rl:RLStrategy",
@@ -60,5 +64,10 @@ def strategy_class(name: str) -> type:
 
 
 def make_strategy(name: str, space: Space, search: dict, objectives: Objectives,
-                  rng: np.random.Generator) -> Strategy:
-    return strategy_class(name)(space, search, objectives, rng)
+                  rng: np.random.Generator, problem=None) -> Strategy:
+    """The strategy ``name``; one that declares ``takes_problem`` also gets the ``problem`` (its
+    ``cheap_objectives`` cost no evaluation)."""
+    cls = strategy_class(name)
+    if getattr(cls, "takes_problem", False):
+        return cls(space, search, objectives, rng, problem=problem)
+    return cls(space, search, objectives, rng)

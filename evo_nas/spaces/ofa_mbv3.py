@@ -136,6 +136,25 @@ class OFAMobileNetV3Space(MacroSpace):
         depth = self._depth_values[X[:, self._depth_idx]]
         return np.arange(self.slots)[None, None, :] < depth[:, :, None]
 
+    @property
+    def ordered(self) -> tuple[bool, ...]:
+        """Every decision is ordered when its choices are listed in increasing order (depth, kernel,
+        expansion, resolution), as in the shipped space file."""
+        inc = {name: all(a < b for a, b in zip(v, v[1:])) for name, v in
+               (("depth", self.depths), ("kernel", self.kernels), ("expansion", self.expansions),
+                ("resolution", self.resolutions))}
+        return tuple(inc[n.rsplit(" ", 1)[-1]] for n in self.gene_names)
+
+    def gene_active(self, X) -> np.ndarray:
+        """(N, n_genes) bool: depth and resolution genes always; kernel and expansion genes of the
+        slots within their stage's depth."""
+        X = np.asarray(X, dtype=np.int64).reshape(-1, self.n_genes)
+        out = np.ones(X.shape, dtype=bool)
+        slots = self.active_mask(X).reshape(len(X), -1)
+        out[:, self._kernel_idx.ravel()] = slots
+        out[:, self._exp_idx.ravel()] = slots
+        return out
+
     def canonical_array(self, X) -> np.ndarray:
         """Canonical genes of each row of ``X`` (N, n_genes): inactive slots' genes set to 0."""
         X = np.array(X, dtype=np.int64, copy=True)

@@ -1,0 +1,40 @@
+"""Anytime sample efficiency on Once-for-All's ImageNet benchmark: evo-nas's surrogate-assisted and plain
+NSGA-II, aging evolution, random search, pymoo, EvoX and Optuna, scored after N distinct networks.
+
+    python experiments/bench_sample_efficiency.py --out experiments/sample_efficiency   # one command
+    python experiments/bench_sample_efficiency.py --out experiments/sample_efficiency --report-only
+
+Runs every missing algorithm x seed cell (``experiments/studies/sample_efficiency.py``; each cell is
+written to ``OUT/cells/`` as it ends, so a stopped run continues), then writes ``OUT/results.md``,
+``OUT/results.json``, ``OUT/anytime.png`` and ``OUT/surrogate_tau.md`` against the best-known front
+``experiments/best_known_ofa.json`` (rebuilt by ``experiments/best_known_ofa.py``). The bench extra
+(``pip install -e ".[bench]"``) provides EvoX and Optuna.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from studies.sample_efficiency import load_cells, run_cells  # noqa: E402
+from studies.sample_efficiency_report import write_report  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="experiments/sample_efficiency")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--jobs", type=int, default=2, help="cells at a time")
+    ap.add_argument("--report-only", action="store_true", help="analyze the cells already run")
+    args = ap.parse_args()
+    out, seeds = Path(args.out), list(range(args.seeds))
+    if not args.report_only:
+        run_cells(out, seeds, args.jobs)
+    write_report(out, load_cells(out, seeds), seeds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Surrogate-assisted NSGA-II: encoding, acquisition, cheap objectives, budget, report, workers, kill -9 and replay."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from evo_nas.pareto import hypervolume
+from evo_nas.problems import make_problem
+from evo_nas.search.acquisition import greedy_hvi, hvi_2d, nondominated_rank
+from evo_nas.search.engine import run_search
+from evo_nas.search.jsonl import read_jsonl
+from evo_nas.search.run import RunDir
+from evo_nas.search.surrogate_model import Encoding, fit_model, kendall_tau, pair_tau
+
+SMALL = {"initial": 20, "batch": 10, "inner_pop": 20, "inner_generations": 5}
+OFA = {"seed": 3, "problem": {"name": "ofa-mbv3"},
+       "search": {"algorithm": "surrogate", "max_evaluations": 80, "max_stall": 1000, "surrogate": SMALL},
+       "objectives": {"reference": {"top1": 0.70, "latency_ms": 100.0}}}
+
+
+@pytest.fixture(scope="module")
+def ofa():
+    return make_problem({"problem": {"name": "ofa-mbv3"}})
+
+
+def test_encoding_is_one_hot_plus_ordinal_with_inactive_genes_masked(ofa):
+    sp = ofa.space
+    enc = Encoding(sp)
+    # 46 genes of 3 or 5 choices, all ordered: one-hot plus one ordinal column each
+    assert enc.n_features == sum(sp.cardinalities) + sp.n_genes
+    rng = np.random.default_rng(0)
+    X = sp.canonical_array((rng.random((50, sp.n_genes)) * np.array(sp.cardinalities)).astype(int))
+    Z = enc(X)
+    active = sp.gene_active(X)
+    for g in range(sp.n_genes):
+        block = Z[:, enc.start[g]:enc.start[g] + sp.cardinalities[g]]
+        assert np.array_equal(block.sum(axis=1), active[:, g].astype(float))
+        assert np.array_equal(block[active[:, g]].argmax(axis=1), X[active[:, g], g])
+    # an inactive slot's genes do not change the encoding: the same network, the same features
+    Y = X.copy()
+    inactive = ~active
+    Y[inactive] = (Y[inactive] + 1) % 3
+    assert np.array_equal(enc(Y), Z)
+
+
+def test_space_declares_ordered_choices(ofa, mnasnet):
+    assert all(ofa.space.ordered)
+    assert not any(mnasnet.ordered)
+    assert mnasnet.gene_active(np.zeros((2, mnasnet.n_genes), dtype=int)).all()
+
+
+def test_hvi_2d_is_the_hypervolume_difference():
+    rng = np.random.default_rng(1)
+    ref = np.array([1.0, 1.0])
+    front = rng.random((12, 2))
+    C = rng.random((40, 2)) * 1.2 - 0.1
+    base = hypervolume(front, ref)
+    brute = [hypervolume(np.vstack([front, c]), ref) - base for c in C]
+    assert np.allclose(hvi_2d(front, C, ref), brute, atol=1e-12)
+    assert np.allclose(hvi_2d(np.zeros((0, 2)), C, ref), [hypervolume(c[None], ref) for c in C])
+
+
+def test_greedy_hvi_picks_the_best_first_and_fills_the_batch():
+    front = np.array([[0.5, 0.5]])
+    C = np.array([[0.6, 0.6], [0.1, 0.9], [0.2, 0.2], [0.9, 0.1], [0.7, 0.8]])
+    pick = greedy_hvi(front, C, 5, np.array([1.0, 1.0]))
+    assert pick[0] == 2 and sorted(pick.tolist()) == [0, 1, 2, 3, 4]
+    # dominated candidates come last, the nearest to the front first
+    assert pick.tolist()[-2:] == [0, 4]
+    with pytest.raises(ValueError, match="at least 6 candidates"):
+        greedy_hvi(front, C, 6, np.array([1.0, 1.0]))
+
+
+def test_rank_helpers():
+    assert nondominated_rank(np.array([[0, 1], [1, 0], [1, 1], [2, 2]])).tolist() == [0, 0, 1, 2]
+    assert kendall_tau([1, 2, 3, 4], [2, 4, 6, 8]) == pytest.approx(1.0)
+    assert kendall_tau([1, 1, 1], [1, 2, 3]) is None
+    tau, pairs = pair_tau([1, 2, 3], [3, 2, 1], [10.0, 10.2, 30.0])
+    assert (tau, pairs) == (-1.0, 1)
+
+
+def test_the_model_ranks_fresh_ofa_networks(ofa):
+    sp = ofa.space
+    rng = np.random.default_rng(2)
+    card = np.array(sp.cardinalities)
+    X = sp.canonical_array((rng.random((400, sp.n_genes)) * card).astype(int))
+    y = ofa.evaluate_array(X)[:, 0]
+    model = fit_model("bayes_ridge", Encoding(sp)(X[:200]), y[:200], random_state=0)
+    mean, std = model.predict(Encoding(sp)(X[200:]))
+    assert kendall_tau(mean, y[200:]) > 0.8 and (std > 0).all()
+    with pytest.raises(ValueError, match="model = 'mlp'"):
+        fit_model("mlp", X, y, 0)
+
+
+def test_cheap_objectives_are_the_evaluated_ones(ofa):
+    assert ofa.cheap_objectives == ("latency_ms",)
+    X = ofa.space.canonical_array(np.zeros((3, ofa.space.n_genes), dtype=int))
+    assert np.allclose(ofa.evaluate_cheap(X)["latency_ms"], ofa.evaluate_array(X)[:, 1])
+    synth = make_problem({"space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
+                          "problem": {"name": "synthetic"}})
+    genomes = [synth.space.sample(np.random.default_rng(i)) for i in range(3)]
+    cheap = synth.evaluate_cheap(np.array([g.genes for g in genomes]))
+    recs = synth.evaluate(genomes)
+    for name in synth.cheap_objectives:
+        assert np.allclose(cheap[name], [r[name] for r in recs])
+
+
+def test_a_surrogate_run_spends_exactly_its_budget_and_reports_each_round(tmp_path, ofa):
+    r = run_search(OFA, tmp_path / "run", quiet=True, problem=ofa)
+    evals = RunDir(tmp_path / "run").evaluations()
+    assert r.evaluations == 80 and len(evals) == 80 and len({e["key"] for e in evals}) == 80
+    report = read_jsonl(tmp_path / "run" / "surrogate.jsonl")
+    assert [line["round"] for line in report] == list(range(6))  # 20 initial, then 6 rounds of 10
+    assert [line["trained_on"] for line in report] == [20, 30, 40, 50, 60, 70]
+    assert all(len(line["predicted"]) == 10 and line["tau"] is not None for line in report)
+    # a model round's networks were predicted before their evaluation: measured values are the records'
+    by_gen = [e["top1"] for e in evals[20:30]]
+    assert report[0]["measured"] == [round(v, 6) for v in by_gen]
+
+
+def test_config_errors_name_the_value(tmp_path):
+    bad = json.loads(json.dumps(OFA))
+    bad["search"]["n_jobs"] = 3
+    with pytest.raises(ValueError, match=r"batch \(10\) must be a multiple of \[search\] n_jobs \(3\)"):
+        run_search(bad, tmp_path / "a", quiet=True)
+    bad["search"].update(n_jobs=1, surrogate={"model": "forest"})
+    with pytest.raises(ValueError, match="model"):
+        run_search(bad, tmp_path / "b", quiet=True)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_one_or_two_workers_give_the_same_search(tmp_path):
+    config = {"seed": 5, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
+              "problem": {"name": "synthetic", "latency": "serial"},
+              "search": {"algorithm": "surrogate", "max_evaluations": 24, "cache": False, "max_stall": 100,
+                         "surrogate": {"initial": 8, "batch": 4, "inner_pop": 8, "inner_generations": 3}},
+              "objectives": {"reference": {"val_acc": 0.5, "latency_ms": 10.0}}}
+    one = run_search(config, tmp_path / "one", quiet=True)
+    config["search"].update(n_jobs=2, backend="loky")
+    two = run_search(config, tmp_path / "two", quiet=True)
+    # workers append as they finish: the same networks in the same generations, in any order
+    keys = lambda p: sorted((r["generation"], r["key"]) for r in RunDir(p).evaluations())  # noqa: E731
+    assert keys(tmp_path / "one") == keys(tmp_path / "two") and len(keys(tmp_path / "one")) == 24
+    assert [m["key"] for m in one.front] == [m["key"] for m in two.front]
+    assert read_jsonl(tmp_path / "one" / "surrogate.jsonl") == read_jsonl(tmp_path / "two" / "surrogate.jsonl")
+
+
+CHILD = """
+import json, sys, time
+from evo_nas.problems.ofa import OFAProblem
+from evo_nas.search import loop
+from evo_nas.search.engine import run_search
+
+loop.CHECKPOINT_S = 0.0
+fast = OFAProblem.evaluate_array
+
+def slow(self, X):
+    time.sleep(0.05)
+    return fast(self, X)
+
+OFAProblem.evaluate_array = slow
+run_search(json.loads(sys.argv[1]), sys.argv[2], quiet=True)
+"""
+
+
+def test_killed_with_sigkill_then_resumed_or_replayed_gives_the_same_pareto_set(tmp_path, ofa):
+    straight = run_search(OFA, tmp_path / "straight", quiet=True, problem=ofa)
+    report = read_jsonl(tmp_path / "straight" / "surrogate.jsonl")
+    for kill_at in (2, 4):
+        run_dir = tmp_path / f"killed-{kill_at}"
+        child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(OFA), str(run_dir)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        evaluations = run_dir / "evaluations.jsonl"
+        deadline = time.time() + 120
+        while time.time() < deadline and child.poll() is None:
+            records = read_jsonl(evaluations)
+            if records and records[-1]["generation"] >= kill_at:
+                break
+            time.sleep(0.005)
+        assert child.poll() is None, child.stderr.read().decode()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        before = RunDir(run_dir).evaluations()
+        assert 20 <= len(before) < 80
+        if kill_at == 4:  # no checkpoint at all: the state is rebuilt by the seeded replay
+            for name in ("checkpoint.pkl", "checkpoint.prev.pkl"):
+                (run_dir / name).unlink(missing_ok=True)
+        resumed = run_search(None, run_dir, resume=True, quiet=True, problem=ofa)
+        after = RunDir(run_dir).evaluations()
+        assert after[:len(before)] == before
+        assert [r["key"] for r in after] == [r["key"] for r in RunDir(tmp_path / "straight").evaluations()]
+        assert [m["key"] for m in resumed.front] == [m["key"] for m in straight.front]
+        assert resumed.hypervolume == straight.hypervolume
+        assert read_jsonl(run_dir / "surrogate.jsonl") == report
