@@ -16,6 +16,7 @@ from evo_nas.search.engine import run_search
 from evo_nas.search.jsonl import read_jsonl
 from evo_nas.search.run import RunDir
 from evo_nas.search.surrogate_model import Encoding, fit_model, kendall_tau, pair_tau
+from conftest import have_data, needs_data
 
 SMALL = {"initial": 20, "batch": 10, "inner_pop": 20, "inner_generations": 5}
 OFA = {"seed": 3, "problem": {"name": "ofa-mbv3"},
@@ -25,11 +26,20 @@ OFA = {"seed": 3, "problem": {"name": "ofa-mbv3"},
 
 @pytest.fixture(scope="module")
 def ofa():
+    if not have_data("ofa"):
+        pytest.skip("benchmark data 'ofa' not available: set EVO_NAS_DATA to a mirror folder")
     return make_problem({"problem": {"name": "ofa-mbv3"}})
 
 
-def test_encoding_is_one_hot_plus_ordinal_with_inactive_genes_masked(ofa):
-    sp = ofa.space
+@pytest.fixture(scope="module")
+def ofa_space():
+    from evo_nas.spacefiles import load_space
+
+    return load_space("ofa-mbv3")
+
+
+def test_encoding_is_one_hot_plus_ordinal_with_inactive_genes_masked(ofa_space):
+    sp = ofa_space
     enc = Encoding(sp)
     # 46 genes of 3 or 5 choices, all ordered: one-hot plus one ordinal column each
     assert enc.n_features == sum(sp.cardinalities) + sp.n_genes
@@ -48,8 +58,8 @@ def test_encoding_is_one_hot_plus_ordinal_with_inactive_genes_masked(ofa):
     assert np.array_equal(enc(Y), Z)
 
 
-def test_space_declares_ordered_choices(ofa, mnasnet):
-    assert all(ofa.space.ordered)
+def test_space_declares_ordered_choices(ofa_space, mnasnet):
+    assert all(ofa_space.ordered)
     assert not any(mnasnet.ordered)
     assert mnasnet.gene_active(np.zeros((2, mnasnet.n_genes), dtype=int)).all()
 
@@ -123,6 +133,7 @@ def test_a_surrogate_run_spends_exactly_its_budget_and_reports_each_round(tmp_pa
     assert report[0]["measured"] == [round(v, 6) for v in by_gen]
 
 
+@needs_data("ofa")
 def test_config_errors_name_the_value(tmp_path):
     bad = json.loads(json.dumps(OFA))
     bad["search"]["n_jobs"] = 3
