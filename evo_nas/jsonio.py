@@ -24,6 +24,22 @@ def _reject_constant(token: str):
     raise ValueError(f"{token} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
+def read_json(path, what: str = "") -> Any:
+    """The JSON value in the file ``path``. ``MissingFile`` (``what not found: PATH``) when there is no
+    such file; a one-line ``ValueError`` (``what PATH: not valid JSON (...)``) when it is not JSON."""
+    from pathlib import Path
+
+    from .schema.errors import MissingFile
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFile(f"{what or 'file'} not found: {path}")
+    try:
+        return json.loads(path.read_bytes())
+    except ValueError as e:
+        raise ValueError(f"{what + ' ' if what else ''}{path}: not valid JSON ({e})") from None
+
+
 def loads_strict(text: str | bytes) -> Any:
     """``json.loads`` that rejects ``NaN``, ``Infinity`` and ``-Infinity`` (``ValueError``)."""
     return json.loads(text, parse_constant=_reject_constant)

@@ -14,14 +14,13 @@ genome's 160-224 px, which the record says). NAS-Bench-201's cell network is not
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..data import DataConfig, load_dataset
 from ..files import atomic_path, atomic_write
 from ..hashing import digest, file_fingerprint
-from ..jsonio import dumps
+from ..jsonio import dumps, read_json
 from ..schema.errors import MissingFile
 from ..space import Space
 from ..spacefiles import space_from_dict
@@ -141,10 +140,7 @@ def load_trained(folder: str | Path) -> Trained:
     path = folder / RECORD
     if not path.is_file():
         raise MissingFile(f"no trained network in {folder} (no {RECORD}; write one with evo-nas train)")
-    try:
-        record = json.loads(path.read_bytes())
-    except ValueError as e:
-        raise ValueError(f"{path}: not valid JSON ({e})") from None
+    record = read_json(path)
     if record.get("format") != FORMAT:
         raise ValueError(f"{path}: format {record.get('format')!r} is not {FORMAT}")
     weights = folder / record["weights"]["file"]

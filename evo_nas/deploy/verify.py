@@ -14,12 +14,11 @@ where the weights were trained on the searched network, else on the prediction.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from ..files import atomic_write
-from ..jsonio import dumps
+from ..jsonio import dumps, read_json
 from ..latency.machine import machine_info, steady_allocator
 from ..latency.protocol import Measurement, Protocol, measure
 from ..onnx_export import INPUT, example_input
@@ -128,10 +127,7 @@ def cards_in(folder: Path) -> list[dict]:
     """The cards ``evo_nas.deploy.export`` wrote in ``folder`` (``net-*.json``)."""
     cards = []
     for p in sorted(folder.glob("net-*.json")):
-        try:
-            c = json.loads(p.read_bytes())
-        except ValueError as e:
-            raise ValueError(f"{p}: not valid JSON ({e})") from None
+        c = read_json(p)
         if not isinstance(c, dict) or "files" not in c or "network" not in c:
             raise ValueError(f"{p}: not an export card (no 'files'/'network')")
         c["_path"] = p.name

@@ -21,7 +21,6 @@ cross-validated errors and the N networks with their measurements, so it can be 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -109,13 +108,10 @@ class FewShotModel:
     @classmethod
     def load(cls, path: str | Path) -> "FewShotModel":
         """``FileNotFoundError`` for a missing file, ``ValueError`` of one line for one that is not a model."""
+        from ..jsonio import read_json
+
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"latency model not found: {path}")
-        try:
-            d = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"latency model {path}: not valid JSON ({e})") from None
+        d = read_json(path, "latency model")
         if not isinstance(d, dict) or d.get("format") != FORMAT or d.get("version") != VERSION:
             raise ValueError(f"latency model {path}: expected format {FORMAT!r} version {VERSION} "
                              f"(`evo-nas latency fit` writes one)")

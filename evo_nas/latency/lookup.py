@@ -13,14 +13,13 @@ the last complete file. Tables are built and calibrated by ``evo_nas.latency.tab
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
 from .. import hashing
 from ..arch import Architecture, LayerSpec, to_architecture
 from ..files import atomic_write
-from ..jsonio import dumps
+from ..jsonio import dumps, read_json
 from .machine import DEFAULT_ALLOCATOR, machine_info
 from .measure import Runtime
 from .protocol import Measurement, Protocol
@@ -73,12 +72,7 @@ class LatencyTable:
     @classmethod
     def load(cls, path: str | Path) -> "LatencyTable":
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"latency table not found: {path}")
-        try:
-            d = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"latency table {path}: not valid JSON ({e})") from None
+        d = read_json(path, "latency table")
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise ValueError(f"latency table {path}: format is {d.get('format') if isinstance(d, dict) else None!r}, "
                              f"expected {FORMAT!r}")
