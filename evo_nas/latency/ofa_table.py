@@ -29,27 +29,39 @@ def _shape(h: int, c: int) -> str:
     return f"{h}x{h}x{c}"
 
 
+def _walk(arch: Architecture):
+    """``arch``'s layers with their sizes, as every table names them: the stem's input and output
+    size, each layer with its output size, and the size the head works at."""
+    a = to_architecture(arch)
+    stem = conv_out(a.resolution, a.stem.kernel, a.stem.stride)
+    layers, h = [], stem
+    for spec in a.layers():
+        h = conv_out(spec.resolution, spec.kernel, spec.stride)
+        layers.append((spec, h))
+    return a, stem, layers, h
+
+
+def _head_widths(a: Architecture) -> tuple[int, int | None, int]:
+    """The head's expand width, its optional second 1x1 width, and the classifier's input width."""
+    head = a.head
+    return head.filters, head.post_filters or None, head.post_filters or head.filters
+
+
 def network_keys(arch: Architecture) -> list[str]:
     """The table key of every layer of ``arch``, stem to classifier, in order."""
-    a = to_architecture(arch)
-    r = a.resolution
-    h = conv_out(r, a.stem.kernel, a.stem.stride)
-    keys = [f"Conv-input:{_shape(r, a.in_channels)}-output:{_shape(h, a.stem.out_ch)}"]
-    for spec in a.layers():
-        out = conv_out(spec.resolution, spec.kernel, spec.stride)
+    a, stem, layers, h = _walk(arch)
+    keys = [f"Conv-input:{_shape(a.resolution, a.in_channels)}-output:{_shape(stem, a.stem.out_ch)}"]
+    for spec, out in layers:
         mid = spec.mid_ch if spec.op == "ir" else spec.in_ch
         keys.append(f"expanded_conv-input:{_shape(spec.resolution, spec.in_ch)}-output:{_shape(out, spec.out_ch)}"
                     f"-expand:{mid}-kernel:{spec.kernel}-stride:{spec.stride}"
                     f"-idskip:{int(spec.shortcut == 'identity')}-se:{int(spec.se_ch > 0)}"
                     f"-hs:{int(spec.act == 'hswish')}")
-        h = out
-    head = a.head
-    keys.append(f"Conv_1-input:{_shape(h, a.feature_channels)}-output:{_shape(h, head.filters)}")
-    keys.append(f"AvgPool2D-input:{_shape(h, head.filters)}-output:{_shape(1, head.filters)}")
-    width = head.filters
-    if head.post_filters:
-        keys.append(f"Conv_2-input:{_shape(1, head.filters)}-output:{_shape(1, head.post_filters)}")
-        width = head.post_filters
+    expand, post, width = _head_widths(a)
+    keys.append(f"Conv_1-input:{_shape(h, a.feature_channels)}-output:{_shape(h, expand)}")
+    keys.append(f"AvgPool2D-input:{_shape(h, expand)}-output:{_shape(1, expand)}")
+    if post:
+        keys.append(f"Conv_2-input:{_shape(1, expand)}-output:{_shape(1, post)}")
     keys.append(f"Logits-input:{_shape(1, width)}-output:{a.num_classes}")
     return keys
 
@@ -58,23 +70,17 @@ def i7_network_keys(arch: Architecture) -> list[str]:
     """The key of every layer of ``arch`` in NSGANetV2's Intel i7-8700K table (Lu et al., ECCV 2020):
     ``first_conv``, ``MBConv`` (``expand`` is the expansion ratio), ``final_expand_layer``,
     ``feature_mix_layer``, ``classifier``; pooling has no entry. One file covers every resolution."""
-    a = to_architecture(arch)
-    r = a.resolution
-    h = conv_out(r, a.stem.kernel, a.stem.stride)
-    keys = [f"first_conv-input:{_shape(r, a.in_channels)}-output:{_shape(h, a.stem.out_ch)}"]
-    for spec in a.layers():
-        out = conv_out(spec.resolution, spec.kernel, spec.stride)
+    a, stem, layers, h = _walk(arch)
+    keys = [f"first_conv-input:{_shape(a.resolution, a.in_channels)}-output:{_shape(stem, a.stem.out_ch)}"]
+    for spec, out in layers:
         ratio = round(spec.mid_ch / spec.in_ch) if spec.op == "ir" else 1
         keys.append(f"MBConv-input:{_shape(spec.resolution, spec.in_ch)}-output:{_shape(out, spec.out_ch)}"
                     f"-expand:{ratio}-kernel:{spec.kernel}-stride:{spec.stride}"
                     f"-idskip:{int(spec.shortcut == 'identity')}-se:{int(spec.se_ch > 0)}")
-        h = out
-    head = a.head
-    keys.append(f"final_expand_layer-input:{_shape(h, a.feature_channels)}-output:{_shape(h, head.filters)}")
-    width = head.filters
-    if head.post_filters:
-        keys.append(f"feature_mix_layer-input:{_shape(1, head.filters)}-output:{_shape(1, head.post_filters)}")
-        width = head.post_filters
+    expand, post, width = _head_widths(a)
+    keys.append(f"final_expand_layer-input:{_shape(h, a.feature_channels)}-output:{_shape(h, expand)}")
+    if post:
+        keys.append(f"feature_mix_layer-input:{_shape(1, expand)}-output:{_shape(1, post)}")
     keys.append(f"classifier-input:{width}-output:{a.num_classes}")
     return keys
 
