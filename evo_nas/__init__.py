@@ -11,7 +11,7 @@
 
 ``search``, ``resume``, ``load_run`` and ``Result`` are in ``evo_nas.api``; problems are
 registered in ``evo_nas.problems.PROBLEMS`` (``register_problem``), space types in
-``evo_nas.space.SPACE_TYPES`` (``register_space_type``), and the shipped spaces are listed by
+``evo_nas.spaces.space.SPACE_TYPES`` (``register_space_type``), and the shipped spaces are listed by
 ``space_names()`` and loaded by ``load_space``. ``import evo_nas`` is light: each name is
 imported when first used, and nothing here imports torch.
 """
@@ -42,7 +42,7 @@ __version__ = _version()
 
 # public name -> (module, attribute); attribute None: the module itself
 _LAZY = {
-    "search": ("evo_nas.search", None),
+    "search": ("evo_nas.api", "search"),
     "resume": ("evo_nas.api", "resume"),
     "load_run": ("evo_nas.api", "load_run"),
     "Result": ("evo_nas.api", "Result"),
@@ -52,11 +52,11 @@ _LAZY = {
     "make_problem": ("evo_nas.problems", "make_problem"),
     "Problem": ("evo_nas.problems", "Problem"),
     "Objective": ("evo_nas.problems", "Objective"),
-    "load_space": ("evo_nas.spacefiles", "load_space"),
-    "space_names": ("evo_nas.spacefiles", "space_names"),
-    "register_space_type": ("evo_nas.space", "register_space_type"),
-    "Space": ("evo_nas.space", "Space"),
-    "Genome": ("evo_nas.space", "Genome"),
+    "load_space": ("evo_nas.spaces.loader", "load_space"),
+    "space_names": ("evo_nas.spaces.loader", "space_names"),
+    "register_space_type": ("evo_nas.spaces.space", "register_space_type"),
+    "Space": ("evo_nas.spaces.space", "Space"),
+    "Genome": ("evo_nas.spaces.space", "Genome"),
 }
 
 __all__ = ["__version__", *_LAZY]

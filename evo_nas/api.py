@@ -46,7 +46,7 @@ def config_path(config: str | Path) -> Path:
     shipped = CONFIGS / f"{path.name}.toml"
     if shipped.is_file():
         return shipped
-    from .schema.errors import MissingFile
+    from .base.errors import MissingFile
 
     raise MissingFile(f"config file not found: {config} (nor an example config of that name: "
                             f"{', '.join(config_names())})")
@@ -57,7 +57,7 @@ def read_config(config) -> tuple[dict, Path | None]:
 
     ``config``: a dict, the path of a TOML file (``str`` or ``Path``), or the name of an example
     shipped in the package (``"quickstart"``)."""
-    from .spacefiles import read_toml
+    from .spaces.loader import read_toml
 
     if isinstance(config, dict):
         return copy.deepcopy(config), None
@@ -79,7 +79,7 @@ def _merge(base: dict, override: dict) -> dict:
 
 def apply_overrides(config: dict, overrides: dict) -> dict:
     """``config`` with ``overrides`` merged in (see the module docstring); ``ValueError`` names an unknown key."""
-    from .search.settings import CONFIG_SECTIONS
+    from .engine.settings import CONFIG_SECTIONS
 
     for key in overrides:
         if key not in CONFIG_SECTIONS:
@@ -163,7 +163,7 @@ def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False
     change only how the search executes (``[search] n_jobs``, ``backend``, ``scheduler``,
     ``threads_per_worker``, ``cache``, ``base_dir``); any other difference is a ``ValueError``
     naming the section."""
-    from .search.run import RunDir
+    from .engine.run import RunDir
 
     base = read_config(config)[0] if config is not None else RunDir(run_dir).config
     return _run(apply_overrides(base, overrides), Path(run_dir), resume=True, verbose=verbose, rebuild=rebuild)
@@ -171,7 +171,7 @@ def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False
 
 def _run(config: dict, run_dir: Path, *, resume: bool, verbose: bool, rebuild: bool = False,
          claimed: Path | None = None) -> "Result":
-    from .search.engine import run_search
+    from .engine.runner import run_search
 
     outcome = run_search(config, run_dir, resume=resume, quiet=not verbose, rebuild=rebuild, claimed=claimed)
     return Result(outcome.run_dir, wall_s=outcome.wall_s)
@@ -180,7 +180,7 @@ def _run(config: dict, run_dir: Path, *, resume: bool, verbose: bool, rebuild: b
 def load_run(path) -> "Result":
     """The ``Result`` of the run directory ``path`` (finished, or stopped part-way); ``FileNotFoundError``
     when ``path`` holds no run."""
-    from .search.run import RunDir
+    from .engine.run import RunDir
 
     return Result(RunDir(path).path)
 
@@ -207,7 +207,7 @@ class Result:
     """
 
     def __init__(self, run_dir, *, wall_s: float | None = None):
-        from .search.run import RunDir
+        from .engine.run import RunDir
 
         self._run = RunDir(run_dir)
         self.run_dir: Path = self._run.path
@@ -250,7 +250,7 @@ class Result:
         stored = self._pareto_file
         if stored is not None:
             return stored.get("hypervolume")
-        from .search.front import front_hypervolume
+        from .engine.front import front_hypervolume
 
         return front_hypervolume(self.pareto, self.objectives)
 
@@ -306,7 +306,7 @@ class Result:
 
     def table(self, full_keys: bool = False) -> str:
         """The Pareto set as a plain-text table (what ``evo-nas pareto`` prints)."""
-        from .report import front_table
+        from .analysis.report import front_table
 
         return front_table(self.pareto, self.objectives, full_keys)
 
@@ -314,7 +314,7 @@ class Result:
         """Write the accuracy objective against latency, the Pareto set highlighted, as a PNG at
         ``path`` (default ``RUN/pareto.png``, as the CLI writes it); returns the path.
         ``ValueError`` when the objectives have no accuracy or no ``latency_ms`` to plot."""
-        from .plots import plot_front
+        from .analysis.plots import plot_front
 
         y = self.objectives.accuracy
         if y is None or "latency_ms" not in self.objectives.names:

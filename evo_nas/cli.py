@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt as e:
-        from .parallel import shutdown_workers
+        from .base.parallel import shutdown_workers
 
         shutdown_workers()
         if isinstance(e, Terminated):

@@ -10,9 +10,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from evo_nas.jsonio import dumps
-from evo_nas.spacefiles import read_toml
-from studies.engine_bench import benchmark_engine, format_report
+from evo_nas.base.jsonio import dumps
+from evo_nas.spaces.loader import read_toml
+from evo_nas.studies.engine_bench import benchmark_engine, format_report
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("config", nargs="?", default=str(Path(__file__).with_name("bench_engine.toml")))

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from evo_nas.jsonio import dumps
-from studies.fewshot_latency import format_report, run
+from evo_nas.base.jsonio import dumps
+from evo_nas.studies.fewshot_latency import format_report, run
 
 HERE = Path(__file__).resolve().parent
 HELP_PUBLISHED = ("HELP (Lee et al., NeurIPS 2021) reports a rank correlation of 0.93 on new NAS-Bench-201 devices "

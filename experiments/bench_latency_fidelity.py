@@ -14,11 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from evo_nas.jsonio import dumps
+from evo_nas.base.jsonio import dumps
 from evo_nas.latency import Protocol, make_runtime
-from evo_nas.schema.errors import validate
-from evo_nas.spacefiles import load_space, read_toml
-from studies.latency_fidelity import BenchKeys, format_report, run_fidelity, scatter
+from evo_nas.base.errors import validate
+from evo_nas.spaces.loader import load_space, read_toml
+from evo_nas.studies.latency_fidelity import BenchKeys, format_report, run_fidelity, scatter
 
 HERE = Path(__file__).resolve().parent
 # (share within +-10% in %, Kendall tau) each issue set: issue 3 at 28 px, issue 16 at real resolutions

@@ -36,10 +36,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evo_nas.pareto import hypervolume, non_dominated  # noqa: E402
+from evo_nas.analysis.pareto import hypervolume, non_dominated  # noqa: E402
 from evo_nas.problems import make_problem  # noqa: E402
-from evo_nas.search.engine import run_search  # noqa: E402
-from evo_nas.search.run import RunDir  # noqa: E402
+from evo_nas.engine.runner import run_search  # noqa: E402
+from evo_nas.engine.run import RunDir  # noqa: E402
 
 REFERENCE = (0.70, 100.0)
 TARGETS_MS = (15, 20, 25, 30, 40)
@@ -209,7 +209,7 @@ def loop_times(problem, budget: int, repeats: int, root: Path) -> dict:
 
 CHILD = r"""
 import json, resource, sys, time
-from evo_nas.search.engine import run_search
+from evo_nas.engine.runner import run_search
 cfg, path, resume = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
 t0 = time.perf_counter()
 r = run_search(None if resume else cfg, path, resume=resume, quiet=True)

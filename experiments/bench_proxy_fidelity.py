@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evo_nas.files import atomic_write
-from evo_nas.jsonio import dumps
-from evo_nas.spacefiles import read_toml
-from studies.proxy_fidelity import fidelity_study, format_report, summarize
+from evo_nas.base.files import atomic_write
+from evo_nas.base.jsonio import dumps
+from evo_nas.spaces.loader import read_toml
+from evo_nas.studies.proxy_fidelity import fidelity_study, format_report, summarize
 
 
 def main() -> None:

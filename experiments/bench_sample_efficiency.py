@@ -4,7 +4,7 @@ NSGA-II, aging evolution, random search, pymoo, EvoX and Optuna, scored after N 
     python experiments/bench_sample_efficiency.py --out experiments/sample_efficiency   # one command
     python experiments/bench_sample_efficiency.py --out experiments/sample_efficiency --report-only
 
-Runs every missing algorithm x seed cell (``experiments/studies/sample_efficiency.py``; each cell is
+Runs every missing algorithm x seed cell (``evo_nas/studies/sample_efficiency.py``; each cell is
 written to ``OUT/cells/`` as it ends, so a stopped run continues), then writes ``OUT/results.md``,
 ``OUT/results.json``, ``OUT/anytime.png`` and ``OUT/surrogate_tau.md`` against the best-known front
 ``experiments/best_known_ofa.json`` (rebuilt by ``experiments/best_known_ofa.py``). The bench extra
@@ -16,10 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from studies.sample_efficiency import load_cells, run_cells  # noqa: E402
-from studies.sample_efficiency_report import write_report  # noqa: E402
+from evo_nas.studies.sample_efficiency import load_cells, run_cells  # noqa: E402
+from evo_nas.studies.sample_efficiency_report import write_report  # noqa: E402
 
 
 def main() -> int:

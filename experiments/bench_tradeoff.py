@@ -4,7 +4,7 @@
     python experiments/bench_tradeoff.py --searches experiments/mnist_train.toml --seeds 0 1 2 --budgets 16x10 22x13
 
 The first form scores random genomes with each proxy of ``[tradeoff]`` (see
-``experiments/studies/proxy_tradeoff.py``). The second runs the given search config once per seed and budget
+``evo_nas/studies/proxy_tradeoff.py``). The second runs the given search config once per seed and budget
 (population x generations), in a fresh directory with the cache off, and prints the final front
 size, the front size per generation, hypervolume and wall time.
 """
@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from evo_nas.jsonio import dumps
-from evo_nas.files import atomic_write
-from evo_nas.spacefiles import read_toml
+from evo_nas.base.jsonio import dumps
+from evo_nas.base.files import atomic_write
+from evo_nas.spaces.loader import read_toml
 
 
 def _budget(text: str) -> tuple[int, int]:
@@ -34,8 +34,8 @@ def _write(path: Path, payload: dict) -> None:
 
 
 def study(config_path: Path, out: Path | None) -> None:
-    from evo_nas.evaluate import EvalConfig
-    from studies.proxy_tradeoff import format_report, summarize, tradeoff_study
+    from evo_nas.accuracy.evaluate import EvalConfig
+    from evo_nas.studies.proxy_tradeoff import format_report, summarize, tradeoff_study
 
     config = read_toml(config_path, "config")
     result = tradeoff_study(config)
@@ -47,7 +47,7 @@ def study(config_path: Path, out: Path | None) -> None:
 
 
 def searches(config_path: Path, seeds: list[int], budgets: list[tuple[int, int]], out: Path | None) -> None:
-    from evo_nas.search.engine import run_search
+    from evo_nas.engine.runner import run_search
 
     base = read_toml(config_path, "config")
     rows = []

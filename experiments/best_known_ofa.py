@@ -23,10 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evo_nas.pareto import hypervolume, non_dominated  # noqa: E402
+from evo_nas.analysis.pareto import hypervolume, non_dominated  # noqa: E402
 from evo_nas.problems import make_problem  # noqa: E402
-from evo_nas.search.engine import run_search  # noqa: E402
-from evo_nas.search.run import RunDir  # noqa: E402
+from evo_nas.engine.runner import run_search  # noqa: E402
+from evo_nas.engine.run import RunDir  # noqa: E402
 
 REFERENCE = (0.70, 100.0)
 TARGETS_MS = (15, 20, 25, 30, 40)

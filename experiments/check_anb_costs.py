@@ -2,8 +2,8 @@
 
     EVO_NAS_DATA=/work/shared/data python experiments/check_anb_costs.py [--build 20]
 
-For each of the 5,138 records (``anb_dataset_jsons.tar.gz``, read through ``evo_nas.benchdata``)
-the network of ``genomes/anb.toml`` is counted with the analytic counters (``evo_nas.costs.count``
+For each of the 5,138 records (``anb_dataset_jsons.tar.gz``, read through ``evo_nas.problems.benchdata``)
+the network of ``genomes/anb.toml`` is counted with the analytic counters (``evo_nas.spaces.costs.count``
 per genome, and the vectorized ``BlockCosts`` the ``anb`` problem uses); ``--build N`` also builds
 N of them in PyTorch and counts the modules. Accel-NASBench's ``model_info`` comes from thop, which
 adds 4 per BatchNorm output element and (area + 1) per pooled channel to the conv and linear MACs:
@@ -15,10 +15,10 @@ import argparse
 
 import numpy as np
 
-from evo_nas.costs import count, thop_macs
+from evo_nas.spaces.costs import count, thop_macs
 from evo_nas.problems.anb_data import load_records
 from evo_nas.problems.anb_model import BlockCosts
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 
 
 def main(argv=None) -> None:
@@ -38,7 +38,7 @@ def main(argv=None) -> None:
           f"({(extra / rec.macs_m).min():.1%}-{(extra / rec.macs_m).max():.1%}): thop's BatchNorm and pooling counts")
     print(f"vectorized BlockCosts = per-genome counters: {bool((table == counted).all())}")
     if args.build:
-        from evo_nas.builder import build_model, count_model
+        from evo_nas.networks.builder import build_model, count_model
 
         idx = np.random.default_rng(0).choice(len(genomes), args.build, replace=False)
         diffs = [np.subtract(count_model(build_model(genomes[i]), 224), counted[i, :2]) for i in idx]

@@ -62,7 +62,7 @@ def main() -> int:
     print(result.table())
     run = str(result.run_dir)
     from evo_nas.deploy.choose import choose_in_run
-    from evo_nas.search.run import RunDir
+    from evo_nas.engine.run import RunDir
 
     knee = choose_in_run(RunDir(run), knee=True).record["key"]
     best = choose_in_run(RunDir(run), best="val_acc").record["key"]

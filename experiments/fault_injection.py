@@ -5,7 +5,7 @@ with code, robbed of records, cut off from their cluster and their disk, then re
 
 One line per injected fault (what, outcome), then: faults injected, completed evaluations lost,
 the runs whose final evaluations or Pareto set differ from an uninterrupted run of the same
-configuration, and the Python tracebacks seen. The logic is ``experiments/studies/faults.py`` and
+configuration, and the Python tracebacks seen. The logic is ``evo_nas/studies/faults.py`` and
 ``faults_rundir.py``; exit status 1 when any fault had an unexpected outcome, an evaluation was
 lost, a run differs or a traceback was seen. The full-disk fault mounts a small tmpfs (root only).
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evo_nas.spacefiles import read_toml
-from studies.faults import summary
-from studies.faults_rundir import RunDirFaults
+from evo_nas.spaces.loader import read_toml
+from evo_nas.studies.faults import summary
+from evo_nas.studies.faults_rundir import RunDirFaults
 
 
 def main() -> int:

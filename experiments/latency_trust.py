@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evo_nas.jsonio import dumps
+from evo_nas.base.jsonio import dumps
 from evo_nas.latency import Protocol, build_table, make_runtime
 from evo_nas.latency.check import check_table
 from evo_nas.latency.devices import MeasuredLatency
@@ -28,7 +28,7 @@ from evo_nas.latency.fewshot import fit, ofa_features, sample_genomes, scores
 from evo_nas.latency.ofa_table import OFALatencyTable
 from evo_nas.latency.stability import summary
 from evo_nas.problems.ofa import note10_files
-from evo_nas.spacefiles import load_space, read_toml
+from evo_nas.spaces.loader import load_space, read_toml
 
 HERE = Path(__file__).resolve().parent
 

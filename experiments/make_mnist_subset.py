@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evo_nas.datafiles import read_idx
-from evo_nas.files import atomic_write
+from evo_nas.accuracy.datafiles import read_idx
+from evo_nas.base.files import atomic_write
 
 ASSETS = Path(__file__).resolve().parent.parent / "evo_nas" / "assets"
 FILES = {"train_images": "train-images.idx3-ubyte.gz", "train_labels": "train-labels.idx1-ubyte.gz",

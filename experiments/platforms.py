@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 import evo_nas
-from evo_nas.jsonio import dumps
+from evo_nas.base.jsonio import dumps
 from evo_nas.latency import Protocol, make_runtime
 from evo_nas.latency.devices import MeasuredLatency, default_table_path
 from evo_nas.latency.machine import machine_info
@@ -42,10 +42,10 @@ from evo_nas.latency.ofa_table import OFALatencyTable
 from evo_nas.problems.ofa import note10_files
 from evo_nas.latency.lookup import LatencyTable
 from evo_nas.latency.table import build_table, calibration_genomes, space_layers
-from evo_nas.pareto import hypervolume, non_dominated
-from evo_nas.schema.errors import validate
-from evo_nas.spacefiles import load_space, read_toml
-from studies.latency_fidelity import PlatformsBenchKeys
+from evo_nas.analysis.pareto import hypervolume, non_dominated
+from evo_nas.base.errors import validate
+from evo_nas.spaces.loader import load_space, read_toml
+from evo_nas.studies.latency_fidelity import PlatformsBenchKeys
 
 HERE = Path(__file__).resolve().parent
 PLATFORMS = ("note10", "this-machine")

@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 import evo_nas
-from evo_nas.jsonio import dumps
-from evo_nas.pareto import hypervolume, non_dominated
+from evo_nas.base.jsonio import dumps
+from evo_nas.analysis.pareto import hypervolume, non_dominated
 from evo_nas.problems import make_problem
-from evo_nas.spacefiles import known_names, load_known, load_space, read_toml
+from evo_nas.spaces.loader import known_names, load_known, load_space, read_toml
 
 HERE = Path(__file__).resolve().parent
 PLATFORMS = ("note10", "i7-8700k")

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from evo_nas.problems import make_problem
-from evo_nas.search.engine import run_search
+from evo_nas.engine.runner import run_search
 
 
 def config(evaluations: int) -> dict:

@@ -4,14 +4,14 @@
         [--out evo_nas/assets/anb] [--expected tests/data/anb_surrogate_expected.json] [--seed 0]
 
 Needs scikit-learn and skl2onnx (``pip install -e ".[anb-refit]"``) and Accel-NASBench's records,
-found through ``evo_nas.benchdata``. See ``experiments/studies/anb_surrogate.py`` for the method.
+found through ``evo_nas.problems.benchdata``. See ``evo_nas/studies/anb_surrogate.py`` for the method.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from studies.anb_surrogate import build, table
+from evo_nas.studies.anb_surrogate import build, table
 
 ROOT = Path(__file__).resolve().parent.parent
 

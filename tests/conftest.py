@@ -25,7 +25,7 @@ if EXPERIMENTS not in sys.path:
 
 def have_data(bench: str) -> bool:
     """Whether every file of benchmark ``bench`` is in the mirror (or the session's cache)."""
-    from evo_nas import benchdata
+    from evo_nas.problems import benchdata
 
     return all(benchdata.locate(bench, f.name) is not None for f in benchdata.benchmark(bench).files)
 
@@ -38,13 +38,13 @@ def needs_data(bench: str):
 
 @pytest.fixture
 def mnasnet():
-    from evo_nas.spacefiles import load_space
+    from evo_nas.spaces.loader import load_space
 
     return load_space("mnasnet")
 
 
 @pytest.fixture
 def ofa_space():
-    from evo_nas.spacefiles import load_space
+    from evo_nas.spaces.loader import load_space
 
     return load_space("ofa-mbv3")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import evo_nas
-from evo_nas.search.run import RunDir
+from evo_nas.engine.run import RunDir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,21 +128,21 @@ def test_registries_and_version_are_exposed():
 
 def test_import_is_light_and_search_is_callable_after_the_engine_is_imported():
     code = ("import sys, evo_nas; evo_nas.load_space('mnasnet'); evo_nas.problems.PROBLEMS; evo_nas.Result; "
-            "assert 'torch' not in sys.modules, 'torch'; import evo_nas.search.engine; "
-            "assert callable(evo_nas.search) and evo_nas.search.engine.run_search; print('ok')")
+            "assert 'torch' not in sys.modules, 'torch'; import evo_nas.engine.runner; "
+            "assert callable(evo_nas.search) and evo_nas.engine.runner.run_search; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_the_package_name_search_runs_the_api(tmp_path):
-    import evo_nas.search.engine  # noqa: F401  (the submodule import rebinds evo_nas.search to the package)
+    import evo_nas.engine.runner  # noqa: F401  (no submodule shadows the API function)
 
     result = evo_nas.search(synthetic(1), tmp_path / "run")
     assert isinstance(result, evo_nas.Result) and result.status == "done"
 
 
 def test_a_run_stopped_part_way_reports_its_completed_generations(tmp_path, monkeypatch):
-    from evo_nas.search import loop
+    from evo_nas.engine import loop
 
     step = loop.Engine.step
 

@@ -4,11 +4,11 @@ import pickle
 import numpy as np
 import pytest
 
-from evo_nas.baselines.aging import AgingEvolution
-from evo_nas.search.operators import mutate_decision
-from evo_nas.baselines.random_search import RandomSearch
-from evo_nas.baselines.reward import Reward, mnasnet_reward
-from evo_nas.baselines.rl import RLStrategy
+from evo_nas.algorithms.aging import AgingEvolution
+from evo_nas.algorithms.operators import mutate_decision
+from evo_nas.algorithms.random_search import RandomSearch
+from evo_nas.algorithms.reward import Reward, mnasnet_reward
+from evo_nas.algorithms.rl import RLStrategy
 
 
 def test_reward_soft_and_hard():

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from evo_nas import benchdata
+from evo_nas.problems import benchdata
 from evo_nas.cli import main
 
 from conftest import have_data

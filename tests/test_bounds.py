@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from evo_nas.schema import resolve
-from evo_nas.schema.base import MAX_BATCH, MAX_COUNT, MAX_JOBS
+from evo_nas.schema.config import resolve
+from evo_nas.base.config import MAX_BATCH, MAX_COUNT, MAX_JOBS
 
 
 @pytest.mark.parametrize("search, bad", [
@@ -34,7 +34,7 @@ def test_a_space_and_a_proxy_are_bounded_too():
 def test_a_pool_starts_no_more_workers_than_tasks(monkeypatch):
     import joblib
 
-    from evo_nas.parallel import parallel_map
+    from evo_nas.base.parallel import parallel_map
 
     seen = []  # the worker counts of the pools started
     original = joblib.parallel_config.__init__

@@ -3,7 +3,7 @@ import multiprocessing as mp
 
 import pytest
 
-from evo_nas.cache import EvalCache
+from evo_nas.engine.cache import EvalCache
 
 
 def test_put_get_and_fingerprint_miss(tmp_path):

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from evo_nas import parallel
+from evo_nas.base import parallel
 from evo_nas.cli import main
 from evo_nas.problems.synthetic import SyntheticProblem, synthetic_evaluate
-from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.run import RunDir
 
 distributed = pytest.importorskip("distributed")
 REPO = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ def slow(genome, cfg):
 CHILD = """
 import json, sys
 from evo_nas.cli import main
-from evo_nas.search import engine
+from evo_nas.engine import runner as engine
 import slowmod
 original = engine.Engine.__init__
 def init(self, config, run, evaluator, quiet, problem=None):

@@ -12,7 +12,7 @@ import pytest
 
 from evo_nas.cli import main
 from evo_nas.compare import cell_config, load_comparison, run_cells, table_markdown
-from evo_nas.search.run import RunDir
+from evo_nas.engine.run import RunDir
 
 TABLE = Path(__file__).resolve().parents[1] / "experiments" / "compare" / "latency_table_mnasnet_mnist28.json"
 
@@ -51,7 +51,7 @@ seeds = [0, 1]
 
 
 def load(tmp_path):
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.spaces.loader import read_toml
 
     (tmp_path / "cmp.toml").write_text(CONFIG)
     return read_toml(tmp_path / "cmp.toml", "config")
@@ -75,7 +75,7 @@ def test_cell_configs_keep_only_what_each_algorithm_reads(tmp_path):
 def test_cells_resume_after_kill(tmp_path):
     (tmp_path / "cmp.toml").write_text(CONFIG.replace('algorithms = ["nsga2", "aging", "rl", "random"]',
                                                       'algorithms = ["nsga2", "rl"]'))
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.spaces.loader import read_toml
 
     config = read_toml(tmp_path / "cmp.toml", "config")
     run_cells(config, tmp_path / "clean")
@@ -83,7 +83,7 @@ def test_cells_resume_after_kill(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import time
         from evo_nas.compare import run_cells
-        from evo_nas.spacefiles import read_toml
+        from evo_nas.spaces.loader import read_toml
         from evo_nas.problems.synthetic import synthetic_evaluate
 
         def slow(genome, cfg):
@@ -141,7 +141,7 @@ def test_cli_writes_outputs_and_reports_bad_config(tmp_path, capsys):
 
 def test_score_as_accuracy_scales_a_zero_cost_score():
     from evo_nas.compare import CompareConfig, ScoreAsAccuracy
-    from evo_nas.evaluate import EvalConfig, evaluate
+    from evo_nas.accuracy.evaluate import EvalConfig, evaluate
 
     cfg = EvalConfig.from_dict({"seed": 0, "data": {"name": "mnist-subset"}, "proxy": {"kind": "synflow"},
                                 "latency": {"mode": "table", "fill": False,

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evo_nas.data import (DataConfig, DatasetError, load_dataset, load_embedded, load_folder, load_idx, load_npz,
-                          read_idx, to_tensor)
+from evo_nas.accuracy.data import (
+    DataConfig, DatasetError, load_dataset, load_embedded, load_folder, load_idx, load_npz, read_idx, to_tensor,
+)
 
 SHARED_MNIST = Path(os.environ.get("EVO_NAS_DATA") or "/nonexistent") / "mnist"
 

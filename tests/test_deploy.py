@@ -12,10 +12,10 @@ from evo_nas.deploy.trained import deploy_space, load_trained, transfer_genes
 from evo_nas.deploy.verify import comparable, verify
 from evo_nas.latency.machine import machine_info
 from evo_nas.latency.protocol import Protocol
-from evo_nas.search.engine import run_search
-from evo_nas.search.objectives import Objectives
-from evo_nas.search.run import RunDir
-from evo_nas.spacefiles import load_space
+from evo_nas.engine.runner import run_search
+from evo_nas.algorithms.objectives import Objectives
+from evo_nas.engine.run import RunDir
+from evo_nas.spaces.loader import load_space
 
 FAST = Protocol(warmup=1, repeats=3, rounds=2, max_attempts=1)
 TRAIN = ["--steps", "2", "--batch-size", "8"]
@@ -121,7 +121,7 @@ def test_train_takes_the_quickstart_genomes_without_space(capsys):
 
 
 def test_spaces_built_for_the_data():
-    from evo_nas.data import load_dataset
+    from evo_nas.accuracy.data import load_dataset
 
     ds = load_dataset(None)
     ofa = load_space("ofa-mbv3")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir
-from evo_nas.search.strategy import STRATEGIES, Strategy, make_strategy
-from evo_nas.search.objectives import Objectives
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.run import RunDir
+from evo_nas.algorithms.strategy import STRATEGIES, Strategy, make_strategy
+from evo_nas.algorithms.objectives import Objectives
 from conftest import needs_data
 
 
@@ -229,7 +229,7 @@ def test_latency_unsafe_in_a_pool_is_measured_serially_in_the_main_process(tmp_p
 
 
 def test_a_pending_latency_left_by_a_kill_is_measured_on_resume(tmp_path):
-    from evo_nas.search.jsonl import append_jsonl
+    from evo_nas.engine.jsonl import append_jsonl
 
     r = run_search(config(synthetic_latency="serial", generations=2), tmp_path / "run", quiet=True)
     run = RunDir(r.run_dir)
@@ -246,8 +246,8 @@ def test_experiment_configs_are_valid():
     from pathlib import Path
 
     from evo_nas.api import config_path
-    from evo_nas.search.engine import validate_config
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.engine.runner import validate_config
+    from evo_nas.spaces.loader import read_toml
 
     root = Path(__file__).resolve().parent.parent / "experiments"
     paths = [config_path("quickstart")] + [root / n for n in ("bench_engine.toml", "search_fbnet.toml",
@@ -261,8 +261,8 @@ def test_experiment_configs_are_valid():
 @needs_data("ofa")
 def test_the_shipped_ofa_config_is_valid():
     from evo_nas.api import config_path
-    from evo_nas.search.engine import validate_config
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.engine.runner import validate_config
+    from evo_nas.spaces.loader import read_toml
 
     validate_config(read_toml(config_path("ofa"), "config"))
 
@@ -272,8 +272,8 @@ def test_comparison_configs_are_valid_for_every_cell(name, monkeypatch):
     from pathlib import Path
 
     from evo_nas.compare import CompareConfig, cell_config
-    from evo_nas.search.engine import validate_config
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.engine.runner import validate_config
+    from evo_nas.spaces.loader import read_toml
 
     root = Path(__file__).resolve().parent.parent
     monkeypatch.chdir(root)
@@ -332,7 +332,7 @@ def test_a_zero_cost_score_is_a_maximized_objective(tmp_path):
     ({"search": {"algorithm": "aging", "reward": {"target_ms": 5.0}}}, "algorithm = 'aging' rewards accuracy"),
 ])
 def test_a_zero_cost_proxy_cannot_stand_for_accuracy(tmp_path, over, message):
-    from evo_nas.search.engine import validate_config
+    from evo_nas.engine.runner import validate_config
 
     cfg = zero_cost_config(**over)
     if "algorithm" in over.get("search", {}):
@@ -345,7 +345,7 @@ def test_a_zero_cost_proxy_cannot_stand_for_accuracy(tmp_path, over, message):
 def test_a_problem_scored_in_columns_writes_what_its_per_genome_evaluation_writes(tmp_path, monkeypatch):
     """OFA's columnar path (records and JSON lines built column by column, genes kept outside the
     records in memory) and its per-genome path give the same run, line for line (timings aside)."""
-    from evo_nas.jsonio import dumps
+    from evo_nas.base.jsonio import dumps
     from evo_nas.problems.ofa import OFAProblem
 
     config = {"seed": 3, "problem": {"name": "ofa-mbv3"}, "search": {"pop_size": 30, "max_evaluations": 400},
@@ -373,9 +373,9 @@ def test_a_problem_scored_in_columns_writes_what_its_per_genome_evaluation_write
 
 
 def test_json_lines_and_gene_rows_are_what_dumps_writes():
-    from evo_nas.jsonio import dumps
-    from evo_nas.search.columns import rows_json
-    from evo_nas.search.jsonl import json_lines
+    from evo_nas.base.jsonio import dumps
+    from evo_nas.engine.columns import rows_json
+    from evo_nas.engine.jsonl import json_lines
 
     records = [{"a": 1.5, "b": "x{0}\"y", "c": [1, 2], "d": None}, {"a": -2e-9, "b": "x{0}\"y", "c": [3, 40], "d": None}]
     text = json_lines({"d": "null", "b": json.dumps("x{0}\"y"), "a": ["1.5", "-2e-09"], "c": ["[1, 2]", "[3, 40]"]}, 2)
@@ -410,7 +410,7 @@ def test_the_default_cache_is_beside_the_run_directory_wherever_the_config_is(tm
 
 @needs_data("ofa")
 def test_running_out_of_memory_is_one_line_and_leaves_no_run(tmp_path, capsys, monkeypatch):
-    from evo_nas.search.nsga2 import GenomeSampling
+    from evo_nas.algorithms.nsga2 import GenomeSampling
 
     def too_big(self, problem, n_samples, *args, **kwargs):
         raise MemoryError(f"Unable to allocate 34.3 GiB for an array with shape ({n_samples}, 46)")

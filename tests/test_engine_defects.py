@@ -16,10 +16,10 @@ import pytest
 from evo_nas.problems import PROBLEMS, make_problem, register_problem
 from evo_nas.problems.ofa import OFAProblem
 from evo_nas.problems.synthetic import SerialSyntheticLatency, SyntheticProblem, synthetic_evaluate
-from evo_nas.search import loop
-from evo_nas.search.engine import run_search, validate_config
-from evo_nas.search.front import front_hypervolume, pareto_front
-from evo_nas.search.run import RunDir
+from evo_nas.engine import loop
+from evo_nas.engine.runner import run_search, validate_config
+from evo_nas.engine.front import front_hypervolume, pareto_front
+from evo_nas.engine.run import RunDir
 from conftest import needs_data, have_data
 
 # the [problem] of the synthetic runs: failures, latency left to a serial model, scored per generation
@@ -398,7 +398,7 @@ class Scripted:
 
 
 def test_a_generation_with_successful_candidates_is_not_all_failed(tmp_path, monkeypatch):
-    from evo_nas.search.strategy import STRATEGIES
+    from evo_nas.algorithms.strategy import STRATEGIES
 
     monkeypatch.setitem(STRATEGIES, "scripted", f"{__name__}:Scripted")
     cfg = synthetic(algorithm="scripted", generations=3)

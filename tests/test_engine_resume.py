@@ -7,9 +7,9 @@ import sys
 import time
 
 from evo_nas.cli import main
-from evo_nas.search.engine import run_search
-from evo_nas.search.jsonl import append_jsonl, read_jsonl
-from evo_nas.search.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.jsonl import append_jsonl, read_jsonl
+from evo_nas.engine.run import RunDir
 from conftest import needs_data
 
 CONFIG = {"seed": 11, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
@@ -18,7 +18,7 @@ CONFIG = {"seed": 11, "space": {"name": "mnasnet", "resolution": 32, "num_classe
 
 CHILD = """
 import json, sys, time
-from evo_nas.search.engine import run_search
+from evo_nas.engine.runner import run_search
 from evo_nas.problems.synthetic import synthetic_evaluate
 
 def slow(genome, cfg):
@@ -90,8 +90,8 @@ def test_a_corrupt_checkpoint_is_rebuilt_by_replay(tmp_path, capsys):
 OFA_CHILD = """
 import json, sys, time
 from evo_nas.problems.ofa import OFAProblem
-from evo_nas.search import loop
-from evo_nas.search.engine import run_search
+from evo_nas.engine import loop
+from evo_nas.engine.runner import run_search
 
 loop.CHECKPOINT_S = float(sys.argv[3])
 fast = OFAProblem.evaluate_array

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.evaluate import EvalConfig, derive_seed, evaluate
+from evo_nas.accuracy.evaluate import EvalConfig, derive_seed, evaluate
 
 CONTRACT = {"key", "val_acc", "latency_ms", "params_m", "macs_m", "train_s", "status", "error", "proxy"}
 
@@ -75,7 +75,7 @@ def test_record_contract_and_order_independence(tiny):
 
 
 def test_params_and_macs_are_of_the_target_model_not_the_proxy(tiny):
-    from evo_nas.costs import count
+    from evo_nas.spaces.costs import count
 
     cfg = cfg_for(tiny)
     g = cfg.space().sample(np.random.default_rng(5))

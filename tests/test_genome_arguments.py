@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 
 
 def _long_genome(space_name: str) -> str:
@@ -69,8 +69,8 @@ def _total_params(out: str) -> int:
 
 
 def test_show_builds_the_network_a_run_built(tmp_path, capsys):
-    from evo_nas.costs import count
-    from evo_nas.search.engine import run_search
+    from evo_nas.spaces.costs import count
+    from evo_nas.engine.runner import run_search
 
     config = {"seed": 1, "space": {"name": "mnasnet", "resolution": 28, "in_channels": 1, "num_classes": 10},
               "problem": {"name": "synthetic"}, "search": {"pop_size": 4, "generations": 1, "cache": False}}

@@ -3,8 +3,8 @@ import hashlib
 
 import pytest
 
-from evo_nas.files import atomic_path, atomic_write
-from evo_nas.hashing import derive_seed, digest, file_fingerprint, fingerprint, unit
+from evo_nas.base.files import atomic_path, atomic_write
+from evo_nas.base.hashing import derive_seed, digest, file_fingerprint, fingerprint, unit
 
 
 def test_fingerprint_is_sha256_of_sorted_json():

@@ -14,20 +14,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "evo_nas"
 
-# Layers, lowest first: a module may import from its own layer and the layers below it.
-# A name matches a module and everything under it ("evo_nas.latency" covers evo_nas.latency.table).
+# Rooms, lowest first: a module may import from its own room, the rooms of its layer below it, and
+# the layers below. A name matches a module and everything under it.
 LAYERS = (
-    ("evo_nas.arch", "evo_nas.jsonio", "evo_nas.hashing", "evo_nas.files", "evo_nas.benchdata", "evo_nas.schema.errors",
-     "evo_nas.schema.base", "evo_nas.schema.protocol", "evo_nas.schema.space"),
-    ("evo_nas.space", "evo_nas.spacefiles", "evo_nas.spaces", "evo_nas.costs", "evo_nas.pareto", "evo_nas.data",
-     "evo_nas.dataset", "evo_nas.datafiles", "evo_nas.schema.data"),
-    ("evo_nas.builder", "evo_nas.nb201_net", "evo_nas.onnx_export", "evo_nas.train", "evo_nas.proxies", "evo_nas.latency", "evo_nas.report",
-     "evo_nas.plots", "evo_nas.schema.latency", "evo_nas.schema.proxy"),
-    ("evo_nas.evaluate", "evo_nas.cache", "evo_nas.parallel"),
-    ("evo_nas.problems",),
-    # the search package is callable as the API's ``search``, so the API sits beside it
-    ("evo_nas.search", "evo_nas.baselines", "evo_nas.api", "evo_nas.schema"),
-    ("evo_nas.netadapt", "evo_nas.export", "evo_nas.compare"),
+    ("evo_nas.base",),                              # utilities: errors, config base, files, JSON, hashing, joblib
+    ("evo_nas.spaces",),                            # genomes, space types, block strings, costs
+    ("evo_nas.analysis", "evo_nas.networks"),       # Pareto/hypervolume/statistics/plots; genome -> torch/ONNX
+    ("evo_nas.latency",),
+    ("evo_nas.accuracy",),                          # data, training, proxies, one candidate's evaluation
+    ("evo_nas.problems",),                          # problems and benchmark data
+    ("evo_nas.algorithms",),                        # every search strategy, baselines included
+    ("evo_nas.schema",),                            # assembles the domains' configuration sections
+    ("evo_nas.engine",),                            # the loop, run directory, checkpoint, cache
+    ("evo_nas.compare", "evo_nas.deploy"),
+    ("evo_nas.studies",),
+    ("evo_nas.api",),
     ("evo_nas", "evo_nas.commands", "evo_nas.cli", "evo_nas.__main__"),
 )
 
@@ -143,9 +144,27 @@ def upward() -> list[str]:
     return out
 
 
-def test_no_import_circle_at_module_level():
-    found = circles(graph(module_level_only=True))
-    assert not found, f"import circles among module-level imports: {found}"
+def room(module: str) -> str:
+    """The room a module lives in: ``evo_nas.X`` for everything under it (a root module is its own room)."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_import_circle_between_modules():
+    found = circles(graph(module_level_only=False))
+    assert not found, f"import circles (function-level imports counted): {found}"
+
+
+def test_no_import_circle_between_rooms():
+    edges: dict[str, set[str]] = {}
+    for m, targets in graph(module_level_only=False).items():
+        edges.setdefault(room(m), set()).update(room(t) for t in targets if room(t) != room(m))
+    found = circles(edges)
+    assert not found, f"import circles between rooms: {found}"
+
+
+def test_the_package_root_holds_only_entry_points():
+    root = sorted(p.name for p in (ROOT / PACKAGE).glob("*.py"))
+    assert root == ["__init__.py", "__main__.py", "api.py", "cli.py"], root
 
 
 def test_no_module_imports_from_a_higher_layer():
@@ -169,4 +188,8 @@ def test_every_module_is_in_a_layer():
 if __name__ == "__main__":
     for name, only in (("module-level", True), ("any (function-level included)", False)):
         print(f"circles, {name} imports: {circles(graph(only)) or 'none'}")
+    rooms: dict[str, set[str]] = {}
+    for m, targets in graph(module_level_only=False).items():
+        rooms.setdefault(room(m), set()).update(room(t) for t in targets if room(t) != room(m))
+    print(f"circles between rooms: {circles(rooms) or 'none'}")
     print("upward imports:", *(upward() or ["none"]), sep="\n  ")

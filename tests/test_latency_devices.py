@@ -6,11 +6,13 @@ import pytest
 import torch
 
 from evo_nas.cli import main
-from evo_nas.latency import (CommandLatency, MeasuredLatency, OnnxRuntime, Protocol, TableLatency, TorchRuntime,
-                             latency_model_from_config, make_runtime)
-from studies.latency_fidelity import fidelity_stats, repeatability
+from evo_nas.latency import (
+    CommandLatency, MeasuredLatency, OnnxRuntime, Protocol, TableLatency, TorchRuntime, latency_model_from_config,
+    make_runtime,
+)
+from evo_nas.studies.latency_fidelity import fidelity_stats, repeatability
 from evo_nas.latency.table import build_layer, layer_input_shape
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 from conftest import needs_data
 
 QUICK = {"warmup": 1, "repeats": 3, "rounds": 2, "max_attempts": 1}
@@ -53,7 +55,7 @@ def test_measured_mode_is_serial_and_says_so(small):
 
 
 def test_default_is_a_fill_table_for_this_machine_timing_what_export_ships(small, tmp_path, monkeypatch):
-    # the deliverable is the ONNX file evo_nas.onnx_export writes, so ONNX Runtime times it by default
+    # the deliverable is the ONNX file evo_nas.networks.onnx_export writes, so ONNX Runtime times it by default
     monkeypatch.setenv("EVO_NAS_LATENCY_DIR", str(tmp_path))
     m = latency_model_from_config({}, small)
     assert isinstance(m, TableLatency) and m.fill and m.safe_in_pool is False
@@ -218,7 +220,7 @@ def test_a_device_without_a_command_or_its_table_is_an_error(tmp_path, monkeypat
 
 @needs_data("ofa")
 def test_a_relative_latency_table_in_a_config_is_read_from_the_configs_folder(tmp_path, monkeypatch):
-    from evo_nas.evaluate import EvalConfig
+    from evo_nas.accuracy.evaluate import EvalConfig
     from evo_nas.problems import make_problem
 
     (tmp_path / "cfg").mkdir()

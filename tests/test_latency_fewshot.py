@@ -8,7 +8,7 @@ from conftest import needs_data
 
 from evo_nas.cli import main
 from evo_nas.latency import fewshot
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 
 
 def synthetic(n, seed=0):
@@ -119,9 +119,9 @@ def test_sample_fit_and_search_a_fitted_device(tmp_path, capsys):
 
 @needs_data("ofa")
 def test_help_gpu_measurements_are_predicted_from_20_networks():
-    from studies.fewshot_latency import help_data, summary
+    from evo_nas.studies.fewshot_latency import help_data, summary
 
-    from studies import fewshot_latency as study
+    from evo_nas.studies import fewshot_latency as study
 
     features, columns = help_data("note10")
     assert len(columns["v100_64"]) == 1013 and len(columns) == 12
@@ -132,7 +132,7 @@ def test_help_gpu_measurements_are_predicted_from_20_networks():
 
 @needs_data("nb201")
 def test_nb201_devices_are_predicted_from_another_device_and_20_networks():
-    from studies import fewshot_latency as study
+    from evo_nas.studies import fewshot_latency as study
 
     ops, columns = study.nb201_data()
     assert len(columns) == 27 and len(ops["nor_conv_3x3"]) == 15625

@@ -1,4 +1,4 @@
-"""The latency fidelity study (experiments/studies/latency_fidelity.py) on a fake device whose
+"""The latency fidelity study (evo_nas/studies/latency_fidelity.py) on a fake device whose
 whole-network latency its table predicts exactly: every figure at its ideal, a report and a scatter."""
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from test_latency_ofa import slice_space
 
 
 def test_the_fidelity_study_reports_an_exact_table_as_exact(tmp_path):
-    from studies.latency_fidelity import format_report, run_fidelity, scatter
+    from evo_nas.studies.latency_fidelity import format_report, run_fidelity, scatter
 
     r = run_fidelity(slice_space(), FakeRuntime(), Protocol(), tmp_path / "t.json", genomes=8, passes=2,
                      calibration=8, progress=False)
@@ -56,7 +56,7 @@ def test_a_bad_bench_section_of_the_platforms_experiment_is_one_line(section, li
 
 
 def _config(tmp_path, bench: dict):
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.spaces.loader import read_toml
 
     def toml(v):
         return ("true" if v else "false") if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else str(v)
@@ -70,9 +70,9 @@ def _config(tmp_path, bench: dict):
 def test_the_bench_defaults_and_the_shipped_configs():
     from pathlib import Path
 
-    from evo_nas.schema.errors import validate
-    from evo_nas.spacefiles import read_toml
-    from studies.latency_fidelity import BenchKeys, PlatformsBenchKeys
+    from evo_nas.base.errors import validate
+    from evo_nas.spaces.loader import read_toml
+    from evo_nas.studies.latency_fidelity import BenchKeys, PlatformsBenchKeys
 
     assert validate(BenchKeys, {}, "bench").model_dump() == {"genomes": 100, "passes": 5, "table": ""}
     assert validate(PlatformsBenchKeys, {}, "bench").model_dump() == {"genomes": 100, "passes": 1, "table": ""}

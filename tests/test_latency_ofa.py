@@ -9,7 +9,7 @@ from evo_nas.latency.devices import TableLatency
 from evo_nas.latency.measure import RUNTIMES, Protocol
 from evo_nas.latency.table import LatencyTable, build_network, space_layers
 from evo_nas.problems import make_problem
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 
 from test_latency_table import FakeRuntime
 from test_problems_ofa import small_space
@@ -52,7 +52,7 @@ def fake_runtime(monkeypatch):
 
 @needs_data("ofa")
 def test_the_problem_chooses_note10_or_this_machine_by_name(tmp_path, fake_runtime):
-    from evo_nas.search.engine import run_search
+    from evo_nas.engine.runner import run_search
 
     note10 = make_problem({"problem": {"name": "ofa-mbv3"}})
     here = make_problem({"problem": {"name": "ofa-mbv3", "device": "this-machine"},

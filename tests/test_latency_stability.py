@@ -13,7 +13,7 @@ from evo_nas.latency.check import check_table
 from evo_nas.latency.measure import Measurement
 from evo_nas.latency.protocol import measure, summarize_tails
 from evo_nas.latency.table import rebuild_path
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 
 QUIET = {"load_1m": 0.9, "cpu_mhz": 2600.0, "governor": None}
 BUSY = {"load_1m": 7.5, "cpu_mhz": 2600.0, "governor": None}

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.costs import count
-from evo_nas.netadapt import block_proposal, netadapt
-from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir
-from evo_nas.space import Genome
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.costs import count
+from evo_nas.deploy.netadapt import block_proposal, netadapt
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.run import RunDir
+from evo_nas.spaces.space import Genome
+from evo_nas.spaces.loader import load_space
 
 
 _LATENCY: dict = {}

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from evo_nas.search import operators as ops
-from evo_nas.space import Genome
-from evo_nas.spacefiles import load_space
+from evo_nas.algorithms import operators as ops
+from evo_nas.spaces.space import Genome
+from evo_nas.spaces.loader import load_space
 
 SPACE = load_space("mnasnet")
 seeds = st.integers(0, 2 ** 32 - 1)
@@ -342,8 +342,8 @@ def test_gene_mutations_are_seeded_and_reject_a_bad_rate():
 
 
 def test_nsga2_takes_the_gene_level_operators_from_search_keys():
-    from evo_nas.search.nsga2 import BlockMutation, GeneMutation, NSGA2Strategy
-    from evo_nas.search.objectives import Objectives
+    from evo_nas.algorithms.nsga2 import BlockMutation, GeneMutation, NSGA2Strategy
+    from evo_nas.algorithms.objectives import Objectives
 
     space = SPACES["ofa-mbv3"]
 

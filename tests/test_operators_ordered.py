@@ -1,8 +1,8 @@
 """Operators that respect ordered choices: intermediate crossover and block mutation by neighbouring steps."""
 import numpy as np
 
-from evo_nas.search import operators as ops
-from evo_nas.search.nsga2 import NSGA2Keys
+from evo_nas.algorithms import operators as ops
+from evo_nas.algorithms.nsga2 import NSGA2Keys
 
 
 def _random(space, n, seed):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from evo_nas.pareto import dominates, hypervolume, hypervolume_2d, non_dominated
+from evo_nas.analysis.pareto import dominates, hypervolume, hypervolume_2d, non_dominated
 
 points = st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=30)
 
@@ -98,7 +98,7 @@ def test_non_dominated_with_an_infinite_objective():
 
 
 def test_objectives_matrix_equals_vector_and_feasible_row_by_row():
-    from evo_nas.search.objectives import Objectives
+    from evo_nas.algorithms.objectives import Objectives
 
     rng = np.random.default_rng(3)
     values = [None, float("nan"), float("inf"), -float("inf"), 0.0, 0.5, 1.0, 2.0, 3.5, 25.0]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.pareto import hypervolume, reference_warning
-from evo_nas.search.engine import run_search
+from evo_nas.analysis.pareto import hypervolume, reference_warning
+from evo_nas.engine.runner import run_search
 
 CONFIG = {"seed": 2, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 3, "cache": False},

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from evo_nas.problems import PROBLEMS, Objective, Problem, make_problem, register_problem
-from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir
-from evo_nas.spacefiles import load_space
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.run import RunDir
+from evo_nas.spaces.loader import load_space
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 
 from conftest import needs_data
 from evo_nas.cli import main
-from evo_nas.costs import count, thop_macs
+from evo_nas.spaces.costs import count, thop_macs
 from evo_nas.problems import make_problem
 from evo_nas.problems.anb_model import ASSETS, BlockCosts, Surrogates, features
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 
 HERE = Path(__file__).parent
 EXPECTED = json.loads((HERE / "data" / "anb_surrogate_expected.json").read_text())
@@ -89,7 +89,7 @@ def test_the_vectorized_costs_are_the_analytic_counters(space):
 def test_built_networks_have_the_counted_params_and_macs_and_hard_sigmoid_se_gates(space):
     import torch
 
-    from evo_nas.builder import build_model, count_model
+    from evo_nas.networks.builder import build_model, count_model
 
     rng = np.random.default_rng(2)
     for g in [space.parse(B0), space.sample(rng)]:
@@ -133,7 +133,7 @@ def test_the_shipped_onnx_models_predict_what_the_training_script_fitted(space):
 @needs_data("anb")
 def test_refitting_a_surrogate_from_the_records_gives_the_expected_predictions(space):
     pytest.importorskip("sklearn")
-    from studies.anb_surrogate import dataset, fit_target
+    from evo_nas.studies.anb_surrogate import dataset, fit_target
 
     manifest = json.loads((ASSETS / "manifest.json").read_text())
     _, F, rec, split = dataset()
@@ -220,8 +220,8 @@ def test_a_tiny_search_ends_with_a_front_and_records_that_say_their_source(tmp_p
 
 def test_the_quickstart_finds_a_large_front_spanning_the_latencies(tmp_path):
     from evo_nas.api import config_path
-    from evo_nas.search.engine import run_search
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.engine.runner import run_search
+    from evo_nas.spaces.loader import read_toml
 
     config = read_toml(config_path("quickstart"), "config")
     assert config["problem"]["name"] == "anb" and config["search"]["pop_size"] == 100

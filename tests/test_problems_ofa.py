@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.costs import count
+from evo_nas.spaces.costs import count
 from evo_nas.problems import make_problem
-from evo_nas.spacefiles import known_names, load_known, load_space, space_from_dict
+from evo_nas.spaces.loader import known_names, load_known, load_space, space_from_dict
 from conftest import needs_data, have_data
 
 HERE = Path(__file__).parent
@@ -110,7 +110,7 @@ def test_a_bad_genome_string_is_one_line_and_exit_2(capsys):
 def test_every_genome_builds_and_the_built_network_matches_the_counted_one(problem):
     import torch
 
-    from evo_nas.builder import build_model, count_model
+    from evo_nas.networks.builder import build_model, count_model
 
     space = problem.space
     rng = np.random.default_rng(0)
@@ -256,8 +256,8 @@ def test_a_bad_predictor_path_creates_no_run_directory(tmp_path, capsys):
 @needs_data("ofa")
 def test_the_ofa_example_front_is_large_and_spans_the_latencies(tmp_path):
     from evo_nas.api import config_path
-    from evo_nas.search.engine import run_search
-    from evo_nas.spacefiles import read_toml
+    from evo_nas.engine.runner import run_search
+    from evo_nas.spaces.loader import read_toml
 
     config = read_toml(config_path("ofa"), "config")
     assert config["problem"]["name"] == "ofa-mbv3"
@@ -269,7 +269,7 @@ def test_the_ofa_example_front_is_large_and_spans_the_latencies(tmp_path):
 
 
 def test_an_ofa_genome_exports_to_onnx_and_its_card_names_top1(tmp_path):
-    from evo_nas.export import card, export_onnx, model_filename
+    from evo_nas.deploy.pareto_export import card, export_onnx, model_filename
 
     space = load_space("ofa-mbv3")
     g = space.parse("r160-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3-k3e3.k3e3")
@@ -284,7 +284,7 @@ def test_an_ofa_genome_exports_to_onnx_and_its_card_names_top1(tmp_path):
 
 def test_the_per_layer_table_shows_every_head_layer_it_counts(problem):
     """Once-for-All's head is 1x1 conv, pool, 1x1 feature mix, FC; the table names each width."""
-    from evo_nas.report import architecture_table
+    from evo_nas.analysis.report import architecture_table
 
     genome = problem.space.sample(np.random.default_rng(0))
     head = next(line for line in architecture_table(genome).splitlines() if line.startswith("head"))
@@ -299,7 +299,7 @@ def test_the_i7_device_reads_nsganetv2s_table_as_its_data_readme_measured():
     6.05-45.9 ms, Kendall tau with Note10 is 0.84, and the two fronts have 32 and 26 members sharing 20."""
     from scipy.stats import kendalltau
 
-    from evo_nas.pareto import non_dominated
+    from evo_nas.analysis.pareto import non_dominated
 
     i7 = make_problem({"problem": {"name": "ofa-mbv3", "device": "i7-8700k"}})
     assert "i7-8700K" in i7.objectives[1].description

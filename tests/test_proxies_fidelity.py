@@ -1,7 +1,7 @@
 """The fidelity summary: Kendall tau and top-k overlap against the reference, on hand-made records."""
 import pytest
 
-from studies.proxy_fidelity import fidelity_study, format_report, summarize
+from evo_nas.studies.proxy_fidelity import fidelity_study, format_report, summarize
 
 
 def rec(name, key, score, acc=None, secs=1.0, status="ok"):
@@ -61,9 +61,9 @@ def test_a_bad_fidelity_section_is_one_line_naming_key_and_value(section, line):
 def test_the_fidelity_defaults_and_the_shipped_config():
     from pathlib import Path
 
-    from evo_nas.schema.errors import validate
-    from evo_nas.spacefiles import read_toml
-    from studies.proxy_fidelity import FidelityKeys
+    from evo_nas.base.errors import validate
+    from evo_nas.spaces.loader import read_toml
+    from evo_nas.studies.proxy_fidelity import FidelityKeys
 
     keys = validate(FidelityKeys, {}, "fidelity")
     assert keys.model_dump() == {"genomes": 20, "sample_seed": 0, "n_jobs": 1, "backend": "loky", "top_k": 5,

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from evo_nas.latency.devices import DEVICES, register_device
-from evo_nas.spacefiles import read_toml
-from studies.proxy_tradeoff import front_size, summarize, tradeoff_study
+from evo_nas.spaces.loader import read_toml
+from evo_nas.studies.proxy_tradeoff import front_size, summarize, tradeoff_study
 
 
 def test_front_size_counts_non_dominated_points_once():
@@ -113,9 +113,9 @@ def test_a_real_study_is_the_same_on_one_or_two_workers(layer_count_device):
 def test_the_shipped_study_config_is_valid():
     from pathlib import Path
 
-    from evo_nas.evaluate import EvalConfig
-    from evo_nas.schema.errors import validate
-    from studies.proxy_tradeoff import TradeoffKeys
+    from evo_nas.accuracy.evaluate import EvalConfig
+    from evo_nas.base.errors import validate
+    from evo_nas.studies.proxy_tradeoff import TradeoffKeys
 
     config = read_toml(Path(__file__).parents[1] / "experiments" / "tradeoff.toml", "config")
     keys = validate(TradeoffKeys, config["tradeoff"], "tradeoff")
@@ -125,8 +125,8 @@ def test_the_shipped_study_config_is_valid():
 
 
 def test_the_tradeoff_defaults():
-    from evo_nas.schema.errors import validate
-    from studies.proxy_tradeoff import TradeoffKeys
+    from evo_nas.base.errors import validate
+    from evo_nas.studies.proxy_tradeoff import TradeoffKeys
 
     keys = validate(TradeoffKeys, {"proxies": [{"steps": 2}]}, "tradeoff")
     assert keys.model_dump() == {"genomes": 40, "sample_seed": 0, "seeds": [0], "n_jobs": 1, "backend": "loky",

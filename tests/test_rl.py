@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from evo_nas.baselines.rl import Controller, PolicyGradient, RLConfig, RLStrategy, surrogate
+from evo_nas.algorithms.rl import Controller, PolicyGradient, RLConfig, RLStrategy, surrogate
 
 CARDS = (3,) * 8
 OPTIMUM = np.array([i % 3 for i in range(8)])
@@ -131,7 +131,7 @@ def test_sampling_and_scoring_agree_on_a_large_mixed_space():
 
 
 def test_checkpoint_size_does_not_grow_with_training(mnasnet):
-    from evo_nas.baselines.rl import HISTORY
+    from evo_nas.algorithms.rl import HISTORY
 
     optimum = np.array([i % c for i, c in enumerate(mnasnet.cardinalities)])
     s = RLStrategy(mnasnet, rl_search(), None, np.random.default_rng(0))

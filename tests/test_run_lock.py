@@ -10,9 +10,9 @@ import sys
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.search import lock as lock_module
-from evo_nas.search.engine import run_search
-from evo_nas.search.lock import LOCK, RunLock, RunLocked
+from evo_nas.engine import lock as lock_module
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.lock import LOCK, RunLock, RunLocked
 
 CONFIG = {"seed": 5, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 6, "generations": 1, "cache": False},
@@ -20,7 +20,7 @@ CONFIG = {"seed": 5, "space": {"name": "mnasnet", "resolution": 32, "num_classes
 
 HOLD = """
 import os, sys, time
-from evo_nas.search.lock import RunLock
+from evo_nas.engine.lock import RunLock
 lock = RunLock(sys.argv[1]).acquire()
 if sys.argv[2] == "fork":
     child = os.fork()

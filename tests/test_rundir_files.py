@@ -8,8 +8,8 @@ import pytest
 
 from evo_nas import api
 from evo_nas.cli import main
-from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.run import RunDir
 
 
 def config(**search):
@@ -73,7 +73,7 @@ def test_a_killed_exports_staging_folder_is_removed_by_the_next_pareto(finished,
     assert main(["pareto", str(finished.path), "--no-plot"]) == 0
     assert not stage.exists() and alive.exists()
     assert f"removed {stage}" in capsys.readouterr().err
-    from evo_nas.files import remove_stale_stages
+    from evo_nas.base.files import remove_stale_stages
 
     assert remove_stale_stages(finished.path) == []
 

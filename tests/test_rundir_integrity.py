@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.run import RunDir
 
 
 class Killed(BaseException):

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from evo_nas.cli import main
 from evo_nas.problems import PROBLEMS, Objective, register_problem
 from evo_nas.problems.synthetic import SyntheticProblem
-from evo_nas.schema import resolve, resolved
-from evo_nas.search.engine import run_search
-from evo_nas.search.run import RunDir
+from evo_nas.schema.config import resolve, resolved
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.run import RunDir
 
 
 def synthetic(**search):
@@ -54,7 +54,7 @@ def test_the_dump_writes_every_default():
 ])
 def test_a_section_the_problem_does_not_read_is_refused(config, message):
     """It would be written into config.json and change nothing."""
-    from evo_nas.search.settings import validate_config
+    from evo_nas.engine.settings import validate_config
 
     with pytest.raises(ValueError) as e:
         validate_config({**config, "search": {"generations": 1}})

@@ -3,8 +3,8 @@ import pickle
 import numpy as np
 import pytest
 
-from evo_nas.search.nsga2 import NSGA2Strategy
-from evo_nas.search.objectives import FAILED_PENALTY, Objectives
+from evo_nas.algorithms.nsga2 import NSGA2Strategy
+from evo_nas.algorithms.objectives import FAILED_PENALTY, Objectives
 from evo_nas.problems.synthetic import SyntheticConfig, synthetic_evaluate
 
 CFG = SyntheticConfig.from_dict({"space": {"name": "mnasnet", "resolution": 32, "num_classes": 10}})
@@ -69,7 +69,7 @@ def test_exact_duplicate_elimination_drops_the_children_pymoos_distances_drop():
     from pymoo.core.duplicate import DefaultDuplicateElimination
     from pymoo.core.population import Population
 
-    from evo_nas.search.nsga2 import ExactDuplicateElimination
+    from evo_nas.algorithms.nsga2 import ExactDuplicateElimination
 
     rng = np.random.default_rng(0)
     for _ in range(300):
@@ -94,7 +94,7 @@ def test_exact_duplicate_elimination_drops_the_children_pymoos_distances_drop():
 def test_array_mating_makes_the_offspring_pymoos_mating_makes(search):
     from pymoo.core.mating import Mating
 
-    from evo_nas.search.mating import ArrayMating
+    from evo_nas.algorithms.mating import ArrayMating
 
     ours, theirs = strategy(seed=5, **search), strategy(seed=5, **search)
     m = ours.algorithm.mating
@@ -117,7 +117,7 @@ def test_array_mating_makes_the_offspring_pymoos_mating_makes(search):
 def test_array_mating_survives_a_checkpoint_round_trip():
     from pymoo.core.mating import Mating
 
-    from evo_nas.search.mating import ArrayMating
+    from evo_nas.algorithms.mating import ArrayMating
 
     search = {"pop_size": 6, "n_offsprings": 5, "mutation_prob": 0.3}
     ours, theirs = strategy(seed=2, **search), strategy(seed=2, **search)
@@ -138,7 +138,7 @@ def test_a_checkpoint_with_pymoos_mating_resumes_with_array_mating():
     """Checkpoints written before ArrayMating hold pymoo's Mating: a resume makes the same offspring on arrays."""
     from pymoo.core.mating import Mating
 
-    from evo_nas.search.mating import ArrayMating
+    from evo_nas.algorithms.mating import ArrayMating
 
     old, straight = strategy(seed=4), strategy(seed=4)
     m = old.algorithm.mating

@@ -4,10 +4,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evo_nas.builder import ChannelShuffle, build_model, count_model
-from evo_nas.costs import count
-from evo_nas.space import Genome, SpaceError
-from evo_nas.spacefiles import load_known, load_space, space_from_dict
+from evo_nas.networks.builder import ChannelShuffle, build_model, count_model
+from evo_nas.spaces.costs import count
+from evo_nas.spaces.space import Genome, SpaceError
+from evo_nas.spaces.loader import load_known, load_space, space_from_dict
 
 FBNET = load_space("fbnet")
 MBV3 = load_space("mobilenetv3")

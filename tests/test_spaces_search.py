@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evo_nas.search.engine import run_search
-from evo_nas.search.operators import crossover, mutate_decision
-from evo_nas.search.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.algorithms.operators import crossover, mutate_decision
+from evo_nas.engine.run import RunDir
 from evo_nas.problems.synthetic import synthetic_evaluate
-from evo_nas.spacefiles import load_space
+from evo_nas.spaces.loader import load_space
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 SPACES = {n: load_space(n, resolution=32, num_classes=10) for n in ("fbnet", "mobilenetv3")}

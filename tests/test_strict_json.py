@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
-from evo_nas.jsonio import dumps, loads_strict
-from evo_nas.search.engine import run_search
+from evo_nas.base.jsonio import dumps, loads_strict
+from evo_nas.engine.runner import run_search
 from evo_nas.problems.synthetic import synthetic_evaluate
 
 CONFIG = {"seed": 3, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
@@ -51,7 +51,7 @@ def test_every_file_of_a_finished_run_is_strict_json(tmp_path):
 
 
 def test_a_config_with_a_nan_is_refused_before_the_run_directory_exists(tmp_path):
-    from evo_nas.search.run import RunDir
+    from evo_nas.engine.run import RunDir
 
     with pytest.raises(ValueError, match=r"config\.proxy\.lr = nan"):
         RunDir.create(tmp_path / "run", {"seed": 0, "proxy": {"lr": math.nan}})

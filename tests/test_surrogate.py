@@ -9,13 +9,13 @@ import time
 import numpy as np
 import pytest
 
-from evo_nas.pareto import hypervolume
+from evo_nas.analysis.pareto import hypervolume
 from evo_nas.problems import make_problem
-from evo_nas.search.acquisition import greedy_hvi, hvi_2d, nondominated_rank
-from evo_nas.search.engine import run_search
-from evo_nas.search.jsonl import read_jsonl
-from evo_nas.search.run import RunDir
-from evo_nas.search.surrogate_model import Encoding, fit_model, kendall_tau, pair_tau
+from evo_nas.algorithms.acquisition import greedy_hvi, hvi_2d, nondominated_rank
+from evo_nas.engine.runner import run_search
+from evo_nas.engine.jsonl import read_jsonl
+from evo_nas.engine.run import RunDir
+from evo_nas.algorithms.surrogate_model import Encoding, fit_model, kendall_tau, pair_tau
 from conftest import have_data, needs_data
 
 SMALL = {"initial": 20, "batch": 10, "inner_pop": 20, "inner_generations": 5}
@@ -33,7 +33,7 @@ def ofa():
 
 @pytest.fixture(scope="module")
 def ofa_space():
-    from evo_nas.spacefiles import load_space
+    from evo_nas.spaces.loader import load_space
 
     return load_space("ofa-mbv3")
 
@@ -164,8 +164,8 @@ def test_one_or_two_workers_give_the_same_search(tmp_path):
 CHILD = """
 import json, sys, time
 from evo_nas.problems.ofa import OFAProblem
-from evo_nas.search import loop
-from evo_nas.search.engine import run_search
+from evo_nas.engine import loop
+from evo_nas.engine.runner import run_search
 
 loop.CHECKPOINT_S = 0.0
 fast = OFAProblem.evaluate_array

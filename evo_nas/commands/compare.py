@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..spacefiles import read_toml
+from ..spaces.loader import read_toml
 
 
 def register(sub):

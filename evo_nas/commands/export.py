@@ -28,8 +28,8 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..export import export_pareto
-    from ..search.run import RunDir
+    from ..deploy.pareto_export import export_pareto
+    from ..engine.run import RunDir
 
     if args.pareto == wants_choice(args):
         raise ValueError("export needs exactly one of --key KEY, --knee, --best OBJECTIVE (one network) or --pareto")

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..files import from_base
-from ..spacefiles import load_genome_or_architecture, load_space, read_toml
+from ..base.files import from_base
+from ..spaces.loader import load_genome_or_architecture, load_space, read_toml
 
 
 def register(sub):
@@ -92,7 +92,7 @@ def _space(args, config: dict):
     cli = {k: getattr(args, k) for k in ("resolution", "in_channels", "num_classes") if getattr(args, k) is not None}
     section = config.get("space", {})
     if args.space is None and "data" in config:
-        from ..evaluate import EvalConfig
+        from ..accuracy.evaluate import EvalConfig
 
         space = EvalConfig.from_dict(config, base_dir=Path(args.config).parent).space()
         space = space.with_overrides(**cli) if cli else space
@@ -120,8 +120,8 @@ def _checked(lat: dict) -> dict:
     """``lat`` checked by the schema as a ``mode = "table"`` ``[latency]`` section, defaults filled in;
     keys a table does not take (another mode's) are not this command's and are left out."""
     from ..latency.devices import DEVICES
-    from ..schema.errors import validate
-    from ..schema.latency import LatencySection
+    from ..base.errors import validate
+    from ..latency.config import LatencySection
 
     keys = DEVICES["table"][1]
     section = {**{k: v for k, v in lat.items() if k in keys}, "mode": "table"}
@@ -207,7 +207,7 @@ def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
 
 
 def _genome(args, space, over, lat, runtimes, threads, protocol, default_table_path) -> int:
-    from ..arch import to_architecture
+    from ..spaces.arch import to_architecture
     from ..latency import LatencyTable, MeasuredLatency, machine_info, make_runtime
     from ..latency.devices import check_device
 

@@ -20,13 +20,13 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..pareto import reference_warning
-    from ..plots import plot_front
-    from ..report import front_table
-    from ..files import remove_stale_stages
-    from ..search.checkpoint import check_records
-    from ..search.front import front_hypervolume
-    from ..search.run import RunDir
+    from ..analysis.pareto import reference_warning
+    from ..analysis.plots import plot_front
+    from ..analysis.report import front_table
+    from ..base.files import remove_stale_stages
+    from ..engine.checkpoint import check_records
+    from ..engine.front import front_hypervolume
+    from ..engine.run import RunDir
 
     run_dir = RunDir(args.run_dir)
     for stale in remove_stale_stages(run_dir.path):
@@ -71,9 +71,9 @@ def run(args) -> int:
 
 def _true_front(run_dir, objectives, front, records) -> str | None:
     """The line scoring ``front`` against the exact Pareto front, for a problem that knows it; None otherwise."""
-    from ..benchdata import DataMissing
+    from ..problems.benchdata import DataMissing
     from ..problems import Problem, problem_class, problem_name
-    from ..search.front import true_front_metrics, true_front_text
+    from ..engine.front import true_front_metrics, true_front_text
 
     if problem_class(problem_name(run_dir.config)).true_front is Problem.true_front:
         return None

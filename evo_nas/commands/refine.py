@@ -20,9 +20,9 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..netadapt import refine_run
-    from ..report import _table
-    from ..search.run import RunDir
+    from ..deploy.netadapt import refine_run
+    from ..analysis.report import _table
+    from ..engine.run import RunDir
 
     if args.members is not None and args.members < 1:
         raise ValueError(f"--members {args.members} must be >= 1")

@@ -1,7 +1,7 @@
 """``evo-nas search``: run or resume a population search and write the whole Pareto set.
 
 A thin layer over the Python API (``evo_nas.api.search`` and ``resume``); the engine is
-``evo_nas.search.engine.run_search`` (block-aware NSGA-II, Deb et al., 2002, over
+``evo_nas.engine.runner.run_search`` (block-aware NSGA-II, Deb et al., 2002, over
 MnasNet's factorized space, Tan et al., 2019, by default).
 """
 from __future__ import annotations
@@ -60,8 +60,8 @@ def run(args) -> int:
                   f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
         raise
     except (OSError, RuntimeError) as e:
-        from ..parallel import shutdown_workers
-        from ..search.run import stopped_from_outside
+        from ..base.parallel import shutdown_workers
+        from ..engine.run import stopped_from_outside
 
         if not stopped_from_outside(e) or not (run_dir / "config.json").exists():
             raise
@@ -87,7 +87,7 @@ def run(args) -> int:
     print(f"Pareto set: {len(result.pareto)} architectures over every evaluation  hypervolume: {hv}"
           + (f" (reference {ref})" if ref else ""))
     if result.true_front is not None:
-        from ..search.front import true_front_text
+        from ..engine.front import true_front_text
 
         print(true_front_text(result.true_front))
     if result.failures:

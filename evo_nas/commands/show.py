@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..report import architecture_table
-from ..spacefiles import load_genome_or_architecture, load_space, read_toml
+from ..analysis.report import architecture_table
+from ..spaces.loader import load_genome_or_architecture, load_space, read_toml
 
 OVERRIDES = ("resolution", "in_channels", "num_classes")
 
@@ -34,7 +34,7 @@ def config_space(where: str):
     """The space a search of ``where`` (an experiment TOML or a run directory) builds networks in."""
     path = Path(where)
     if path.is_dir():
-        from ..search.run import RunDir
+        from ..engine.run import RunDir
 
         return RunDir(path).space()
     from ..problems import make_problem

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..files import atomic_write
-from ..jsonio import dumps
-from ..spacefiles import genome_argument, known_file, load_known, load_space, read_toml, space_names
+from ..base.files import atomic_write
+from ..base.jsonio import dumps
+from ..spaces.loader import genome_argument, known_file, load_known, load_space, read_toml, space_names
 from ._choice import add_choice_arguments, choice_from_args, wants_choice
 
 
@@ -86,7 +86,7 @@ def _genome(text: str, space):
 
 
 def _settings(args):
-    from ..train import TrainSettings
+    from ..accuracy.train import TrainSettings
 
     if args.threads < 1:
         raise ValueError(f"--threads {args.threads} must be >= 1")
@@ -115,7 +115,7 @@ def _space_for(args, cfg: dict) -> None:
 
 def _run_mode(args) -> int:
     from ..deploy.trained import default_dir, save_trained, train_member
-    from ..search.run import RunDir
+    from ..engine.run import RunDir
 
     run = RunDir(args.genome)
     if args.config or args.space:
@@ -151,9 +151,9 @@ def _run_mode(args) -> int:
 
 
 def run(args) -> int:
-    from ..evaluate import EvalConfig, train_full
+    from ..accuracy.evaluate import EvalConfig, train_full
 
-    from ..spacefiles import existing_file
+    from ..spaces.loader import existing_file
 
     if existing_file(Path(args.genome) / "config.json") is not None:
         return _run_mode(args)

@@ -11,7 +11,7 @@ from .config import CompareConfig, cell_config, cell_dir, reward_of
 @dataclass(frozen=True)
 class ScoreAsAccuracy:
     """An evaluator: the problem's own per-genome ``function`` (its ``task()``; default
-    ``evo_nas.evaluate.evaluate``, the ``train`` problem's), then ``val_acc = score / scale``.
+    ``evo_nas.accuracy.evaluate.evaluate``, the ``train`` problem's), then ``val_acc = score / scale``.
     Picklable for workers when ``function`` is a module-level function."""
 
     scale: float
@@ -19,7 +19,7 @@ class ScoreAsAccuracy:
 
     def __call__(self, genome, cfg) -> dict:
         if self.function is None:
-            from ..evaluate import evaluate as function
+            from ..accuracy.evaluate import evaluate as function
         else:
             function = self.function
         rec = dict(function(genome, cfg))
@@ -36,7 +36,7 @@ def _run_cell(args) -> str:
     import torch
 
     from ..problems import make_problem
-    from ..search.engine import run_search
+    from ..engine.runner import run_search
 
     config, algorithm, seed, runs, evaluator = args
     torch.set_num_threads(1)
@@ -53,7 +53,7 @@ def validate_cells(config: dict, problem=None) -> CompareConfig:
     """Check ``[compare]``, the reward and every algorithm's cell configuration (``ValueError`` of one
     line) on ``problem`` (default: built from ``config``; ``benchdata.DataMissing`` without its data)."""
     from ..problems import make_problem
-    from ..search.engine import validate_config
+    from ..engine.runner import validate_config
 
     cmp = CompareConfig.from_dict(config)
     reward_of(config)
@@ -81,7 +81,7 @@ def run_cells(config: dict, runs: str | Path, *, backend: str = "loky", progress
                 progress(c[1], c[2])
             done.append(_run_cell(c))
         return done
-    from ..parallel import parallel_map
+    from ..base.parallel import parallel_map
 
     def finished(i, _):
         if progress is not None:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..baselines.reward import Reward
-from ..pareto import IGD_NORMALIZATION
-from ..search.objectives import Objectives
+from ..algorithms.reward import Reward
+from ..analysis.pareto import IGD_NORMALIZATION
+from ..algorithms.objectives import Objectives
 from .config import CompareConfig, cell_dir, reward_of
-from .curves import (evals_to_reach, front_points, hv_curve, ideal_point, reference_point, true_front_scores,
-                     unique_in_order)
-from .stats import a12, a12_magnitude, mann_whitney, median_interval
+from .curves import (
+    evals_to_reach, front_points, hv_curve, ideal_point, reference_point, true_front_scores, unique_in_order,
+)
+from ..analysis.stats import a12, a12_magnitude, mann_whitney, median_interval
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Comparison:
     ``baseline``: the algorithm whose final median hypervolume the others are timed to reach.
     ``latency_targets_ms``: targets for the best accuracy under each. ``ablation``: algorithms
     drawn in separate figures beside the first. ``cells``: per cell, how its run ended. ``true_front``:
-    the problem's exact Pareto front (``evo_nas.pareto.TrueFront``) where it knows one; each cell is
+    the problem's exact Pareto front (``evo_nas.analysis.pareto.TrueFront``) where it knows one; each cell is
     then also scored by the members it recovered and its IGD."""
 
     algorithms: tuple[str, ...]
@@ -271,7 +272,7 @@ class Comparison:
 
 def load_comparison(config: dict, runs: str | Path) -> Comparison:
     """Read every cell's evaluations back from its run directory, with how each run ended."""
-    from ..search.run import RunDir
+    from ..engine.run import RunDir
 
     cmp = CompareConfig.from_dict(config)
     records, cells = {}, {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pareto import non_dominated
-from ..search.objectives import FAILED_PENALTY, Objectives
+from ..analysis.pareto import non_dominated
+from ..algorithms.objectives import FAILED_PENALTY, Objectives
 
 
 def unique_in_order(records: list[dict]) -> list[dict]:
@@ -110,7 +110,7 @@ def front_points(records: list[dict], objectives: Objectives) -> np.ndarray:
 
 
 def true_front_scores(records: list[dict], objectives: Objectives, true) -> tuple[int, float | None]:
-    """(members of the exact front ``true``, an ``evo_nas.pareto.TrueFront``, among the successful
+    """(members of the exact front ``true``, an ``evo_nas.analysis.pareto.TrueFront``, among the successful
     ``records``; IGD of their Pareto set to it, None when none succeeded)."""
     ok = [r for r in records if r.get("status") == "ok"]
     f = objective_matrix(ok, objectives)

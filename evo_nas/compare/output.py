@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write
-from ..jsonio import dumps
+from ..base.files import atomic_write
+from ..base.jsonio import dumps
 from .comparison import Comparison
-from ..pareto import IGD_NORMALIZATION
-from .stats import median_interval
+from ..analysis.pareto import IGD_NORMALIZATION
+from ..analysis.stats import median_interval
 
 
 def _fmt(v, digits=4):

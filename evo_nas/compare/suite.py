@@ -18,7 +18,7 @@ The suite file holds the sections every problem shares (``[search]``, ``[search.
 
 Each problem is an ordinary comparison (``evo_nas.compare``) in ``OUT/problems/NAME/``: its cells
 resume one by one, and its tables and figures are those of ``evo-nas compare``. A problem whose
-benchmark data is missing (``evo_nas.benchdata.DataMissing``) is skipped with the data layer's one line.
+benchmark data is missing (``evo_nas.problems.benchdata.DataMissing``) is skipped with the data layer's one line.
 """
 from __future__ import annotations
 
@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from ..pareto import non_dominated
-from ..search.objectives import FAILED_PENALTY
+from ..analysis.pareto import non_dominated
+from ..algorithms.objectives import FAILED_PENALTY
 from .comparison import Comparison, load_comparison
 from .curves import objective_matrix
-from .stats import a12, mann_whitney
+from ..analysis.stats import a12, mann_whitney
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -52,7 +52,7 @@ def suite_configs(config: dict) -> dict[str, dict]:
     """Per problem name, in the file's order, its comparison configuration: the shared sections,
     the problem's own, and ``[compare]`` with the suite's algorithms, seeds, budgets and cell_jobs.
     ``ValueError`` of one line for a bad ``[suite]`` (names the key and the value)."""
-    from ..schema import CONFIG_SECTIONS, section
+    from ..schema.config import CONFIG_SECTIONS, section
 
     s = section("suite", config.get("suite"))
     shared = {k: v for k, v in config.items() if k != "suite"}
@@ -89,9 +89,9 @@ def run_suite(config: dict, out: str | Path, *, runs: str | Path | None = None, 
     ``runs``), write each problem's outputs in ``OUT/problems/NAME``; return the ``Suite``. ``progress(text)`` gets one line per cell (and one per
     problem). A problem whose data is missing is skipped, its error kept (``Suite.skipped``); any other
     error stops the suite with the problem's name."""
-    from ..benchdata import DataMissing
+    from ..problems.benchdata import DataMissing
     from ..problems import make_problem
-    from ..schema import section
+    from ..schema.config import section
     from .cells import run_cells, validate_cells
     from .output import write_outputs
 

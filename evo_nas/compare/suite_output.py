@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..files import atomic_write
-from ..jsonio import dumps
+from ..base.files import atomic_write
+from ..base.jsonio import dumps
 from .output import _csv, _fmt
 from .suite import Suite
 

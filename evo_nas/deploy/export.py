@@ -2,7 +2,7 @@
 optional INT8 versions, and a card saying what was predicted, what measured, and with which weights.
 
 MnasNet (Tan et al., 2019, arXiv 1807.11626) ends a search with one model deployed on the phone
-it was measured on. ``export_member`` writes ``<out>/net-<hash>.onnx`` (``evo_nas.export.export_onnx``:
+it was measured on. ``export_member`` writes ``<out>/net-<hash>.onnx`` (``evo_nas.deploy.pareto_export.export_onnx``:
 checked in ONNX Runtime against PyTorch), ``.int8-dynamic.onnx`` / ``.int8-static.onnx`` on request
 (``evo_nas.deploy.quantize``), and ``net-<hash>.json``, the card. No predicted figure is in a file
 name. ``evo-nas verify`` (``evo_nas.deploy.verify``) re-measures the files and checks the card's
@@ -15,12 +15,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..export import ExportCheck, check_out_dir, export_onnx
-from ..files import atomic_write, remove_stale_stages, stage_dir
-from ..hashing import derive_seed, digest
-from ..jsonio import dumps
+from .pareto_export import ExportCheck, check_out_dir, export_onnx
+from ..base.files import atomic_write, remove_stale_stages, stage_dir
+from ..base.hashing import derive_seed, digest
+from ..base.jsonio import dumps
 from .choose import Choice
-from ..search.constraints import run_limits
+from ..algorithms.constraints import run_limits
 from .trained import default_dir, load_trained
 
 CARD_FORMAT = 1
@@ -55,7 +55,7 @@ def export_member(run, choice: Choice, out_dir=None, *, weights=None, int8=(), o
     passed their checks."""
     import torch
 
-    from ..costs import count
+    from ..spaces.costs import count
     from .quantize import dataset_arrays, onnx_accuracy, quantize
 
     key = choice.record["key"]
@@ -80,7 +80,7 @@ def export_member(run, choice: Choice, out_dir=None, *, weights=None, int8=(), o
              "test_acc": trained.record["test_acc"], "test_images": trained.record["data"]["test_images"],
              "notes": trained.record.get("notes", [])}
     else:
-        from ..builder import build_model
+        from ..networks.builder import build_model
 
         genome = space.parse(key)
         arch = space.decode(genome.genes)

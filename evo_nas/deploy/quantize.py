@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_path
-from ..onnx_export import INPUT
+from ..base.files import atomic_path
+from ..networks.onnx_export import INPUT
 
 MODES = ("dynamic", "static")
 
@@ -91,8 +91,8 @@ def dataset_arrays(data_config, resolution: int, split: str, n: int | None = Non
     validation split left out, as in training), normalized and resized as the network's input."""
     import torch
 
-    from ..data import load_dataset
-    from ..dataset import to_tensor
+    from ..accuracy.data import load_dataset
+    from ..accuracy.dataset import to_tensor
 
     ds = load_dataset(data_config)
     if split == "test":

@@ -2,7 +2,7 @@
 
 The search proxies (MnasNet's short training, Tan et al., 2019, arXiv 1807.11626, section 5; the
 benchmarks' surrogates) keep no weights. ``train_member`` builds the chosen genome for the data
-(its resolution, channels and classes: ``deploy_space``), trains it with ``evo_nas.train``'s
+(its resolution, channels and classes: ``deploy_space``), trains it with ``evo_nas.accuracy.train``'s
 seeded loop, and ``save_trained`` writes ``model.safetensors`` (tensors only: loading runs no
 code) and ``trained.json`` (genome, the space definition the network was built from, data,
 recipe, validation and test accuracy, the weights' sha256). ``load_trained`` rebuilds the network
@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..data import DataConfig, load_dataset
-from ..files import atomic_path, atomic_write
-from ..hashing import digest, file_fingerprint
-from ..jsonio import dumps, read_json
-from ..schema.errors import MissingFile
-from ..space import Space
-from ..spacefiles import space_from_dict
+from ..accuracy.data import DataConfig, load_dataset
+from ..base.files import atomic_path, atomic_write
+from ..base.hashing import digest, file_fingerprint
+from ..base.jsonio import dumps, read_json
+from ..base.errors import MissingFile
+from ..spaces.space import Space
+from ..spaces.loader import space_from_dict
 
 WEIGHTS = "model.safetensors"
 RECORD = "trained.json"
@@ -40,7 +40,7 @@ def deploy_space(space: Space, dataset, resolution: int | None = None) -> tuple[
     """``space`` rebuilt for ``dataset`` (its channels and classes; ``resolution`` or the data's,
     raised to the space's minimum), and notes on what changed from the searched network."""
     if space.type_name == "nb201":
-        raise ValueError("space 'nb201': its cell network (evo_nas.nb201_net) is not trained by evo-nas train; "
+        raise ValueError("space 'nb201': its cell network (evo_nas.networks.nb201) is not trained by evo-nas train; "
                          "spaces that are: mnasnet, anb, fbnet, mobilenetv3, ofa-mbv3")
     res = int(resolution or dataset.resolution)
     floor = MIN_RESOLUTION.get(space.type_name, 1)
@@ -85,9 +85,9 @@ class Trained:
 def train_member(space: Space, key: str, *, data: dict | None, seed: int, settings, threads: int = 1,
                  resolution: int | None = None, base_dir=None) -> Trained:
     """Train the genome ``key`` of ``space`` on ``data`` (a ``[data]`` section; None: the embedded MNIST
-    subset) for ``settings`` (``evo_nas.train.TrainSettings``); ``ValueError`` for a space that
+    subset) for ``settings`` (``evo_nas.accuracy.train.TrainSettings``); ``ValueError`` for a space that
     cannot be built (``deploy_space``) or a bad section."""
-    from ..evaluate import train_network
+    from ..accuracy.evaluate import train_network
 
     try:
         genome = space.parse(key)
@@ -134,7 +134,7 @@ def load_trained(folder: str | Path) -> Trained:
     the weights' hash differs from the record's or they do not fit the architecture."""
     from safetensors.torch import load_file
 
-    from ..builder import build_model
+    from ..networks.builder import build_model
 
     folder = Path(folder)
     path = folder / RECORD

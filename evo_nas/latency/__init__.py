@@ -6,8 +6,10 @@ model with ``latency_ms(arch)``, ``safe_in_pool``, ``fingerprint()`` and ``descr
 ``stability`` judges whether a table was measured on a quiet machine, ``check`` re-measures a
 table's networks, and ``fewshot`` fits a new device's model from a few networks measured on it.
 """
-from .devices import (DEVICES, CommandLatency, LatencyModel, MeasuredLatency, TableLatency, default_table_path,
-                      latency_model_from_config, register_device)
+from .config import latency_model_from_config
+from .devices import (
+    DEVICES, CommandLatency, LatencyModel, MeasuredLatency, TableLatency, default_table_path, register_device,
+)
 from .lookup import LatencyTable
 from .machine import machine_info
 from .measure import RUNTIMES, OnnxRuntime, Runtime, TorchRuntime, make_runtime

@@ -20,16 +20,18 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from ..arch import to_architecture
-from ..hashing import fingerprint as _hash
-from ..schema.protocol import PROTOCOL_KEYS as _PROTOCOL_KEYS
+from ..spaces.arch import to_architecture
+from ..base.hashing import fingerprint as _hash
+from .protocol_keys import PROTOCOL_KEYS as _PROTOCOL_KEYS
 from .machine import machine_info
 from .lookup import VERSION as TABLE_VERSION
 from .lookup import LatencyTable
 from .measure import CommandRuntime, Runtime, make_runtime
 from .protocol import Measurement, Protocol
-from .table import (FIT_DEFAULT, build_network, calibrate, calibration_genomes, check_fit, default_calibration,
-                    measure_layers, network_input_shape, space_layers)
+from .table import (
+    FIT_DEFAULT, build_network, calibrate, calibration_genomes, check_fit, default_calibration, measure_layers,
+    network_input_shape, space_layers,
+)
 
 
 class LatencyModel:
@@ -195,7 +197,7 @@ DEVICES: dict[str, tuple[Callable, set[str]]] = {}
 def register_device(name: str, keys: set[str] = frozenset()):
     """Register ``factory(section, space) -> LatencyModel`` under ``[latency] mode = name``; ``keys``: the
     ``[latency]`` keys it takes besides ``mode``. ``section`` is the schema-checked section as a dict
-    (``evo_nas.schema.latency.LatencySection``): its typed keys are checked, the others as given."""
+    (``evo_nas.latency.config.LatencySection``): its typed keys are checked, the others as given."""
     def wrap(factory):
         DEVICES[name] = (factory, set(keys))
         return factory
@@ -290,17 +292,5 @@ def _command_device(section: dict, space) -> LatencyModel:
     return CommandLatency(section["command"], section.get("device", ""), section["timeout_s"])
 
 
-def latency_model_from_config(section: dict | None, space) -> LatencyModel:
-    """The ``[latency]`` section as a model; default: a table for this machine, filled on demand.
-
-    ``section`` is checked and its defaults filled by the schema (``LatencySection``); a factory
-    receives it as a plain dict of those values (``ValueError`` of one line for a bad key or value)."""
-    from ..schema.errors import validate
-    from ..schema.latency import LatencySection
-
-    section = validate(LatencySection, dict(section or {}), "latency").model_dump(exclude_none=True)
-    return DEVICES[section["mode"]][0](section, space)
-
-
 __all__ = ["LatencyModel", "MeasuredLatency", "TableLatency", "CommandLatency", "DEVICES", "register_device",
-           "latency_model_from_config", "default_table_path", "table_dir", "known_devices", "check_device"]
+           "default_table_path", "table_dir", "known_devices", "check_device"]

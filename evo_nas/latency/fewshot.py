@@ -97,8 +97,8 @@ class FewShotModel:
         return {"format": FORMAT, "version": VERSION, **asdict(self)}
 
     def save(self, path: str | Path) -> Path:
-        from ..files import atomic_write
-        from ..jsonio import dumps
+        from ..base.files import atomic_write
+        from ..base.jsonio import dumps
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +108,7 @@ class FewShotModel:
     @classmethod
     def load(cls, path: str | Path) -> "FewShotModel":
         """``FileNotFoundError`` for a missing file, ``ValueError`` of one line for one that is not a model."""
-        from ..jsonio import read_json
+        from ..base.jsonio import read_json
 
         path = Path(path)
         d = read_json(path, "latency model")

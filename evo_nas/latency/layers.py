@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arch import LayerSpec
+from ..spaces.arch import LayerSpec
 
 
 def _block_layers(space, genes: list[int], block: int) -> list[LayerSpec]:

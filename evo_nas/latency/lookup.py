@@ -8,7 +8,7 @@ predicted as the sum of its layers' entries plus a fitted term for what the laye
 
 A table is a JSON file: a header (device, runtime and version, threads, batch, the network's
 stem, head, resolution, input channels and classes, the protocol), the calibration, and the
-entries. Files are written with ``evo_nas.files.atomic_write``, so an interrupted build leaves
+entries. Files are written with ``evo_nas.base.files.atomic_write``, so an interrupted build leaves
 the last complete file. Tables are built and calibrated by ``evo_nas.latency.table``.
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from .. import hashing
-from ..arch import Architecture, LayerSpec, to_architecture
-from ..files import atomic_write
-from ..jsonio import dumps, read_json
+from ..base import hashing
+from ..spaces.arch import Architecture, LayerSpec, to_architecture
+from ..base.files import atomic_write
+from ..base.jsonio import dumps, read_json
 from .machine import DEFAULT_ALLOCATOR, machine_info
 from .measure import Runtime
 from .protocol import Measurement, Protocol

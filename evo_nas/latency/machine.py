@@ -7,7 +7,7 @@ import functools
 import os
 import platform
 
-from ..hashing import digest
+from ..base.hashing import digest
 
 
 def cpu_model() -> str:

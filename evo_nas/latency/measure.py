@@ -5,7 +5,7 @@ rounds, median and stability check) with a fixed thread count, in a process whos
 freed memory (``evo_nas.latency.machine``). Runtimes: PyTorch eager (``torch``) and ONNX Runtime
 (``onnxruntime``), both single-stream, batch 1, on this machine's CPU; and ``CommandRuntime``,
 another device reached through a user's command that receives the ONNX file. Both ONNX runtimes
-time the file ``evo_nas.onnx_export`` writes, the same file ``evo-nas export`` ships.
+time the file ``evo_nas.networks.onnx_export`` writes, the same file ``evo-nas export`` ships.
 
 The protocol, its statistics and the machine description are re-exported here, where callers
 have long imported them from.
@@ -20,8 +20,8 @@ import subprocess
 import tempfile
 from typing import Callable, Iterator
 
-from ..hashing import digest
-from ..onnx_export import INPUT, example_input, write_onnx
+from ..base.hashing import digest
+from ..networks.onnx_export import INPUT, example_input, write_onnx
 from .machine import allocator_policy, cpu_model, machine_info, steady_allocator
 from .protocol import Measurement, Protocol, measure, summarize
 

@@ -4,7 +4,7 @@ One YAML file per input resolution, ``{R}_lookup_table.yaml``, maps a layer's de
 latency measured on the device (``mean`` in milliseconds, with ``count`` and ``std``); a
 network's latency is the sum of its layers' means (FBNet's lookup-table model, Wu et al., 2019).
 Once-for-All published its Samsung Galaxy Note10 measurements of its MobileNetV3 w1.2 space
-(benchmark ``ofa`` of ``evo_nas.benchdata``: fetched on first use or read from a mirror, never
+(benchmark ``ofa`` of ``evo_nas.problems.benchdata``: fetched on first use or read from a mirror, never
 shipped). Layer keys, with H x W x C shapes::
 
     Conv-input:RxRx3-output:SxSx24                                        stem
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arch import Architecture, conv_out, to_architecture
-from ..schema.errors import error_text
+from ..spaces.arch import Architecture, conv_out, to_architecture
+from ..base.errors import error_text
 
 NOTE10_RESOLUTIONS = (160, 176, 192, 208, 224)
 

@@ -32,15 +32,15 @@ class Protocol:
     max_attempts: int = 3
 
     def __post_init__(self):
-        from ..schema.protocol import check_protocol
+        from .protocol_keys import check_protocol
 
         check_protocol(asdict(self))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Protocol":
         """The protocol keys of ``d`` (a ``[latency]`` section; other keys are ignored) over the defaults;
-        ``ValueError`` of one line naming a bad key and value (``evo_nas.schema.protocol``)."""
-        from ..schema.protocol import PROTOCOL_KEYS, check_protocol
+        ``ValueError`` of one line naming a bad key and value (``evo_nas.latency.protocol_keys``)."""
+        from .protocol_keys import PROTOCOL_KEYS, check_protocol
 
         return cls(**check_protocol({k: d[k] for k in PROTOCOL_KEYS if k in d}))
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..arch import Architecture, LayerSpec, to_architecture
+from ..spaces.arch import Architecture, LayerSpec, to_architecture
 from .calibration import FIT_CHOICES, FIT_DEFAULT, FITS, check_fit, fit_calibration, refit
 from .layers import space_layers
 from .lookup import LatencyTable, network_signature, space_signature
@@ -33,7 +33,7 @@ def build_layer(spec: LayerSpec):
     """A single-layer module for timing, weights from a fixed seed."""
     import torch
 
-    from ..builder import Layer
+    from ..networks.builder import Layer
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
@@ -43,7 +43,7 @@ def build_layer(spec: LayerSpec):
 def build_network(arch: Architecture):
     import torch
 
-    from ..builder import build_model
+    from ..networks.builder import build_model
 
     return build_model(arch, generator=torch.Generator().manual_seed(0)).eval()
 

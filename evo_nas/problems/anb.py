@@ -15,7 +15,7 @@ generation at once; parameters and MACs are counted exactly. ``[problem]``::
 
 By default every network is answered by the surrogates, so measured and unmeasured ones are scored
 alike, and no data file is needed. With ``measured = true`` the records are read through
-``evo_nas.benchdata``; each record of a run says where its values came from (``source``:
+``evo_nas.problems.benchdata``; each record of a run says where its values came from (``source``:
 ``surrogate``, ``measured``, or ``measured+surrogate`` when a measurement is null).
 """
 from __future__ import annotations
@@ -26,11 +26,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import hashing
-from ..files import from_base
-from ..hashing import file_fingerprint as _file_hash
-from ..schema.errors import validate
-from ..spacefiles import load_space
+from ..base import hashing
+from ..base.files import from_base
+from ..base.hashing import file_fingerprint as _file_hash
+from ..base.errors import validate
+from ..spaces.loader import load_space
 from . import register_problem
 from .anb_model import ASSETS, BlockCosts, Surrogates, features
 from .base import Objective, Problem
@@ -84,7 +84,7 @@ class ANBProblem(Problem):
         self.measured = measured
         self.archive = None
         if measured:
-            from ..benchdata import data_file
+            from .benchdata import data_file
             from .anb_data import ARCHIVE, load_records
 
             self.archive = data_file("anb", ARCHIVE, data_dir)

@@ -3,7 +3,7 @@
 Accel-NASBench (Ahmad et al., 2024, arXiv 2404.08005; GitHub afzalxo/Accel-NASBench, Apache-2.0)
 publishes 5,138 records ``result_N.json`` (5,125 distinct networks of its MnasNet / EfficientNet-B0
 space) in ``anb_dataset_jsons.tar.gz``, and a train / val / test split of 4,100 / 512 / 512 file
-names (``splits/{train,val,test}_paths.json``). The files are read where ``evo_nas.benchdata``
+names (``splits/{train,val,test}_paths.json``). The files are read where ``evo_nas.problems.benchdata``
 finds them (``[problem] data_dir``, ``$EVO_NAS_DATA``, ...); none ships with the package. Null
 entries are missing values (NaN here).
 """
@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from ..benchdata import data_file
+from .benchdata import data_file
 
 ARCHIVE = "anb_dataset_jsons.tar.gz"
 SPLITS = ("train", "val", "test")

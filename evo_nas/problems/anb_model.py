@@ -7,7 +7,7 @@ obtainable here, so evo-nas fits its own (``experiments/train_anb_surrogate.py``
 ``evo_nas/assets/anb/`` (no pickle; NOTICE.md there has the provenance and the fidelity).
 
 - ``BlockCosts``: parameters and MACs of every genome of an ``mbconv`` space, exact (the analytic
-  counters of ``evo_nas.costs``, summed per block from tables built once), vectorized over (N, 28).
+  counters of ``evo_nas.spaces.costs``, summed per block from tables built once), vectorized over (N, 28).
 - ``features(space, X, costs)``: per block its expansion, kernel, layers and SE as ordered values;
   per layer slot of a block (up to the block's largest layer count) expansion, kernel and SE, zero
   where the slot is beyond the block's layers (inactive layers masked); then params (M) and MACs (M).
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..costs import count, layer_cost, thop_macs
+from ..spaces.costs import count, layer_cost, thop_macs
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "anb"
 #: target name of the records -> file name of its shipped model; each model predicts the target's log

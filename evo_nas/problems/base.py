@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Sequence
 
-from ..space import Genome, Space
+from ..spaces.space import Genome, Space
 
 DIRECTIONS = ("max", "min")
 
@@ -110,7 +110,7 @@ class Problem:
 
     def true_front(self, names: Sequence[str], latency_target_ms: float | None = None):
         """Optionally, the exact Pareto set of the whole space under the objectives ``names`` (and the
-        constraint ``latency_ms <= latency_target_ms``), as an ``evo_nas.pareto.TrueFront``: a tabular
+        constraint ``latency_ms <= latency_target_ms``), as an ``evo_nas.analysis.pareto.TrueFront``: a tabular
         benchmark lists every architecture, so its front is known. Searches and comparisons then
         report the members they recovered and their IGD beside the hypervolume. None (the default):
         the front is unknown."""

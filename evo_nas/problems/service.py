@@ -2,8 +2,8 @@
 
 DEAP evaluates only individuals without a fitness, through one pluggable ``map``; this is that
 path, in one place. Its callers decide which genomes to evaluate and count what comes back: the
-search engine (``evo_nas.search.loop``, whose runs are also the cells of a comparison) and
-NetAdapt refinement (``evo_nas.netadapt``).
+search engine (``evo_nas.engine.loop``, whose runs are also the cells of a comparison) and
+NetAdapt refinement (``evo_nas.deploy.netadapt``).
 
 - A batch problem (``Problem.batch``) scores the genomes in one ``evaluate`` call in this
   process; any other problem one genome per worker task through ``parallel_map``, where
@@ -15,7 +15,7 @@ NetAdapt refinement (``evo_nas.netadapt``).
 - When the problem's latency model times networks (unsafe in a worker pool), a successful record
   without ``latency_ms`` is first written marked ``latency_pending`` (a kill then loses nothing)
   and completed here, serially, once no worker is busy.
-- The persistent cache (``evo_nas.cache.EvalCache``) is read by ``lookup`` and written (``store``)
+- The persistent cache (``evo_nas.engine.cache.EvalCache``) is read by ``lookup`` and written (``store``)
   with every committed successful record, under the problem's fingerprint.
 
 ``commit`` is the one way a record leaves: ``write`` (durable, e.g. a run's
@@ -32,8 +32,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..parallel import parallel_map
-from ..space import Genome
+from ..base.parallel import parallel_map
+from ..spaces.space import Genome
 from .base import Problem
 
 # record fields that say how a result was obtained, not what it is: never cached

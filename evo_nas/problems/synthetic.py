@@ -1,8 +1,8 @@
 """A synthetic, deterministic objective for testing and benchmarking the search engine itself.
 
 Not a proxy for accuracy: ``val_acc`` grows with the log of the analytic MACs
-(``evo_nas.costs``) plus a small perturbation hashed from (seed, genome key) by
-``evo_nas.hashing.unit``, and ``latency_ms`` is a linear function of MACs and layer count. It costs microseconds, depends on
+(``evo_nas.spaces.costs``) plus a small perturbation hashed from (seed, genome key) by
+``evo_nas.base.hashing.unit``, and ``latency_ms`` is a linear function of MACs and layer count. It costs microseconds, depends on
 nothing but the seed and the canonical key (so serial, parallel and resumed runs must agree
 exactly), and lets tests drive whole searches. ``[problem]``::
 
@@ -23,14 +23,14 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import hashing
-from ..costs import count
-from ..hashing import unit as _unit
-from ..schema.base import Seeded
-from ..schema.errors import validate
-from ..schema.space import SpaceSection
-from ..space import Genome, Space
-from ..spacefiles import load_space
+from ..base import hashing
+from ..spaces.costs import count
+from ..base.hashing import unit as _unit
+from ..base.config import Seeded
+from ..base.errors import validate
+from ..spaces.config import SpaceSection
+from ..spaces.space import Genome, Space
+from ..spaces.loader import load_space
 from . import register_problem
 from .base import Objective, Problem
 

@@ -2,7 +2,7 @@
 
 Each candidate is trained briefly on a held-out split of a dataset (Tan et al., 2019, arXiv
 1807.11626, section 5) or scored by a zero-cost proxy, and its latency is measured or predicted
-by ``[latency]``. One genome per worker task (``evo_nas.evaluate.evaluate``); latency models
+by ``[latency]``. One genome per worker task (``evo_nas.accuracy.evaluate.evaluate``); latency models
 that time networks run serially in the engine's process. Reads ``[space]``, ``[data]``,
 ``[proxy]`` and ``[latency]``; ``[problem]`` takes no other key.
 
@@ -11,7 +11,7 @@ problem is not thread-safe: a ``threading`` backend with more than one job is re
 """
 from __future__ import annotations
 
-from ..evaluate import EvalConfig, evaluate
+from ..accuracy.evaluate import EvalConfig, evaluate
 from . import register_problem
 from .base import Objective, Problem
 

@@ -1,4 +1,4 @@
-"""The configuration schema: every section's defaults, types, ranges and allowed keys in one place.
+"""The whole configuration, assembled from the sections each domain owns.
 
 ``resolve(config)`` validates a configuration (a dict, as read from TOML) and returns a ``Config``
 model with every default filled in; ``Config.dump()`` is what a run directory's ``config.json``
@@ -6,37 +6,24 @@ holds. Errors are ``ValueError`` of one line naming the key path, the bad value 
 values, e.g. ``[search] generations = 0 must be an int >= 1``; an unknown key names the closest
 valid one.
 
-- ``evo_nas.schema.errors``: the one-line errors (imports nothing of the package, so a problem or
-  another lower layer may validate its own model with ``validate``);
-- ``evo_nas.schema.base``: the ``Section`` base model, shared number types and the top-level ``seed``;
-- ``evo_nas.schema.protocol``: the latency measurement protocol's keys (``Protocol`` checks itself there);
-- ``evo_nas.schema.space``, ``.data``, ``.proxy``, ``.latency``: those sections, each importable by the
-  layer that reads it (``EvalConfig``, ``DataConfig``, ``proxy_from_config``, ``latency_model_from_config``
-  check their section with it), with the models of a proxy kind's own keys and of a training recipe;
-- ``evo_nas.schema.sections``: the other sections (and all of them, for ``evo_nas.schema.config``);
-- ``evo_nas.schema.config``: the whole configuration, checked against the registries.
+Each section's model lives with the code that reads it:
 
-Names are imported when first used, so importing ``evo_nas.schema.errors`` loads nothing else.
+=================  ==============================================
+``[problem]``      ``evo_nas.problems.config.ProblemSection``
+``[search]``       ``evo_nas.algorithms.config.SearchSection``
+``[objectives]``   ``evo_nas.algorithms.config.ObjectivesSection``
+``[constraints]``  ``evo_nas.algorithms.constraints_config``
+``[space]``        ``evo_nas.spaces.config.SpaceSection``
+``[data]``         ``evo_nas.accuracy.data_config.DataSection``
+``[proxy]``        ``evo_nas.accuracy.proxy_config.ProxySection``
+``[latency]``      ``evo_nas.latency.config.LatencySection``
+``[compare]``      ``evo_nas.analysis.config.CompareSection``
+``[suite]``        ``evo_nas.analysis.config.SuiteSection``
+=================  ==============================================
+
+The one-line errors are ``evo_nas.base.errors``; the ``Section`` base model and shared number types
+``evo_nas.base.config``. ``evo_nas.schema.config`` only assembles them.
 """
-from __future__ import annotations
+from .config import CONFIG_SECTIONS, SECTIONS, Config, resolve, resolved, section
 
-import importlib
-
-_EXPORTS = {
-    "CONFIG_SECTIONS": "config", "SECTIONS": "config", "Config": "config", "ProblemSection": "config",
-    "resolve": "config", "resolved": "config", "section": "config",
-    "unknown_key": "errors", "validate": "errors",
-    "ENGINE_KEYS": "sections", "EXECUTION_KEYS": "sections", "CompareSection": "sections", "SuiteSection": "sections", "DataSection": "data",
-    "LatencySection": "latency", "ObjectivesSection": "sections", "ProxySection": "proxy",
-    "SearchSection": "sections", "Section": "sections", "SpaceSection": "space",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__all__ = ["CONFIG_SECTIONS", "SECTIONS", "Config", "resolve", "resolved", "section"]

@@ -6,9 +6,9 @@ and their defaults written into the resolved config. Problems registered from ou
 package (``register_problem``) are checked the same way. ``[objectives] names`` defaults to the
 problem's ``default_objectives``. ``[tradeoff]``, ``[fidelity]`` and ``[bench]`` belong to the
 studies in ``experiments/``, which declare and check their models (the library does not import
-them): ``TradeoffKeys`` in ``experiments/studies/proxy_tradeoff.py``, ``FidelityKeys`` in
-``experiments/studies/proxy_fidelity.py``, and ``BenchKeys`` (``bench_latency_fidelity.py``) and
-``PlatformsBenchKeys`` (``platforms.py``) in ``experiments/studies/latency_fidelity.py``.
+them): ``TradeoffKeys`` in ``evo_nas/studies/proxy_tradeoff.py``, ``FidelityKeys`` in
+``evo_nas/studies/proxy_fidelity.py``, and ``BenchKeys`` (``bench_latency_fidelity.py``) and
+``PlatformsBenchKeys`` (``platforms.py``) in ``evo_nas/studies/latency_fidelity.py``.
 """
 from __future__ import annotations
 
@@ -16,34 +16,17 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from ..problems import DEFAULT_PROBLEM
-from .base import Seeded
-from .constraints import check_constraints
-from .errors import unknown_key, validate
-from .sections import (CompareSection, DataSection, LatencySection, ObjectivesSection, ProxySection, SearchSection,
-                       Section, SpaceSection, SuiteSection)
-
-
-class ProblemSection(Section):
-    """``[problem]``: ``name`` (a registered problem) and that problem's own keys."""
-
-    model_config = ConfigDict(extra="allow")
-
-    name: str = Field(DEFAULT_PROBLEM, description="a registered problem name")
-
-    @model_validator(mode="after")
-    def _problem_keys(self) -> "ProblemSection":
-        from ..problems import problem_class
-
-        cls = problem_class(self.name)
-        extra = self.model_extra or {}
-        unknown = sorted(set(extra) - set(cls.config_keys))
-        if unknown:
-            raise unknown_key("[problem]", unknown[0], ("name", *cls.config_keys), f" for problem {self.name!r}")
-        model = getattr(cls, "config_model", None)
-        if model is not None:
-            self.__pydantic_extra__ = validate(model, extra, "problem").model_dump(exclude_none=True)
-        return self
+from ..base.config import Seeded
+from ..algorithms.constraints_config import check_constraints
+from ..base.errors import unknown_key, validate
+from ..analysis.config import CompareSection, SuiteSection
+from ..accuracy.data_config import DataSection
+from ..latency.config import LatencySection
+from ..algorithms.config import ObjectivesSection, SearchSection
+from ..accuracy.proxy_config import ProxySection
+from ..base.config import Section
+from ..problems.config import ProblemSection
+from ..spaces.config import SpaceSection
 
 
 # sections a problem may or may not read (``Problem.config_sections``)
@@ -78,7 +61,7 @@ class Config(Seeded):
     @model_validator(mode="after")
     def _resolve(self) -> "Config":
         from ..problems import problem_class
-        from ..search.objectives import Objectives
+        from ..algorithms.objectives import Objectives
 
         if self.search is None:
             raise ValueError("[search] needs a budget: generations and/or max_evaluations")

@@ -4,13 +4,13 @@ space (Howard et al., 2019, arXiv 1905.02244), Once-for-All's, the block-wise MB
 Accel-NASBench (Ahmad et al., 2024, arXiv 2404.08005) and NAS-Bench-201's cell space (Dong & Yang,
 2020, arXiv 2001.00326).
 
-Each module registers its ``Space`` subclass in ``SPACE_TYPES`` (``evo_nas.space``) under its
+Each module registers its ``Space`` subclass in ``SPACE_TYPES`` (``evo_nas.spaces.space``) under its
 own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on first use.
 ``load_space(name)`` loads a shipped space (``space_names()``) or a TOML file;
 ``@register_space_type`` adds a type.
 """
-from ..space import SPACE_TYPES, Genome, Space, register_space_type
-from ..spacefiles import load_space, space_names
+from .space import SPACE_TYPES, Genome, Space, register_space_type
+from .loader import load_space, space_names
 from .factorized import FactorizedSpace
 from .fbnet import FBNetSpace
 from .mbconv import MBConvSpace

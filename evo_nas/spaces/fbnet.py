@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..arch import Architecture, BlockSpec
-from ..space import SpaceError, _need, register_space_type
+from .arch import Architecture, BlockSpec
+from .space import SpaceError, _need, register_space_type
 from ._common import MacroSpace, check_frame
 
 CANDIDATE = re.compile(r"^k(\d+)_e(\d+(?:\.\d+)?)(?:_g(\d+))?$")

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arch import Architecture, BlockSpec
-from ..space import SpaceError, _need, register_space_type
+from .arch import Architecture, BlockSpec
+from .space import SpaceError, _need, register_space_type
 from ._common import MacroSpace, check_frame
 
 FACTORS = ("expansion", "kernel", "layers", "se")

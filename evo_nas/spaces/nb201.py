@@ -15,7 +15,7 @@ block-aware operators is a node's incoming edges (1, 2 and 3 genes): they decide
 the node computes, so crossover exchanges whole nodes and a block resample redraws one node.
 
 The network around the cell (stem, three stages of ``cells_per_stage`` cells at ``channels``,
-x2 and x4, residual reduction blocks, classifier) is built in ``evo_nas.nb201_net``;
+x2 and x4, residual reduction blocks, classifier) is built in ``evo_nas.networks.nb201``;
 ``costs_array`` counts its parameters and MACs analytically, vectorized over genomes.
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ import re
 
 import numpy as np
 
-from ..costs import Cost, conv_cost
-from ..space import Space, SpaceError, _need, register_space_type
+from .costs import Cost, conv_cost
+from .space import Space, SpaceError, _need, register_space_type
 
 OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: the convolution kernel of each operation that has one (the others have no parameters or MACs)
@@ -144,7 +144,7 @@ class NB201Space(Space):
 
     def decode(self, genes):
         raise ValueError(f"space {self.name!r}: a NAS-Bench-201 cell is not a chain of blocks; build it with "
-                         f"evo_nas.nb201_net.build_network")
+                         f"evo_nas.networks.nb201.build_network")
 
     def encode(self, arch):
         raise ValueError(f"space {self.name!r}: a NAS-Bench-201 cell is not a chain of blocks (give its cell string)")
@@ -194,7 +194,7 @@ class NB201Space(Space):
 
     def costs_array(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Parameters and MACs (each (N,) int64) of the networks of the gene array ``X`` (N, n_genes),
-        in the project's convention (``evo_nas.costs``: BN included in parameters; Conv2d and
+        in the project's convention (``evo_nas.spaces.costs``: BN included in parameters; Conv2d and
         Linear multiply-adds only, at batch 1 and the space's resolution)."""
         X = np.asarray(X, dtype=np.int64).reshape(-1, self.n_genes)
         frame, edges = self.frame_cost(), self.edge_costs()

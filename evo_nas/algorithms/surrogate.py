@@ -1,0 +1,293 @@
+"""Surrogate-assisted NSGA-II: a model of the expensive objectives fitted online, searched instead of the networks.
+
+NSGANetV2 (Lu et al., ECCV 2020, arXiv 2007.10396, algorithm 1): evaluate an initial sample; then,
+every round, fit an accuracy predictor on every evaluation so far, run NSGA-II (Deb et al., 2002)
+on the predictor and the cheap objectives, and send a few of the networks it finds to real
+evaluation. Here, per round:
+
+1. one model (``evo_nas.algorithms.surrogate_model``) per expensive objective, fitted on the run's own
+   successful evaluations; the problem's ``cheap_objectives`` (a latency table, counts) are exact
+   and cost no budget;
+2. an inner NSGA-II over the model's optimistic prediction (mean - ``kappa`` x standard deviation,
+   for a minimized objective) and the cheap objectives, started from the best evaluated networks
+   (non-dominated sorting on the measured objectives) and run for ``inner_generations``;
+3. ``batch`` networks (more as the run grows: ``round_size``), none evaluated before, picked
+   greedily by predicted hypervolume improvement: each pick adds the most hypervolume to the
+   measured front plus the picks so far (Emmerich et al., 2006, hypervolume-based infill). A
+   candidate predicted to add nothing is ranked by how far it lies behind the front (additive
+   epsilon), so a batch is always full. Why this criterion: only accuracy is uncertain here
+   (latency is a table), so a candidate's worth is exactly the front area its accuracy would
+   add, and greedy picks spread along the front without a separate diversity rule.
+
+Every random choice (initial sample, each inner search's seed, each model's ``random_state``) is
+drawn from the strategy's generator in a fixed order, so the same seed and the same results in
+the same order give the same asks: a resume replays exactly, with or without ``state_dict``.
+``report()`` gives one line per round with the model's rank correlation on that round's new
+networks, predicted before they were evaluated (the engine writes it to ``surrogate.jsonl``).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..base.config import Section
+from ..base.errors import validate
+from ..spaces.space import Genome, Space
+from . import operators as ops
+from .acquisition import greedy_hvi, nondominated_rank
+from .objectives import FAILED_PENALTY, Objectives
+from .surrogate_model import MODELS, Encoding, fit_model, kendall_tau, pair_tau
+
+
+class SurrogateKeys(Section):
+    """``[search.surrogate]``: the initial sample, the batch per round, the model and the inner search."""
+
+    initial: int = Field(50, ge=2, description="an int >= 2 (random networks evaluated before the first model)")
+    batch: int = Field(10, ge=1, description="an int >= 1 (networks evaluated per round; a multiple of n_jobs)")
+    model: Literal[MODELS] = Field("bayes_ridge", description=f"one of {', '.join(MODELS)}")
+    kappa: float = Field(0.0, ge=0, le=10, allow_inf_nan=False,
+                         description="a number in [0, 10] (standard deviations of optimism)")
+    batch_growth: float = Field(0.02, ge=0, le=1, allow_inf_nan=False,
+                                description="a number in [0, 1] (a round's batch grows to this share of the "
+                                            "evaluations so far, in multiples of batch)")
+    inner_pop: int = Field(100, ge=4, description="an int >= 4 (the inner NSGA-II's population)")
+    inner_generations: int = Field(30, ge=1, description="an int >= 1 (the inner NSGA-II's generations per round)")
+    max_train: int = Field(1000, ge=10, description="an int >= 10 (most points a gp model is fitted on)")
+
+
+class SurrogateSearchKeys(Section):
+    """The surrogate strategy's ``[search]`` table: ``[search.surrogate]``."""
+
+    surrogate: SurrogateKeys = Field(default_factory=SurrogateKeys)
+
+
+class SurrogateStrategy:
+    """Surrogate-assisted NSGA-II as an ask/tell ``Strategy`` (see the module docstring); ``problem``
+    gives the cheap objectives (without it, every objective is modelled)."""
+
+    name = "surrogate"
+    config_model = SurrogateSearchKeys
+    search_keys = tuple(SurrogateSearchKeys.model_fields)
+    takes_problem = True
+
+    def __init__(self, space: Space, search: dict, objectives: Objectives, rng: np.random.Generator,
+                 problem=None):
+        if rng is None:
+            raise ValueError("SurrogateStrategy needs an explicit numpy Generator (rng)")
+        keys = validate(SurrogateKeys, search.get("surrogate") or {}, "search.surrogate")
+        jobs = search.get("n_jobs") or 1
+        if jobs > 1 and keys.batch % jobs:
+            raise ValueError(f"[search.surrogate] batch ({keys.batch}) must be a multiple of [search] n_jobs "
+                             f"({jobs}), so that no worker idles in a round")
+        self.keys = keys
+        self.space, self.objectives, self.rng, self.problem = space, objectives, rng, problem
+        cheap = set(getattr(problem, "cheap_objectives", ()) or ()) if problem is not None else set()
+        self.cheap = [i for i, n in enumerate(objectives.names) if n in cheap]
+        self.modelled = [i for i, n in enumerate(objectives.names) if n not in cheap]
+        self.encode = Encoding(space)
+        self.X = np.zeros((0, space.n_genes), dtype=np.int64)  # every told network, canonical genes
+        self.F = np.zeros((0, objectives.n_obj))               # their minimization vectors
+        self.seen: set[bytes] = set()
+        self.rounds: list[dict] = []
+        self._pending: np.ndarray | None = None
+        self._predicted: np.ndarray | None = None
+
+    # -- the protocol -------------------------------------------------------------------
+    def ask(self) -> list[Genome]:
+        return self.space.genomes(self.ask_array())
+
+    def tell(self, genomes: list[Genome], results: list[dict]) -> None:
+        self.tell_array(results)
+
+    def ask_array(self) -> np.ndarray:
+        """The next networks to evaluate, canonical genes (N, n_genes): the initial sample first, then
+        ``batch`` per round."""
+        ok = self.F[:, 0] < FAILED_PENALTY
+        if ok.sum() < 2:  # nothing to fit a model on yet: the initial sample, or more of it
+            X = self._random(self.keys.initial if not len(self.X) else self.keys.batch)
+            self._pending, self._predicted = X, None
+            return X
+        X, predicted = self._round(ok)
+        self._pending, self._predicted = X, predicted
+        return X
+
+    def tell_array(self, results: list[dict]) -> None:
+        X = self._pending
+        if X is None or len(results) != len(X):
+            raise ValueError(f"tell got {len(results)} results for {0 if X is None else len(X)} asked")
+        F, _ = self.objectives.matrix(results)
+        if self._predicted is not None:
+            self.rounds.append(self._judge(self._predicted, F))
+        self.X = np.concatenate([self.X, X])
+        self.F = np.concatenate([self.F, F])
+        self.seen.update(_rows(X))
+        self._pending = self._predicted = None
+
+    def state_dict(self) -> dict:
+        return {"rng": copy.deepcopy(self.rng.bit_generator.state), "X": self.X.copy(), "F": self.F.copy(),
+                "rounds": copy.deepcopy(self.rounds), "pending": self._pending, "predicted": self._predicted}
+
+    def load_state_dict(self, d: dict) -> None:
+        self.rng.bit_generator.state = d["rng"]
+        self.X, self.F = np.asarray(d["X"], dtype=np.int64), np.asarray(d["F"], dtype=float)
+        self.rounds = list(d["rounds"])
+        self._pending, self._predicted = d["pending"], d["predicted"]
+        self.seen = set(_rows(self.X))
+
+    def report(self) -> list[dict]:
+        """One line per model round: networks trained on, and Kendall's tau of the prediction made
+        before evaluation against the measured value, over the round's new networks (``tau``),
+        over those within 1 point of the measured front (``tau_near_front``, for an accuracy and a
+        latency objective) and over pairs within 5% latency (``tau_equal_latency``)."""
+        return copy.deepcopy(self.rounds)
+
+    # -- one round ----------------------------------------------------------------------
+    def _random(self, n: int) -> np.ndarray:
+        """``n`` distinct canonical networks not seen before, drawn uniformly gene by gene."""
+        card = np.asarray(self.space.cardinalities)
+        out, keys = [], set()
+        for _ in range(50):
+            X = self.space.canonical_array((self.rng.random((n, len(card))) * card).astype(np.int64))
+            for row, k in zip(X, _rows(X)):
+                if k not in self.seen and k not in keys and len(out) < n:
+                    keys.add(k)
+                    out.append(row)
+            if len(out) == n:
+                break
+        return np.array(out, dtype=np.int64).reshape(-1, len(card))
+
+    def round_size(self) -> int:
+        """Networks a model round sends to evaluation: ``batch``, grown to ``batch_growth`` of the
+        networks evaluated so far in multiples of ``batch`` (each refit then buys more evaluations
+        as a model's marginal information shrinks). It depends on the run's past only, never on
+        its budget, so a short run is the start of a longer one."""
+        k = self.keys
+        return k.batch * max(1, int(np.ceil(k.batch_growth * len(self.X) / k.batch)))
+
+    def _fit(self, ok: np.ndarray) -> list:
+        Z = self.encode(self.X[ok])
+        return [fit_model(self.keys.model, Z, self.F[ok, j], int(self.rng.integers(2 ** 31 - 1)),
+                          self.keys.max_train) for j in self.modelled]
+
+    def _predict(self, models, X) -> tuple[np.ndarray, np.ndarray]:
+        """Minimization vectors of ``X``: (mean, optimistic), each (N, n_obj); cheap objectives exact."""
+        mean = np.zeros((len(X), self.objectives.n_obj))
+        if self.cheap:
+            values = self.problem.evaluate_cheap(X)
+            for j in self.cheap:
+                name = self.objectives.names[j]
+                mean[:, j] = -np.asarray(values[name]) if name in self.objectives.maximize else values[name]
+        optimistic = mean.copy()
+        if models:
+            Z = self.encode(X)
+            for j, m in zip(self.modelled, models):
+                mu, sd = m.predict(Z)
+                mean[:, j] = mu
+                optimistic[:, j] = mu - self.keys.kappa * sd
+        return mean, optimistic
+
+    def _round(self, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        models = self._fit(ok)
+        pool = self._inner_search(models, ok)
+        fresh = np.array([k not in self.seen for k in _rows(pool)], dtype=bool)
+        pool = pool[fresh]
+        size = self.round_size()
+        if len(pool) < size:
+            pool = np.concatenate([pool, self._random(size - len(pool))])
+        mean, optimistic = self._predict(models, pool)
+        if self.objectives.latency_target_ms is not None and "latency_ms" in self.objectives.names:
+            lat = mean[:, self.objectives.names.index("latency_ms")]
+            optimistic[lat > self.objectives.latency_target_ms] += FAILED_PENALTY / 2
+        front = self.F[ok][nondominated_rank(self.F[ok]) == 0]
+        pick = greedy_hvi(front, optimistic, size, self._reference(ok))
+        return pool[pick], mean[pick]
+
+    def _reference(self, ok: np.ndarray) -> np.ndarray:
+        ref = self.objectives.reference_vector()
+        if ref is not None:
+            return ref
+        F = self.F[ok]
+        return F.max(axis=0) + 0.1 * (np.ptp(F, axis=0) + 1e-12)
+
+    def _inner_search(self, models, ok: np.ndarray) -> np.ndarray:
+        """Every distinct network the inner NSGA-II scores on the model, canonical genes (M, n_genes)."""
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.problem import Problem
+        from pymoo.optimize import minimize
+
+        from .nsga2 import BlockCrossover, CanonicalRepair, ExactDuplicateElimination, GeneMutation
+
+        k = self.keys
+        card = np.asarray(self.space.cardinalities)
+        # the start: the best evaluated networks by non-dominated rank (ties: order of evaluation)
+        Xok = self.X[ok]
+        order = np.lexsort((np.arange(len(Xok)), nondominated_rank(self.F[ok])))
+        start = Xok[order[:k.inner_pop]]
+        if len(start) < k.inner_pop:
+            extra = (self.rng.random((k.inner_pop - len(start), len(card))) * card).astype(np.int64)
+            start = np.concatenate([start, self.space.canonical_array(extra)])
+        scored = []
+        outer = self
+
+        class Inner(Problem):
+            def __init__(self):
+                super().__init__(n_var=len(card), n_obj=outer.objectives.n_obj, xl=np.zeros(len(card)),
+                                 xu=card - 1, vtype=int)
+
+            def _evaluate(self, X, out, *args, **kwargs):
+                X = np.asarray(X, dtype=np.int64)
+                scored.append(X)
+                out["F"] = outer._predict(models, X)[1]
+
+        inner = Inner()
+        inner.space = self.space
+        algorithm = NSGA2(pop_size=k.inner_pop, sampling=start, crossover=BlockCrossover("gene_uniform", 0.9),
+                          mutation=GeneMutation("ordinal"), repair=CanonicalRepair(),
+                          eliminate_duplicates=ExactDuplicateElimination())
+        minimize(inner, algorithm, ("n_gen", k.inner_generations), seed=int(self.rng.integers(2 ** 31 - 1)),
+                 verbose=False, copy_algorithm=False)
+        pool = ops.repair_array(self.space, np.concatenate(scored))
+        _, first = np.unique(pool, axis=0, return_index=True)
+        return pool[np.sort(first)]
+
+    def _judge(self, predicted: np.ndarray, F: np.ndarray) -> dict:
+        """The round's rank correlations: the prediction made before evaluation against the measure."""
+        ok = F[:, 0] < FAILED_PENALTY
+        line = {"round": len(self.rounds), "trained_on": int((self.F[:, 0] < FAILED_PENALTY).sum()),
+                "candidates": int(len(F)), "failed": int((~ok).sum())}
+        names = self.objectives.names
+        acc = self.objectives.accuracy
+        for j in self.modelled:
+            name = names[j]
+            p, t = predicted[ok, j], F[ok, j]
+            line[f"tau_{name}" if len(self.modelled) > 1 else "tau"] = kendall_tau(p, t)
+        if acc is not None and "latency_ms" in names and names.index(acc) in self.modelled:
+            a, lj = names.index(acc), names.index("latency_ms")
+            p, t, lat = predicted[ok, a], F[ok, a], F[ok, lj]
+            sign = -1.0 if acc in self.objectives.maximize else 1.0
+            line["predicted"] = [round(sign * v, 6) for v in p.tolist()]
+            line["measured"] = [round(sign * v, 6) for v in t.tolist()]
+            line["latency_ms"] = [round(v, 4) for v in lat.tolist()]
+            line["tau_equal_latency"], line["equal_latency_pairs"] = pair_tau(p, t, lat)
+            near = self._near_front(np.concatenate([self.F, F[ok]]), t, lat, a, lj)
+            line["near_front"] = int(near.sum())
+            line["tau_near_front"] = kendall_tau(p[near], t[near])
+        return line
+
+    @staticmethod
+    def _near_front(F_all, acc, lat, a: int, lj: int, gap: float = 0.01) -> np.ndarray:
+        """Which points (minimized accuracy ``acc``, latency ``lat``) lie within ``gap`` of the best
+        accuracy measured at their latency or below, among ``F_all``."""
+        good = F_all[F_all[:, 0] < FAILED_PENALTY]
+        order = np.argsort(good[:, lj], kind="stable")
+        lats, best = good[order, lj], np.minimum.accumulate(good[order, a])
+        idx = np.searchsorted(lats, lat, side="right") - 1
+        return acc <= best[np.maximum(idx, 0)] + gap
+
+
+def _rows(X) -> list[bytes]:
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.int64))
+    return [r.tobytes() for r in X]
