@@ -1,4 +1,4 @@
-"""Test set-up: one torch thread, ``experiments/`` importable (the studies in ``experiments/studies``),
+"""Test set-up: one torch thread, ``experiments/`` importable (its scripts; the studies are ``evo_nas.studies``),
 and benchmark data only from the mirror.
 
 Tests never download: ``EVO_NAS_OFFLINE=1`` and a private, empty download cache are set for the

@@ -5,7 +5,7 @@ Accel-NASBench (Ahmad et al., 2024, arXiv 2404.08005) and NAS-Bench-201's cell s
 2020, arXiv 2001.00326).
 
 Each module registers its ``Space`` subclass in ``SPACE_TYPES`` (``evo_nas.spaces.space``) under its
-own ``type_name``; ``space_from_dict`` imports ``evo_nas.spaces.<type>`` on first use.
+own ``type_name``; ``spaces.loader`` imports every built-in type, so ``space_from_dict`` finds them.
 ``load_space(name)`` loads a shipped space (``space_names()``) or a TOML file;
 ``@register_space_type`` adds a type.
 """

@@ -2,7 +2,7 @@
 
 A space file (TOML, in ``genomes/``; loaded by ``evo_nas.spaces.loader.load_space``) declares a
 macro-architecture and the choices per block; its ``type`` names a ``Space`` subclass registered
-in ``SPACE_TYPES`` (``evo_nas.spaces.<type>``, imported on first use; the default type is
+in ``SPACE_TYPES`` (``evo_nas.spaces.<type>``, imported by the loader; the default type is
 MnasNet's factorized hierarchical space, ``evo_nas.spaces.factorized``). A ``Genome`` is a
 fixed-length tuple of integer genes, one per decision, grouped by block, each with its own
 cardinality. Neither spaces nor genomes import torch.
