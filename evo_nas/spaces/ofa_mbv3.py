@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arch import ACT_CODES, Architecture, BlockSpec, check_text
+from .arch import Architecture
+from .blocks import ACT_CODES, BlockSpec, check_text
 from .space import SpaceError, _need, register_space_type
 from ._common import MacroSpace, check_frame
 
