@@ -4,7 +4,8 @@ import tomllib
 import numpy as np
 
 from evo_nas.engine.jsonl import append_jsonl, read_jsonl
-from evo_nas.studies.faults import FaultInjector, summary, tear_last_line, to_toml
+from evo_nas.studies.faults import FaultInjector, summary
+from evo_nas.studies.faults_harness import tear_last_line, to_toml
 
 CONFIG = {"seed": 6, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic", "fail": 0.1}, "search": {"pop_size": 6, "generations": 8},

@@ -8,7 +8,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evo_nas.spaces.arch import BlockSpec, parse_block
+from evo_nas.spaces.blocks import BlockSpec, parse_block
 from evo_nas.networks.builder import build_model, count_model
 from evo_nas.spaces.costs import count
 from evo_nas.spaces.space import Genome

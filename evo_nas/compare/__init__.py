@@ -41,21 +41,23 @@ A linear scale keeps every reward ranking: ACC x f(LAT) is only multiplied by 1/
 
 Modules: ``config`` (the ``[compare]`` section, each cell's configuration), ``cells`` (running
 the cells), ``curves`` (hypervolume curves and fronts over evaluation records), ``stats``
-(intervals, tests, effect sizes), ``comparison`` (the analysis, read back from the cells' run
-directories), ``output`` (tables, CSV, figures, summary), ``suite`` and ``suite_output`` (the same
-comparison over several problems, ``[suite]``, and its summary across them).
+(intervals, tests, effect sizes), ``comparison`` (the analysis), ``load`` (reading it back from
+the cells' run directories), ``output`` (tables, CSV, figures, summary), ``suite`` and
+``suite_output`` (the same comparison over several problems, ``[suite]``, and its summary across
+them).
 """
 from __future__ import annotations
 
 from __future__ import annotations
 
 from .cells import ScoreAsAccuracy, run_cells
-from .comparison import Comparison, load_comparison
+from .comparison import Comparison
 from .config import CompareConfig, cell_config, cell_dir, reward_of
 from .curves import (
     best_under, evals_to_reach, front_points, hv_curve, hv_curve_points, ideal_point, objective_matrix,
     reference_point, unique_in_order,
 )
+from .load import load_comparison
 from .output import reach_markdown, table_markdown, targets_markdown, write_outputs
 from ..analysis.stats import a12, a12_magnitude, mann_whitney, median_interval, t_interval
 

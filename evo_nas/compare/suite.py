@@ -33,8 +33,9 @@ from scipy.stats import rankdata
 
 from ..analysis.pareto import non_dominated
 from ..algorithms.objectives import FAILED_PENALTY
-from .comparison import Comparison, load_comparison
+from .comparison import Comparison
 from .curves import objective_matrix
+from .load import load_comparison
 from ..analysis.stats import a12, mann_whitney
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

@@ -2,7 +2,8 @@
 (arXiv 1807.11626): global settings, a fixed stem and head, width scaling and overrides."""
 from __future__ import annotations
 
-from .arch import ACT_CODES, SE_STYLES, HeadSpec, StemSpec, make_divisible
+from .arch import SE_STYLES, HeadSpec, StemSpec, make_divisible
+from .blocks import ACT_CODES
 from .space import Space, SpaceError, _need
 
 #: The global settings of a space file, in the order they are read and checked:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .arch import SKIPS, Architecture, BlockSpec, HeadSpec, StemSpec, make_divisible
+from .arch import Architecture, HeadSpec, StemSpec, make_divisible
+from .blocks import SKIPS, BlockSpec
 from .space import Space, SpaceError, _need, register_space_type
 from ._common import SETTINGS, check_frame, read_settings
 

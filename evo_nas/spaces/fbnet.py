@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .arch import Architecture, BlockSpec
+from .arch import Architecture
+from .blocks import BlockSpec
 from .space import SpaceError, _need, register_space_type
 from ._common import MacroSpace, check_frame
 

@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from ..base.errors import MissingFile
 from . import factorized, fbnet, mbconv, mobilenetv3, nb201, ofa_mbv3  # noqa: F401  (the built-in types)
-from .arch import Architecture, parse_blocks
+from .arch import Architecture
+from .blocks import parse_blocks
 from .space import OVERRIDABLE, SPACE_TYPES, Genome, Space, SpaceError
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arch import Architecture, BlockSpec
+from .arch import Architecture
+from .blocks import BlockSpec
 from .space import SpaceError, _need, register_space_type
 from ._common import MacroSpace, check_frame
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .arch import ACT_CODES, Architecture, BlockSpec
+from .arch import Architecture
+from .blocks import ACT_CODES, BlockSpec
 from .space import SpaceError, _need, register_space_type
 from ._common import MacroSpace, check_frame
 

@@ -16,7 +16,8 @@ from typing import ClassVar
 import numpy as np
 
 from ..base import hashing
-from .arch import Architecture, check_text, parse_blocks
+from .arch import Architecture
+from .blocks import check_text, parse_blocks
 
 OVERRIDABLE = ("resolution", "in_channels", "num_classes", "width_multiplier")
 

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from ..engine.run import CHECKPOINT, EVALUATIONS, PREVIOUS_CHECKPOINT, RunDir
 
-from .faults import FaultInjector, Scenario, _lines, _until, _with_search, complete_evaluations
+from .faults import FaultInjector
+from .faults_harness import Scenario, _lines, _until, _with_search, complete_evaluations
 
 MARKER = "planted-pickle-ran"
 
