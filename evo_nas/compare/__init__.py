@@ -40,14 +40,12 @@ A zero-cost proxy (``[proxy] kind = "synflow"``) returns a ``score`` and no accu
 A linear scale keeps every reward ranking: ACC x f(LAT) is only multiplied by 1/S.
 
 Modules: ``config`` (the ``[compare]`` section, each cell's configuration), ``cells`` (running
-the cells), ``curves`` (hypervolume curves and fronts over evaluation records), ``stats``
-(intervals, tests, effect sizes), ``comparison`` (the analysis), ``load`` (reading it back from
+the cells), ``curves`` (hypervolume curves and fronts over evaluation records), ``comparison``
+(the analysis, with intervals, tests and effect sizes from ``evo_nas.analysis.stats``), ``load`` (reading it back from
 the cells' run directories), ``output`` (tables, CSV, figures, summary), ``suite`` and
 ``suite_output`` (the same comparison over several problems, ``[suite]``, and its summary across
 them).
 """
-from __future__ import annotations
-
 from __future__ import annotations
 
 from .cells import ScoreAsAccuracy, run_cells
