@@ -132,3 +132,4 @@ def test_the_cli_prints_the_best_value(tmp_path, capsys):
     assert main(["pareto", str(run_dir)]) == 0
     out = capsys.readouterr().out
     assert f"best val_acc: {best:.6g}" in out and "hypervolume" not in out
+    assert out.splitlines()[0].split()[:3] == ["#", "val_acc", "latency_ms"]  # the constrained latency is shown
