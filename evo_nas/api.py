@@ -191,6 +191,7 @@ class Result:
     - ``pareto``: the feasible non-dominated evaluation records, sorted by the last objective;
       each has ``key`` (the genome's canonical string), ``genes``, ``generation``, ``status``
       and every objective in its natural unit (``latency_ms`` in ms, accuracies as fractions);
+      with one objective, the best record and any that tie with it (``best``: the first);
     - ``evaluations``: one record per genome of the run, in first-evaluated order;
     - ``history``: the logbook, one dict per generation (``evaluations``, ``cache_hits``,
       ``failures``, ``front_size``, ``hypervolume``, ``best_<objective>``, seconds);
@@ -244,6 +245,19 @@ class Result:
     def pareto(self) -> list[dict]:
         stored = self._pareto_file
         return stored["front"] if stored is not None else self._run.pareto(self.evaluations)
+
+    @property
+    def best(self) -> dict:
+        """The best feasible record of a single-objective run (``pareto`` holds it and any that tie with
+        it); ``ValueError`` for more objectives (a Pareto set, no one best: see ``pareto``) or when no
+        evaluation is feasible."""
+        names = list(self.objectives.names)
+        if len(names) != 1:
+            raise ValueError(f"{self.run_dir}: a run of {len(names)} objectives ({', '.join(names)}) has a Pareto "
+                             f"set, not one best record: see Result.pareto")
+        if not self.pareto:
+            raise ValueError(f"{self.run_dir}: no feasible evaluation, so no best {names[0]}")
+        return self.pareto[0]
 
     @functools.cached_property
     def hypervolume(self) -> float | None:
@@ -311,17 +325,13 @@ class Result:
         return front_table(self.pareto, self.objectives, full_keys)
 
     def plot(self, path=None) -> Path:
-        """Write the accuracy objective against latency, the Pareto set highlighted, as a PNG at
-        ``path`` (default ``RUN/pareto.png``, as the CLI writes it); returns the path.
-        ``ValueError`` when the objectives have no accuracy or no ``latency_ms`` to plot."""
+        """Write the evaluations and the Pareto set as a PNG at ``path`` (default ``RUN/pareto.png``,
+        as the CLI writes it; ``evo_nas.analysis.plots``: the best value so far for one objective, the
+        front's staircase for two, a pairs and a parallel-coordinates plot for more); returns the path."""
         from .analysis.plots import plot_front
 
-        y = self.objectives.accuracy
-        if y is None or "latency_ms" not in self.objectives.names:
-            raise ValueError(f"{self.run_dir}: objectives {list(self.objectives.names)} need a maximized accuracy "
-                             f"and latency_ms for the Pareto plot")
         return plot_front(self.evaluations, self.pareto, self.objectives,
-                          Path(path) if path is not None else self.run_dir / "pareto.png", y)
+                          Path(path) if path is not None else self.run_dir / "pareto.png")
 
     def __repr__(self) -> str:
         hv = self.hypervolume

@@ -3,8 +3,9 @@
 Hypervolume-based infill (Emmerich, Giannakoglou & Naujoks, IEEE TEC 2006; the batch version
 picks greedily, as in Daulton et al., NeurIPS 2020, q-EHVI with point predictions) picks, one at
 a time, the candidate whose predicted point adds the most hypervolume to the measured front plus
-the picks so far. With two objectives the improvement of every candidate is one vectorized sum
-over the front's staircase; with more, pymoo's exact indicator per candidate.
+the picks so far. With one objective the improvement is how far a candidate passes the best value;
+with two, one vectorized sum over the front's staircase; with more, pymoo's exact indicator per
+candidate.
 """
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ def hvi_2d(front, C, ref) -> np.ndarray:
 def hvi(front, C, ref) -> np.ndarray:
     """``hvi_2d`` for any number of objectives (exact, one indicator call per candidate beyond 2)."""
     C = np.asarray(C, dtype=float)
+    if C.shape[1] == 1:  # one objective: how far a candidate passes the best value (and the reference)
+        P = np.asarray(front, dtype=float).reshape(-1, 1)
+        bound = min(float(ref[0]), float(P[:, 0].min())) if len(P) else float(ref[0])
+        return np.clip(bound - C[:, 0], 0, None)
     if C.shape[1] == 2:
         return hvi_2d(front, C, ref)
     base = hypervolume(front, ref)

@@ -4,7 +4,8 @@ Architecture Search", AAAI 2019, algorithm 1) on MnasNet's reward, built on DEAP
 The population is a queue of P models. After P random models, each new model is the mutated child
 of the best of S models sampled (with replacement) from the population; the child joins on the
 right and the oldest model leaves on the left, whatever its fitness. Fitness is MnasNet's reward
-ACC x (LAT/T)^w. Mutation changes one decision of one block (the engine's
+ACC x (LAT/T)^w; in a single-objective run without ``[search.reward]`` it is the objective itself, as
+the paper evolves on accuracy alone (``ObjectiveFitness``). Mutation changes one decision of one block (the engine's
 ``mutate_decision``, repaired). ``ask()`` returns ``batch_size`` children, each from
 its own tournament, so a batch can be evaluated in parallel (the paper's workers are asynchronous).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import math
 
 import numpy as np
 from deap import base
@@ -34,6 +36,22 @@ class Individual:
     def __init__(self, genome: Genome, reward: float):
         self.genome = genome
         self.fitness = RewardFitness((reward,))
+
+
+class ObjectiveFitness:
+    """The fitness of a single-objective run: the objective, larger is better (a minimized one enters
+    negated); a failed or infeasible record (latency target, ``[constraints]``) gets ``-inf``, below
+    every feasible one. ``objectives``: an ``Objectives`` of one name."""
+
+    def __init__(self, objectives):
+        if objectives.n_obj != 1:
+            raise ValueError(f"ObjectiveFitness takes one objective, got {list(objectives.names)}")
+        self.objectives = objectives
+
+    def of_record(self, record: dict, accuracy: str | None = None) -> float:
+        if not self.objectives.feasible(record):
+            return -math.inf
+        return -float(self.objectives.vector(record)[0])
 
 
 def tournament(population, sample_size: int, rng: np.random.Generator):
@@ -61,7 +79,8 @@ class AgingKeys(Section):
 
 
 class AgingSearchKeys(Section):
-    """Aging evolution's ``[search]`` tables: ``[search.aging]`` and ``[search.reward]`` (required)."""
+    """Aging evolution's ``[search]`` tables: ``[search.aging]`` and ``[search.reward]`` (required unless
+    the run has one objective, which is then the fitness)."""
 
     aging: AgingKeys = Field(default_factory=AgingKeys)
     reward: RewardKeys | None = None
@@ -69,7 +88,7 @@ class AgingSearchKeys(Section):
 
 class AgingEvolution:
     """Aging evolution as an ask/tell ``Strategy``: ``search["aging"]`` as ``AgingKeys``,
-    ``search["reward"]`` as ``RewardKeys``."""
+    ``search["reward"]`` as ``RewardKeys``; without it, a single objective as ``ObjectiveFitness``."""
 
     name = "aging"
     config_model = AgingSearchKeys
@@ -82,7 +101,10 @@ class AgingEvolution:
         self.population_size, self.sample_size, self.batch_size = keys.population, keys.sample, keys.batch_size
         self.space = space
         self.rng = rng
-        self.reward = Reward.from_dict(search.get("reward"), "search.reward")
+        if search.get("reward") is None and objectives is not None and objectives.n_obj == 1:
+            self.reward = ObjectiveFitness(objectives)
+        else:
+            self.reward = Reward.from_dict(search.get("reward"), "search.reward")
         self.accuracy = (objectives.accuracy if objectives is not None else None) or "val_acc"
         self.population: collections.deque[Individual] = collections.deque()
         self.born = 0

@@ -60,10 +60,11 @@ class SearchSection(Section):
 
 
 class ObjectivesSection(Section):
-    """``[objectives]``; ``names`` defaults to the problem's default objectives."""
+    """``[objectives]``; ``names`` defaults to the problem's default objectives. One name makes a
+    single-objective search: its Pareto set is the best genome (and any that tie with it)."""
 
-    names: list[str] | None = Field(None, min_length=2,
-                                    description="a list of at least two distinct objective names")
+    names: list[str] | None = Field(None, min_length=1,
+                                    description="a list of one or more distinct objective names")
     latency_target_ms: PositiveFloat | None = Field(None, description="a positive number (ms)")
     reference: dict[str, FiniteFloat] | None = Field(
         None, description="a table of finite numbers, one per objective, such as { top1 = 0.70, latency_ms = 100.0 }")

@@ -21,7 +21,7 @@ successful candidate dominates it and it never enters a Pareto set.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +35,8 @@ class Objectives:
     reference: tuple[float, ...] | None = None
     maximize: frozenset[str] = frozenset({"val_acc", "score"})
     limits: tuple[tuple[str, str, float], ...] = ()
+    #: each objective's unit as its problem declares it ("ms", "M", "fraction"; "" when unknown), for labels
+    units: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_dict(cls, section, problem=None, constraints=None) -> "Objectives":
@@ -73,7 +75,7 @@ class Objectives:
             reference = tuple(float(s.reference[n]) for n in names)
         limits = limits_from_section(constraints, list(available))
         return cls(tuple(names), s.latency_target_ms, reference, frozenset(n for n in names if n in maximize),
-                   limits)
+                   limits, tuple(available[n].unit for n in names))
 
     def to_dict(self) -> dict:
         d: dict = {"names": list(self.names)}
@@ -87,6 +89,10 @@ class Objectives:
     def accuracy(self) -> str | None:
         """The first maximized objective (the accuracy a reward or a plot uses), or None."""
         return next((n for n in self.names if n in self.maximize), None)
+
+    def unit(self, name: str) -> str:
+        """The unit of objective ``name`` ("" when the problem gave none)."""
+        return dict(zip(self.names, self.units)).get(name, "")
 
     @property
     def n_obj(self) -> int:

@@ -247,6 +247,10 @@ class RLStrategy:
             raise ValueError("RLStrategy needs an explicit numpy Generator (rng)")
         self.space = space
         self.cfg = RLConfig.from_dict(search.get("rl"))
+        if search.get("reward") is None and objectives is not None and objectives.n_obj == 1:
+            raise ValueError(f"[search] algorithm = 'rl' with one objective ({objectives.names[0]}) still needs "
+                             f"[search.reward] target_ms: its reward is MnasNet's ACC x (LAT/T)^w of accuracy and "
+                             f"latency_ms (nsga2, aging, random and surrogate search one objective alone)")
         self.reward = Reward.from_dict(search.get("reward"), "search.reward")
         self.accuracy = (objectives.accuracy if objectives is not None else None) or "val_acc"
         self.rng = rng

@@ -2,8 +2,9 @@
 
 Every objective is minimized: a maximized quantity such as accuracy enters negated. The
 non-dominated set is taken over an archive of every evaluation, as DEAP's ``tools.ParetoFront``
-does, not over the last population. ``hypervolume_2d`` is exact (a sweep over the sorted
-front); more objectives go through pymoo's ``pymoo.indicators.hv.HV``. ``TrueFront`` is the exact
+does, not over the last population. With one objective the non-dominated set is the best
+point(s) and the hypervolume their distance to the reference; ``hypervolume_2d`` is exact (a sweep
+over the sorted front); more objectives go through pymoo's ``pymoo.indicators.hv.HV``. ``TrueFront`` is the exact
 Pareto set of a problem that lists every architecture, with the share of it a search recovered
 and the inverted generational distance (IGD) of a search's Pareto set to it.
 """
@@ -90,11 +91,14 @@ def hypervolume_2d(points, ref) -> float:
 
 
 def hypervolume(points, ref) -> float:
-    """Hypervolume for any number of objectives: exact 2-D sweep, else pymoo's HV indicator."""
+    """Hypervolume for any number of objectives: for one, the distance from the best point to ``ref``
+    (0 when none is below it); for two, the exact sweep; beyond, pymoo's HV indicator."""
     p = _as_points(points)
     ref = np.asarray(ref, dtype=float)
     if p.size and p.shape[1] != len(ref):
         raise ValueError(f"points have {p.shape[1]} objectives, reference point {ref.tolist()} has {len(ref)}")
+    if len(ref) == 1:
+        return max(0.0, float(ref[0] - p[:, 0].min())) if len(p) else 0.0
     if len(ref) == 2:
         return hypervolume_2d(p, ref)
     p = p[np.all(p < ref, axis=1)] if p.size else p

@@ -53,8 +53,11 @@ def _short(key: str, width: int = 60) -> str:
 
 
 def front_table(front: list[dict], objectives, full_keys: bool = False) -> str:
-    """A Pareto set as a table: #, each objective, params_m, macs_m, generation, genome (shortened unless ``full_keys``)."""
-    cols = list(dict.fromkeys([*objectives.names, "params_m", "macs_m"]))
+    """A Pareto set as a table: #, each objective, each constrained quantity (a latency target, ``[constraints]``),
+    params_m, macs_m, generation, genome (shortened unless ``full_keys``)."""
+    constrained = (["latency_ms"] if objectives.latency_target_ms is not None else []) + \
+        [name for name, _, _ in objectives.limits]
+    cols = list(dict.fromkeys([*objectives.names, *constrained, "params_m", "macs_m"]))
     rows = []
     for n, r in enumerate(front, 1):
         vals = []

@@ -45,8 +45,12 @@ def run(args) -> int:
     hv = front_hypervolume(front, objectives)
     ref = objectives.to_dict().get("reference")
     n_ok = sum(1 for r in records if r.get("status") == "ok")
-    print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
-          f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
+    if objectives.n_obj == 1 and front:
+        print(f"\nbest {objectives.names[0]}: {front[0][objectives.names[0]]:.6g} ({len(front)} of {len(records)} "
+              f"evaluations, {n_ok} ok)")
+    else:
+        print(f"\n{len(front)} non-dominated of {len(records)} evaluations ({n_ok} ok)  hypervolume: "
+              f"{'-' if hv is None else f'{hv:.6g}'}" + (f" (reference {ref})" if ref else ""))
     true = _true_front(run_dir, objectives, front, records)
     if true:
         print(true)
@@ -55,11 +59,10 @@ def run(args) -> int:
         [objectives.vector(r) for r in front], ref_vector, names=objectives.names)
     if warning:
         print(f"warning: {warning}")
-    y = objectives.accuracy
     try:
         written = list(run_dir.write_pareto(front, records))[::-1]
-        if not args.no_plot and y is not None and "latency_ms" in objectives.names:
-            written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png", y))
+        if not args.no_plot:
+            written.append(plot_front(records, front, objectives, run_dir.path / "pareto.png"))
     except OSError as e:  # a run on a read-only medium, or someone else's: the table above stands
         if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise

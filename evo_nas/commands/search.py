@@ -71,7 +71,7 @@ def run(args) -> int:
         return INTERRUPTED
     objectives = result.objectives
     written = [result.run_dir / "pareto.csv", result.run_dir / "pareto.json"]
-    if not args.no_plot and objectives.accuracy and "latency_ms" in objectives.names:
+    if not args.no_plot:
         written.append(result.plot())
     code = 3 if result.stopped == "all_failed" else 0
     if args.quiet:
@@ -84,8 +84,13 @@ def run(args) -> int:
     ref = objectives.to_dict().get("reference")
     print(f"\nrun: {result.run_dir}  generations: {result.generations}  evaluations: {result.n_evaluations}  "
           f"cache hits: {result.cache_hits}  failures: {result.failures}  stopped: {result.stopped}")
-    print(f"Pareto set: {len(result.pareto)} architectures over every evaluation  hypervolume: {hv}"
-          + (f" (reference {ref})" if ref else ""))
+    if objectives.n_obj == 1 and result.pareto:
+        name = objectives.names[0]
+        print(f"best {name}: {result.pareto[0][name]:.6g} ({len(result.pareto)} architecture"
+              f"{'s' if len(result.pareto) > 1 else ''} over every evaluation)")
+    else:
+        print(f"Pareto set: {len(result.pareto)} architectures over every evaluation  hypervolume: {hv}"
+              + (f" (reference {ref})" if ref else ""))
     if result.true_front is not None:
         from ..engine.front import true_front_text
 

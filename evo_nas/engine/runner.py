@@ -188,8 +188,9 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
                      f"{next(iter(reasons), 'unknown')}")
     ref = engine.objectives.reference_vector()
     if ref is None:
-        notes.append("no hypervolume: [objectives] reference is not set (a point no member should reach, "
-                     "one value per objective, natural units)")
+        if engine.objectives.n_obj > 1:  # with one objective the best value says it all
+            notes.append("no hypervolume: [objectives] reference is not set (a point no member should reach, "
+                         "one value per objective, natural units)")
     elif len(engine.archive._F):
         warning = reference_warning(engine.archive._F, ref, engine.objectives.names)
         if warning:
