@@ -61,7 +61,7 @@ def run(args) -> int:
         raise
     except (OSError, RuntimeError) as e:
         from ..base.parallel import shutdown_workers
-        from ..engine.run import stopped_from_outside
+        from ..engine.guard import stopped_from_outside
 
         if not stopped_from_outside(e) or not (run_dir / "config.json").exists():
             raise

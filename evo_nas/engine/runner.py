@@ -23,7 +23,8 @@ from .checkpoint import config_hash
 from .loop import Engine
 from .progress import Progress
 from .front import front_hypervolume, true_front_metrics
-from .run import RunDir, guarded_run
+from .guard import guarded_run
+from .run import RunDir
 from .settings import EXECUTION_KEYS, check_thread_safety, validate_config
 
 __all__ = ["run_search", "validate_config", "SearchResult", "evaluate_task"]
@@ -145,7 +146,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         engine.finish_pending()
     s = engine.settings
     total, unit = (s.generations, "gen") if s.generations is not None else (s.max_evaluations, "eval")
-    initial = engine.generation if unit == "gen" else engine.n_evaluated
+    initial = engine.generation if unit == "gen" else engine.tally.n_evaluated
     progress = Progress(total, unit, quiet=quiet, initial=min(initial, total), desc=s.algorithm)
     if not quiet:
         engine.say = progress.write
@@ -161,11 +162,11 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     stopped = engine.stop_reason()
     try:
         while stopped is None:
-            before = engine.n_evaluated
+            before = engine.tally.n_evaluated
             stopped, entry = engine.step()
             engine.log(entry)
             engine.checkpoint()
-            progress.update(1 if unit == "gen" else engine.n_evaluated - before, entry)
+            progress.update(1 if unit == "gen" else engine.tally.n_evaluated - before, entry)
             if stopped is None and entry.get("all_failed"):
                 stopped = FAILURE_STOP
             stopped = stopped or engine.stop_reason()
@@ -173,15 +174,14 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
         progress.close()
         engine.write_logbook()
     engine.checkpoint(force=True)
-    engine._release([k for keys in engine.replay.values() for k in keys])
-    engine.replay = {}
-    front = [engine.with_genes(r) for r in engine.archive.sorted()]
-    run.write_pareto(front, records=list(engine.memo.values()))
+    engine.tally.release_all()
+    front = [engine.with_genes(r) for r in engine.tally.archive.sorted()]
+    run.write_pareto(front, records=list(engine.tally.memo.values()))
     report = getattr(engine.strategy, "report", None)
     if report is not None:
         run.write_report(f"{s.algorithm}.jsonl", report())
     hv = front_hypervolume(front, engine.objectives)
-    reasons = dict(engine.failure_reasons.most_common())
+    reasons = dict(engine.tally.failure_reasons.most_common())
     notes = []
     if stopped == FAILURE_STOP:
         notes.append(f"every candidate of generation {engine.logbook[-1]['generation']} failed; commonest reason: "
@@ -190,22 +190,24 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     if ref is None:
         notes.append("no hypervolume: [objectives] reference is not set (a point no member should reach, "
                      "one value per objective, natural units)")
-    elif len(engine.archive._F):
-        warning = reference_warning(engine.archive._F, ref, engine.objectives.names)
+    elif len(engine.tally.archive._F):
+        warning = reference_warning(engine.tally.archive._F, ref, engine.objectives.names)
         if warning:
             notes.append(warning)
     target = engine.objectives.latency_target_ms
     if target is not None and not front:
-        lats = [r["latency_ms"] for r in engine.memo.values() if r["status"] == "ok" and r.get("latency_ms") is not None]
+        lats = [r["latency_ms"] for r in engine.tally.memo.values()
+                if r["status"] == "ok" and r.get("latency_ms") is not None]
         low = f"{min(lats):.4g} ms" if lats else "none (no successful evaluation)"
         notes.append(f"no candidate met latency_target_ms = {target:g}; the lowest latency reached was {low}")
     true = engine.problem.true_front(engine.objectives.names, engine.objectives.latency_target_ms)
     scored = None if true is None else true_front_metrics(
-        true, front, [k for k, r in engine.memo.items() if r["status"] == "ok"], engine.objectives)
+        true, front, [k for k, r in engine.tally.memo.items() if r["status"] == "ok"], engine.objectives)
     result = SearchResult(
-        run_dir=run.path, evaluations=engine.n_evaluated,
+        run_dir=run.path, evaluations=engine.tally.n_evaluated,
         cache_hits=engine.logbook[-1]["cache_hits_total"] if engine.logbook else 0,
-        failures=engine.n_failed, generations=engine.generation, computed=engine.n_evaluated - engine.n_served,
+        failures=engine.tally.n_failed, generations=engine.generation,
+        computed=engine.tally.n_evaluated - engine.tally.n_served,
         stopped=stopped, front=front, hypervolume=hv, wall_s=time.perf_counter() - t0, logbook=engine.logbook,
         failure_reasons=reasons, notes=notes, true_front=scored)
     if scored is not None:
