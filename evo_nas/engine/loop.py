@@ -106,11 +106,19 @@ class Engine:
             rec["genes"] = self.genes_of[rec["key"]]
         return rec
 
-    def restore(self, rebuild: bool = False) -> None:
+    def restore(self, rebuild: bool = False, grown: bool = False) -> None:
         """Prepare a resumed run, whose state the replay rebuilds (``checkpoint.prepare_resume``: the
-        checks of its checkpoint and records; ``rebuild`` skips them)."""
+        checks of its checkpoint and records; ``rebuild`` skips them). ``grown``: the budget is larger
+        than the run's, so a last generation its budget cut short (``partial``) is played in full
+        rather than reproduced."""
         self.resume = prepare_resume(self.run, self.tally.memo, self.config_hash, self.fingerprint, rebuild, self.say)
         self._on_disk = len(self.resume.recorded)
+        while grown and self.resume.recorded and self.resume.recorded[-1].get("partial"):
+            self.resume.recorded.pop()
+
+    def replayed(self) -> bool:
+        """Whether the replay has reproduced every recorded generation (a new run: at once)."""
+        return len(self.logbook) >= len(self.resume.recorded)
 
     def finish_pending(self) -> None:
         """Evaluations a kill left without their serial latency get it now."""

@@ -3,7 +3,8 @@
 Layout (DEAP's checkpoint recipe: population, generation, archive, logbook and RNG state
 saved together; here the archive is the append-only ``evaluations.jsonl``)::
 
-    config.json         the resolved configuration (all sections), written once
+    config.json         the resolved configuration (all sections), written when the run starts
+                        (and again when a resume raises its budget, ``evo_nas.engine.resuming``)
     evaluations.jsonl   one line per unique genome of the run, appended, flushed and fsynced
                         (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume),
@@ -17,7 +18,8 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
 
 ``kill -9`` can leave a torn last line in a ``.jsonl`` file; readers skip it and the next
 append starts on a fresh line (``evo_nas.engine.jsonl``). Nothing here ever truncates a file that
-holds results. The Pareto outputs are computed by ``evo_nas.engine.front``.
+holds results. The Pareto outputs are computed by ``evo_nas.engine.front``; a call that writes a
+run holds its lock through ``evo_nas.engine.guard``.
 """
 from __future__ import annotations
 
@@ -43,6 +45,10 @@ LEGACY_CHECKPOINTS = ("checkpoint.pkl", "checkpoint.prev.pkl")
 SUMMARY = "run.json"
 
 
+def _config_blob(config: dict) -> bytes:
+    return dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=plain).encode()
+
+
 class RunDir:
     """A search's directory; ``RunDir(path)`` opens an existing one (``FileNotFoundError`` if absent)."""
 
@@ -61,11 +67,23 @@ class RunDir:
         if (path / CONFIG).exists() or (path / EVALUATIONS).exists():
             raise FileExistsError(f"run directory {path} already holds a run; resume it (evo-nas search --resume "
                                   f"{path}, or evo_nas.resume) or choose another run directory")
-        blob = dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=plain)
+        blob = _config_blob(config)
         path.mkdir(parents=True, exist_ok=True)
         run = cls(path, must_exist=False)
-        atomic_write(path / CONFIG, blob.encode())
+        atomic_write(path / CONFIG, blob)
         return run
+
+    def grow_budget(self, budget: dict) -> None:
+        """Replace the ``[search]`` budget keys of ``config.json`` with ``budget`` (a key set to None
+        is removed), atomically; the rest of the stored configuration is kept as it is."""
+        config = self.config
+        search = config.setdefault("search", {})
+        for k, v in budget.items():
+            if v is None:
+                search.pop(k, None)
+            else:
+                search[k] = v
+        atomic_write(self.path / CONFIG, _config_blob(config))
 
     # -- reading ------------------------------------------------------------------------
     @property

@@ -1,13 +1,13 @@
 """``run_search``: a search from its configuration (or a run directory to resume) to its Pareto set.
 
 It starts or resumes the run directory (``evo_nas.engine.run``; on resume the stored
-configuration, of which only the ``EXECUTION_KEYS`` may change), runs the engine's loop
+configuration, of which only the ``EXECUTION_KEYS`` may change and the budget grow:
+``evo_nas.engine.resuming``), runs the engine's loop
 (``evo_nas.engine.loop``) until a stop reason, and writes the Pareto files and the summary.
 The ``[search]`` keys are read and checked by ``evo_nas.engine.settings``.
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +17,14 @@ from ..analysis.pareto import reference_warning
 from ..problems import Problem
 from ..base.parallel import check_dask
 from ..problems.service import evaluate_task
-from ..schema.config import resolve, resolved
-from ..base.errors import shown
-from .checkpoint import config_hash
+from ..schema.config import resolve
 from .loop import Engine
 from .progress import Progress
 from .front import front_hypervolume, true_front_metrics
 from .guard import guarded_run
 from .run import RunDir
-from .settings import EXECUTION_KEYS, check_thread_safety, validate_config
+from .resuming import resume_config
+from .settings import check_thread_safety, validate_config
 
 __all__ = ["run_search", "validate_config", "SearchResult", "evaluate_task"]
 
@@ -48,68 +47,6 @@ class SearchResult:
     true_front: dict | None = None
 
 
-def _strip(config: dict) -> dict:
-    """``config`` without the ``EXECUTION_KEYS``, which may change on resume."""
-    stripped = copy.deepcopy(config)
-    for k in EXECUTION_KEYS:
-        (stripped.get("search") or {}).pop(k, None)
-    return stripped
-
-
-def _differences(a, b, path: str = "") -> list[tuple[str, str, str]]:
-    """Every key (dotted, in sorted order) where ``a`` and ``b`` differ, with both values (``absent``
-    where one lacks it), as the configuration file spells them."""
-    if not (isinstance(a, dict) and isinstance(b, dict)):
-        return [] if a == b and type(a) is type(b) else [(path, shown(a), shown(b))]
-    out = []
-    for k in sorted(set(a) | set(b)):
-        where = f"{path}.{k}" if path else k
-        if k not in a or k not in b:
-            out.append((where, shown(a[k]) if k in a else "absent", shown(b[k]) if k in b else "absent"))
-        else:
-            out += _differences(a[k], b[k], where)
-    return out
-
-
-def _sets(config: dict, key: str) -> bool:
-    """Whether the configuration as given sets the dotted ``key``."""
-    for part in key.split("."):
-        if not isinstance(config, dict) or part not in config:
-            return False
-        config = config[part]
-    return True
-
-
-def _first_difference(stored: dict, given: dict, raw: dict) -> tuple[str, str, str]:
-    """The difference to name: the first one in a key that ``raw`` (the configuration as given)
-    sets, rather than a default that follows from it."""
-    diffs = _differences(stored, given) or [("configuration", "one", "another")]
-    return next((d for d in diffs if _sets(raw, d[0])), diffs[0])
-
-
-def _resolve_resume_config(run: RunDir, config: dict | None) -> dict:
-    """The stored configuration, resolved (a ``config.json`` written before defaults were filled in
-    gets them now), with the ``EXECUTION_KEYS`` that ``config`` sets; ``ValueError`` when ``config``
-    differs from the stored one in anything else (compared on resolved values)."""
-    stored = resolved(run.config)
-    if config is None:
-        return stored
-    given = resolved(config)
-    if config_hash(given) != config_hash(stored):
-        key, was, now = _first_difference(_strip(stored), _strip(given), config)
-        raise ValueError(f"cannot resume {run.path}: the configuration differs in [{key.split('.')[0]}] "
-                         f"({key}: {was} in the run, {now} given; only {', '.join(EXECUTION_KEYS)} may change "
-                         f"on resume)")
-    merged = copy.deepcopy(stored)
-    for k in EXECUTION_KEYS:
-        if k in (config.get("search") or {}):
-            if k in given["search"]:
-                merged["search"][k] = given["search"][k]
-            else:
-                merged["search"].pop(k, None)
-    return merged
-
-
 FAILURE_STOP = "all_failed"
 
 
@@ -127,9 +64,10 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     ``evaluator(genome, config) -> dict`` replaces the problem's per-genome evaluation (tests);
     ``problem``, an already built instance of the problem the config names, saves building it."""
     t0 = time.perf_counter()
+    budget = None  # a resume's grown budget, written to config.json once the replay has reproduced the run
     if resume:
         run = RunDir(run_dir)
-        config = _resolve_resume_config(run, config)
+        config, budget = resume_config(run, config)
     else:
         if config is None:
             raise ValueError("a configuration is needed to start a search")
@@ -142,7 +80,7 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     if resume and engine.settings.backend == "dask":
         check_dask(engine.settings.scheduler)
     if resume:
-        engine.restore(rebuild)
+        engine.restore(rebuild, grown=budget is not None)
         engine.finish_pending()
     s = engine.settings
     total, unit = (s.generations, "gen") if s.generations is not None else (s.max_evaluations, "eval")
@@ -162,6 +100,10 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     stopped = engine.stop_reason()
     try:
         while stopped is None:
+            if budget is not None and engine.replayed():
+                engine.checkpoint(force=True)  # bound to the run whatever its budget, before config.json changes
+                run.grow_budget(budget)
+                budget = None
             before = engine.tally.n_evaluated
             stopped, entry = engine.step()
             engine.log(entry)
@@ -173,6 +115,8 @@ def run_search(config: dict | None, run_dir, *, resume: bool = False, quiet: boo
     finally:
         progress.close()
         engine.write_logbook()
+    if budget is not None and engine.replayed():
+        run.grow_budget(budget)
     engine.checkpoint(force=True)
     engine.tally.release_all()
     front = [engine.with_genes(r) for r in engine.tally.archive.sorted()]
