@@ -59,9 +59,12 @@ def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False
     missing is evaluated again): the way to resume a run of an older evo-nas (``checkpoint.pkl``).
 
     ``config`` (dict or TOML path; default: the run's ``config.json``) and ``overrides`` may
-    change only how the search executes (``[search] n_jobs``, ``backend``, ``scheduler``,
-    ``threads_per_worker``, ``cache``, ``base_dir``); any other difference is a ``ValueError``
-    naming the section."""
+    change how the search executes (``[search] n_jobs``, ``backend``, ``scheduler``,
+    ``threads_per_worker``, ``cache``, ``base_dir``) and raise its budget (``generations``,
+    ``max_evaluations``): ``resume(run, search={"generations": 30})`` continues a run that finished
+    at 20 to the same records, Pareto set and hypervolume as a run of 30 from the start, and
+    ``config.json`` keeps the new budget. A lower budget, or any other difference, is a
+    ``ValueError`` naming the key, raised before the run's files are touched."""
     from .engine.run import RunDir
 
     base = read_config(config)[0] if config is not None else RunDir(run_dir).config

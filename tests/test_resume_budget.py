@@ -143,6 +143,15 @@ def test_the_resume_command_extends_a_run_and_refuses_bad_input_in_one_line(tmp_
         assert len(err) == 1 and err[0].startswith("evo-nas resume: error: ") and message in err[0], err
         assert {p.name: p.read_bytes() for p in run.iterdir()} == before
 
+    records = run / "evaluations.jsonl"
+    records.write_bytes(records.read_bytes().replace(b'"val_acc": 0.', b'"val_acc": 1.', 1))
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    assert main(["resume", str(run), "--generations", "6"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "records were replaced or changed" in err[0], err
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    records.write_bytes(records.read_bytes().replace(b'"val_acc": 1.', b'"val_acc": 0.', 1))
+
     (run / "checkpoint.json").write_text(json.dumps({**json.loads((run / "checkpoint.json").read_text()),
                                                      "config_hash": "0" * 16}))
     (run / "checkpoint.prev.json").unlink()
