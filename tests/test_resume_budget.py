@@ -44,6 +44,10 @@ def assert_same_run(extended, straight):
     assert extended.hypervolume == straight.hypervolume and extended.hypervolume is not None
     assert extended.summary["stopped"] == straight.summary["stopped"]
     assert RunDir(a).config == RunDir(b).config
+    report = f"{RunDir(a).config['search']['algorithm']}.jsonl"  # a strategy's own report (surrogate.jsonl)
+    assert (a / report).exists() == (b / report).exists()
+    if (a / report).exists():
+        assert lines(a, report) == lines(b, report)
     ca, cb = RunDir(a).load_checkpoint(), RunDir(b).load_checkpoint()
     same = ("generation", "logbook", "evaluations", "records_bytes", "config_hash", "stall")
     assert [ca[k] for k in same[:3] + same[4:]] == [cb[k] for k in same[:3] + same[4:]]

@@ -5,11 +5,9 @@ stood and what it stood on. The search state is always rebuilt by replaying the 
 over the run's own records (``evo_nas.engine.loop``: nothing recorded is evaluated again), so
 nothing a run directory holds is ever unpickled. The checkpoint binds that replay to its run:
 
-- ``config_hash``: the run's resolved configuration without the execution keys and the budget
-  (seed, ``[search]`` and every other section included); a checkpoint of another run is refused.
-  A run's budget may grow on resume, so it is no part of the run's identity; a checkpoint of
-  version 2 (before budgets could grow) hashed it too, and is checked against the budget of the
-  run's ``config.json``;
+- ``config_hash``: the run's resolved configuration without the execution keys and the budget,
+  which may grow on resume (seed, ``[search]`` and every other section included); a checkpoint of
+  another run is refused (version 2 hashed the budget too: ``config.json``'s is used for it);
 - ``fingerprint``: the problem's evaluation fingerprint;
 - ``generation``, ``logbook``, ``evaluations``: the generations done, logbook entries and
   evaluations counted when it was written;
@@ -259,9 +257,7 @@ def prepare_resume(run, memo: dict, run_hash: str, fingerprint: str, rebuild: bo
     if note:  # said even when quiet: a file of the run was damaged
         print(f"evo-nas: {note}; the search state is rebuilt by replay", file=sys.stderr)
     where = run.path / "checkpoint.json"
-    if state is not None:
-        # a checkpoint of version 2 hashed the budget too: the one config.json holds, which only a resume
-        # that replayed the run's records in full raises
+    if state is not None:  # version 2 hashed the budget too: config.json's, which grows only after a full replay
         want = run_hash if state["version"] >= 3 else config_hash(resolved(run.config), budget=True)
         if state["config_hash"] != want:
             raise ValueError(f"{where} belongs to another run: it was written for configuration "

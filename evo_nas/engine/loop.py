@@ -160,8 +160,9 @@ class Engine:
         self.write_logbook(final=force)
         self.run.save_checkpoint({"generation": self.generation, "logbook": len(self.logbook),
                                   "evaluations": self.tally.n_evaluated, "stall": self.stall,
-                                  "exhausted": self.exhausted, "config_hash": self.config_hash, "fingerprint": self.fingerprint,
-                                  "seed": self.seed, "algorithm": self.settings.algorithm})
+                                  "exhausted": self.exhausted, "config_hash": self.config_hash,
+                                  "fingerprint": self.fingerprint, "seed": self.seed,
+                                  "algorithm": self.settings.algorithm})
 
     def stop_reason(self) -> str | None:
         s = self.settings
