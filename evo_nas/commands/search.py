@@ -44,13 +44,11 @@ def run(args) -> int:
     overrides = {"search": execution} if execution else {}
     if args.resume:
         run_dir = Path(args.resume)
-    else:
-        # a numbered directory is claimed (created) at once: searches started together get one each
-        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem, claim=True)
-    if args.resume:
         call = functools.partial(api.resume, run_dir, args.config, verbose=not args.quiet, rebuild=args.rebuild,
                                  **overrides)
     else:
+        # a numbered directory is claimed (created) at once: searches started together get one each
+        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem, claim=True)
         call = functools.partial(api.search, args.config, run_dir, verbose=not args.quiet,
                                  claimed=not args.run_dir, **overrides)
     result = guarded("search", run_dir, f"evo-nas search --resume {run_dir}", call)
