@@ -20,113 +20,12 @@ The CLI's ``evo-nas search`` is a thin layer over these functions.
 """
 from __future__ import annotations
 
-import copy
-import difflib
 import functools
 import json
 from pathlib import Path
 
-RUNS = Path("runs")
-
-
-CONFIGS = Path(__file__).resolve().parent / "configs"
-
-
-def config_names() -> list[str]:
-    """The example configurations shipped in the package, by name (``evo-nas search NAME``)."""
-    return sorted(p.stem for p in CONFIGS.glob("*.toml"))
-
-
-def config_path(config: str | Path) -> Path:
-    """The file a config argument names: a path as given, or, for a bare name such as
-    ``quickstart`` that is no file here, the example of that name shipped in the package."""
-    path = Path(config)
-    if path.exists() or path.suffix or len(path.parts) != 1:
-        return path
-    shipped = CONFIGS / f"{path.name}.toml"
-    if shipped.is_file():
-        return shipped
-    from .base.errors import MissingFile
-
-    raise MissingFile(f"config file not found: {config} (nor an example config of that name: "
-                            f"{', '.join(config_names())})")
-
-
-def read_config(config) -> tuple[dict, Path | None]:
-    """A configuration as a new dict, and the TOML file it came from (None for a dict).
-
-    ``config``: a dict, the path of a TOML file (``str`` or ``Path``), or the name of an example
-    shipped in the package (``"quickstart"``)."""
-    from .spaces.loader import read_toml
-
-    if isinstance(config, dict):
-        return copy.deepcopy(config), None
-    if isinstance(config, (str, Path)):
-        path = config_path(config)
-        return read_toml(path, "config"), path
-    raise TypeError(f"config must be a dict or the path of a TOML file, got {type(config).__name__}: {config!r}")
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def apply_overrides(config: dict, overrides: dict) -> dict:
-    """``config`` with ``overrides`` merged in (see the module docstring); ``ValueError`` names an unknown key."""
-    from .engine.settings import CONFIG_SECTIONS
-
-    for key in overrides:
-        if key not in CONFIG_SECTIONS:
-            if "." in key:
-                section, _, rest = key.partition(".")
-                hint = f"; overrides are top-level keys, e.g. {section}={{{rest!r}: ...}}"
-            else:
-                close = difflib.get_close_matches(key, CONFIG_SECTIONS, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown override key {key!r} (expected one of {', '.join(CONFIG_SECTIONS)}){hint}")
-    return _merge(config, overrides)
-
-
-def free_run_dir(name: str, root: Path = RUNS, *, claim: bool = False) -> Path:
-    """``root/name``, or ``root/name-N`` with the smallest N not taken. ``claim``: create it, atomically,
-    so that searches started at the same moment get one directory each."""
-    n = 0
-    while True:
-        path = Path(root) / (name if n == 0 else f"{name}-{n}")
-        n += 1
-        if path.exists():
-            continue
-        if not claim:
-            return path
-        top = path  # the topmost folder made here: a search that fails early removes it again
-        while not top.parent.exists():
-            top = top.parent
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            path.mkdir()
-        except FileExistsError:  # another search took it meanwhile
-            continue
-        _CLAIMED[path] = top
-        return path
-
-
-# a directory free_run_dir claimed -> the topmost folder it made for it
-_CLAIMED: dict[Path, Path] = {}
-
-
-def default_run_dir(config, source: Path | None = None, *, claim: bool = False) -> Path:
-    """Where ``search`` writes when no ``run_dir`` is given: ``runs/<TOML file name>`` for a file,
-    ``runs/<problem name>`` for a dict (relative to the working directory), numbered if taken
-    (``claim``: created, see ``free_run_dir``)."""
-    from .problems import problem_name
-
-    return free_run_dir(source.stem if source is not None else str(problem_name(config)), claim=claim)
+from .engine.naming import claimed_top, default_run_dir, free_run_dir
+from .schema.reader import apply_overrides, config_names, config_path, read_config
 
 
 def search(config, run_dir=None, *, verbose: bool = False, claimed: bool = False, **overrides) -> "Result":
@@ -147,7 +46,7 @@ def search(config, run_dir=None, *, verbose: bool = False, claimed: bool = False
             search_section.setdefault("base_dir", str(source.resolve().parent))
     claimed = run_dir is None or claimed
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config, source, claim=True)
-    made = _CLAIMED.pop(run_dir, run_dir) if claimed else None
+    made = claimed_top(run_dir) if claimed else None
     return _run(config, run_dir, resume=False, verbose=verbose, claimed=made)
 
 
@@ -160,9 +59,12 @@ def resume(run_dir, config=None, *, verbose: bool = False, rebuild: bool = False
     missing is evaluated again): the way to resume a run of an older evo-nas (``checkpoint.pkl``).
 
     ``config`` (dict or TOML path; default: the run's ``config.json``) and ``overrides`` may
-    change only how the search executes (``[search] n_jobs``, ``backend``, ``scheduler``,
-    ``threads_per_worker``, ``cache``, ``base_dir``); any other difference is a ``ValueError``
-    naming the section."""
+    change how the search executes (``[search] n_jobs``, ``backend``, ``scheduler``,
+    ``threads_per_worker``, ``cache``, ``base_dir``) and raise its budget (``generations``,
+    ``max_evaluations``): ``resume(run, search={"generations": 30})`` continues a run that finished
+    at 20 to the same records, Pareto set and hypervolume as a run of 30 from the start, and
+    ``config.json`` keeps the new budget. A lower budget, or any other difference, is a
+    ``ValueError`` naming the key, raised before the run's files are touched."""
     from .engine.run import RunDir
 
     base = read_config(config)[0] if config is not None else RunDir(run_dir).config
@@ -342,4 +244,4 @@ class Result:
 
 
 __all__ = ["search", "resume", "load_run", "Result", "apply_overrides", "read_config", "default_run_dir",
-           "free_run_dir"]
+           "free_run_dir", "config_names", "config_path"]

@@ -23,6 +23,9 @@ ENGINE_KEYS = ("algorithm", "generations", "max_evaluations", "n_jobs", "backend
 # keys that change how a run executes but never its results: they may differ on resume (a
 # different base_dir that resolves to other data is caught by the evaluation fingerprint)
 EXECUTION_KEYS = ("n_jobs", "backend", "scheduler", "threads_per_worker", "cache", "base_dir")
+# the budget: a resume may raise it (a finished run goes on as if it had been given the larger budget
+# from the start: every strategy asks the same whatever its budget), never lower it
+BUDGET_KEYS = ("generations", "max_evaluations")
 
 class SearchSection(Section):
     """``[search]``: the engine's keys, and the algorithm's own (its class's ``search_keys``): checked

@@ -2,17 +2,15 @@
 
 A thin layer over the Python API (``evo_nas.api.search`` and ``resume``); the engine is
 ``evo_nas.engine.runner.run_search`` (block-aware NSGA-II, Deb et al., 2002, over
-MnasNet's factorized space, Tan et al., 2019, by default).
+MnasNet's factorized space, Tan et al., 2019, by default). ``evo-nas resume RUN`` continues a run
+too, and may give it a larger budget.
 """
 from __future__ import annotations
 
-import sys
+import functools
 from pathlib import Path
 
-
-
-# exit status of a search stopped from outside (full disk, lost cluster): EX_TEMPFAIL, try again later
-INTERRUPTED = 75
+from ._outcome import guarded, report
 
 
 def register(sub):
@@ -46,59 +44,14 @@ def run(args) -> int:
     overrides = {"search": execution} if execution else {}
     if args.resume:
         run_dir = Path(args.resume)
+        call = functools.partial(api.resume, run_dir, args.config, verbose=not args.quiet, rebuild=args.rebuild,
+                                 **overrides)
     else:
         # a numbered directory is claimed (created) at once: searches started together get one each
         run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem, claim=True)
-    try:
-        if args.resume:
-            result = api.resume(run_dir, args.config, verbose=not args.quiet, rebuild=args.rebuild, **overrides)
-        else:
-            result = api.search(args.config, run_dir, verbose=not args.quiet, claimed=not args.run_dir, **overrides)
-    except KeyboardInterrupt:
-        if (run_dir / "config.json").exists():
-            print(f"evo-nas search: stopped; every finished evaluation is saved in {run_dir} (run.json status "
-                  f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
-        raise
-    except (OSError, RuntimeError) as e:
-        from ..base.parallel import shutdown_workers
-        from ..engine.run import stopped_from_outside
-
-        if not stopped_from_outside(e) or not (run_dir / "config.json").exists():
-            raise
-        shutdown_workers()
-        print(f"evo-nas search: interrupted: {e}; every finished evaluation is saved in {run_dir} (run.json status "
-              f"'interrupted'); resume with: evo-nas search --resume {run_dir}", file=sys.stderr)
-        return INTERRUPTED
-    objectives = result.objectives
-    written = [result.run_dir / "pareto.csv", result.run_dir / "pareto.json"]
-    if not args.no_plot:
-        written.append(result.plot())
-    code = 3 if result.stopped == "all_failed" else 0
-    if args.quiet:
-        print(result.run_dir)
-        for note in result.notes:
-            print(f"evo-nas search: {note}", file=sys.stderr)
-        return code
-    print(result.table())
-    hv = "-" if result.hypervolume is None else f"{result.hypervolume:.6g}"
-    ref = objectives.to_dict().get("reference")
-    print(f"\nrun: {result.run_dir}  generations: {result.generations}  evaluations: {result.n_evaluations}  "
-          f"cache hits: {result.cache_hits}  failures: {result.failures}  stopped: {result.stopped}")
-    if objectives.n_obj == 1 and result.pareto:
-        name = objectives.names[0]
-        print(f"best {name}: {result.pareto[0][name]:.6g} ({len(result.pareto)} architecture"
-              f"{'s' if len(result.pareto) > 1 else ''} over every evaluation)")
-    else:
-        print(f"Pareto set: {len(result.pareto)} architectures over every evaluation  hypervolume: {hv}"
-              + (f" (reference {ref})" if ref else ""))
-    if result.true_front is not None:
-        from ..engine.front import true_front_text
-
-        print(true_front_text(result.true_front))
-    if result.failures:
-        top = "; ".join(f"{n} x {reason}" for reason, n in list(result.failure_reasons.items())[:3])
-        print(f"failures by reason: {top}")
-    for note in result.notes:
-        print(f"note: {note}")
-    print("wrote " + ", ".join(str(p) for p in written))
-    return code
+        call = functools.partial(api.search, args.config, run_dir, verbose=not args.quiet,
+                                 claimed=not args.run_dir, **overrides)
+    result = guarded("search", run_dir, f"evo-nas search --resume {run_dir}", call)
+    if isinstance(result, int):  # stopped from outside
+        return result
+    return report("search", result, quiet=args.quiet, plot=not args.no_plot)

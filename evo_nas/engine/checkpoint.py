@@ -5,8 +5,9 @@ stood and what it stood on. The search state is always rebuilt by replaying the 
 over the run's own records (``evo_nas.engine.loop``: nothing recorded is evaluated again), so
 nothing a run directory holds is ever unpickled. The checkpoint binds that replay to its run:
 
-- ``config_hash``: the run's resolved configuration without the execution keys (seed,
-  ``[search]`` and every other section included); a checkpoint of another run is refused;
+- ``config_hash``: the run's resolved configuration without the execution keys and the budget,
+  which may grow on resume (seed, ``[search]`` and every other section included); a checkpoint of
+  another run is refused (version 2 hashed the budget too: ``config.json``'s is used for it);
 - ``fingerprint``: the problem's evaluation fingerprint;
 - ``generation``, ``logbook``, ``evaluations``: the generations done, logbook entries and
   evaluations counted when it was written;
@@ -37,18 +38,21 @@ from typing import Callable
 from ..base.files import atomic_write
 from ..base.hashing import fingerprint
 from ..base.jsonio import dumps
-from ..algorithms.config import EXECUTION_KEYS
+from ..algorithms.config import BUDGET_KEYS, EXECUTION_KEYS
+from ..schema.config import resolved
 
 FORMAT = "evo-nas checkpoint"
-VERSION = 2
+VERSION = 3
+READABLE = (2, 3)  # version 2's config_hash includes the budget
 FIELDS = {"generation": int, "logbook": int, "evaluations": int, "records_bytes": int, "records_sha256": str,
           "config_hash": str, "fingerprint": str}
 
 
-def config_hash(config: dict) -> str:
-    """The fingerprint of a resolved configuration without the ``EXECUTION_KEYS`` (which may change on resume)."""
+def config_hash(config: dict, *, budget: bool = False) -> str:
+    """The fingerprint of a resolved configuration without the ``EXECUTION_KEYS`` and ``BUDGET_KEYS``
+    (which may change on resume); ``budget``: with the budget, as checkpoints of version 2 hashed it."""
     stripped = copy.deepcopy(config)
-    for k in EXECUTION_KEYS:
+    for k in EXECUTION_KEYS if budget else (*EXECUTION_KEYS, *BUDGET_KEYS):
         (stripped.get("search") or {}).pop(k, None)
     return fingerprint(stripped)
 
@@ -94,8 +98,9 @@ def parse(path: Path, blob: bytes) -> dict:
         state = json.loads(blob)
     except (ValueError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: corrupt checkpoint (not JSON: {e})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
-        raise ValueError(f"{path}: corrupt checkpoint (not an evo-nas checkpoint of version {VERSION})")
+    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") not in READABLE:
+        raise ValueError(f"{path}: corrupt checkpoint (not an evo-nas checkpoint of version "
+                         f"{' or '.join(map(str, READABLE))})")
     for name, kind in FIELDS.items():
         v = state.get(name)
         if not isinstance(v, kind) or isinstance(v, bool) or kind is int and v < 0:
@@ -231,11 +236,11 @@ class Resume:
                          f"generation missing); {self.way}")
 
 
-def prepare_resume(run, memo: dict, config_hash: str, fingerprint: str, rebuild: bool,
+def prepare_resume(run, memo: dict, run_hash: str, fingerprint: str, rebuild: bool,
                    say: Callable[[str], None]) -> Resume:
     """The checks of a run directory (``RunDir`` ``run``, its records ``memo`` by key) before its
-    replay: its checkpoint must be this run's (``config_hash``, ``fingerprint``) and its records
-    those the checkpoint and logbook account for; a checkpoint pickled by an older evo-nas is
+    replay: its checkpoint must be this run's (``run_hash``, its ``config_hash``; ``fingerprint``) and
+    its records those the checkpoint and logbook account for; a checkpoint pickled by an older evo-nas is
     refused. Each failed check is a one-line ``ValueError`` naming the way on. ``rebuild``: no
     check, the logbook is rewritten by the replay (what is missing is evaluated again)."""
     way = (f"resume with `evo-nas search --resume {run.path} --rebuild` to replay the seeded search over the "
@@ -252,9 +257,12 @@ def prepare_resume(run, memo: dict, config_hash: str, fingerprint: str, rebuild:
     if note:  # said even when quiet: a file of the run was damaged
         print(f"evo-nas: {note}; the search state is rebuilt by replay", file=sys.stderr)
     where = run.path / "checkpoint.json"
-    if state is not None and state["config_hash"] != config_hash:
-        raise ValueError(f"{where} belongs to another run: it was written for configuration {state['config_hash']}, "
-                         f"this run's config.json gives {config_hash}; remove it (and checkpoint.prev.json) or {way}")
+    if state is not None:  # version 2 hashed the budget too: config.json's, which grows only after a full replay
+        want = run_hash if state["version"] >= 3 else config_hash(resolved(run.config), budget=True)
+        if state["config_hash"] != want:
+            raise ValueError(f"{where} belongs to another run: it was written for configuration "
+                             f"{state['config_hash']}, this run's config.json gives {want}; remove it (and "
+                             f"checkpoint.prev.json) or {way}")
     if state is not None and state["fingerprint"] != fingerprint:
         raise ValueError(f"{where} was written for evaluation fingerprint {state['fingerprint']}, this configuration "
                          f"gives {fingerprint}; {way}")

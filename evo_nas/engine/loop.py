@@ -6,7 +6,8 @@ DEAP's ``eaMuPlusLambda`` evaluates only individuals without a fitness, through 
 in this run or in the persistent cache, evaluates only new ones through the evaluation service
 (``evo_nas.problems.service``: worker pool, serial latency, records, cache), appends every
 evaluation to the run, tells the strategy, logs the generation (hypervolume over every
-evaluation so far) and checkpoints. The budget is counted in unique evaluations; cache hits are
+evaluation so far) and checkpoints; what is counted of the run's records is its ``Tally``
+(``evo_nas.engine.tally``). The budget is counted in unique evaluations; cache hits are
 free.
 
 The problem (``[problem] name``, ``evo_nas.problems``) decides how a generation is scored: a
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -37,11 +37,11 @@ from .cache import EvalCache
 from ..base.files import from_base
 from ..problems import Problem, make_problem
 from ..problems.service import EvaluationService
-from .archive import Archive
 from .checkpoint import Resume, config_hash, prepare_resume
 from .columns import Asked, GeneRows, evaluate_columns
 from ..algorithms.objectives import Objectives
 from .run import RunDir
+from .tally import Tally
 from .settings import SearchSettings
 from ..algorithms.strategy import make_strategy
 
@@ -77,25 +77,17 @@ class Engine:
             else:  # a relative path given in the config is read from the config's folder
                 path = Path(from_base(cache, self.settings.base_dir))
             self.cache = EvalCache(path)
+        # every record of the run by key, and what is counted of them (records not yet counted wait
+        # in ``tally.replay`` by generation)
+        self.tally = Tally(self.objectives, {r["key"]: r for r in run.evaluations()})
         s = self.settings
         self.service = EvaluationService(self.problem, self.objectives.names, write=run.append_evaluations,
-                                         account=self._account, evaluator=evaluator, cache=self.cache, n_jobs=s.n_jobs,
-                                         backend=s.backend, scheduler=s.scheduler, threads=s.threads_per_worker,
-                                         say=lambda text: self.say(text))
-        # every record of the run by key; those not yet counted wait in ``replay`` by generation
-        self.memo: dict[str, dict] = {r["key"]: r for r in run.evaluations()}
+                                         account=self.tally.account, evaluator=evaluator, cache=self.cache,
+                                         n_jobs=s.n_jobs, backend=s.backend, scheduler=s.scheduler,
+                                         threads=s.threads_per_worker, say=lambda text: self.say(text))
         # genes of the records built from columns, which hold none in memory: a list would make each
         # of them a container the garbage collector tracks (the Pareto set's records get theirs back)
         self.genes_of = GeneRows(self.space.n_genes, max(self.space.cardinalities, default=1))
-        self.counted: set[str] = set()
-        self.replay: dict[int, list[str]] = {}
-        self.waiting: set[str] = set()
-        self.archive = Archive(self.objectives)
-        self.n_evaluated = 0
-        self.n_served = 0
-        self.n_failed = 0
-        self.failure_reasons: Counter = Counter()
-        self.best: dict[str, float] = {}
         self.logbook: list[dict] = []
         self._unwritten: list[dict] = []  # logbook entries not yet in logbook.jsonl
         self._on_disk = 0  # entries of logbook.jsonl that self.logbook's first ones are
@@ -105,88 +97,32 @@ class Engine:
         self._last_checkpoint = 0.0
         self._saved: tuple[int, int] | None = None
         self.exhausted = False
-        self._settle(0)
+        self.tally.settle(0)
 
     # -- bookkeeping --------------------------------------------------------------------
-    def _settle(self, generation: int) -> None:
-        """Count the run's records made before ``generation``; later ones wait to be replayed.
-
-        A resumed run continues from its last checkpoint and replays the generations after it:
-        their genomes are served from the run's own records (nothing is re-evaluated) and
-        counted when their generation is replayed, so counters, archive and logbook match an
-        uninterrupted run."""
-        self.replay = {}
-        early = []
-        for key, rec in self.memo.items():
-            gen = rec.get("generation")
-            if gen is None or gen < generation:
-                early.append(rec)
-            else:
-                self.replay.setdefault(gen, []).append(key)
-        self.waiting = {k for keys in self.replay.values() for k in keys}
-        self._account(early)
-
-    def _release(self, keys) -> None:
-        """Count records that waited for their generation to be replayed."""
-        keys = list(keys)
-        self.waiting.difference_update(keys)
-        self._account([self.memo[k] for k in keys])
-
-    def _account(self, records) -> None:
-        """Add completed records to the memo, counters, best values and archive (once per key)."""
-        done = []
-        memo, counted, waiting = self.memo, self.counted, self.waiting
-        n = served = 0
-        for rec in records:
-            key = rec["key"]
-            memo[key] = rec
-            if rec.get("latency_pending") or key in counted or key in waiting:
-                continue
-            counted.add(key)
-            n += 1
-            if rec.get("cached"):
-                served += 1
-            if rec["status"] != "ok":
-                self.n_failed += 1
-                self.failure_reasons[_reason(rec.get("error"))] += 1
-                continue
-            done.append(rec)
-        self.n_evaluated += n
-        self.n_served += served
-        self._improve(done)
-
-    def _account_new(self, records: list[dict]) -> None:
-        """``_account`` of records built from columns: new keys, every one ok, none cached or pending."""
-        keys = [r["key"] for r in records]
-        self.memo.update(zip(keys, records))
-        self.counted.update(keys)
-        self.n_evaluated += len(records)
-        self._improve(records)
-
-    def _improve(self, done: list[dict]) -> None:
-        """Best values and archive with successful records."""
-        for name in self.objectives.names:
-            values = [v for v in [r.get(name) for r in done] if v is not None]
-            if values:
-                better = max if name in self.objectives.maximize else min
-                self.best[name] = better(values) if name not in self.best else better(self.best[name], better(values))
-        self.archive.add(done)
-
     def with_genes(self, rec: dict) -> dict:
         """``rec`` as written to the run: a record built from columns gets its genes back."""
         if "genes" not in rec:
             rec["genes"] = self.genes_of[rec["key"]]
         return rec
 
-    def restore(self, rebuild: bool = False) -> None:
+    def restore(self, rebuild: bool = False, grown: bool = False) -> None:
         """Prepare a resumed run, whose state the replay rebuilds (``checkpoint.prepare_resume``: the
-        checks of its checkpoint and records; ``rebuild`` skips them)."""
-        self.resume = prepare_resume(self.run, self.memo, self.config_hash, self.fingerprint, rebuild, self.say)
+        checks of its checkpoint and records; ``rebuild`` skips them). ``grown``: the budget is larger
+        than the run's, so a last generation its budget cut short (``partial``) is played in full
+        rather than reproduced."""
+        self.resume = prepare_resume(self.run, self.tally.memo, self.config_hash, self.fingerprint, rebuild, self.say)
         self._on_disk = len(self.resume.recorded)
+        while grown and self.resume.recorded and self.resume.recorded[-1].get("partial"):
+            self.resume.recorded.pop()
+
+    def replayed(self) -> bool:
+        """Whether the replay has reproduced every recorded generation (a new run: at once)."""
+        return len(self.logbook) >= len(self.resume.recorded)
 
     def finish_pending(self) -> None:
         """Evaluations a kill left without their serial latency get it now."""
-        pending = [r for r in self.memo.values() if r.get("latency_pending")]
+        pending = [r for r in self.tally.memo.values() if r.get("latency_pending")]
         if pending:
             self.service.measure_pending(pending)
 
@@ -223,15 +159,16 @@ class Engine:
         self._last_checkpoint, self._saved = now, position
         self.write_logbook(final=force)
         self.run.save_checkpoint({"generation": self.generation, "logbook": len(self.logbook),
-                                  "evaluations": self.n_evaluated, "stall": self.stall, "exhausted": self.exhausted,
-                                  "config_hash": self.config_hash, "fingerprint": self.fingerprint,
-                                  "seed": self.seed, "algorithm": self.settings.algorithm})
+                                  "evaluations": self.tally.n_evaluated, "stall": self.stall,
+                                  "exhausted": self.exhausted, "config_hash": self.config_hash,
+                                  "fingerprint": self.fingerprint, "seed": self.seed,
+                                  "algorithm": self.settings.algorithm})
 
     def stop_reason(self) -> str | None:
         s = self.settings
         if s.generations is not None and self.generation >= s.generations:
             return "generations"
-        if s.max_evaluations is not None and self.n_evaluated >= s.max_evaluations:
+        if s.max_evaluations is not None and self.tally.n_evaluated >= s.max_evaluations:
             return "max_evaluations"
         if self.stall >= s.max_stall:
             return "stalled"
@@ -256,11 +193,11 @@ class Engine:
             return "exhausted", self._stats({"generation": gen, "asked": 0, "evaluated": 0, "cache_hits": 0,
                                              "failures": 0}, 0.0, t_start)
         keys = asked.keys
-        memo = self.memo
+        memo = self.tally.memo
         new_keys: dict[str, int | None] = {}  # key -> its row to evaluate, None when on record
         hits = 0
         evaluated = 0
-        replayed = set(self.replay.get(gen, ()))
+        replayed = set(self.tally.replay.get(gen, ()))
         served = []
         for i, key in enumerate(keys):
             if key in new_keys:
@@ -285,7 +222,7 @@ class Engine:
 
         truncated = False
         if self.settings.max_evaluations is not None:
-            remaining = self.settings.max_evaluations - self.n_evaluated - len(replayed - self.counted)
+            remaining = self.settings.max_evaluations - self.tally.n_evaluated - len(replayed - self.tally.counted)
             if len(served) > remaining:
                 served, todo, truncated = served[:max(remaining, 0)], [], True
             elif len(served) + len(todo) > remaining:
@@ -298,13 +235,13 @@ class Engine:
         fresh = evaluated + len(served) + sum(1 for k in replayed if memo[k].get("cached"))
 
         t_eval = time.perf_counter()
-        failures_before = self.n_failed
+        failures_before = self.tally.n_failed
         self.evaluate(asked, todo, gen)
         eval_s = time.perf_counter() - t_eval
-        self._release(self.replay.pop(gen, ()))
+        self.tally.release(self.tally.replay.pop(gen, ()))
 
         entry = {"generation": gen, "asked": len(asked), "evaluated": evaluated, "cache_hits": hits,
-                 "failures": self.n_failed - failures_before}
+                 "failures": self.tally.n_failed - failures_before}
         if truncated:
             entry["partial"] = True
             return "max_evaluations", self._stats(entry, eval_s, t_start)
@@ -333,25 +270,18 @@ class Engine:
         """``EvaluationService.commit`` of records built from columns, already written as JSON lines
         ``text``: new keys, every one ok, none cached or pending."""
         self.run.append_evaluations(records, text)
-        self._account_new(records)
+        self.tally.account_new(records)
         self.service.store(records)
 
     def _stats(self, entry: dict, eval_s: float, t_start: float) -> dict:
-        entry["evaluations"] = self.n_evaluated
+        entry["evaluations"] = self.tally.n_evaluated
         entry["cache_hits_total"] = entry["cache_hits"] + (self.logbook[-1]["cache_hits_total"] if self.logbook else 0)
-        entry["failures_total"] = self.n_failed
-        entry["front_size"] = len(self.archive.front)
-        entry["hypervolume"] = self.archive.hypervolume()
-        for name, v in self.best.items():
+        entry["failures_total"] = self.tally.n_failed
+        entry["front_size"] = len(self.tally.archive.front)
+        entry["hypervolume"] = self.tally.archive.hypervolume()
+        for name, v in self.tally.best.items():
             entry[f"best_{name}"] = v
         entry["eval_s"] = eval_s
         entry["wall_s"] = time.perf_counter() - t_start
         return entry
 
-
-def _reason(error) -> str:
-    """A failure reason without the candidate-specific numbers, for counting by kind."""
-    import re
-
-    text = str(error or "unknown")
-    return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)[:160]

@@ -3,7 +3,8 @@
 Layout (DEAP's checkpoint recipe: population, generation, archive, logbook and RNG state
 saved together; here the archive is the append-only ``evaluations.jsonl``)::
 
-    config.json         the resolved configuration (all sections), written once
+    config.json         the resolved configuration (all sections), written when the run starts
+                        (and again when a resume raises its budget, ``evo_nas.engine.resuming``)
     evaluations.jsonl   one line per unique genome of the run, appended, flushed and fsynced
                         (two when latency is measured serially after the accuracy: the last wins)
     logbook.jsonl       one line per generation (evaluations, cache hits, failures, hypervolume),
@@ -17,20 +18,16 @@ saved together; here the archive is the append-only ``evaluations.jsonl``)::
 
 ``kill -9`` can leave a torn last line in a ``.jsonl`` file; readers skip it and the next
 append starts on a fresh line (``evo_nas.engine.jsonl``). Nothing here ever truncates a file that
-holds results. The Pareto outputs are computed by ``evo_nas.engine.front``.
+holds results. The Pareto outputs are computed by ``evo_nas.engine.front``; a call that writes a
+run holds its lock through ``evo_nas.engine.guard``.
 """
 from __future__ import annotations
 
-import errno
-import functools
-import inspect
 import json
-import shutil
 from pathlib import Path
 
 from ..base.files import atomic_write
 from ..base.jsonio import dumps, plain
-from ..base.parallel import ClusterLost
 from ..base.errors import MissingFile
 from . import checkpoint as ckpt
 from .front import front_csv, front_hypervolume, pareto_front
@@ -48,106 +45,8 @@ LEGACY_CHECKPOINTS = ("checkpoint.pkl", "checkpoint.prev.pkl")
 SUMMARY = "run.json"
 
 
-def stopped_from_outside(error: BaseException) -> bool:
-    """Whether ``error`` stopped a run from outside it (a full disk, a lost cluster): the run is
-    ``interrupted`` and resumes once that is fixed, rather than ended by an ``error``."""
-    return isinstance(error, ClusterLost) or isinstance(error, OSError) and error.errno in (errno.ENOSPC,
-                                                                                              errno.EDQUOT)
-
-
-def _mark_unfinished(path: Path, status: str, error: BaseException | None = None) -> None:
-    """``run.json`` of a run that stopped early says so, and how to continue it. On a full disk, where
-    the atomic replacement has no room, the file is rewritten in place (it fits in its own blocks)."""
-    p = path / SUMMARY
-    try:
-        summary = json.loads(p.read_text())
-    except (OSError, ValueError):
-        return
-    if summary.get("status") != "running":
-        return
-    summary.update(status=status, resume=f"evo-nas search --resume {path}")
-    if error is not None:
-        summary["error"] = f"{type(error).__name__}: {error}"
-    blob = dumps(summary, indent=2, sort_keys=True, default=plain).encode()
-    try:
-        atomic_write(p, blob)
-    except OSError:
-        try:
-            with open(p, "r+b") as f:
-                f.write(blob)
-                f.truncate()
-        except OSError:
-            pass
-
-
-def _remove_new_dir(path: Path, top: Path) -> None:
-    """Remove ``path``, which this process created, and its parents up to ``top`` while they are empty."""
-    shutil.rmtree(path, ignore_errors=True)
-    while path != top:
-        path = path.parent
-        try:
-            path.rmdir()
-        except OSError:
-            return
-
-
-def guarded_run(fn):
-    """Decorate ``fn(config, run_dir, *, resume=False, ...)``, a call that writes a run directory.
-
-    - The call holds ``RunLock(run_dir)`` throughout: a second writer gets ``RunLocked``.
-    - A resumed ``run_dir`` must be a run directory (``FileNotFoundError`` before anything is written).
-    - A directory this call created (with the parent folders it created), or an empty one made
-      for it (``claimed=True``), is removed again when
-      the call fails before its first evaluation: a bad config, cache or latency table leaves
-      nothing behind. A directory that existed before is never removed.
-    - A call stopped by ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM in the CLI) leaves
-      ``run.json`` with status ``"interrupted"``, as does a full disk or a lost dask cluster
-      (``stopped_from_outside``); another exception with ``"error"``; each with the command that
-      resumes the run.
-    """
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        path = Path(bound.arguments["run_dir"])
-        created = None
-        if path.exists() and not path.is_dir():
-            raise NotADirectoryError(f"run directory {path} is a file, not a directory")
-        if bound.arguments.get("resume"):
-            RunDir(path)
-        elif bound.arguments.get("claimed") and path.is_dir() and not any(path.iterdir()):
-            created = Path(bound.arguments["claimed"])  # made empty for this call (a numbered default directory)
-        elif not path.exists():
-            created = path
-            while not created.parent.exists():
-                created = created.parent
-            path.mkdir(parents=True)
-        try:
-            lock = RunLock(path).acquire()
-        except BaseException:
-            if created:
-                _remove_new_dir(path, created)
-            raise
-        try:
-            return fn(*args, **kwargs)
-        except KeyboardInterrupt:
-            if created and not (path / CONFIG).exists():
-                _remove_new_dir(path, created)
-            else:
-                _mark_unfinished(path, "interrupted")
-            raise
-        except Exception as e:
-            if created and not (path / EVALUATIONS).exists():
-                _remove_new_dir(path, created)
-            else:
-                _mark_unfinished(path, "interrupted" if stopped_from_outside(e) else "error", e)
-            raise
-        finally:
-            lock.release()
-
-    return wrapper
+def _config_blob(config: dict) -> bytes:
+    return dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=plain).encode()
 
 
 class RunDir:
@@ -168,11 +67,23 @@ class RunDir:
         if (path / CONFIG).exists() or (path / EVALUATIONS).exists():
             raise FileExistsError(f"run directory {path} already holds a run; resume it (evo-nas search --resume "
                                   f"{path}, or evo_nas.resume) or choose another run directory")
-        blob = dumps(config, nonfinite="raise", where="config", indent=2, sort_keys=True, default=plain)
+        blob = _config_blob(config)
         path.mkdir(parents=True, exist_ok=True)
         run = cls(path, must_exist=False)
-        atomic_write(path / CONFIG, blob.encode())
+        atomic_write(path / CONFIG, blob)
         return run
+
+    def grow_budget(self, budget: dict) -> None:
+        """Replace the ``[search]`` budget keys of ``config.json`` with ``budget`` (a key set to None
+        is removed), atomically; the rest of the stored configuration is kept as it is."""
+        config = self.config
+        search = config.setdefault("search", {})
+        for k, v in budget.items():
+            if v is None:
+                search.pop(k, None)
+            else:
+                search[k] = v
+        atomic_write(self.path / CONFIG, _config_blob(config))
 
     # -- reading ------------------------------------------------------------------------
     @property
