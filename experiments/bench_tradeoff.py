@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from evo_nas.base.jsonio import dumps
+from evo_nas.base.outputs import add_overwrite_argument, out_or_exit
 from evo_nas.base.files import atomic_write
 from evo_nas.spaces.loader import read_toml
 
@@ -78,7 +79,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--budgets", type=_budget, nargs="+", default=None, help="population x generations, e.g. 16x10")
     ap.add_argument("--out", type=Path, help="write every record and the summary as JSON")
+    add_overwrite_argument(ap)
     args = ap.parse_args()
+    out_or_exit(ap, args.out, args.overwrite)
     if args.searches:
         budgets = args.budgets
         if budgets is None:

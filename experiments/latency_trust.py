@@ -8,7 +8,7 @@ a few-shot model on the same machine; RUN IT ON A QUIET MACHINE (it times networ
 2. ``check_table`` on 20 seeded networks (3 passes): predicted against measured, the drift;
 3. a few-shot model (``evo_nas.latency.fewshot``): the Note10 table fitted on 20 other networks
    measured here, scored on the check's 20 networks, beside the table.
-Writes ``DIR/latency_trust_<runtime>.txt`` and ``.json`` (default DIR: ``experiments``).
+Writes ``DIR/latency_trust_<runtime>.txt`` and ``.json`` (default DIR: ``runs/latency_trust``).
 ``--quick`` (tiny protocol and samples) only exercises the script.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from evo_nas.base.jsonio import dumps
+from evo_nas.base.outputs import add_out_arguments, default_out, out_or_exit
 from evo_nas.latency import Protocol, build_table, make_runtime
 from evo_nas.latency.check import check_table
 from evo_nas.latency.devices import MeasuredLatency
@@ -36,9 +37,11 @@ HERE = Path(__file__).resolve().parent
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runtime", default="onnxruntime", choices=["onnxruntime", "torch"])
-    p.add_argument("--out", default=str(HERE))
+    add_out_arguments(p, default_out("latency_trust"))
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
+    for suffix in (".txt", ".json"):
+        out_or_exit(p, Path(args.out) / f"latency_trust_{args.runtime}{suffix}", args.overwrite)
     lat = read_toml(HERE / "bench_latency_fidelity_ofa.toml", "config")["latency"]
     protocol = Protocol.from_dict(lat)
     calibration, n, passes = lat["calibration"], 20, 3
@@ -75,6 +78,7 @@ def main(argv=None) -> int:
         f"{f['kendall_tau']:.3f}, MAPE {f['mape_pct']:.1f}%, within 10% {f['within_10_pct']:.0f}%"])
     print(report)
     out = Path(args.out) / f"latency_trust_{args.runtime}"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".txt").write_text(report + "\n")
     out.with_suffix(".json").write_text(dumps(result, indent=1) + "\n")
     return 0

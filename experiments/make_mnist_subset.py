@@ -4,7 +4,9 @@ Seeded and class-balanced: 600 training and 100 test images per digit, drawn wit
 replacement from MNIST's own train and test files (LeCun, Cortes, Burges). The source indices
 and the sha256 of each source file are stored in the archive next to the images.
 
-    python experiments/make_mnist_subset.py --source ../shared/data/mnist
+    python experiments/make_mnist_subset.py --source ../shared/data/mnist   # -> runs/make_mnist_subset/
+    python experiments/make_mnist_subset.py --source ../shared/data/mnist \
+        --out evo_nas/assets/mnist_subset.npz --overwrite                   # replace the shipped copy
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ import numpy as np
 
 from evo_nas.accuracy.datafiles import read_idx
 from evo_nas.base.files import atomic_write
+from evo_nas.base.outputs import add_out_arguments, default_out, out_or_exit
 
-ASSETS = Path(__file__).resolve().parent.parent / "evo_nas" / "assets"
 FILES = {"train_images": "train-images.idx3-ubyte.gz", "train_labels": "train-labels.idx1-ubyte.gz",
          "test_images": "t10k-images.idx3-ubyte.gz", "test_labels": "t10k-labels.idx1-ubyte.gz"}
 
@@ -34,8 +36,9 @@ def main() -> None:
     ap.add_argument("--train-per-class", type=int, default=600)
     ap.add_argument("--test-per-class", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=ASSETS / "mnist_subset.npz")
+    add_out_arguments(ap, default_out("make_mnist_subset") / "mnist_subset.npz", "the archive to write")
     args = ap.parse_args()
+    args.out = out_or_exit(ap, args.out, args.overwrite)
     rng = np.random.default_rng(args.seed)
     arrays = {k: read_idx(args.source / f) for k, f in FILES.items()}
     sha = {k: hashlib.sha256((args.source / f).read_bytes()).hexdigest() for k, f in FILES.items()}

@@ -1,7 +1,8 @@
 """Same search, two platforms (issue 16; MnasNet, Tan et al., 2019, arXiv 1807.11626, section 6.2).
 
-    python experiments/platforms.py [--config experiments/platforms.toml] [--out experiments/platforms]
+    python experiments/platforms.py [--config experiments/platforms.toml] [--out runs/platforms]
                                     [--no-measure]
+    python experiments/platforms.py --out experiments/platforms --overwrite   # replace the committed copy
 
 MnasNet's thesis is that the best architectures differ from platform to platform, so latency
 must come from the target. This runs the same seeded NSGA-II search on Once-for-All's space
@@ -35,6 +36,7 @@ import numpy as np
 
 import evo_nas
 from evo_nas.base.jsonio import dumps
+from evo_nas.base.outputs import add_out_arguments, default_out, out_or_exit
 from evo_nas.latency import Protocol, make_runtime
 from evo_nas.latency.devices import MeasuredLatency, default_table_path
 from evo_nas.latency.machine import machine_info
@@ -195,11 +197,13 @@ TOP1_TARGETS_S = [f"{t:.2f}" for t in TOP1_TARGETS]
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", default=str(HERE / "platforms.toml"))
-    p.add_argument("--out", default=str(HERE / "platforms"))
+    add_out_arguments(p, default_out("platforms"))
     p.add_argument("--runs", help="an empty folder to keep the two run directories in (default: a temporary "
                                   "folder, removed at the end)")
     p.add_argument("--no-measure", action="store_true", help="skip the end-to-end measurements (table only)")
     args = p.parse_args(argv)
+    out_or_exit(p, args.out, args.overwrite)
+    out_or_exit(p, args.runs, args.overwrite, option="--runs")
     if args.runs and any((Path(args.runs) / d).exists() for d in PLATFORMS):
         print(f"error: --runs {args.runs} already holds a run of this experiment; choose an empty folder",
               file=sys.stderr)

@@ -3,7 +3,8 @@
 Lu et al., ECCV 2020, for the i7-8700K table).
 
     python experiments/platforms_published.py [--config experiments/platforms_published.toml]
-                                              [--out experiments/platforms_published]
+                                              [--out runs/platforms_published]
+    python experiments/platforms_published.py --out experiments/platforms_published --overwrite  # the committed copy
 
 The seeded NSGA-II search of ``experiments/platforms.py`` runs twice, with Note10 latency
 (Once-for-All's per-layer tables) and with i7-8700K latency (NSGANetV2's per-layer table). Both are
@@ -36,6 +37,7 @@ import numpy as np
 
 import evo_nas
 from evo_nas.base.jsonio import dumps
+from evo_nas.base.outputs import add_out_arguments, default_out, out_or_exit
 from evo_nas.analysis.pareto import hypervolume, non_dominated
 from evo_nas.problems import make_problem
 from evo_nas.spaces.loader import known_names, load_known, load_space, read_toml
@@ -220,8 +222,9 @@ def report(r: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", default=str(HERE / "platforms_published.toml"))
-    p.add_argument("--out", default=str(HERE / "platforms_published"))
+    add_out_arguments(p, default_out("platforms_published"))
     args = p.parse_args(argv)
+    out_or_exit(p, args.out, args.overwrite)
     cfg = read_toml(Path(args.config), "config")
     space = load_space((cfg.get("problem") or {}).get("space", "ofa-mbv3"))
     configs = {d: {**copy.deepcopy(cfg), "problem": {**cfg.get("problem", {}), "device": d}} for d in PLATFORMS}

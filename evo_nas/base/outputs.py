@@ -54,7 +54,37 @@ def check_out(path: str | Path, overwrite: bool = False, *, option: str = "--out
     tracked = tracked_files(path)
     if tracked:
         where = f"write elsewhere (default {default})" if default is not None else "write elsewhere"
-        how = f", or pass {flag} to replace them" if flag else ""
-        raise FileExistsError(f"{option} {path} holds {len(tracked)} file(s) committed to git (e.g. {tracked[0]}); "
-                              f"{where}{how}")
+        how = f", or pass {flag} to replace {'it' if len(tracked) == 1 else 'them'}" if flag else ""
+        tracked.sort(key=lambda f: Path(f).name.startswith("."))  # name a result, not a .gitignore
+        if len(tracked) == 1 and Path(tracked[0]).name == path.name and not path.is_dir():
+            what = "is a file committed to git"
+        else:
+            what = f"holds {len(tracked)} file{'s' if len(tracked) > 1 else ''} committed to git (e.g. {tracked[0]})"
+        raise FileExistsError(f"{option} {path} {what}; {where}{how}")
     return path
+
+
+def add_out_arguments(parser, default: str | Path, what: str = "output folder", *, option: str = "--out") -> None:
+    """An experiment script's ``--out`` (default ``default``, under ``runs/``) and ``--overwrite``."""
+    parser.add_argument(option, default=str(default),
+                        help=f"{what} (default {default}); refused if git tracks files there unless {OVERWRITE}")
+    add_overwrite_argument(parser)
+
+
+def add_overwrite_argument(parser) -> None:
+    """A script's ``--overwrite``: write over files committed to git."""
+    parser.add_argument(OVERWRITE, action="store_true",
+                        help="write over files committed to git (regenerate a committed reference result on purpose)")
+
+
+def out_or_exit(parser, path: str | Path | None, overwrite: bool = False, *, option: str = "--out",
+                default: str | Path | None = None) -> Path | None:
+    """``check_out`` for a script: its refusal is one line, ``PROG: error: ...``, and exit status 2."""
+    if path is None:
+        return None
+    if default is None and option.startswith("--"):
+        default = parser.get_default(option[2:].replace("-", "_"))
+    try:
+        return check_out(path, overwrite, option=option, default=default)
+    except FileExistsError as e:
+        parser.exit(2, f"{parser.prog}: error: {e}\n")
