@@ -34,9 +34,9 @@ def _changed(repo: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    """The git-tracked files of this checkout (as they are on disk) committed to a new repository."""
+    """This checkout's files that git tracks or would track (as they are on disk) committed to a new repository."""
     copy = tmp_path_factory.mktemp("repo") / "evo-nas"
-    names = _git(ROOT, "ls-files", "-z").split("\0")
+    names = _git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
     for name in filter(None, names):
         src = ROOT / name
         if src.is_file():
@@ -99,7 +99,8 @@ def test_search_and_compare_write_under_runs_and_refuse_committed_results(repo):
         ("max_evaluations = 5000", "max_evaluations = 30"), ("generations = 5000", "generations = 10"),
         ("pop_size = 100", "pop_size = 10"), ("seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]", "seeds = [0, 1]"),
         ("budgets = [1500, 5000]", "budgets = [20, 30]"), ("population = 100", "population = 10"),
-        ("sample = 25", "sample = 5")])
+        ("sample = 25", "sample = 5"), ('algorithms = ["nsga2", "rl", "aging", "random"]', 'algorithms = ["nsga2", "random"]'),
+        ('baseline = "rl"', 'baseline = "random"')])
     _run(repo, "-m", "evo_nas", "compare", str(small), "--quiet")
     assert (repo / "runs" / "compare_anb" / "table.md").is_file()
     assert _changed(repo) == []
@@ -139,6 +140,10 @@ def test_ofa_scripts_write_under_runs_and_refuse_committed_results(repo):
     assert "### 200 evaluations" in report and "evo-nas NSGA-II (block-aware)" in report
     _run(repo, "experiments/bench_fewshot_latency.py", "--draws", "1")
     assert (repo / "runs" / "bench_fewshot_latency" / "results.json").is_file()
+    small = _tiny(repo, ROOT / "experiments" / "platforms_published.toml", "platforms_published.toml",
+                  [("pop_size = 100", "pop_size = 16"), ("generations = 50 ", "generations = 3 ")])
+    _run(repo, "experiments/platforms_published.py", "--config", str(small))
+    assert (repo / "runs" / "platforms_published" / "results.json").is_file()
     assert _changed(repo) == []
 
 
