@@ -11,9 +11,7 @@ size, the front size per generation, hypervolume and wall time.
 from __future__ import annotations
 
 import argparse
-import copy
 import tempfile
-import time
 from pathlib import Path
 
 from evo_nas.base.jsonio import dumps
@@ -48,26 +46,11 @@ def study(config_path: Path, out: Path | None) -> None:
 
 
 def searches(config_path: Path, seeds: list[int], budgets: list[tuple[int, int]], out: Path | None) -> None:
-    from evo_nas.engine.runner import run_search
+    from evo_nas.studies.front_budget import budget_searches
 
-    base = read_toml(config_path, "config")
-    rows = []
-    print(f"{'budget':>8} {'seed':>4} {'evals':>6} {'front':>5} {'hv':>8} {'wall s':>7}  front size per generation")
     with tempfile.TemporaryDirectory(prefix="evo-nas-fronts-") as tmp:
-        for pop, gens in budgets:
-            for seed in seeds:
-                cfg = copy.deepcopy(base)
-                cfg["seed"] = seed
-                cfg["search"] = {**cfg.get("search", {}), "pop_size": pop, "generations": gens, "cache": False}
-                t0 = time.perf_counter()
-                res = run_search(cfg, Path(tmp) / f"p{pop}g{gens}s{seed}", quiet=True)
-                wall = time.perf_counter() - t0
-                per_gen = [e["front_size"] for e in res.logbook]
-                rows.append({"pop_size": pop, "generations": gens, "seed": seed, "evaluations": res.evaluations,
-                             "front": len(res.front), "hypervolume": res.logbook[-1]["hypervolume"], "wall_s": wall,
-                             "front_per_generation": per_gen})
-                print(f"{pop:>3}x{gens:<4} {seed:>4} {res.evaluations:>6} {len(res.front):>5} "
-                      f"{res.logbook[-1]['hypervolume']:>8.3f} {wall:>7.0f}  {per_gen}", flush=True)
+        rows = budget_searches(read_toml(config_path, "config"), seeds, budgets, Path(tmp),
+                               log=lambda line: print(line, flush=True))
     if out:
         _write(out, {"config": str(config_path), "runs": rows})
 
