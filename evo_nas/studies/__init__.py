@@ -22,5 +22,6 @@
 
 Each study takes its seeds and paths as arguments and writes nowhere it is not told to;
 ``experiments/<script>.py`` parses options, loads a config, calls one and writes its results under
-``runs/<script>`` (or ``--out``; committed results are replaced only with ``--overwrite``). Optional peers (EvoX, Optuna) are imported inside the functions that run them.
+``runs/<script>`` (or ``--out``; committed results are replaced only with ``--overwrite``).
+Optional peers (EvoX, Optuna) are imported inside the functions that run them.
 """
