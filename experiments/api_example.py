@@ -10,6 +10,7 @@ Accel-NASBench surrogates), writes
 import argparse
 
 import evo_nas
+from evo_nas.base.outputs import out_or_exit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", default="quickstart", help="a config file, or a shipped config's name")
@@ -17,6 +18,7 @@ parser.add_argument("--generations", type=int, default=5)
 parser.add_argument("--pop-size", type=int, default=20)
 parser.add_argument("--run-dir", help="a new run directory (default runs/quickstart, numbered if taken)")
 args = parser.parse_args()
+out_or_exit(parser, args.run_dir, option="--run-dir")
 
 result = evo_nas.search(args.config, args.run_dir, search={"generations": args.generations, "pop_size": args.pop_size})
 print(result)

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from evo_nas.base.jsonio import dumps
+from evo_nas.base.outputs import add_overwrite_argument, out_or_exit
 from evo_nas.spaces.loader import read_toml
 from evo_nas.studies.engine_bench import benchmark_engine, format_report
 
@@ -18,7 +19,10 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("config", nargs="?", default=str(Path(__file__).with_name("bench_engine.toml")))
 parser.add_argument("--workdir", help="where the benchmark's runs go (default: a temporary directory)")
 parser.add_argument("--json", help="also write the raw figures here")
+add_overwrite_argument(parser)
 args = parser.parse_args()
+out_or_exit(parser, args.workdir, args.overwrite, option="--workdir")
+out_or_exit(parser, args.json, args.overwrite, option="--json")
 
 with tempfile.TemporaryDirectory(prefix="evo-nas-bench-") as tmp:
     config = read_toml(Path(args.config), "config")

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from evo_nas.base.jsonio import dumps
+from evo_nas.base.outputs import add_overwrite_argument, out_or_exit
 from evo_nas.latency import Protocol, make_runtime
 from evo_nas.base.errors import validate
 from evo_nas.spaces.loader import load_space, read_toml
@@ -35,7 +36,12 @@ def main(argv=None) -> int:
     p.add_argument("--table", help="table file to build or resume (default: fresh, temporary)")
     p.add_argument("--json", help="write the full results (per-genome figures included) here")
     p.add_argument("--png", help="write a scatter of predicted against measured latency to PNG_<runtime>.png")
+    add_overwrite_argument(p)
     args = p.parse_args(argv)
+    out_or_exit(p, args.table, args.overwrite, option="--table")
+    out_or_exit(p, args.json, args.overwrite, option="--json")
+    for name in (args.runtime or ["torch", "onnxruntime"]) if args.png else ():
+        out_or_exit(p, f"{args.png}_{name}.png", args.overwrite, option="--png")
 
     cfg = read_toml(Path(args.config), "config")
     bench = validate(BenchKeys, dict(cfg.get("bench") or {}), "bench")

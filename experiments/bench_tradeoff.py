@@ -11,12 +11,11 @@ size, the front size per generation, hypervolume and wall time.
 from __future__ import annotations
 
 import argparse
-import copy
 import tempfile
-import time
 from pathlib import Path
 
 from evo_nas.base.jsonio import dumps
+from evo_nas.base.outputs import add_overwrite_argument, out_or_exit
 from evo_nas.base.files import atomic_write
 from evo_nas.spaces.loader import read_toml
 
@@ -47,26 +46,11 @@ def study(config_path: Path, out: Path | None) -> None:
 
 
 def searches(config_path: Path, seeds: list[int], budgets: list[tuple[int, int]], out: Path | None) -> None:
-    from evo_nas.engine.runner import run_search
+    from evo_nas.studies.front_budget import budget_searches
 
-    base = read_toml(config_path, "config")
-    rows = []
-    print(f"{'budget':>8} {'seed':>4} {'evals':>6} {'front':>5} {'hv':>8} {'wall s':>7}  front size per generation")
     with tempfile.TemporaryDirectory(prefix="evo-nas-fronts-") as tmp:
-        for pop, gens in budgets:
-            for seed in seeds:
-                cfg = copy.deepcopy(base)
-                cfg["seed"] = seed
-                cfg["search"] = {**cfg.get("search", {}), "pop_size": pop, "generations": gens, "cache": False}
-                t0 = time.perf_counter()
-                res = run_search(cfg, Path(tmp) / f"p{pop}g{gens}s{seed}", quiet=True)
-                wall = time.perf_counter() - t0
-                per_gen = [e["front_size"] for e in res.logbook]
-                rows.append({"pop_size": pop, "generations": gens, "seed": seed, "evaluations": res.evaluations,
-                             "front": len(res.front), "hypervolume": res.logbook[-1]["hypervolume"], "wall_s": wall,
-                             "front_per_generation": per_gen})
-                print(f"{pop:>3}x{gens:<4} {seed:>4} {res.evaluations:>6} {len(res.front):>5} "
-                      f"{res.logbook[-1]['hypervolume']:>8.3f} {wall:>7.0f}  {per_gen}", flush=True)
+        rows = budget_searches(read_toml(config_path, "config"), seeds, budgets, Path(tmp),
+                               log=lambda line: print(line, flush=True))
     if out:
         _write(out, {"config": str(config_path), "runs": rows})
 
@@ -78,7 +62,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--budgets", type=_budget, nargs="+", default=None, help="population x generations, e.g. 16x10")
     ap.add_argument("--out", type=Path, help="write every record and the summary as JSON")
+    add_overwrite_argument(ap)
     args = ap.parse_args()
+    out_or_exit(ap, args.out, args.overwrite)
     if args.searches:
         budgets = args.budgets
         if budgets is None:

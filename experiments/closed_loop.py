@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 import evo_nas
+from evo_nas.base.outputs import default_out, out_or_exit
 from evo_nas.cli import main as cli
 
 HERE = Path(__file__).resolve().parent
@@ -48,11 +49,12 @@ def step(title: str, argv: list[str], ok=(0,)) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(HERE / "closed_loop.toml"))
-    ap.add_argument("--out", default="runs/closed_loop", help="run directory (must not hold a run)")
+    ap.add_argument("--out", default=str(default_out("closed_loop")), help="run directory (must not hold a run)")
     ap.add_argument("--steps", type=int, default=300, help="training steps of each chosen network")
     ap.add_argument("--pop-size", type=int)
     ap.add_argument("--generations", type=int)
     args = ap.parse_args()
+    out_or_exit(ap, args.out)
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} cores" +
           (": BUSY machine, every timing below must be taken again on a quiet one" if load > 0.5 * os.cpu_count()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evo_nas.base.outputs import out_or_exit
 from evo_nas.spaces.loader import read_toml
 from evo_nas.studies.faults import summary
 from evo_nas.studies.faults_rundir import RunDirFaults
@@ -28,6 +29,7 @@ def main() -> int:
     parser.add_argument("config", nargs="?", type=Path, default=Path(__file__).with_name("fault_injection.toml"))
     parser.add_argument("--workdir", type=Path, help="keep the runs here (default: a temporary folder)")
     args = parser.parse_args()
+    out_or_exit(parser, args.workdir, option="--workdir")
     config = read_toml(args.config, "config")
     faults = config.pop("faults", {})
     with tempfile.TemporaryDirectory(prefix="evo-nas-faults-") as tmp:

@@ -7,23 +7,17 @@ the run's records (nothing is evaluated again) and checks them against its check
 Prints, per repeat, the search's and the resume's wall seconds (in this process, imports and
 problem loading excluded) and their ratio, and whether the resumed run kept the same Pareto set
 and logbook. Measure on a quiet machine; the ratio is what carries over.
+The study is ``evo_nas/studies/replay_cost.py``.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
 from evo_nas.problems import make_problem
-from evo_nas.engine.runner import run_search
-
-
-def config(evaluations: int) -> dict:
-    return {"seed": 1, "problem": {"name": "ofa-mbv3"},
-            "search": {"algorithm": "nsga2", "pop_size": 100, "max_evaluations": evaluations, "cache": False},
-            "objectives": {"reference": {"top1": 0.70, "latency_ms": 100.0}}}
+from evo_nas.studies.replay_cost import config, replay_cost
 
 
 def main() -> int:
@@ -34,19 +28,7 @@ def main() -> int:
     problem = make_problem(config(args.evaluations))
     with tempfile.TemporaryDirectory(prefix="evo-nas-replay-") as tmp:
         for i in range(args.repeats):
-            run_dir = Path(tmp) / f"run{i}"
-            t0 = time.perf_counter()
-            first = run_search(config(args.evaluations), run_dir, quiet=True, problem=problem)
-            search_s = time.perf_counter() - t0
-            book = (run_dir / "logbook.jsonl").read_bytes()
-            t0 = time.perf_counter()
-            again = run_search(None, run_dir, resume=True, quiet=True, problem=problem)
-            resume_s = time.perf_counter() - t0
-            same = [r["key"] for r in again.front] == [r["key"] for r in first.front] and \
-                (run_dir / "logbook.jsonl").read_bytes() == book
-            print(json.dumps({"evaluations": first.evaluations, "generations": first.generations,
-                              "search_s": round(search_s, 2), "resume_s": round(resume_s, 2),
-                              "ratio": round(resume_s / search_s, 2), "same_pareto_and_logbook": same}), flush=True)
+            print(json.dumps(replay_cost(problem, args.evaluations, Path(tmp) / f"run{i}")), flush=True)
     return 0
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..base.outputs import check_out
+
 
 def add_arguments(p) -> None:
     p.add_argument("--measurements", help="fit: a CSV key,latency_ms of networks measured on the device")
@@ -42,6 +44,8 @@ def sample(args, space) -> int:
         raise ValueError(f"--networks {n} must be >= 1")
     seed = args.seed if args.seed is not None else 0
     genomes = sample_genomes(space, n, np.random.default_rng(seed))
+    if args.out:
+        check_out(args.out, flag=None)
     out = open(args.out, "w", newline="") if args.out else sys.stdout
     try:
         w = csv.writer(out)
@@ -64,13 +68,13 @@ def _measure_here(args, space, runtime, protocol) -> tuple[list, np.ndarray, Pat
     from ..latency.devices import MeasuredLatency
     from ..latency.fewshot import sample_genomes
 
+    path = check_out(Path(args.out).with_suffix(".measurements.csv"), option="--out's measurements file", flag=None)
     seed = args.seed if args.seed is not None else 0
     genomes = sample_genomes(space, args.measure, np.random.default_rng(seed))
     model = MeasuredLatency(runtime, protocol)
     ms = []
     for g in tqdm(genomes, desc="measuring networks", unit="net", disable=args.no_progress):
         ms.append(model.latency_ms(g.architecture()))
-    path = Path(args.out).with_suffix(".measurements.csv")
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["key", "latency_ms"])
@@ -87,6 +91,7 @@ def fit(args, space, lat, runtime_for, protocol) -> int:
     space = _space(args, space)
     if not args.out:
         raise ValueError("fit needs --out FILE.json (the model to write)")
+    check_out(args.out, flag=None)
     if (args.measurements is None) == (args.measure is None):
         raise ValueError("fit needs either --measurements FILE.csv or --measure N")
     if args.measurements is not None:

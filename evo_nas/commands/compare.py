@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..base.outputs import check_out, default_out
 from ..spaces.loader import read_toml
 
 
@@ -18,12 +19,15 @@ def register(sub):
                                    "targets.md/csv with latency targets, *_ablation.png with an ablation; a suite writes them per "
                                    "problem in OUT/problems/NAME and suite.md/csv/json across problems).")
     p.add_argument("config", metavar="CONFIG", help="comparison config (.toml) with a [compare] section")
-    p.add_argument("--out", help="output directory (default runs/<config name>)")
+    p.add_argument("--out", help="output directory (default runs/<config name>); refused if git tracks files "
+                                 "there (committed results) unless --overwrite")
     p.add_argument("--runs", help="directory of the cells' run directories (default OUT/runs; a suite's: "
                                   "RUNS/NAME per problem, default OUT/problems/NAME/runs)")
     p.add_argument("--n-jobs", type=int, help="evaluation workers per cell (overrides [search] n_jobs)")
     p.add_argument("--cell-jobs", type=int, help="cells run at once (overrides [compare] cell_jobs)")
     p.add_argument("--analyze-only", action="store_true", help="only read the finished cells and write the outputs")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into an --out (or --runs) that holds committed results, replacing them")
     p.add_argument("--quiet", action="store_true", help="print only the table")
     p.set_defaults(func=run)
 
@@ -41,7 +45,9 @@ def run(args) -> int:
     if args.cell_jobs is not None:
         key = "suite" if "suite" in config else "compare"
         config[key] = {**(config.get(key) or {}), "cell_jobs": args.cell_jobs}
-    out = Path(args.out) if args.out else Path("runs") / path.stem
+    out = check_out(args.out or default_out(path.stem), args.overwrite, default=default_out(path.stem))
+    if args.runs:
+        check_out(args.runs, args.overwrite, option="--runs")
     if "suite" in config:
         return _run_suite(args, config, out)
     cmp = CompareConfig.from_dict(config)

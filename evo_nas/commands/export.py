@@ -31,6 +31,10 @@ def run(args) -> int:
     from ..deploy.pareto_export import export_pareto
     from ..engine.run import RunDir
 
+    from ..base.outputs import check_out
+
+    if args.out:
+        check_out(args.out, args.overwrite)
     if args.pareto == wants_choice(args):
         raise ValueError("export needs exactly one of --key KEY, --knee, --best OBJECTIVE (one network) or --pareto")
     if args.pareto:

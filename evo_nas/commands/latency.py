@@ -60,6 +60,8 @@ def register(sub):
                         "once the new one is complete")
     p.add_argument("--recalibrate", action="store_true",
                    help="build-table: keep the layers, measure the calibration networks again")
+    p.add_argument("--overwrite", action="store_true",
+                   help="build-table: build into a --table committed to git (refused otherwise)")
     p.add_argument("--allow-unstable", action="store_true",
                    help="build-table: exit 0 even when the machine was not quiet enough (the table still says so)")
     p.add_argument("--passes", type=int, default=3, help="check: measurements of each network (default 3)")
@@ -168,9 +170,11 @@ def run(args) -> int:
 
 
 def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
+    from ..base.outputs import check_out
     from ..latency import build_table
 
     path = Path(lat["table"]) if "table" in lat else default_table_path(space, runtime)
+    check_out(path, args.overwrite, option="--table" if args.table else "[latency] table")
     m = runtime.device()
     print(f"building {path}\n  device  : {m['cpu']} ({m.get('cores', '?')} cores, id {m['id']})\n"
           f"  runtime : {runtime.name} {runtime.version}, threads={runtime.threads}\n"

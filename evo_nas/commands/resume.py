@@ -33,8 +33,9 @@ def register(sub):
 
 def run(args) -> int:
     from .. import api
+    from ..base.outputs import check_out
 
-    run_dir = Path(args.run_dir)
+    run_dir = check_out(args.run_dir, option="RUN_DIR", flag=None)
     search = {k: v for k, v in (("generations", args.generations), ("max_evaluations", args.max_evaluations),
                                 ("n_jobs", args.n_jobs)) if v is not None}
     call = functools.partial(api.resume, run_dir, verbose=args.verbose, **({"search": search} if search else {}))

@@ -18,7 +18,7 @@ def register(sub):
                        description="Run a search from a TOML config into a run directory (default runs/<config "
                                    "name>, numbered if taken), or continue one with --resume RUN.")
     p.add_argument("config", nargs="?", metavar="CONFIG", help="experiment config (.toml)")
-    p.add_argument("--run-dir", help="run directory (refused if it already holds a run)")
+    p.add_argument("--run-dir", help="run directory (refused if it already holds a run, or files committed to git)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint")
     p.add_argument("--rebuild", action="store_true",
                    help="with --resume: replay the seeded search over the records RUN holds without checking them "
@@ -42,13 +42,18 @@ def run(args) -> int:
         raise ValueError("give a CONFIG to start a search, or --resume RUN")
     execution = {k: v for k, v in (("n_jobs", args.n_jobs), ("backend", args.backend)) if v is not None}
     overrides = {"search": execution} if execution else {}
+    from ..base.outputs import check_out
+
     if args.resume:
-        run_dir = Path(args.resume)
+        run_dir = check_out(args.resume, option="--resume", flag=None)
         call = functools.partial(api.resume, run_dir, args.config, verbose=not args.quiet, rebuild=args.rebuild,
                                  **overrides)
     else:
-        # a numbered directory is claimed (created) at once: searches started together get one each
-        run_dir = Path(args.run_dir) if args.run_dir else api.free_run_dir(Path(args.config).stem, claim=True)
+        if args.run_dir:
+            run_dir = check_out(args.run_dir, option="--run-dir", default=f"runs/{Path(args.config).stem}", flag=None)
+        else:
+            # a numbered directory is claimed (created) at once: searches started together get one each
+            run_dir = api.free_run_dir(Path(args.config).stem, claim=True)
         call = functools.partial(api.search, args.config, run_dir, verbose=not args.quiet,
                                  claimed=not args.run_dir, **overrides)
     result = guarded("search", run_dir, f"evo-nas search --resume {run_dir}", call)

@@ -153,8 +153,11 @@ def _run_mode(args) -> int:
 def run(args) -> int:
     from ..accuracy.evaluate import EvalConfig, train_full
 
+    from ..base.outputs import check_out
     from ..spaces.loader import existing_file
 
+    if args.out is not None:
+        check_out(args.out, flag=None)
     if existing_file(Path(args.genome) / "config.json") is not None:
         return _run_mode(args)
     if wants_choice(args):

@@ -8,10 +8,20 @@
 - ``fewshot_latency``: a new device's latency model from a few measured networks, against HELP and
   NAS-Bench-201's measurements;
 - ``anb_surrogate``: fitting and scoring the shipped Accel-NASBench surrogates;
+- ``ofa_bench`` and ``ofa_bench_scale``: search quality and engine cost on Once-for-All's benchmark
+  beside pymoo's and EvoX's NSGA-II; ``best_known``: the best-known front those are measured against;
+- ``platforms`` and ``platforms_published``: the same search on two platforms (this machine or the
+  i7-8700K against the Note10);
+- ``latency_trust``: a table built, judged and checked on this machine, beside a few-shot model;
+- ``front_budget``: front size and hypervolume per search budget;
+- ``anb_costs``: evo-nas's parameter and MAC counts against Accel-NASBench's records;
+- ``replay_cost``: what a resume's replay costs against the search;
 - ``engine_bench``: the search engine's throughput, overhead and resume behaviour;
 - ``faults`` and ``faults_rundir``: kill, stop, tear and corrupt small searches and compare with an
   uninterrupted run.
 
-Each study takes its seeds and paths as arguments; ``experiments/<script>.py`` loads a config and
-calls one. Optional peers (EvoX, Optuna) are imported inside the functions that run them.
+Each study takes its seeds and paths as arguments and writes nowhere it is not told to;
+``experiments/<script>.py`` parses options, loads a config, calls one and writes its results under
+``runs/<script>`` (or ``--out``; committed results are replaced only with ``--overwrite``).
+Optional peers (EvoX, Optuna) are imported inside the functions that run them.
 """

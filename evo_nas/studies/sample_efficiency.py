@@ -5,7 +5,7 @@ Each algorithm x seed cell runs once to the largest budget; its score at budget 
 first N *distinct* networks (canonical keys), in the order it evaluated them, so a peer's repeats
 are free and a short run is the start of a longer one (evo-nas's algorithms never look at the
 budget). Per budget: median [IQR] hypervolume (reference top-1 0.70, 100 ms; raw units of
-``bench_ofa.py``), the same as a fraction of the best-known front (``best_known_ofa.json``), the
+``ofa_bench.py``), the same as a fraction of the best-known front (``best_known_ofa.json``), the
 best top-1 under each Note10 latency target and its gap to the best-known, and two-sided exact
 Mann-Whitney U tests (scipy) with Vargha-Delaney A12 of the surrogate against every peer.
 
@@ -13,7 +13,7 @@ Peers: evo-nas NSGA-II, aging evolution (Real et al., 2019; P 100, S 25, MnasNet
 30 ms) and random search in the same engine; pymoo's NSGA-II with its documented defaults (SBX
 prob 0.9 eta 15, polynomial mutation eta 20, rounding repair, integer random sampling) and EvoX's
 NSGA-II with every choice equally likely (genes drawn in [0, n) and floored), both from
-``bench_ofa.py``; Optuna's default multi-objective sampler (TPE in Optuna 5), whose cost grows
+``ofa_bench.py``; Optuna's default multi-objective sampler (TPE in Optuna 5), whose cost grows
 with the square of its trials, up to ``OPTUNA_MAX`` networks.
 """
 from __future__ import annotations
@@ -84,7 +84,7 @@ def run_cell(algorithm: str, seed: int, budget: int) -> dict:
 
 def peer_rows(algorithm: str, problem, seed: int, budget: int) -> tuple[np.ndarray, np.ndarray]:
     """Every row a peer evaluated, in order (repeats included): genes (N, 46), (top-1, ms) (N, 2)."""
-    from bench_ofa import run_evox, run_plain
+    from .ofa_bench import run_evox, run_plain
 
     keep: list = []
     if algorithm == "pymoo":  # rows, repeats included: twice the budget leaves enough distinct networks
