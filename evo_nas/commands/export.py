@@ -56,7 +56,7 @@ def run(args) -> int:
     w = card["weights"]
     print(f"{card['genome']}\n  chosen: {choice.how} ({choice.detail})")
     print("  predicted: " + ", ".join(f"{k} {v:.4g}" for k, v in card["predicted"].items()))
-    print(f"  weights: " + (f"trained {w['steps']} steps on {w['data']}, test acc {w['test_acc']:.4f}"
+    print("  weights: " + (f"trained {w['steps']} steps on {w['data']}, test acc {w['test_acc']:.4f}"
                             if w["kind"] == "trained" else "RANDOM INITIALISATION (not trained)"))
     for f in card["files"]:
         acc = f" test acc {f['test_acc']:.4f}" if f.get("test_acc") is not None else ""

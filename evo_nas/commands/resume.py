@@ -10,7 +10,6 @@ do not match the run, a lower budget) is one line and exit 2, and leaves the run
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from ._outcome import guarded, report
 
