@@ -119,6 +119,17 @@ def test_refine_command_adds_refined_models_to_the_run(tmp_path, capsys):
     assert json.loads((run.path / "pareto.json").read_text())["size"] == len(front)
 
 
+def test_refine_with_a_target_every_member_meets_says_where_it_would_act(tmp_path, capsys):
+    cfg = {"seed": 2, "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 1, "cache": False}}
+    r = run_search(cfg, tmp_path / "run", quiet=True)
+    slowest = max(f["latency_ms"] for f in r.front)
+    before = RunDir(r.run_dir).evaluations()
+    assert main(["refine", str(r.run_dir), "--target-ms", f"{2 * slowest}"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to refine" in out and f"below {slowest:.3g}" in out
+    assert RunDir(r.run_dir).evaluations() == before
+
+
 def test_refine_errors_are_one_line(tmp_path, capsys):
     assert main(["refine", str(tmp_path / "nope"), "--target-ms", "1"]) == 2
     err = capsys.readouterr().err.strip()

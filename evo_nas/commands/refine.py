@@ -31,7 +31,12 @@ def run(args) -> int:
                              max_steps=args.max_steps, n_jobs=args.n_jobs, backend=args.backend,
                              cache_path=args.cache)
     if not results:
-        print(f"every Pareto member already meets {args.target_ms:g} ms; nothing to refine")
+        from ..api import load_run
+
+        lat = [r["latency_ms"] for r in load_run(args.run_dir).pareto if r.get("latency_ms") is not None]
+        span = f" (its latencies span {min(lat):.3g}-{max(lat):.3g} ms on the run's latency model)" if lat else ""
+        hint = f"; a --target-ms below {max(lat):.3g} shrinks the slower members" if lat else ""
+        print(f"every Pareto member already meets {args.target_ms:g} ms{span}; nothing to refine{hint}")
         return 0
     for n, r in enumerate(results, 1):
         rows = [["start", "-", f"{r.start_record['latency_ms']:.3f}", f"{r.start_record['val_acc']:.4f}", "-"]]
