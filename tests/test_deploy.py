@@ -9,7 +9,7 @@ import torch
 from evo_nas.cli import main
 from evo_nas.deploy.choose import choose, knee_index, parse_limits
 from evo_nas.deploy.trained import deploy_space, load_trained, transfer_genes
-from evo_nas.deploy.verify import comparable, verify
+from evo_nas.deploy.verify import report_text, comparable, verify
 from evo_nas.latency.machine import machine_info
 from evo_nas.latency.protocol import Protocol
 from evo_nas.engine.runner import run_search
@@ -193,6 +193,10 @@ def test_export_without_training_says_random_init_loudly(tmp_path, capsys):
     report = verify(tmp_path / "run" / "export", protocol=FAST, extra_limits=[["latency_ms", "max", 1e-6]])
     row, int8 = report["networks"][0]["rows"]
     assert row["predicted_ms"] == 1e-6 and row["error_pct"] < -99
+    # error bars from the repeated runs: the prediction lies outside the measured p10-p90
+    assert row["p10_ms"] <= row["measured_ms"] <= row["p90_ms"] and row["predicted_in_p10_p90"] is False
+    text = report_text(report)
+    assert f"p10-p90 {row['p10_ms']:.3f}-{row['p90_ms']:.3f}" in text and "(outside p10-p90)" in text
     assert row["limits"][0]["status"] == "BROKEN" and row["limits"][0]["source"] == "measured here"
     # the INT8 file is held to the limit on its own measurement, not on the FP32 prediction
     assert int8["limits"][0]["source"] == "measured here" and int8["limits"][0]["value"] == int8["measured_ms"]

@@ -62,8 +62,8 @@ def test_the_rule_passes_a_quiet_build_and_names_each_broken_rule():
 
 
 def test_measurements_keep_p90_and_p99_beside_the_median():
-    med, iqr, cv, p90, p99 = summarize_tails([[1.0] * 9 + [3.0], [1.0] * 9 + [5.0]])
-    assert med == 1.0 and p90 == pytest.approx(1.2) and 3.0 < p99 < 5.0
+    med, iqr, cv, p90, p99, p10 = summarize_tails([[1.0] * 9 + [3.0], [1.0] * 9 + [5.0]])
+    assert med == 1.0 and p10 == 1.0 and p90 == pytest.approx(1.2) and 3.0 < p99 < 5.0
     t = iter(np.cumsum([0.0] + [0.001, 0.0] * 200))
     m = measure(lambda: None, Protocol(warmup=0, repeats=5, rounds=2), clock=lambda: next(t))
     assert m.p90_ms == pytest.approx(1.0) and m.p99_ms == pytest.approx(1.0) and m.median_ms == pytest.approx(1.0)

@@ -102,12 +102,15 @@ def verify_card(card: dict, folder: Path, *, threads: int = 1, protocol: Protoco
             raise MissingFile(f"{path}: named in the card {card['genome'][:60]!r} but missing")
         m = measure_file(path, shape, threads, protocol)
         row = {"file": f["file"], "precision": f["precision"], "measured_ms": m.median_ms, "iqr_ms": m.iqr_ms,
-               "cv": m.cv, "stable": m.stable, "attempts": m.attempts, "test_acc": f.get("test_acc")}
+               "p10_ms": m.p10_ms, "p90_ms": m.p90_ms, "cv": m.cv, "stable": m.stable, "attempts": m.attempts,
+               "test_acc": f.get("test_acc")}
         if f["precision"] == "fp32":
             fp32 = row
             if same and predicted is not None:
                 row["predicted_ms"] = predicted
                 row["error_pct"] = 100.0 * (predicted - m.median_ms) / m.median_ms
+                if m.p10_ms is not None and m.p90_ms is not None:
+                    row["predicted_in_p10_p90"] = m.p10_ms <= predicted <= m.p90_ms
         elif fp32 is not None:
             row["speedup_vs_fp32"] = fp32["measured_ms"] / m.median_ms
             spread = (fp32["iqr_ms"] + m.iqr_ms) / 2
@@ -167,10 +170,14 @@ def report_text(report: dict) -> str:
         lines.append(f"{n['card']}  {n['genome'][:70]}")
         lines.append(f"  predicted latency {pred}" + ("" if n["comparable"] else f"; not comparable here: {n['why']}"))
         for r in n["rows"]:
-            text = (f"  {r['file']:<34} measured {r['measured_ms']:.3f} ms (IQR {r['iqr_ms']:.3f}, CV "
+            bars = (f"p10-p90 {r['p10_ms']:.3f}-{r['p90_ms']:.3f}, " if r.get("p10_ms") is not None
+                    and r.get("p90_ms") is not None else "")
+            text = (f"  {r['file']:<34} measured {r['measured_ms']:.3f} ms ({bars}IQR {r['iqr_ms']:.3f}, CV "
                     f"{100 * r['cv']:.1f}%{'' if r['stable'] else ', unstable'})")
             if "error_pct" in r:
                 text += f"  prediction error {r['error_pct']:+.1f}%"
+                if "predicted_in_p10_p90" in r:
+                    text += " (inside p10-p90)" if r["predicted_in_p10_p90"] else " (outside p10-p90)"
             if "speedup_vs_fp32" in r:
                 text += f"  x{r['speedup_vs_fp32']:.2f} vs fp32: {r['int8_flag']}"
             if r.get("test_acc") is not None:

@@ -60,6 +60,7 @@ class Measurement:
     stable: bool
     p90_ms: float | None = None
     p99_ms: float | None = None
+    p10_ms: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,18 +68,18 @@ class Measurement:
 
 def summarize(samples_ms: list[list[float]]) -> tuple[float, float, float]:
     """(median, IQR, CV of the per-round medians) of samples grouped by round."""
-    med, iqr, cv, _, _ = summarize_tails(samples_ms)
+    med, iqr, cv, *_ = summarize_tails(samples_ms)
     return med, iqr, cv
 
 
-def summarize_tails(samples_ms: list[list[float]]) -> tuple[float, float, float, float, float]:
-    """(median, IQR, CV of the per-round medians, 90th and 99th percentile) of samples grouped by round."""
+def summarize_tails(samples_ms: list[list[float]]) -> tuple[float, float, float, float, float, float]:
+    """(median, IQR, CV of the per-round medians, 90th, 99th and 10th percentile) of samples grouped by round."""
     flat = np.concatenate([np.asarray(r, dtype=float) for r in samples_ms])
-    q25, med, q75, p90, p99 = np.percentile(flat, [25, 50, 75, 90, 99])
+    p10, q25, med, q75, p90, p99 = np.percentile(flat, [10, 25, 50, 75, 90, 99])
     medians = [float(np.median(r)) for r in samples_ms]
     mean = statistics.fmean(medians)
     cv = statistics.pstdev(medians) / mean if len(medians) > 1 and mean > 0 else 0.0
-    return float(med), float(q75 - q25), float(cv), float(p90), float(p99)
+    return float(med), float(q75 - q25), float(cv), float(p90), float(p99), float(p10)
 
 
 def measure(call: Callable[[], object], protocol: Protocol = Protocol(),
@@ -101,9 +102,9 @@ def measure(call: Callable[[], object], protocol: Protocol = Protocol(),
             best = stats
         if stats[2] <= protocol.max_cv:
             break
-    med, iqr, cv, p90, p99 = best
+    med, iqr, cv, p90, p99, p10 = best
     return Measurement(median_ms=med, iqr_ms=iqr, cv=cv, samples=protocol.rounds * protocol.repeats,
-                       attempts=attempt, stable=cv <= protocol.max_cv, p90_ms=p90, p99_ms=p99)
+                       attempts=attempt, stable=cv <= protocol.max_cv, p90_ms=p90, p99_ms=p99, p10_ms=p10)
 
 
 __all__ = ["Protocol", "Measurement", "summarize", "summarize_tails", "measure"]
