@@ -1,5 +1,6 @@
 """Latency models from configuration, the real runtimes (smoke, no timing), the command device and the CLI."""
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from evo_nas.latency import (
     make_runtime,
 )
 from evo_nas.studies.latency_fidelity import fidelity_stats, repeatability
+from evo_nas.latency.measure import RUNTIMES, OnnxInt8DynamicRuntime, OnnxInt8StaticRuntime
 from evo_nas.latency.table import build_layer, layer_input_shape
 from evo_nas.spaces.loader import load_space
 from conftest import needs_data
@@ -65,7 +67,7 @@ def test_default_is_a_fill_table_for_this_machine_timing_what_export_ships(small
     assert "mnasnet-r28-c1-n10-torch-t1" in torch_model.table.path.name
 
 
-@pytest.mark.parametrize("runtime", [TorchRuntime, OnnxRuntime])
+@pytest.mark.parametrize("runtime", [TorchRuntime, OnnxRuntime, OnnxInt8DynamicRuntime, OnnxInt8StaticRuntime])
 def test_runtimes_run_the_protocol(small, genome, runtime):
     spec = genome.architecture().layers()[0]
     before = torch.get_num_threads()
@@ -73,6 +75,23 @@ def test_runtimes_run_the_protocol(small, genome, runtime):
     assert m.median_ms > 0 and m.samples == 6 and m.attempts == 1
     assert torch.get_num_threads() == before
     assert runtime(1).describe()["runtime_version"]
+
+
+def test_int8_latency_is_measured_on_the_quantized_file_and_can_be_searched_on(small, genome):
+    import onnx
+
+    from evo_nas.commands.latency import RUNTIME_NAMES
+
+    assert sorted(RUNTIME_NAMES) == sorted(RUNTIMES)
+    runtime = OnnxInt8DynamicRuntime(1)
+    assert runtime.version.endswith("+int8-dynamic")
+    with tempfile.TemporaryDirectory() as folder:
+        spec = genome.architecture().layers()[0]
+        path = runtime.model_file(build_layer(spec), layer_input_shape(spec), folder)
+        ops = {n.op_type for n in onnx.load(path).graph.node}
+    assert ops & {"ConvInteger", "DynamicQuantizeLinear", "MatMulInteger"}, ops
+    m = latency_model_from_config({"mode": "measured", "runtime": "onnxruntime-int8-dynamic", **QUICK}, small)
+    assert m.latency_ms(genome) > 0 and m.describe()["runtime"] == "onnxruntime-int8-dynamic"
 
 
 def test_measured_model_end_to_end(genome):

@@ -17,6 +17,9 @@ from pathlib import Path
 from ..base.files import from_base
 from ..spaces.loader import load_genome_or_architecture, load_space, read_toml
 
+# evo_nas.latency.measure.RUNTIMES, named here so that the parser does not import torch
+RUNTIME_NAMES = ["torch", "onnxruntime", "onnxruntime-int8-dynamic", "onnxruntime-int8-static"]
+
 
 def register(sub):
     p = sub.add_parser(
@@ -37,7 +40,7 @@ def register(sub):
     p.add_argument("--resolution", type=int, help="input resolution override")
     p.add_argument("--in-channels", type=int, help="input channels override")
     p.add_argument("--num-classes", type=int, help="class count override")
-    p.add_argument("--runtime", action="append", choices=["torch", "onnxruntime"],
+    p.add_argument("--runtime", action="append", choices=RUNTIME_NAMES,
                    help="runtime (repeatable for GENOME; default [latency] runtime, else onnxruntime: what "
                         "`evo-nas export` ships)")
     p.add_argument("--threads", type=int, help="intra-op threads (default 1)")

@@ -34,7 +34,7 @@ class LatencySection(ProtocolKeys):
     model_config = ConfigDict(extra="allow")
 
     mode: str = Field("table", description="a registered latency device")
-    runtime: str | None = Field(None, description="a registered runtime name (torch, onnxruntime)")
+    runtime: str | None = Field(None, description="a registered runtime name (torch, onnxruntime, onnxruntime-int8-dynamic, onnxruntime-int8-static)")
     threads: int | None = Field(None, ge=1, le=MAX_THREADS, description=f"an int in [1, {MAX_THREADS}]")
     table: str | None = Field(None, description="a path string")
     fill: bool | None = Field(None, description="true or false")

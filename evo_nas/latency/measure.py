@@ -6,6 +6,10 @@ freed memory (``evo_nas.latency.machine``). Runtimes: PyTorch eager (``torch``) 
 (``onnxruntime``), both single-stream, batch 1, on this machine's CPU; and ``CommandRuntime``,
 another device reached through a user's command that receives the ONNX file. Both ONNX runtimes
 time the file ``evo_nas.networks.onnx_export`` writes, the same file ``evo-nas export`` ships.
+``onnxruntime-int8-dynamic`` and ``onnxruntime-int8-static`` time its INT8 versions
+(``evo_nas.networks.quantize``, as ``evo-nas export --int8`` writes them), so INT8 latency can be
+an objective or a limit; static calibration there uses seeded random images, which set the
+quantization ranges (not the speed) of the graph timed.
 
 The protocol, its statistics and the machine description are re-exported here, where callers
 have long imported them from.
@@ -101,8 +105,7 @@ class OnnxRuntime(Runtime):
         import onnxruntime as ort
 
         with tempfile.TemporaryDirectory(prefix="evo-nas-onnx-") as tmp:
-            path = os.path.join(tmp, "model.onnx")
-            write_onnx(module, path, input_shape)
+            path = self.model_file(module, input_shape, tmp)
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
@@ -110,6 +113,46 @@ class OnnxRuntime(Runtime):
             sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
             x = example_input(input_shape).numpy()
             yield lambda: sess.run(None, {INPUT: x})
+
+    def model_file(self, module, input_shape, folder: str) -> str:
+        """The ONNX file timed: the FP32 export of ``module``, written in ``folder``."""
+        path = os.path.join(folder, "model.onnx")
+        write_onnx(module, path, input_shape)
+        return path
+
+
+class OnnxInt8Runtime(OnnxRuntime):
+    """ONNX Runtime timing the INT8 version of the export (``evo_nas.networks.quantize``), as shipped
+    by ``evo-nas export --int8 MODE``."""
+
+    mode = "dynamic"
+    calibration_images = 8
+
+    @property
+    def version(self) -> str:
+        return f"{super().version}+int8-{self.mode}"
+
+    def model_file(self, module, input_shape, folder: str) -> str:
+        import numpy as np
+
+        from ..networks.quantize import quantize
+
+        fp32 = super().model_file(module, input_shape, folder)
+        calibration = None
+        if self.mode == "static":
+            rng = np.random.default_rng(0)
+            calibration = rng.standard_normal((self.calibration_images, *input_shape[1:])).astype(np.float32)
+        return str(quantize(fp32, os.path.join(folder, f"model-int8-{self.mode}.onnx"), self.mode, calibration))
+
+
+class OnnxInt8DynamicRuntime(OnnxInt8Runtime):
+    name = "onnxruntime-int8-dynamic"
+    mode = "dynamic"
+
+
+class OnnxInt8StaticRuntime(OnnxInt8Runtime):
+    name = "onnxruntime-int8-static"
+    mode = "static"
 
 
 class CommandRuntime(Runtime):
@@ -167,7 +210,8 @@ class CommandRuntime(Runtime):
         return Measurement(median_ms=ms, iqr_ms=0.0, cv=0.0, samples=1, attempts=1, stable=True)
 
 
-RUNTIMES: dict[str, type[Runtime]] = {TorchRuntime.name: TorchRuntime, OnnxRuntime.name: OnnxRuntime}
+RUNTIMES: dict[str, type[Runtime]] = {r.name: r for r in (TorchRuntime, OnnxRuntime, OnnxInt8DynamicRuntime,
+                                                           OnnxInt8StaticRuntime)}
 
 
 def make_runtime(name: str, threads: int = 1) -> Runtime:
@@ -177,5 +221,5 @@ def make_runtime(name: str, threads: int = 1) -> Runtime:
 
 
 __all__ = ["Protocol", "Measurement", "measure", "summarize", "machine_info", "cpu_model", "Runtime",
-           "TorchRuntime", "OnnxRuntime", "CommandRuntime", "RUNTIMES", "make_runtime", "allocator_policy",
+           "TorchRuntime", "OnnxRuntime", "OnnxInt8Runtime", "CommandRuntime", "RUNTIMES", "make_runtime", "allocator_policy",
            "steady_allocator"]
