@@ -187,3 +187,25 @@ def _toml(path, config) -> str:
     lines += [f'{k} = {json.dumps(v)}' for k, v in config["search"].items()]
     path.write_text("\n".join(lines) + "\n")
     return str(path)
+
+
+@needs_data("nb201")
+def test_this_machine_times_each_cell_once_here_and_has_no_exact_latency_front(tmp_path):
+    quick = {"mode": "measured", "warmup": 1, "repeats": 2, "rounds": 2, "max_attempts": 1}
+    cfg = {"seed": 0, "problem": {"name": "nb201", "device": "this-machine"}, "latency": quick,
+           "objectives": {"names": ["top1", "latency_ms"]}, "search": {"pop_size": 6, "generations": 2}}
+    r = run_search(cfg, tmp_path / "run", quiet=True)
+    recs = [json.loads(line) for line in (tmp_path / "run" / "evaluations.jsonl").read_text().splitlines()]
+    assert len(recs) >= 6 and all(rec["latency_ms"] > 0 for rec in recs)
+    p = make_problem(cfg)
+    assert p.true_front(("top1", "latency_ms")) is None and p.true_front(("top1", "params_m")) is not None
+    assert p.describe()["latency"]["source"] == "measured" and r.stopped == "generations"
+    tabulated = make_problem({"problem": {"name": "nb201", "device": "pixel3"}})
+    assert p.fingerprint() != tabulated.fingerprint()
+    codes = p.codes(np.array([recs[0]["genes"]] * 2))
+    first = p.evaluate_columns(np.array([recs[0]["genes"]] * 2))["latency_ms"]
+    assert first[0] == first[1] and len(p.here._ms) == 1 and int(codes[0]) in p.here._ms  # one measurement
+    with pytest.raises(ValueError, match="applies to nb201 on device 'this-machine' only"):
+        make_problem({"problem": {"name": "nb201", "device": "pixel3"}, "latency": quick})
+    with pytest.raises(ValueError, match='set mode = "measured"'):
+        make_problem({"problem": {"name": "nb201", "device": "this-machine"}, "latency": {"mode": "table"}})

