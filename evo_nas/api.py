@@ -24,7 +24,7 @@ import functools
 import json
 from pathlib import Path
 
-from .engine.naming import claimed_top, default_run_dir, free_run_dir
+from .engine.naming import claimed_top, default_run_dir, free_run_dir, release
 from .schema.reader import apply_overrides, config_names, config_path, read_config
 
 
@@ -38,8 +38,13 @@ def search(config, run_dir=None, *, verbose: bool = False, claimed: bool = False
     (``free_run_dir(..., claim=True)``), removed again if it fails before its first evaluation.
     ``overrides``: see the module docstring. Configuration errors are
     ``ValueError``s naming the bad key and value, raised before anything is written."""
-    config, source = read_config(config)
-    config = apply_overrides(config, overrides)
+    try:
+        config, source = read_config(config)
+        config = apply_overrides(config, overrides)
+    except BaseException:
+        if claimed and run_dir is not None:  # a missing or malformed config file leaves no empty run dir
+            release(run_dir)
+        raise
     if source is not None:
         search_section = config.setdefault("search", {})
         if isinstance(search_section, dict):

@@ -113,6 +113,16 @@ def test_train_a_chosen_member_of_an_anb_run_and_keep_its_weights(anb_run, tmp_p
         load_trained(tmp_path / "w")
 
 
+def test_train_choosing_from_a_missing_or_non_run_directory_names_it(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    for where, want in [(tmp_path / "nope", f"run directory not found: {tmp_path / 'nope'} (--key, --knee"),
+                        (tmp_path / "empty", f"{tmp_path / 'empty'} is not a run directory (no config.json)")]:
+        assert main(["train", str(where), "--knee", *TRAIN]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("evo-nas train: error:") and want in err and "\n" not in err
+    assert not (tmp_path / "nope").exists() and not any((tmp_path / "empty").iterdir())
+
+
 def test_train_takes_the_quickstart_genomes_without_space(capsys):
     key = "e1k3l1-e6k3l2-e6k5l3se-e6k5l3-e6k3l3se-e6k5l4se-e6k5l3"
     assert main(["train", key, *TRAIN]) == 0

@@ -107,3 +107,18 @@ def test_configuration_page_names_every_key():
     missing = sorted({f"{m.__name__}.{k}" for m in models for k in m.model_fields if f"`{k}`" not in page})
     missing += [f"[{s}]" for s in CONFIG_SECTIONS if s != "seed" and f"`[{s}]`" not in page]
     assert not missing, f"docs/configuration.md does not name: {missing}"
+
+
+def test_layout_page_names_every_module_of_each_room():
+    # studies/ is summarised by topic (its own __init__ lists the studies); every other room's row
+    # names each of its modules, so a module added or split off shows up on the page
+    rows = re.findall(r"^\| ((?:`evo_nas/\w+/`(?:, )?)+) \|(.*)\|$", (DOCS / "layout.md").read_text(), re.M)
+    assert len(rows) >= 11
+    for rooms, text in rows:
+        folders = re.findall(r"`(evo_nas/\w+)/`", rooms)
+        if folders == ["evo_nas/studies"]:
+            continue
+        on_disk = {p.name for folder in folders for p in (ROOT / folder).glob("*.py")} - {"__init__.py"}
+        named = set(re.findall(r"`(\w+\.py)`", text))
+        assert on_disk <= named, f"{', '.join(folders)}: docs/layout.md does not name {sorted(on_disk - named)}"
+        assert named <= on_disk | {"__init__.py"}, f"docs/layout.md names {sorted(named - on_disk)}, not in {folders}"

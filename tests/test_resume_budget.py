@@ -102,7 +102,8 @@ def test_extended_twice_and_interrupted_on_the_way_still_gives_the_straight_run(
 @pytest.mark.parametrize("search, message", [
     ({"generations": 3}, r"\[search\] generations = 3 is lower than the run's budget \(it was given 4\); "
                          r"a budget may only grow on resume"),
-    ({"max_evaluations": 500}, r"\[search\] max_evaluations = 500 is lower than the run's budget \(it has no bound\)"),
+    ({"max_evaluations": 500}, r"\[search\] max_evaluations = 500 would bound a run that had no max_evaluations; "
+                               r"a budget may only grow on resume"),
     ({"generations": 6, "pop_size": 7}, r"differs in \[search\] \(search.pop_size: 6 in the run, 7 given;"),
 ])
 def test_a_budget_that_does_not_grow_is_refused_and_the_run_is_untouched(tmp_path, search, message):

@@ -90,6 +90,26 @@ def test_concurrent_default_run_dirs_are_numbered(tmp_path, monkeypatch):
     assert not taken[1].exists()
 
 
+@pytest.mark.parametrize("name, text, shown", [
+    ("missing.toml", None, "config file not found: missing.toml"),
+    ("torn.toml", "seed = 0\n[problem\n", "not valid TOML"),
+], ids=["missing-config", "malformed-toml"])
+def test_a_config_that_cannot_be_read_leaves_no_run_dir(tmp_path, monkeypatch, capsys, name, text, shown):
+    monkeypatch.chdir(tmp_path)
+    if text is not None:
+        (tmp_path / name).write_text(text)
+    for _ in range(2):  # a second try gets the same name, not runs/<name>-1
+        assert main(["search", name]) == 2
+        err = capsys.readouterr().err.strip()
+        assert shown in err and err.count("\n") == 0
+        assert not (tmp_path / "runs").exists()
+    (tmp_path / "runs").mkdir()
+    claimed = api.free_run_dir("torn", claim=True)
+    with pytest.raises((ValueError, FileNotFoundError)):
+        api.search(name, claimed, claimed=True)
+    assert not claimed.exists() and (tmp_path / "runs").is_dir()  # a folder that was there stays
+
+
 @pytest.mark.parametrize("text, shown", [
     ("r22\u0664-k3e4.k3e4-k3e4.k3e4-k3e4.k3e4-k3e4.k3e4-k3e4.k3e4", "non-ASCII character '\u0664' (U+0664)"),
     ("r224-" + "k3e4." * 20000, "has 100005 characters (at most 4096)"),

@@ -41,7 +41,8 @@ def _format_of(path: str, name: str | None) -> str:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """The validated ``[data]`` section (``from_dict``; its defaults are the schema's ``DataSection``)."""
+    """The validated ``[data]`` section (``from_dict``; its defaults are ``DataSection``, in
+    ``evo_nas.accuracy.data_config``)."""
 
     name: str
     format: str

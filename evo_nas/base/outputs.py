@@ -24,7 +24,7 @@ def default_out(name: str) -> Path:
 
 def tracked_files(path: str | Path) -> list[str]:
     """Files git tracks at or under ``path`` (a file or a folder, existing or not), as git names
-    them relative to the current folder; ``[]`` outside a git work tree or when git is not installed."""
+    them relative to the repository's root; ``[]`` outside a git work tree or when git is not installed."""
     path = Path(path).absolute()
     probe = path
     while not probe.is_dir():

@@ -17,7 +17,8 @@ def register(sub):
     p = sub.add_parser("search", help="run (or resume) a search and write its Pareto set",
                        description="Run a search from a TOML config into a run directory (default runs/<config "
                                    "name>, numbered if taken), or continue one with --resume RUN.")
-    p.add_argument("config", nargs="?", metavar="CONFIG", help="experiment config (.toml)")
+    p.add_argument("config", nargs="?", metavar="CONFIG",
+                   help="experiment config: a .toml file, or the name of a config shipped in the package, such as quickstart")
     p.add_argument("--run-dir", help="run directory (refused if it already holds a run, or files committed to git)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint")
     p.add_argument("--rebuild", action="store_true",

@@ -161,7 +161,12 @@ def run(args) -> int:
     if existing_file(Path(args.genome) / "config.json") is not None:
         return _run_mode(args)
     if wants_choice(args):
-        raise ValueError("--key, --knee and --best choose a member of a run: give a run directory, not a genome")
+        where = Path(args.genome)
+        if where.is_dir():
+            raise ValueError(f"{where} is not a run directory (no config.json); --key, --knee and --best choose "
+                             f"a member of a run")
+        raise FileNotFoundError(f"run directory not found: {where} (--key, --knee and --best choose a member of "
+                                f"a run; give a genome without them)")
     base = args.config.parent if args.config else None
     raw = _config(args)
     _space_for(args, raw)

@@ -46,6 +46,20 @@ def claimed_top(path: Path) -> Path:
     return _CLAIMED.pop(Path(path), Path(path))
 
 
+def release(path: Path) -> None:
+    """Remove ``path``, a directory claimed for a search that failed before it began, while it is
+    still empty, with the empty parent folders the claim made; a directory holding anything is kept."""
+    top, path = claimed_top(path), Path(path)
+    while True:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+        if path == top or path.parent == path:
+            return
+        path = path.parent
+
+
 def default_run_dir(config: dict, source: Path | None = None, *, claim: bool = False) -> Path:
     """Where a search writes when no run directory is given: ``runs/<TOML file name>`` for a file
     ``source``, ``runs/<problem name>`` for a dict (relative to the working directory), numbered

@@ -68,10 +68,12 @@ def grown_budget(path, stored: dict, given: dict) -> dict | None:
         was, now = stored.get(k), given.get(k)
         if was == now:
             continue
-        if now is not None and (was is None or now < was):
-            run = "has no bound" if was is None else f"was given {was}"
-            raise ValueError(f"cannot resume {path}: [search] {k} = {now} is lower than the run's budget (it {run}); "
+        if now is not None and was is None:
+            raise ValueError(f"cannot resume {path}: [search] {k} = {now} would bound a run that had no {k}; "
                              f"a budget may only grow on resume")
+        if now is not None and now < was:
+            raise ValueError(f"cannot resume {path}: [search] {k} = {now} is lower than the run's budget (it was "
+                             f"given {was}); a budget may only grow on resume")
         changed = True
     return {k: given.get(k) for k in BUDGET_KEYS} if changed else None
 

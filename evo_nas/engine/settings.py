@@ -16,7 +16,7 @@
     base_dir = "experiments"   # where relative paths of [data]/[space]/[problem] and the cache resolve
                                # (the CLI and the API set the config file's folder)
 
-Defaults, types and ranges are declared once, in ``evo_nas.schema`` (``SearchSection``); an
+Defaults, types and ranges are declared once, in ``evo_nas.algorithms.config`` (``SearchSection``); an
 algorithm's own keys are its class's ``search_keys``. Unknown keys are errors that name the
 closest valid key; every error names the bad value.
 """

@@ -1,6 +1,6 @@
 """``[space]``: which search space, by name or file, and its overrides (the problem says which apply).
 
-The model imports nothing of the package beyond ``evo_nas.schema``'s base, so the evaluation
+The model imports nothing of the package beyond ``evo_nas.base.config``, so the evaluation
 layer (``EvalConfig``) checks its ``[space]`` with it.
 """
 from __future__ import annotations
