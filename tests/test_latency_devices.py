@@ -1,6 +1,7 @@
 """Latency models from configuration, the real runtimes (smoke, no timing), the command device and the CLI."""
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from evo_nas.latency.table import build_layer, layer_input_shape
 from evo_nas.spaces.loader import load_space
 from conftest import needs_data
 
+ROOT = Path(__file__).resolve().parent.parent
 QUICK = {"warmup": 1, "repeats": 3, "rounds": 2, "max_attempts": 1}
 
 
@@ -253,3 +255,11 @@ def test_a_relative_latency_table_in_a_config_is_read_from_the_configs_folder(tm
     with pytest.raises(FileNotFoundError, match=f"latency table not found: {base / 'missing.json'}"):
         make_problem({"problem": {"name": "ofa-mbv3", "device": "this-machine"},
                       "latency": {"table": "missing.json"}, "search": {"base_dir": str(base)}}).latency_model()
+
+
+def test_a_fill_table_committed_to_git_is_refused_a_read_only_one_is_read(small):
+    committed = str(ROOT / "experiments" / "compare" / "latency_table_mnasnet_mnist28.json")
+    with pytest.raises(FileExistsError, match="committed to git and fill = true"):
+        latency_model_from_config({"mode": "table", "table": committed, "fill": True}, small)
+    m = latency_model_from_config({"mode": "table", "table": committed, "fill": False}, small)
+    assert isinstance(m, TableLatency) and not m.fill

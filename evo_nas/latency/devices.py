@@ -22,6 +22,7 @@ from typing import Callable
 
 from ..spaces.arch import to_architecture
 from ..base.hashing import fingerprint as _hash
+from ..base.outputs import tracked_files
 from .protocol_keys import PROTOCOL_KEYS as _PROTOCOL_KEYS
 from .machine import machine_info
 from .lookup import VERSION as TABLE_VERSION
@@ -270,6 +271,9 @@ def _table_device(section: dict, space) -> LatencyModel:
     runtime = _runtime(section)
     protocol = Protocol.from_dict(section)
     path = Path(section["table"]) if "table" in section else default_table_path(space, runtime)
+    if section["fill"] and "table" in section and tracked_files(path):
+        raise FileExistsError(f"[latency] table = {str(path)!r} is committed to git and fill = true would write "
+                              f"measured layers into it: set fill = false, or copy the table and name the copy")
     if path.is_file():
         table = LatencyTable.load(path)
         check_device(section, table)

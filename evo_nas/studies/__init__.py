@@ -17,8 +17,8 @@
 - ``anb_costs``: evo-nas's parameter and MAC counts against Accel-NASBench's records;
 - ``replay_cost``: what a resume's replay costs against the search;
 - ``engine_bench``: the search engine's throughput, overhead and resume behaviour;
-- ``faults`` and ``faults_rundir``: kill, stop, tear and corrupt small searches and compare with an
-  uninterrupted run.
+- ``faults``, ``faults_harness`` and ``faults_rundir``: kill, stop, tear and corrupt small searches and
+  compare with an uninterrupted run.
 
 Each study takes its seeds and paths as arguments and writes nowhere it is not told to;
 ``experiments/<script>.py`` parses options, loads a config, calls one and writes its results under
