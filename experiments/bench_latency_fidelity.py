@@ -14,10 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from evo_nas.base.errors import validate
 from evo_nas.base.jsonio import dumps
 from evo_nas.base.outputs import add_overwrite_argument, out_or_exit
 from evo_nas.latency import Protocol, make_runtime
-from evo_nas.base.errors import validate
 from evo_nas.spaces.loader import load_space, read_toml
 from evo_nas.studies.latency_fidelity import BenchKeys, format_report, run_fidelity, scatter
 

@@ -14,9 +14,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from evo_nas.base.files import atomic_write
 from evo_nas.base.jsonio import dumps
 from evo_nas.base.outputs import add_overwrite_argument, out_or_exit
-from evo_nas.base.files import atomic_write
 from evo_nas.spaces.loader import read_toml
 
 

@@ -1,8 +1,8 @@
 """Every algorithm runs in the same engine loop and spends exactly the same budget of unique evaluations."""
 import pytest
 
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 
 ALGORITHMS = ["nsga2", "random", "aging", "rl"]
 

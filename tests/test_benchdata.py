@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from evo_nas.problems import benchdata
 from evo_nas.cli import main
+from evo_nas.problems import benchdata
 
 from conftest import have_data
 

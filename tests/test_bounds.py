@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from evo_nas.schema.config import resolve
 from evo_nas.base.config import MAX_BATCH, MAX_COUNT, MAX_JOBS
+from evo_nas.schema.config import resolve
 
 
 @pytest.mark.parametrize("search, bad", [

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import CHECKPOINT, PREVIOUS_CHECKPOINT, RunDir
+from evo_nas.engine.runner import run_search
 
 CONFIG = {"seed": 8, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 6, "generations": 4, "cache": False},

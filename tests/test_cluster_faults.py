@@ -13,9 +13,9 @@ import pytest
 
 from evo_nas.base import parallel
 from evo_nas.cli import main
-from evo_nas.problems.synthetic import SyntheticProblem, synthetic_evaluate
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.problems.synthetic import SyntheticProblem, synthetic_evaluate
 
 distributed = pytest.importorskip("distributed")
 REPO = Path(__file__).resolve().parents[1]

@@ -4,13 +4,13 @@ import csv
 import numpy as np
 import pytest
 
+from evo_nas.algorithms.objectives import Objectives
 from evo_nas.algorithms.reward import Reward
+from evo_nas.analysis.pareto import hypervolume_2d, non_dominated
 from evo_nas.compare import (
-    Comparison, a12, best_under, a12_magnitude, evals_to_reach, hv_curve, hv_curve_points, ideal_point, mann_whitney,
+    Comparison, a12, a12_magnitude, best_under, evals_to_reach, hv_curve, hv_curve_points, ideal_point, mann_whitney,
     median_interval, t_interval, table_markdown, unique_in_order, write_outputs,
 )
-from evo_nas.analysis.pareto import hypervolume_2d, non_dominated
-from evo_nas.algorithms.objectives import Objectives
 
 OBJ = Objectives.from_dict({"names": ["val_acc", "latency_ms"], "reference": {"val_acc": 0.0, "latency_ms": 50.0}})
 

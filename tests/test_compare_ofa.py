@@ -9,6 +9,7 @@ import pytest
 from evo_nas.compare import CompareConfig, cell_dir, load_comparison, run_cells, table_markdown, write_outputs
 from evo_nas.engine.run import RunDir
 from evo_nas.spaces.loader import read_toml
+
 from conftest import needs_data
 
 CONFIG = Path(__file__).resolve().parents[1] / "experiments" / "compare_ofa.toml"

@@ -140,8 +140,8 @@ def test_cli_writes_outputs_and_reports_bad_config(tmp_path, capsys):
 
 
 def test_score_as_accuracy_scales_a_zero_cost_score():
-    from evo_nas.compare import CompareConfig, ScoreAsAccuracy
     from evo_nas.accuracy.evaluate import EvalConfig, evaluate
+    from evo_nas.compare import CompareConfig, ScoreAsAccuracy
 
     cfg = EvalConfig.from_dict({"seed": 0, "data": {"name": "mnist-subset"}, "proxy": {"kind": "synflow"},
                                 "latency": {"mode": "table", "fill": False,

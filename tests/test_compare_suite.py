@@ -5,12 +5,13 @@ import tomllib
 import numpy as np
 import pytest
 
-from conftest import needs_data
+from evo_nas.analysis.stats import a12, mann_whitney
 from evo_nas.cli import main
 from evo_nas.compare import load_comparison
-from evo_nas.analysis.stats import a12, mann_whitney
 from evo_nas.compare.suite import Suite, run_suite, suite_configs
 from evo_nas.engine.run import RunDir
+
+from conftest import needs_data
 
 SHARED = """
 seed = 0

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import torch
 
+from evo_nas.algorithms.objectives import Objectives
 from evo_nas.cli import main
 from evo_nas.deploy.choose import choose, knee_index, parse_limits
 from evo_nas.deploy.trained import deploy_space, load_trained, transfer_genes
-from evo_nas.deploy.verify import report_text, comparable, verify
+from evo_nas.deploy.verify import comparable, report_text, verify
+from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 from evo_nas.latency.machine import machine_info
 from evo_nas.latency.protocol import Protocol
-from evo_nas.engine.runner import run_search
-from evo_nas.algorithms.objectives import Objectives
-from evo_nas.engine.run import RunDir
 from evo_nas.spaces.loader import load_space
 
 FAST = Protocol(warmup=1, repeats=3, rounds=2, max_attempts=1)

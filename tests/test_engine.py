@@ -5,11 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evo_nas.cli import main
-from evo_nas.engine.runner import run_search
-from evo_nas.engine.run import RunDir
-from evo_nas.algorithms.strategy import STRATEGIES, Strategy, make_strategy
 from evo_nas.algorithms.objectives import Objectives
+from evo_nas.algorithms.strategy import STRATEGIES, Strategy, make_strategy
+from evo_nas.cli import main
+from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
+
 from conftest import needs_data
 
 

@@ -1,8 +1,8 @@
 """The same search on a dask.distributed LocalCluster gives the same result as a serial run."""
 import pytest
 
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 
 distributed = pytest.importorskip("distributed")
 

@@ -13,14 +13,15 @@ import re
 import numpy as np
 import pytest
 
+from evo_nas.engine import loop
+from evo_nas.engine.front import front_hypervolume, pareto_front
+from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search, validate_config
 from evo_nas.problems import PROBLEMS, make_problem, register_problem
 from evo_nas.problems.ofa import OFAProblem
 from evo_nas.problems.synthetic import SerialSyntheticLatency, SyntheticProblem, synthetic_evaluate
-from evo_nas.engine import loop
-from evo_nas.engine.runner import run_search, validate_config
-from evo_nas.engine.front import front_hypervolume, pareto_front
-from evo_nas.engine.run import RunDir
-from conftest import needs_data, have_data
+
+from conftest import have_data, needs_data
 
 # the [problem] of the synthetic runs: failures, latency left to a serial model, scored per generation
 BATCH_SERIAL = {"fail": 0.3, "latency": "serial", "batch": True}

@@ -7,9 +7,10 @@ import sys
 import time
 
 from evo_nas.cli import main
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.jsonl import append_jsonl, read_jsonl
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
+
 from conftest import needs_data
 
 CONFIG = {"seed": 11, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},

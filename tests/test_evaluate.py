@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from evo_nas.cli import main
 from evo_nas.accuracy.evaluate import EvalConfig, derive_seed, evaluate
+from evo_nas.cli import main
 
 CONTRACT = {"key", "val_acc", "latency_ms", "params_m", "macs_m", "train_s", "status", "error", "proxy"}
 

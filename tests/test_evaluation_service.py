@@ -4,11 +4,11 @@ import shutil
 
 import pytest
 
-from evo_nas.engine.cache import EvalCache
 from evo_nas.deploy.netadapt import RunEvaluator, refine_run
-from evo_nas.problems.service import EvaluationService
-from evo_nas.engine.runner import run_search
+from evo_nas.engine.cache import EvalCache
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.problems.service import EvaluationService
 
 TIMING = ("eval_s", "latency_s")
 

@@ -9,12 +9,12 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from evo_nas.networks.builder import build_model
 from evo_nas.cli import main
 from evo_nas.deploy.pareto_export import ExportError, export_onnx, export_pareto
+from evo_nas.engine.runner import run_search
 from evo_nas.latency.devices import MeasuredLatency
 from evo_nas.latency.measure import CommandRuntime, OnnxRuntime, Protocol
-from evo_nas.engine.runner import run_search
+from evo_nas.networks.builder import build_model
 from evo_nas.spaces.loader import load_known, load_space
 
 

@@ -8,11 +8,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evo_nas.spaces.blocks import BlockSpec, parse_block
 from evo_nas.networks.builder import build_model, count_model
+from evo_nas.spaces.blocks import BlockSpec, parse_block
 from evo_nas.spaces.costs import count
-from evo_nas.spaces.space import Genome
 from evo_nas.spaces.loader import GENOMES_DIR, known_names, load_known, load_space
+from evo_nas.spaces.space import Genome
 
 SPACE = load_space("mnasnet")
 SMALL = load_space("mnasnet", resolution=32, in_channels=1, num_classes=10)

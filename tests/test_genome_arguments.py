@@ -69,8 +69,8 @@ def _total_params(out: str) -> int:
 
 
 def test_show_builds_the_network_a_run_built(tmp_path, capsys):
-    from evo_nas.spaces.costs import count
     from evo_nas.engine.runner import run_search
+    from evo_nas.spaces.costs import count
 
     config = {"seed": 1, "space": {"name": "mnasnet", "resolution": 28, "in_channels": 1, "num_classes": 10},
               "problem": {"name": "synthetic"}, "search": {"pop_size": 4, "generations": 1, "cache": False}}

@@ -12,10 +12,11 @@ from evo_nas.latency import (
     CommandLatency, MeasuredLatency, OnnxRuntime, Protocol, TableLatency, TorchRuntime, latency_model_from_config,
     make_runtime,
 )
-from evo_nas.studies.latency_fidelity import fidelity_stats, repeatability
 from evo_nas.latency.measure import RUNTIMES, OnnxInt8DynamicRuntime, OnnxInt8StaticRuntime
 from evo_nas.latency.table import build_layer, layer_input_shape
 from evo_nas.spaces.loader import load_space
+from evo_nas.studies.latency_fidelity import fidelity_stats, repeatability
+
 from conftest import needs_data
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,11 +4,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import needs_data
 
 from evo_nas.cli import main
 from evo_nas.latency import fewshot
 from evo_nas.spaces.loader import load_space
+
+from conftest import needs_data
 
 
 def synthetic(n, seed=0):
@@ -119,9 +120,8 @@ def test_sample_fit_and_search_a_fitted_device(tmp_path, capsys):
 
 @needs_data("ofa")
 def test_help_gpu_measurements_are_predicted_from_20_networks():
-    from evo_nas.studies.fewshot_latency import help_data, summary
-
     from evo_nas.studies import fewshot_latency as study
+    from evo_nas.studies.fewshot_latency import help_data, summary
 
     features, columns = help_data("note10")
     assert len(columns["v100_64"]) == 1013 and len(columns) == 12

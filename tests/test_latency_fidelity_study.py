@@ -2,11 +2,10 @@
 whole-network latency its table predicts exactly: every figure at its ideal, a report and a scatter."""
 import numpy as np
 import pytest
+from test_latency_ofa import slice_space
+from test_latency_table import FakeRuntime
 
 from evo_nas.latency.measure import Protocol
-
-from test_latency_table import FakeRuntime
-from test_latency_ofa import slice_space
 
 
 def test_the_fidelity_study_reports_an_exact_table_as_exact(tmp_path):

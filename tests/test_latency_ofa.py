@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
+from test_latency_table import FakeRuntime
+from test_problems_ofa import small_space
 
 from evo_nas.latency.devices import TableLatency
 from evo_nas.latency.measure import RUNTIMES, Protocol
@@ -11,8 +13,6 @@ from evo_nas.latency.table import LatencyTable, build_network, space_layers
 from evo_nas.problems import make_problem
 from evo_nas.spaces.loader import load_space
 
-from test_latency_table import FakeRuntime
-from test_problems_ofa import small_space
 from conftest import needs_data
 
 

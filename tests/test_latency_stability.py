@@ -7,8 +7,7 @@ import pytest
 from test_latency_table import TINY, FakeRuntime
 
 from evo_nas.cli import main
-from evo_nas.latency import LatencyTable, Protocol, TableLatency, build_table
-from evo_nas.latency import stability
+from evo_nas.latency import LatencyTable, Protocol, TableLatency, build_table, stability
 from evo_nas.latency.check import check_table
 from evo_nas.latency.measure import Measurement
 from evo_nas.latency.protocol import measure, summarize_tails

@@ -6,10 +6,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from evo_nas.networks.builder import Layer, Network
 from evo_nas.latency import LatencyTable, Protocol, TableLatency, build_table, latency_model_from_config
 from evo_nas.latency.measure import Measurement, Runtime, machine_info
 from evo_nas.latency.table import build_network, fit_calibration, refit, space_layers
+from evo_nas.networks.builder import Layer, Network
 from evo_nas.spaces.loader import load_space
 
 TINY = """

@@ -1,10 +1,11 @@
 """The embedded MNIST subset is reproducible: rebuilt from MNIST's IDX files (data mirror), it is the
 shipped ``evo_nas/assets/mnist_subset.npz`` byte for byte."""
 import numpy as np
-from conftest import needs_data
 
 from evo_nas.accuracy.datafiles import EMBEDDED
 from evo_nas.accuracy.mnist_subset import FILES, balanced_indices, build_subset
+
+from conftest import needs_data
 
 
 def test_balanced_indices_draw_per_class_without_replacement():

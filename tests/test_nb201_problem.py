@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from evo_nas.problems import benchdata
-from evo_nas.cli import main
 from evo_nas.analysis.pareto import TrueFront
-from evo_nas.problems import make_problem
-from evo_nas.problems.nb201 import DEVICES, NB201Problem
+from evo_nas.cli import main
 from evo_nas.engine.runner import run_search
+from evo_nas.problems import benchdata, make_problem
+from evo_nas.problems.nb201 import DEVICES, NB201Problem
+
 from conftest import have_data, needs_data
 
 PIXEL3 = {"problem": {"name": "nb201", "dataset": "cifar10", "split": "val", "device": "pixel3"}}

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from evo_nas.networks.builder import count_model
-from evo_nas.cli import main
-from evo_nas.networks.nb201 import build_network
 from evo_nas.algorithms import operators
+from evo_nas.cli import main
+from evo_nas.networks.builder import count_model
+from evo_nas.networks.nb201 import build_network
 from evo_nas.spaces.loader import load_space
 
 ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -131,8 +131,8 @@ def test_the_network_runs_and_a_seeded_build_is_reproducible(space):
 
 
 def test_the_space_file_refuses_bad_settings(space):
-    from evo_nas.spaces.space import SpaceError
     from evo_nas.spaces.loader import space_from_dict
+    from evo_nas.spaces.space import SpaceError
 
     for key, value in (("operations", ["none", "sep_conv_3x3"]), ("nodes", 1), ("resolution", 30)):
         with pytest.raises(SpaceError, match=key):

@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.spaces.costs import count
 from evo_nas.deploy.netadapt import block_proposal, netadapt
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
-from evo_nas.spaces.space import Genome
+from evo_nas.engine.runner import run_search
+from evo_nas.spaces.costs import count
 from evo_nas.spaces.loader import load_space
-
+from evo_nas.spaces.space import Genome
 
 _LATENCY: dict = {}
 

@@ -2,11 +2,12 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evo_nas.algorithms import operators as ops
-from evo_nas.spaces.space import Genome
 from evo_nas.spaces.loader import load_space
+from evo_nas.spaces.space import Genome
 
 SPACE = load_space("mnasnet")
 seeds = st.integers(0, 2 ** 32 - 1)

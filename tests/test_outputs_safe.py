@@ -13,9 +13,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import needs_data
 
 from evo_nas.base.outputs import check_out, default_out, tracked_files
+
+from conftest import needs_data
 
 ROOT = Path(__file__).resolve().parents[1]
 HAVE_GIT = shutil.which("git") is not None and (ROOT / ".git").exists()

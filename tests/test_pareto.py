@@ -1,7 +1,8 @@
 """Pareto dominance and hypervolume against brute force, grid counts and pymoo, on ties, duplicates and bad input."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evo_nas.analysis.pareto import dominates, hypervolume, hypervolume_2d, non_dominated
 

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from evo_nas.cli import main
 from evo_nas.analysis.pareto import hypervolume, reference_warning
+from evo_nas.cli import main
 from evo_nas.engine.runner import run_search
 
 CONFIG = {"seed": 2, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},

@@ -1,4 +1,5 @@
 import pytest
+
 """A seeded NSGA-II search on Once-for-All's benchmark, pinned to a fingerprint of its Pareto set.
 
 pyglove guards its evolution algorithms the same way: a seeded run whose outcome is hashed and
@@ -10,6 +11,7 @@ import hashlib
 import json
 
 import evo_nas
+
 from conftest import needs_data
 
 CONFIG = {"problem": {"name": "ofa-mbv3"}, "seed": 7,

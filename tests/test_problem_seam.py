@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from evo_nas.problems import PROBLEMS, Objective, Problem, make_problem, register_problem
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
+from evo_nas.problems import PROBLEMS, Objective, Problem, make_problem, register_problem
 from evo_nas.spaces.loader import load_space
 
 

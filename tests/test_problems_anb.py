@@ -6,12 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import needs_data
 from evo_nas.cli import main
-from evo_nas.spaces.costs import count, thop_macs
 from evo_nas.problems import make_problem
 from evo_nas.problems.anb_model import ASSETS, BlockCosts, Surrogates, features
+from evo_nas.spaces.costs import count, thop_macs
 from evo_nas.spaces.loader import load_space
+
+from conftest import needs_data
 
 HERE = Path(__file__).parent
 EXPECTED = json.loads((HERE / "data" / "anb_surrogate_expected.json").read_text())

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.spaces.costs import count
 from evo_nas.problems import make_problem
+from evo_nas.spaces.costs import count
 from evo_nas.spaces.loader import known_names, load_known, load_space, space_from_dict
-from conftest import needs_data, have_data
+
+from conftest import have_data, needs_data
 
 HERE = Path(__file__).parent
 REFERENCE = json.loads((HERE / "data" / "ofa_reference_predictions.json").read_text())["archs"]

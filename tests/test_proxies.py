@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from evo_nas.networks.builder import build_model
 from evo_nas.accuracy.evaluate import EvalConfig, evaluate
 from evo_nas.accuracy.proxies import ProxyData, grad_norm, naswot, proxy_from_config, synflow
 from evo_nas.accuracy.train import TrainingFailed, TrainSettings, accuracy, deterministic, recalibrate_bn, train_model
+from evo_nas.networks.builder import build_model
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 
 from evo_nas.cli import main
 from evo_nas.engine import lock as lock_module
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.lock import LOCK, RunLock, RunLocked
+from evo_nas.engine.runner import run_search
 
 CONFIG = {"seed": 5, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 6, "generations": 1, "cache": False},

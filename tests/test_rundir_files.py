@@ -8,8 +8,8 @@ import pytest
 
 from evo_nas import api
 from evo_nas.cli import main
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 
 
 def config(**search):

@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 from evo_nas.cli import main
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 
 
 class Killed(BaseException):

@@ -8,11 +8,11 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from evo_nas.cli import main
+from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 from evo_nas.problems import PROBLEMS, Objective, register_problem
 from evo_nas.problems.synthetic import SyntheticProblem
 from evo_nas.schema.config import resolve, resolved
-from evo_nas.engine.runner import run_search
-from evo_nas.engine.run import RunDir
 
 
 def synthetic(**search):
@@ -116,7 +116,7 @@ def test_a_section_the_problem_does_not_read_is_refused(config, message):
      "[latency] timeout_s = 0 must be a positive number (s)"),
     (lambda c: c.update(latency={"fit": "cubic"}),
      "[latency] fit = 'cubic' must be one of auto, offset, offset+per_layer, affine"),
-    (lambda c: c.update(latency={"runtime": "tflite"}), "[latency] runtime = 'tflite' (expected one of torch, onnxruntime)"),
+    (lambda c: c.update(latency={"runtime": "tflite"}), "[latency] runtime = 'tflite' (expected one of torch, onnxruntime, onnxruntime-int8-dynamic, onnxruntime-int8-static)"),
     (lambda c: c.update(latency={"mode": "command"}), "[latency] mode = 'command' needs command = \"program {model}\""),
 ])
 def test_a_bad_value_is_one_line_naming_key_value_and_allowed_values(edit, message):

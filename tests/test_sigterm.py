@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from evo_nas.cli import main
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.jsonl import read_jsonl
+from evo_nas.engine.runner import run_search
 
 CONFIG = {"seed": 4, "space": {"name": "mnasnet", "resolution": 32, "num_classes": 10},
           "problem": {"name": "synthetic"}, "search": {"pop_size": 8, "generations": 6, "cache": False, "n_jobs": 2},

@@ -7,8 +7,8 @@ from evo_nas.algorithms.aging import AgingEvolution, ObjectiveFitness
 from evo_nas.algorithms.objectives import Objectives
 from evo_nas.analysis.pareto import hypervolume
 from evo_nas.cli import main
-from evo_nas.engine.runner import run_search
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 
 LIMIT = 30.0  # [constraints] latency_ms max, ms
 SEARCH = {"nsga2": {"pop_size": 8}, "random": {"random": {"batch_size": 6}},

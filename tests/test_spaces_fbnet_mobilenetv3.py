@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from evo_nas.networks.builder import ChannelShuffle, build_model, count_model
 from evo_nas.spaces.costs import count
-from evo_nas.spaces.space import Genome, SpaceError
 from evo_nas.spaces.loader import load_known, load_space, space_from_dict
+from evo_nas.spaces.space import Genome, SpaceError
 
 FBNET = load_space("fbnet")
 MBV3 = load_space("mobilenetv3")

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evo_nas.engine.runner import run_search
 from evo_nas.algorithms.operators import crossover, mutate_decision
 from evo_nas.engine.run import RunDir
+from evo_nas.engine.runner import run_search
 from evo_nas.problems.synthetic import synthetic_evaluate
 from evo_nas.spaces.loader import load_space
 

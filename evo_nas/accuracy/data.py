@@ -18,11 +18,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .datafiles import DEFAULT_EMBEDDED, EMBEDDED, load_embedded, load_folder, load_idx, load_npz, read_idx
-from .dataset import Dataset, DatasetError, to_tensor
 from ..base.errors import validate
 from ..base.files import from_base
 from .data_config import FORMATS, DataSection
+from .datafiles import DEFAULT_EMBEDDED, EMBEDDED, load_embedded, load_folder, load_idx, load_npz, read_idx
+from .dataset import Dataset, DatasetError, to_tensor
+
 
 def _format_of(path: str, name: str | None) -> str:
     """The format of the data at ``path``: ``idx`` for ``mnist`` or a folder of ``train-images*`` files,

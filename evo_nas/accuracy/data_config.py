@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .datafiles import DEFAULT_EMBEDDED, EMBEDDED
 from ..base.config import MAX_COUNT, Section
+from .datafiles import DEFAULT_EMBEDDED, EMBEDDED
 
 FORMATS = ("embedded", "idx", "npz", "folder")
 

@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base import hashing
-from .data import DataConfig, load_dataset
-from .dataset import Dataset, to_tensor
-from ..base.files import from_base
-from .proxies import Proxy, ProxyData, proxy_from_config
-from ..base.hashing import derive_seed
 from ..base.config import Seeded
 from ..base.errors import unknown_key, validate
+from ..base.files import from_base
+from ..base.hashing import derive_seed
 from ..spaces.config import SpaceSection
-from ..spaces.space import Genome, Space
 from ..spaces.loader import load_space
+from ..spaces.space import Genome, Space
+from .data import DataConfig, load_dataset
+from .dataset import Dataset, to_tensor
+from .proxies import Proxy, ProxyData, proxy_from_config
 
 SPACE_KEYS = {"name", "file", "width_multiplier", "resolution"}
 

@@ -18,8 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .proxy_config import kind_settings
 from .proxy_base import Proxy, ProxyData
+from .proxy_config import kind_settings
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.Hardswish)
 

@@ -21,8 +21,8 @@ from pydantic import Field, model_validator
 
 from ..base.config import MAX_BATCH, Section
 from ..base.errors import validate
-from .operators import mutate_decision
 from ..spaces.space import Genome, Space
+from .operators import mutate_decision
 from .reward import Reward, RewardKeys
 
 

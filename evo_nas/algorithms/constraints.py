@@ -17,8 +17,8 @@ Limit = tuple[str, str, float]
 def limits_from_section(section, available=None) -> tuple[Limit, ...]:
     """``[constraints]`` (a dict of ``{min, max}`` tables or ``Bound`` models, or None) as limits, sorted by
     name; ``ValueError`` of one line for a bad bound or a name not in ``available`` (when given)."""
-    from .constraints_config import Bound
     from ..base.errors import validate
+    from .constraints_config import Bound
 
     if section is None:
         return ()

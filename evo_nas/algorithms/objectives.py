@@ -45,10 +45,9 @@ class Objectives:
         with the ``[constraints]`` section's limits (``evo_nas.algorithms.constraints``).
         ``ValueError`` names an objective the problem does not report or a reference that does not
         match the names."""
-        from .constraints import limits_from_section
-
         from ..base.errors import validate
         from .config import ObjectivesSection
+        from .constraints import limits_from_section
 
         if problem is None:
             from ..problems import DEFAULT_PROBLEM, problem_class

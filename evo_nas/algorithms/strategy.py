@@ -20,6 +20,7 @@ from ..spaces.space import Genome, Space
 from .objectives import Objectives
 from .registry import STRATEGIES, strategy_class
 
+
 @runtime_checkable
 class Strategy(Protocol):
     def ask(self) -> list[Genome]:

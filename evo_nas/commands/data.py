@@ -23,8 +23,8 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..problems import benchdata
     from ..analysis.report import _table
+    from ..problems import benchdata
 
     names = [benchdata.benchmark(args.benchmark).name] if args.benchmark else list(benchdata.BENCHMARKS)
     if args.action == "import":

@@ -28,10 +28,9 @@ def register(sub):
 
 
 def run(args) -> int:
+    from ..base.outputs import check_out
     from ..deploy.pareto_export import export_pareto
     from ..engine.run import RunDir
-
-    from ..base.outputs import check_out
 
     if args.out:
         check_out(args.out, args.overwrite)

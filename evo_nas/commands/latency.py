@@ -124,9 +124,9 @@ def _latency_section(args, section: dict) -> dict:
 def _checked(lat: dict) -> dict:
     """``lat`` checked by the schema as a ``mode = "table"`` ``[latency]`` section, defaults filled in;
     keys a table does not take (another mode's) are not this command's and are left out."""
-    from ..latency.devices import DEVICES
     from ..base.errors import validate
     from ..latency.config import LatencySection
+    from ..latency.devices import DEVICES
 
     keys = DEVICES["table"][1]
     section = {**{k: v for k, v in lat.items() if k in keys}, "mode": "table"}
@@ -214,9 +214,9 @@ def _build(args, space, lat, runtime, protocol, default_table_path) -> int:
 
 
 def _genome(args, space, over, lat, runtimes, threads, protocol, default_table_path) -> int:
-    from ..spaces.arch import to_architecture
     from ..latency import LatencyTable, MeasuredLatency, machine_info, make_runtime
     from ..latency.devices import check_device
+    from ..spaces.arch import to_architecture
 
     space, obj = load_genome_or_architecture(args.target, space, **over)
     arch = to_architecture(obj)

@@ -74,9 +74,9 @@ def run(args) -> int:
 
 def _true_front(run_dir, objectives, front, records) -> str | None:
     """The line scoring ``front`` against the exact Pareto front, for a problem that knows it; None otherwise."""
-    from ..problems.benchdata import DataMissing
-    from ..problems import Problem, problem_class, problem_name
     from ..engine.front import true_front_metrics, true_front_text
+    from ..problems import Problem, problem_class, problem_name
+    from ..problems.benchdata import DataMissing
 
     if problem_class(problem_name(run_dir.config)).true_front is Problem.true_front:
         return None

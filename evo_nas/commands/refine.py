@@ -20,8 +20,8 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..deploy.netadapt import refine_run
     from ..analysis.report import _table
+    from ..deploy.netadapt import refine_run
     from ..engine.run import RunDir
 
     if args.members is not None and args.members < 1:

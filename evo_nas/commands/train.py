@@ -152,7 +152,6 @@ def _run_mode(args) -> int:
 
 def run(args) -> int:
     from ..accuracy.evaluate import EvalConfig, train_full
-
     from ..base.outputs import check_out
     from ..spaces.loader import existing_file
 

@@ -48,16 +48,16 @@ them).
 """
 from __future__ import annotations
 
+from ..analysis.stats import a12, a12_magnitude, mann_whitney, median_interval, t_interval
 from .cells import ScoreAsAccuracy, run_cells
 from .comparison import Comparison
 from .config import CompareConfig, cell_config, cell_dir, reward_of
 from .curves import (
-    best_under, evals_to_reach, front_points, hv_curve, hv_curve_points, ideal_point, objective_matrix,
-    reference_point, unique_in_order,
+    best_under, evals_to_reach, front_points, hv_curve, hv_curve_points, ideal_point, objective_matrix, reference_point,
+    unique_in_order,
 )
 from .load import load_comparison
 from .output import reach_markdown, table_markdown, targets_markdown, write_outputs
-from ..analysis.stats import a12, a12_magnitude, mann_whitney, median_interval, t_interval
 
 __all__ = ["CompareConfig", "reward_of", "cell_config", "cell_dir", "ScoreAsAccuracy", "run_cells",
            "unique_in_order", "objective_matrix", "reference_point", "ideal_point", "hv_curve_points", "hv_curve",

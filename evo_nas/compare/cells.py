@@ -35,8 +35,8 @@ class ScoreAsAccuracy:
 def _run_cell(args) -> str:
     import torch
 
-    from ..problems import make_problem
     from ..engine.runner import run_search
+    from ..problems import make_problem
 
     config, algorithm, seed, runs, evaluator = args
     torch.set_num_threads(1)
@@ -52,8 +52,8 @@ def _run_cell(args) -> str:
 def validate_cells(config: dict, problem=None) -> CompareConfig:
     """Check ``[compare]``, the reward and every algorithm's cell configuration (``ValueError`` of one
     line) on ``problem`` (default: built from ``config``; ``benchdata.DataMissing`` without its data)."""
-    from ..problems import make_problem
     from ..engine.runner import validate_config
+    from ..problems import make_problem
 
     cmp = CompareConfig.from_dict(config)
     reward_of(config)

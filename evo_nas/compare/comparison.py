@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..algorithms.objectives import Objectives
 from ..algorithms.reward import Reward
 from ..analysis.pareto import IGD_NORMALIZATION
-from ..algorithms.objectives import Objectives
+from ..analysis.stats import a12, a12_magnitude, mann_whitney, median_interval
 from .curves import (
     evals_to_reach, front_points, hv_curve, ideal_point, reference_point, true_front_scores, unique_in_order,
 )
-from ..analysis.stats import a12, a12_magnitude, mann_whitney, median_interval
 
 
 @dataclass

@@ -26,8 +26,8 @@ class CompareConfig:
     def from_dict(cls, config: dict) -> "CompareConfig":
         """``[compare]`` of ``config``: types, ranges and defaults from the schema (``CompareSection``),
         then the checks across keys and sections. ``ValueError`` of one line."""
-        from ..schema.config import section
         from ..algorithms.strategy import STRATEGIES
+        from ..schema.config import section
 
         d = section("compare", config.get("compare"))
         where = "[compare]"
@@ -78,8 +78,8 @@ def cell_config(config: dict, algorithm: str, seed: int) -> dict:
     between cells would hand later cells free evaluations and break equal budgets; repeats within
     a cell are still free, for every algorithm alike.
     """
-    from ..engine.settings import ENGINE_KEYS
     from ..algorithms.strategy import strategy_class
+    from ..engine.settings import ENGINE_KEYS
 
     over = copy.deepcopy(((config.get("compare") or {}).get("overrides") or {}).get(algorithm) or {})
     strategy = over.pop("algorithm", algorithm)

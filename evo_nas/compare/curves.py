@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.pareto import non_dominated
 from ..algorithms.objectives import FAILED_PENALTY, Objectives
+from ..analysis.pareto import non_dominated
 
 
 def unique_in_order(records: list[dict]) -> list[dict]:

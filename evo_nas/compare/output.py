@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.pareto import IGD_NORMALIZATION
+from ..analysis.stats import median_interval
 from ..base.files import atomic_write
 from ..base.jsonio import dumps
 from .comparison import Comparison
-from ..analysis.pareto import IGD_NORMALIZATION
-from ..analysis.stats import median_interval
 
 
 def _fmt(v, digits=4):

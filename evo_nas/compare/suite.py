@@ -31,12 +31,12 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from ..analysis.pareto import non_dominated
 from ..algorithms.objectives import FAILED_PENALTY
+from ..analysis.pareto import non_dominated
+from ..analysis.stats import a12, mann_whitney
 from .comparison import Comparison
 from .curves import objective_matrix
 from .load import load_comparison
-from ..analysis.stats import a12, mann_whitney
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -90,8 +90,8 @@ def run_suite(config: dict, out: str | Path, *, runs: str | Path | None = None, 
     ``runs``), write each problem's outputs in ``OUT/problems/NAME``; return the ``Suite``. ``progress(text)`` gets one line per cell (and one per
     problem). A problem whose data is missing is skipped, its error kept (``Suite.skipped``); any other
     error stops the suite with the problem's name."""
-    from ..problems.benchdata import DataMissing
     from ..problems import make_problem
+    from ..problems.benchdata import DataMissing
     from ..schema.config import section
     from .cells import run_cells, validate_cells
     from .output import write_outputs

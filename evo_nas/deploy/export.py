@@ -15,12 +15,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from .pareto_export import ExportCheck, check_out_dir, export_onnx
+from ..algorithms.constraints import run_limits
 from ..base.files import atomic_write, remove_stale_stages, stage_dir
 from ..base.hashing import derive_seed, digest
 from ..base.jsonio import dumps
 from .choose import Choice
-from ..algorithms.constraints import run_limits
+from .pareto_export import ExportCheck, check_out_dir, export_onnx
 from .trained import default_dir, load_trained
 
 CARD_FORMAT = 1

@@ -201,9 +201,8 @@ def refine_run(run_dir, target_ms: float, *, members: int | None = None, step_fr
     """NetAdapt on a run's Pareto members slower than ``target_ms`` (the fastest ``members`` of them);
     every evaluation is appended to the run and its Pareto files are rewritten. ``cache_path``:
     the persistent evaluation cache (default: the run's own ``[search] cache`` setting)."""
-    from ..engine.run import RunDir
-
     from ..engine.cache import EvalCache
+    from ..engine.run import RunDir
 
     run = RunDir(run_dir)
     if cache_path is None:   # the run's own cache setting, as the engine reads it

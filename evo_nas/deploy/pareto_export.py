@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..spaces.arch import to_architecture
 from ..base.files import atomic_path, atomic_write, remove_stale_stages, stage_dir
 from ..base.hashing import derive_seed
 from ..base.jsonio import dumps
 from ..networks.onnx_export import INPUT, OPSET, write_onnx
+from ..spaces.arch import to_architecture
 
 
 class ExportError(ValueError):

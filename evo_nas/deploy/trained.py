@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..accuracy.data import DataConfig, load_dataset
+from ..base.errors import MissingFile
 from ..base.files import atomic_path, atomic_write
 from ..base.hashing import digest, file_fingerprint
 from ..base.jsonio import dumps, read_json
-from ..base.errors import MissingFile
-from ..spaces.space import Space
 from ..spaces.loader import space_from_dict
+from ..spaces.space import Space
 
 WEIGHTS = "model.safetensors"
 RECORD = "trained.json"

@@ -17,13 +17,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..algorithms.constraints import limit_text, violation
+from ..base.errors import MissingFile
 from ..base.files import atomic_write
 from ..base.jsonio import dumps, read_json
 from ..latency.machine import machine_info, steady_allocator
 from ..latency.protocol import Measurement, Protocol, measure
 from ..networks.onnx_export import INPUT, example_input
-from ..base.errors import MissingFile
-from ..algorithms.constraints import limit_text, violation
 
 REPORT = "verify.json"
 ACCURACY = ("top1", "val_acc", "test_acc")

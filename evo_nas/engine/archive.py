@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.pareto import hypervolume, non_dominated
 from ..algorithms.objectives import Objectives
+from ..analysis.pareto import hypervolume, non_dominated
 
 
 class Archive:

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..algorithms.config import BUDGET_KEYS, EXECUTION_KEYS
 from ..base.files import atomic_write
 from ..base.hashing import fingerprint
 from ..base.jsonio import dumps
-from ..algorithms.config import BUDGET_KEYS, EXECUTION_KEYS
 from ..schema.config import resolved
 
 FORMAT = "evo-nas checkpoint"

@@ -7,8 +7,8 @@ import io
 
 import numpy as np
 
-from ..analysis.pareto import IGD_NORMALIZATION, TrueFront, hypervolume, non_dominated
 from ..algorithms.objectives import Objectives
+from ..analysis.pareto import IGD_NORMALIZATION, TrueFront, hypervolume, non_dominated
 
 PARETO_COLUMNS = ("latency_ms", "params_m", "macs_m", "generation", "key")
 

@@ -33,17 +33,17 @@ from typing import Callable
 
 import numpy as np
 
-from .cache import EvalCache
+from ..algorithms.objectives import Objectives
+from ..algorithms.strategy import make_strategy
 from ..base.files import from_base
 from ..problems import Problem, make_problem
 from ..problems.service import EvaluationService
+from .cache import EvalCache
 from .checkpoint import Resume, config_hash, prepare_resume
 from .columns import Asked, GeneRows, evaluate_columns
-from ..algorithms.objectives import Objectives
 from .run import RunDir
-from .tally import Tally
 from .settings import SearchSettings
-from ..algorithms.strategy import make_strategy
+from .tally import Tally
 
 # a batch problem's checkpoints are at least this many seconds apart (unless forced)
 CHECKPOINT_S = 1.0

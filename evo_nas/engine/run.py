@@ -26,14 +26,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..algorithms.objectives import Objectives
+from ..base.errors import MissingFile
 from ..base.files import atomic_write
 from ..base.jsonio import dumps, plain
-from ..base.errors import MissingFile
 from . import checkpoint as ckpt
 from .front import front_csv, front_hypervolume, pareto_front
 from .jsonl import append_jsonl, append_text, drop_torn_tail, jsonl_text, read_jsonl
 from .lock import RunLock
-from ..algorithms.objectives import Objectives
 
 CONFIG = "config.json"
 EVALUATIONS = "evaluations.jsonl"

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Callable
 
 from ..analysis.pareto import reference_warning
-from ..problems import Problem
 from ..base.parallel import check_dask
+from ..problems import Problem
 from ..problems.service import evaluate_task
 from ..schema.config import resolve
-from .loop import Engine
-from .progress import Progress
 from .front import front_hypervolume, true_front_metrics
 from .guard import guarded_run
-from .run import RunDir
+from .loop import Engine
+from .progress import Progress
 from .resuming import resume_config
+from .run import RunDir
 from .settings import check_thread_safety, validate_config
 
 __all__ = ["run_search", "validate_config", "SearchResult", "evaluate_task"]

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base.parallel import check_dask
-from ..problems import Problem, make_problem
-from ..schema.config import CONFIG_SECTIONS, Config, resolve, section
 from ..algorithms.config import BUDGET_KEYS, ENGINE_KEYS, EXECUTION_KEYS, SearchSection
 from ..algorithms.objectives import Objectives
 from ..algorithms.strategy import make_strategy, strategy_class
+from ..base.parallel import check_dask
+from ..problems import Problem, make_problem
+from ..schema.config import CONFIG_SECTIONS, Config, resolve, section
 
 __all__ = ["BUDGET_KEYS", "CONFIG_SECTIONS", "ENGINE_KEYS", "EXECUTION_KEYS", "SearchSettings", "check_thread_safety",
            "validate_config"]

@@ -10,11 +10,11 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from .calibration import FIT_CHOICES, FIT_DEFAULT
-from .measure import RUNTIMES, Protocol
 from ..base.config import MAX_BATCH, MAX_THREADS, PositiveFloat
 from ..base.errors import unknown_key, validate
+from .calibration import FIT_CHOICES, FIT_DEFAULT
 from .devices import COMMON_KEYS, DEVICES, LatencyModel
+from .measure import RUNTIMES, Protocol
 from .protocol_keys import ProtocolKeys
 
 # the built-in devices' fixed defaults; the protocol's are ``Protocol``'s, ``fit``'s ``FIT_DEFAULT``

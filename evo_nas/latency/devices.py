@@ -20,15 +20,14 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from ..spaces.arch import to_architecture
 from ..base.hashing import fingerprint as _hash
 from ..base.outputs import tracked_files
-from .protocol_keys import PROTOCOL_KEYS as _PROTOCOL_KEYS
+from ..spaces.arch import to_architecture
+from .lookup import VERSION as TABLE_VERSION, LatencyTable
 from .machine import machine_info
-from .lookup import VERSION as TABLE_VERSION
-from .lookup import LatencyTable
 from .measure import CommandRuntime, Runtime, make_runtime
 from .protocol import Measurement, Protocol
+from .protocol_keys import PROTOCOL_KEYS as _PROTOCOL_KEYS
 from .table import (
     FIT_DEFAULT, build_network, calibrate, calibration_genomes, check_fit, default_calibration, measure_layers,
     network_input_shape, space_layers,

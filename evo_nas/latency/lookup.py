@@ -17,9 +17,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..base import hashing
-from ..spaces.arch import Architecture, LayerSpec, to_architecture
 from ..base.files import atomic_write
 from ..base.jsonio import dumps, read_json
+from ..spaces.arch import Architecture, LayerSpec, to_architecture
 from .machine import DEFAULT_ALLOCATOR, machine_info
 from .measure import Runtime
 from .protocol import Measurement, Protocol

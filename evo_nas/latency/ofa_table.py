@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..spaces.arch import Architecture, conv_out, to_architecture
 from ..base.errors import error_text
+from ..spaces.arch import Architecture, conv_out, to_architecture
 
 NOTE10_RESOLUTIONS = (160, 176, 192, 208, 224)
 

@@ -43,8 +43,9 @@ def quantize(fp32: str | Path, out: str | Path, mode: str, calibration: np.ndarr
     """Write the INT8 version of the ONNX file ``fp32`` at ``out``. ``mode``: ``dynamic`` or ``static``;
     ``static`` needs ``calibration``, float32 images (N, C, H, W) normalized as the network's input.
     ``ValueError`` for another mode or static without images."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, \
-        quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static,
+    )
 
     if mode not in MODES:
         raise ValueError(f"--int8 {mode!r} (expected one of {', '.join(MODES)})")

@@ -27,9 +27,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import hashing
+from ..base.errors import validate
 from ..base.files import from_base
 from ..base.hashing import file_fingerprint as _file_hash
-from ..base.errors import validate
 from ..spaces.loader import load_space
 from . import register_problem
 from .anb_model import ASSETS, BlockCosts, Surrogates, features
@@ -84,8 +84,8 @@ class ANBProblem(Problem):
         self.measured = measured
         self.archive = None
         if measured:
-            from .benchdata import data_file
             from .anb_data import ARCHIVE, load_records
+            from .benchdata import data_file
 
             self.archive = data_file("anb", ARCHIVE, data_dir)
             rec = load_records(self.space, data_dir)

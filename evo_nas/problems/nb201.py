@@ -32,13 +32,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import benchdata
-from ..base import hashing
-from ..base.files import from_base
 from ..analysis.pareto import TrueFront
+from ..base import hashing
 from ..base.errors import validate
+from ..base.files import from_base
 from ..spaces.loader import load_space
-from . import register_problem
+from . import benchdata, register_problem
 from .base import Objective, Problem
 
 #: dataset key -> (column prefix, classes, input resolution, name)

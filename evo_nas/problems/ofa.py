@@ -34,14 +34,13 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import benchdata
 from ..base import hashing
+from ..base.errors import validate
 from ..base.files import from_base
 from ..base.hashing import file_fingerprint as _file_hash
 from ..latency.ofa_table import NOTE10_RESOLUTIONS, OFALatencyTable
-from ..base.errors import validate
 from ..spaces.loader import load_space
-from . import register_problem
+from . import benchdata, register_problem
 from .base import Objective, Problem
 from .ofa_predictor import AccuracyPredictor
 

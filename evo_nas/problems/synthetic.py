@@ -24,13 +24,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import hashing
-from ..spaces.costs import count
-from ..base.hashing import unit as _unit
 from ..base.config import Seeded
 from ..base.errors import validate
+from ..base.hashing import unit as _unit
 from ..spaces.config import SpaceSection
-from ..spaces.space import Genome, Space
+from ..spaces.costs import count
 from ..spaces.loader import load_space
+from ..spaces.space import Genome, Space
 from . import register_problem
 from .base import Objective, Problem
 

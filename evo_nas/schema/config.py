@@ -16,18 +16,16 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from ..base.config import Seeded
-from ..algorithms.constraints_config import check_constraints
-from ..base.errors import unknown_key, validate
-from ..analysis.config import CompareSection, SuiteSection
 from ..accuracy.data_config import DataSection
-from ..latency.config import LatencySection
-from ..algorithms.config import ObjectivesSection, SearchSection
 from ..accuracy.proxy_config import ProxySection
-from ..base.config import Section
+from ..algorithms.config import ObjectivesSection, SearchSection
+from ..algorithms.constraints_config import check_constraints
+from ..analysis.config import CompareSection, SuiteSection
+from ..base.config import Section, Seeded
+from ..base.errors import unknown_key, validate
+from ..latency.config import LatencySection
 from ..problems.config import ProblemSection
 from ..spaces.config import SpaceSection
-
 
 # sections a problem may or may not read (``Problem.config_sections``)
 OPTIONAL_SECTIONS = ("space", "data", "proxy", "latency")
@@ -60,8 +58,8 @@ class Config(Seeded):
 
     @model_validator(mode="after")
     def _resolve(self) -> "Config":
-        from ..problems import problem_class
         from ..algorithms.objectives import Objectives
+        from ..problems import problem_class
 
         if self.search is None:
             raise ValueError("[search] needs a budget: generations and/or max_evaluations")

@@ -9,14 +9,14 @@ own ``type_name``; ``spaces.loader`` imports every built-in type, so ``space_fro
 ``load_space(name)`` loads a shipped space (``space_names()``) or a TOML file;
 ``@register_space_type`` adds a type.
 """
-from .space import SPACE_TYPES, Genome, Space, register_space_type
-from .loader import load_space, space_names
 from .factorized import FactorizedSpace
 from .fbnet import FBNetSpace
+from .loader import load_space, space_names
 from .mbconv import MBConvSpace
 from .mobilenetv3 import MobileNetV3Space
 from .nb201 import NB201Space
 from .ofa_mbv3 import OFAMobileNetV3Space
+from .space import SPACE_TYPES, Genome, Space, register_space_type
 
 __all__ = ["FactorizedSpace", "FBNetSpace", "MBConvSpace", "MobileNetV3Space", "NB201Space", "OFAMobileNetV3Space",
            "SPACE_TYPES", "Space", "Genome", "load_space", "register_space_type",

@@ -5,9 +5,9 @@ layer (``EvalConfig``) checks its ``[space]`` with it.
 """
 from __future__ import annotations
 
-from ..base.config import MAX_BATCH, MAX_WIDTH, PositiveFloat, Section
 from pydantic import Field, model_validator
 
+from ..base.config import MAX_BATCH, MAX_WIDTH, PositiveFloat, Section
 
 
 class SpaceSection(Section):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ._common import SETTINGS, check_frame, read_settings
 from .arch import Architecture, HeadSpec, StemSpec, make_divisible
 from .blocks import SKIPS, BlockSpec
 from .space import Space, SpaceError, _need, register_space_type
-from ._common import SETTINGS, check_frame, read_settings
 
 
 def parse_op(name: str) -> tuple[str, float]:

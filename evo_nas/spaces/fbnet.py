@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from ._common import MacroSpace, check_frame
 from .arch import Architecture
 from .blocks import BlockSpec
 from .space import SpaceError, _need, register_space_type
-from ._common import MacroSpace, check_frame
 
 CANDIDATE = re.compile(r"^k(\d+)_e(\d+(?:\.\d+)?)(?:_g(\d+))?$")
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._common import MacroSpace, check_frame
 from .arch import Architecture
 from .blocks import BlockSpec
 from .space import SpaceError, _need, register_space_type
-from ._common import MacroSpace, check_frame
 
 FACTORS = ("expansion", "kernel", "layers", "se")
 _TOKEN = re.compile(r"e(\d+(?:\.\d+)?)k(\d+)l(\d+)(se)?")

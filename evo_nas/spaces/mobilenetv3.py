@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._common import MacroSpace, check_frame
 from .arch import Architecture
 from .blocks import ACT_CODES, BlockSpec
 from .space import SpaceError, _need, register_space_type
-from ._common import MacroSpace, check_frame
 
 FACTORS = ("kernel", "expansion", "se_ratio", "act")
 

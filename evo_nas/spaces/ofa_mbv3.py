@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._common import MacroSpace, check_frame
 from .arch import Architecture
 from .blocks import ACT_CODES, BlockSpec
-from .space import SpaceError, _need, register_space_type
-from ._common import MacroSpace, check_frame
 from .ofa_mbv3_text import OFAGenomeText
+from .space import SpaceError, _need, register_space_type
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from ..engine.run import RunDir
 from ..engine.runner import run_search
 from .ofa_bench import REFERENCE, TARGETS_MS
 
+
 def pooled_runs(problem, seeds, evaluations: int, root: Path, log=print) -> np.ndarray:
     """Canonical genes (N, 46), distinct, of every network the NSGA-II searches (one per seed, ``evaluations``
     each, run directories in ``root``) evaluated."""

@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..engine.runner import run_search
 from ..engine.jsonl import read_jsonl
 from ..engine.run import EVALUATIONS, RunDir
+from ..engine.runner import run_search
 
 _CHILD = """
 import json, sys

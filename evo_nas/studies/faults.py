@@ -31,10 +31,9 @@ import numpy as np
 
 from ..engine.run import CHECKPOINT, EVALUATIONS, PREVIOUS_CHECKPOINT, RunDir
 from .faults_harness import (
-    Fault, Scenario, _Cli, _children, _garbage, _lines, _until, _with_search, _workers_gone, complete_evaluations,
+    Fault, Scenario, _children, _Cli, _garbage, _lines, _until, _with_search, _workers_gone, complete_evaluations,
     front_keys, signature, tear_last_line, to_toml,
 )
-
 
 # -- scenarios ----------------------------------------------------------------------------------------
 

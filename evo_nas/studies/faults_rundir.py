@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 from ..engine.run import CHECKPOINT, EVALUATIONS, PREVIOUS_CHECKPOINT, RunDir
-
 from .faults import FaultInjector
 from .faults_harness import Scenario, _lines, _until, _with_search, complete_evaluations
 

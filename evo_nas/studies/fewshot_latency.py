@@ -19,8 +19,8 @@ import csv
 
 import numpy as np
 
-from ..problems import benchdata
 from ..latency import fewshot
+from ..problems import benchdata
 
 NB201_OPS = ("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect")
 SCORES = ("kendall_tau", "mape_pct", "within_10_pct")

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
+from ..base.config import Section
 from ..latency.devices import MeasuredLatency
+from ..latency.lookup import LatencyTable
 from ..latency.machine import machine_info
 from ..latency.measure import Runtime
 from ..latency.protocol import Protocol
-from ..latency.lookup import LatencyTable
 from ..latency.table import FITS, build_table, calibration_genomes, refit
-from ..base.config import Section
 
 
 class BenchKeys(Section):

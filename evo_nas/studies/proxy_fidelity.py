@@ -9,16 +9,15 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
-
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 from scipy.stats import kendalltau
 
-from ..base.parallel import BACKENDS
 from ..base.config import MAX_JOBS, NJobs, Section
 from ..base.errors import validate
+from ..base.parallel import BACKENDS
 
 ProxyTables = list[dict[str, Any]]
 

@@ -25,7 +25,6 @@ from pydantic import Field, field_validator, model_validator
 from scipy.stats import kendalltau
 
 from ..base.errors import validate
-
 from .proxy_fidelity import ProxyTables, StudyKeys, _Job, _label, _run_job, sample_distinct
 
 
