@@ -6,9 +6,12 @@ session (the data layer's own download tests serve files from a local HTTP serve
 a benchmark's files use ``needs_data("ofa")``; they read the mirror named by ``EVO_NAS_DATA``
 (``.ci/run`` points it at ``../shared/data`` where that exists) and skip, saying why, without it.
 """
+import functools
+import http.server
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,18 @@ def ofa_space():
     from evo_nas.spaces.loader import load_space
 
     return load_space("ofa-mbv3")
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server on 127.0.0.1 serving ``tmp_path/www``; yields (base URL, folder)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", www
+    httpd.shutdown()
+    httpd.server_close()

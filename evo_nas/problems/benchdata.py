@@ -26,8 +26,8 @@ import functools
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..base.files import atomic_path
 from . import nb201_build

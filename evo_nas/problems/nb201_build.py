@@ -25,8 +25,8 @@ Reading the sources runs pickle code (the ``.pd`` file; the ``.pt`` files load w
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..base.hashing import digest
 
