@@ -74,7 +74,8 @@ def report(out: Path, variants: list, seeds: list) -> str:
     base = variants[0]
     lines = [f"# Surrogate variants on ofa-mbv3: % of the best-known HV ({best:.4f}), median [IQR] over seeds "
              f"{seeds[0]}-{seeds[-1]}; p / A12 against {base}", "",
-             "| variant | " + " | ".join(f"{b:,}" for b in BUDGETS) + " | wall s (median) |", "|---" * (len(BUDGETS) + 2) + "|"]
+             "| variant | " + " | ".join(f"{b:,}" for b in BUDGETS) + " | wall s (median) |",
+             "|---" * (len(BUDGETS) + 2) + "|"]
     for v in variants:
         cols = []
         for b in BUDGETS:
