@@ -9,10 +9,18 @@ architectures evaluated so far and searches the predictor instead of the network
   choices share strength); a gene that builds nothing (``Space.gene_active``: a layer slot beyond
   its stage's depth) is all zeros.
 - ``fit_model``: ``"bayes_ridge"`` (scikit-learn's ``BayesianRidge``, Tipping 2001: a linear model
-  whose evidence-tuned prior gives a predictive standard deviation; cheap to refit every round),
-  or ``"gp"`` (``GaussianProcessRegressor`` with a linear plus RBF kernel, Rasmussen & Williams
-  2006, over at most ``max_train`` of the best points). Both take ``random_state`` from the
-  search's generator, so a replay refits the same model.
+  whose evidence-tuned prior gives a predictive standard deviation; cheap to refit every round);
+  ``"gp"`` (``GaussianProcessRegressor`` with a linear plus RBF kernel and fitted hyperparameters,
+  Rasmussen & Williams 2006, over at most ``max_train`` of the best points); ``"kernel_ridge"``
+  (kernel ridge regression with a fixed RBF kernel, exp(-|z - z'|^2 / n_features), ridge 0.01: the
+  mean of a GP with that kernel, whose posterior gives the standard deviation, Rasmussen & Williams
+  2006, section 6.2); ``"mlp"`` (an ensemble of ``MEMBERS`` ``MLPRegressor``s, one hidden layer of
+  64, L2 0.01, L-BFGS for at most 300 iterations, each with its own seed: the members' mean and
+  standard deviation, Lakshminarayanan et al., NeurIPS 2017); ``"gbm"`` (``MEMBERS`` gradient-boosted
+  tree ensembles on 80% subsamples, Friedman 2002); ``"adaptive"`` (NSGANetV2's adaptive switching,
+  Lu et al., ECCV 2020, section 3.2: each fit picks, among ``ADAPTIVE``, the model with the best
+  5-fold cross-validated Kendall tau on the data so far). Every model takes ``random_state`` from
+  the search's generator, so a replay refits the same model.
 - ``kendall_tau`` and ``pair_tau``: Kendall's tau (scipy) over all pairs, and over the pairs whose
   latencies lie within a relative tolerance (ranking at equal latency, where a front is decided).
 """
@@ -22,7 +30,8 @@ import numpy as np
 
 from ..spaces.space import Space
 
-MODELS = ("bayes_ridge", "gp")
+MODELS = ("bayes_ridge", "gp", "mlp", "gbm", "kernel_ridge", "adaptive")
+MEMBERS = 5  # members of an ensemble model (mlp, gbm)
 
 
 class Encoding:
@@ -52,14 +61,57 @@ class Encoding:
 
 class Model:
     """A fitted regressor of one objective: ``predict(Z) -> (mean, std)``, both shape (N,), in the
-    objective's minimization units."""
+    objective's minimization units. ``estimators`` is one estimator with ``return_std`` or an
+    ensemble whose members' mean and standard deviation are the prediction."""
 
-    def __init__(self, estimator, mean: float, scale: float):
-        self.estimator, self.mean, self.scale = estimator, mean, scale
+    def __init__(self, estimators: list, mean: float, scale: float, kind: str = ""):
+        self.estimators, self.mean, self.scale, self.kind = estimators, mean, scale, kind
 
     def predict(self, Z) -> tuple[np.ndarray, np.ndarray]:
-        mu, sd = self.estimator.predict(Z, return_std=True)
+        if len(self.estimators) == 1:
+            mu, sd = self.estimators[0].predict(Z, return_std=True)
+        else:
+            P = np.stack([e.predict(Z) for e in self.estimators])
+            mu, sd = P.mean(axis=0), P.std(axis=0)
         return self.mean + self.scale * mu, self.scale * sd
+
+
+def _members(kind: str, Z, t, random_state: int, max_train: int) -> list:
+    """The fitted estimators of one model on standardized targets ``t``."""
+    if kind == "bayes_ridge":
+        from sklearn.linear_model import BayesianRidge
+
+        return [BayesianRidge().fit(Z, t)]
+    if kind == "gp":
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, DotProduct, WhiteKernel
+
+        if len(t) > max_train:  # the best points (lowest targets) carry the front
+            keep = np.sort(np.argsort(t, kind="stable")[:max_train])
+            Z, t = Z[keep], t[keep]
+        kernel = DotProduct(0.1) + ConstantKernel(1.0) * RBF(np.sqrt(Z.shape[1])) + WhiteKernel(1e-3)
+        return [GaussianProcessRegressor(kernel, normalize_y=False, random_state=random_state).fit(Z, t)]
+    if kind == "kernel_ridge":  # kernel ridge regression = a GP's mean with the kernel fixed; the GP gives the std
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import RBF
+
+        kernel = RBF(np.sqrt(Z.shape[1] / 2), length_scale_bounds="fixed")
+        return [GaussianProcessRegressor(kernel, alpha=1e-2, optimizer=None, random_state=random_state).fit(Z, t)]
+    seeds = np.random.default_rng(random_state).integers(2 ** 31 - 1, size=MEMBERS)
+    if kind == "mlp":  # lbfgs stopped at max_iter: the iteration cap is part of the regularization
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPRegressor
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return [MLPRegressor(hidden_layer_sizes=(64,), alpha=1e-2, solver="lbfgs", max_iter=300,
+                                 random_state=int(s)).fit(Z, t) for s in seeds]
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    return [GradientBoostingRegressor(n_estimators=200, max_depth=3, learning_rate=0.05, subsample=0.8,
+                                      random_state=int(s)).fit(Z, t) for s in seeds]
 
 
 def fit_model(kind: str, Z, y, random_state: int, max_train: int = 1000) -> Model:
@@ -72,21 +124,33 @@ def fit_model(kind: str, Z, y, random_state: int, max_train: int = 1000) -> Mode
         raise ValueError(f"a surrogate model needs at least 2 successful evaluations, got {len(y)}")
     mean, scale = float(y.mean()), float(y.std()) or 1.0
     t = (y - mean) / scale
-    if kind == "bayes_ridge":
-        from sklearn.linear_model import BayesianRidge
+    if kind == "adaptive":
+        kind = select_model(Z, t, random_state, max_train)
+    return Model(_members(kind, Z, t, random_state, max_train), mean, scale, kind)
 
-        est = BayesianRidge()
-    else:
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, DotProduct, WhiteKernel
 
-        if len(t) > max_train:  # the best points (lowest targets) carry the front
-            keep = np.sort(np.argsort(t, kind="stable")[:max_train])
-            Z, t = Z[keep], t[keep]
-        kernel = DotProduct(0.1) + ConstantKernel(1.0) * RBF(np.sqrt(Z.shape[1])) + WhiteKernel(1e-3)
-        est = GaussianProcessRegressor(kernel, normalize_y=False, random_state=random_state)
-    est.fit(Z, t)
-    return Model(est, mean, scale)
+ADAPTIVE = ("bayes_ridge", "mlp", "gbm", "kernel_ridge")
+
+
+def select_model(Z, t, random_state: int, max_train: int = 1000, folds: int = 5) -> str:
+    """NSGANetV2's adaptive switching (Lu et al., ECCV 2020, section 3.2): the model of ``ADAPTIVE``
+    with the best mean Kendall tau over ``folds`` cross-validation folds (scikit-learn's ``KFold``,
+    shuffled by ``random_state``) of the data so far; ties go to the earlier name."""
+    from sklearn.model_selection import KFold
+
+    folds = min(folds, len(t))
+    if folds < 2:
+        return ADAPTIVE[0]
+    splits = list(KFold(folds, shuffle=True, random_state=random_state).split(Z))
+    best, best_tau = ADAPTIVE[0], -np.inf
+    for kind in ADAPTIVE:
+        taus = []
+        for train, test in splits:
+            m = Model(_members(kind, Z[train], t[train], random_state, max_train), 0.0, 1.0)
+            taus.append(kendall_tau(m.predict(Z[test])[0], t[test]) or 0.0)
+        if np.mean(taus) > best_tau:
+            best, best_tau = kind, float(np.mean(taus))
+    return best
 
 
 def kendall_tau(pred, true) -> float | None:

@@ -39,8 +39,11 @@ LABELS = {"surrogate": "evo-nas surrogate NSGA-II", "nsga2": "evo-nas NSGA-II", 
           "optuna": "Optuna default (TPE)"}
 
 
-def engine_config(algorithm: str, seed: int, budget: int) -> dict:
+def engine_config(algorithm: str, seed: int, budget: int, surrogate: dict | None = None) -> dict:
+    """The engine's config of one cell; ``surrogate`` overrides ``[search.surrogate]`` keys."""
     search = {"algorithm": algorithm, "max_evaluations": budget, "max_stall": 10 ** 6}
+    if surrogate:
+        search["surrogate"] = dict(surrogate)
     if algorithm == "nsga2":
         search["pop_size"] = 100
     elif algorithm == "aging":
@@ -53,9 +56,9 @@ def engine_config(algorithm: str, seed: int, budget: int) -> dict:
                            "reference": {"top1": REFERENCE[0], "latency_ms": REFERENCE[1]}}}
 
 
-def run_cell(algorithm: str, seed: int, budget: int) -> dict:
+def run_cell(algorithm: str, seed: int, budget: int, surrogate: dict | None = None) -> dict:
     """One cell: the (top-1, latency) of its first ``budget`` distinct networks, in order, and for
-    the surrogate its per-round model report."""
+    the surrogate its per-round model report; ``surrogate`` overrides ``[search.surrogate]`` keys."""
     import torch
 
     torch.set_num_threads(1)
@@ -70,7 +73,7 @@ def run_cell(algorithm: str, seed: int, budget: int) -> dict:
 
         with tempfile.TemporaryDirectory(prefix="sample-eff-") as tmp:
             path = Path(tmp) / "run"
-            run_search(engine_config(algorithm, seed, budget), path, quiet=True, problem=problem)
+            run_search(engine_config(algorithm, seed, budget, surrogate), path, quiet=True, problem=problem)
             F = np.array([[e["top1"], e["latency_ms"]] for e in RunDir(path).evaluations()])
             if algorithm == "surrogate":
                 report = [json.loads(line) for line in (path / "surrogate.jsonl").read_text().splitlines()]
