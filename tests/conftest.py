@@ -66,3 +66,21 @@ def server(tmp_path):
     yield f"http://127.0.0.1:{httpd.server_address[1]}", www
     httpd.shutdown()
     httpd.server_close()
+
+
+class Killed(BaseException):
+    """Stands for a kill: not an ``Exception``, so the engine does not turn it into a failed evaluation."""
+
+
+def dying_after(n):
+    """A synthetic evaluator that raises ``Killed`` on its ``n+1``-th call (a search killed part way)."""
+    from evo_nas.problems.synthetic import synthetic_evaluate
+
+    calls = []
+
+    def evaluate(genome, cfg):
+        if len(calls) == n:
+            raise Killed
+        calls.append(genome.key)
+        return synthetic_evaluate(genome, cfg)
+    return evaluate

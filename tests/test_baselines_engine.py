@@ -3,6 +3,7 @@ import pytest
 
 from evo_nas.engine.run import RunDir
 from evo_nas.engine.runner import run_search
+from conftest import Killed, dying_after
 
 ALGORITHMS = ["nsga2", "random", "aging", "rl"]
 
@@ -30,23 +31,6 @@ def test_budget_is_exact_in_unique_evaluations(tmp_path, algorithm):
     assert len(records) == budget
     assert len({r["key"] for r in records}) == budget
     assert not any(r["cached"] for r in records)
-
-
-class Killed(BaseException):
-    """Stands for a kill: not an ``Exception``, so the engine does not turn it into a failed evaluation."""
-
-
-def dying_after(n):
-    from evo_nas.problems.synthetic import synthetic_evaluate
-
-    calls = []
-
-    def evaluate(genome, cfg):
-        if len(calls) == n:
-            raise Killed
-        calls.append(genome.key)
-        return synthetic_evaluate(genome, cfg)
-    return evaluate
 
 
 @pytest.mark.parametrize("algorithm", ["aging", "rl", "random"])

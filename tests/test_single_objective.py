@@ -9,6 +9,7 @@ from evo_nas.analysis.pareto import hypervolume
 from evo_nas.cli import main
 from evo_nas.engine.run import RunDir
 from evo_nas.engine.runner import run_search
+from conftest import Killed, dying_after
 
 LIMIT = 30.0  # [constraints] latency_ms max, ms
 SEARCH = {"nsga2": {"pop_size": 8}, "random": {"random": {"batch_size": 6}},
@@ -50,23 +51,6 @@ def test_nsga2_improves_on_its_random_first_generation(tmp_path):
     result = evo_nas.search(config(budget=80), tmp_path / "run")
     first = max(r["val_acc"] for r in feasible(result.evaluations) if r["generation"] == 0)
     assert result.best["val_acc"] > first
-
-
-class Killed(BaseException):
-    """Stands for a kill (not an ``Exception``, which the engine would count as a failed evaluation)."""
-
-
-def dying_after(n):
-    from evo_nas.problems.synthetic import synthetic_evaluate
-
-    calls = []
-
-    def evaluate(genome, cfg):
-        if len(calls) == n:
-            raise Killed
-        calls.append(genome.key)
-        return synthetic_evaluate(genome, cfg)
-    return evaluate
 
 
 @pytest.mark.parametrize("algorithm", ["nsga2", "aging"])
