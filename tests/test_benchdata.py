@@ -146,3 +146,12 @@ def test_every_declared_file_in_the_mirror_matches_its_hash(name):
         pytest.skip(f"benchmark {name!r} is not complete in the data mirror (EVO_NAS_DATA) here")
     for row in benchdata.status(name, verify=True):
         assert row["where"] is not None and row["ok"], row
+
+
+def test_a_failed_download_is_one_line_naming_the_innermost_cause_and_the_url():
+    url = "https://raw.githubusercontent.com/han-cai/files/master/ofa/acc_predictor.pth"
+    e = ConnectionError("HTTPSConnectionPool(host='raw.githubusercontent.com', port=443): Max retries exceeded with "
+                        "url: /han-cai/files/master/ofa/acc_predictor.pth (Caused by NameResolutionError(\"HTTPS"
+                        "Connection(host='raw.githubusercontent.com', port=443): Failed to resolve\"))")
+    line = benchdata._download_failure(e, url)
+    assert line == f"download failed: ConnectionError (NameResolutionError) from {url}"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -208,12 +209,20 @@ def data_file(bench: str, name: str, root: str | Path | None = None, *, download
         try:
             return _download(bench, spec)
         except Exception as e:  # noqa: BLE001  (any network or server failure is the same user error)
-            reason = f"download failed: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+            reason = _download_failure(e, spec.url)
     where = ", ".join(str(p) for _, p in candidates(bench, name, root))
     missing = DataMissing(f"benchmark file {bench}/{name} not found (looked in {where}; {reason}): "
                           f"{_how_to_get(bench, spec)}")
     missing.file, missing.reason = f"{bench}/{name}", reason
     raise missing
+
+
+def _download_failure(e: Exception, url: str) -> str:
+    """One line for a failed download: the error's type, its innermost cause where a network
+    library nests one ("Caused by NameResolutionError"), and the URL, never cut mid-word."""
+    cause = re.search(r"Caused by (\w+)", str(e))
+    detail = cause.group(1) if cause else (str(e).splitlines() or [""])[0][:120]
+    return f"download failed: {type(e).__name__}" + (f" ({detail})" if detail else "") + f" from {url}"
 
 
 def _download(bench: str, spec: DataFile) -> Path:
