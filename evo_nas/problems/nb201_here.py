@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.errors import validate
-from ..base.hashing import fingerprint
-from ..latency.config import LatencySection
-from ..latency.machine import machine_info
-from ..latency.measure import make_runtime
-from ..latency.protocol import Protocol
+from ..latency.config import latency_model_from_config
 
 
 class MachineLatency:
@@ -26,17 +21,16 @@ class MachineLatency:
 
     ``section``: the ``[latency]`` keys of a measured model (``runtime``, ``threads`` and the
     protocol's ``warmup``, ``repeats``, ``rounds``, ``max_cv``, ``max_attempts``), checked by
-    ``LatencySection`` (``ValueError`` of one line)."""
+    ``latency_model_from_config`` (``ValueError`` of one line); its ``MeasuredLatency`` times each
+    cell's network and gives the fingerprint and description."""
 
     def __init__(self, space, section: dict | None = None):
         given = dict(section or {})
         if given.get("mode", "measured") != "measured":
             raise ValueError(f"[latency] mode = {given['mode']!r} (the default when [latency] names none): nb201 "
                              f"on device 'this-machine' times whole networks: set mode = \"measured\"")
-        s = validate(LatencySection, {**given, "mode": "measured"}, "latency").model_dump(exclude_none=True)
         self.space = space
-        self.runtime = make_runtime(s["runtime"], s["threads"])
-        self.protocol = Protocol.from_dict(s)
+        self.model = latency_model_from_config({**given, "mode": "measured"}, space)
         self._ms: dict[int, float] = {}
 
     def latency_ms(self, codes, genes) -> np.ndarray:
@@ -50,17 +44,15 @@ class MachineLatency:
         for i, (code, g) in enumerate(zip(np.asarray(codes).tolist(), np.asarray(genes))):
             if code not in self._ms:
                 net = build_network(self.space, tuple(int(x) for x in g), torch.Generator().manual_seed(0)).eval()
-                self._ms[code] = self.runtime.measure(net, shape, self.protocol).median_ms
+                self._ms[code] = self.model.runtime.measure(net, shape, self.model.protocol).median_ms
             out[i] = self._ms[code]
         return out
 
     def fingerprint(self) -> str:
-        return fingerprint({"source": "measured", "device": machine_info()["id"], **self.runtime.describe(),
-                            "protocol": self.protocol.to_dict()})
+        return self.model.fingerprint()
 
     def describe(self) -> dict:
-        return {"source": "measured", "device": machine_info(), **self.runtime.describe(), "batch": 1,
-                "protocol": self.protocol.to_dict(), "where": "this machine, serially in the engine's process"}
+        return {**self.model.describe(), "where": "this machine, serially in the engine's process"}
 
 
 __all__ = ["MachineLatency"]
