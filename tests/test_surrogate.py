@@ -208,3 +208,35 @@ def test_killed_with_sigkill_then_resumed_or_replayed_gives_the_same_pareto_set(
         assert [m["key"] for m in resumed.front] == [m["key"] for m in straight.front]
         assert resumed.hypervolume == straight.hypervolume
         assert read_jsonl(run_dir / "surrogate.jsonl") == report
+
+
+def test_corner_mutants_are_fresh_one_or_two_gene_changes_of_the_best_parents(ofa_space):
+    from evo_nas.algorithms.acquisition import corner_mutants
+
+    sp = ofa_space
+    rng = np.random.default_rng(5)
+    card = np.array(sp.cardinalities)
+    X = sp.canonical_array((rng.random((40, sp.n_genes)) * card).astype(int))
+    F = np.stack([-np.linspace(0.70, 0.80, 40), np.linspace(10, 200, 40)], axis=1)  # the best inside 100 ms: row 19
+    inside = np.flatnonzero(F[:, 1] < 100.0)
+    parents = inside[np.argsort(F[inside, 0])[:3]]
+    seen = {r.tobytes() for r in X}
+    M = corner_mutants(sp, X, F, 0, np.array([-0.70, 100.0]), 12, np.random.default_rng(1), seen)
+    assert len(M) == 12 and len({r.tobytes() for r in M}) == 12
+    assert not {r.tobytes() for r in M} & seen
+    active = sp.gene_active(M)
+    for m, a in zip(M, active):
+        # one parent but for at most 2 genes among those active in both (an inactive gene builds nothing)
+        assert min(int(((m != X[p]) & a & sp.gene_active(X[p][None])[0]).sum()) for p in parents) <= 2
+        assert min(int((m != X[p]).sum()) for p in range(len(X))) >= 1
+    again = corner_mutants(sp, X, F, 0, np.array([-0.70, 100.0]), 12, np.random.default_rng(1), seen)
+    assert np.array_equal(M, again)  # the generator alone decides
+
+
+def test_local_share_is_validated_with_its_name():
+    from evo_nas.algorithms.surrogate import SurrogateKeys
+    from evo_nas.base.errors import validate
+
+    with pytest.raises(ValueError, match="local_share"):
+        validate(SurrogateKeys, {"local_share": 1.0}, "search.surrogate")
+    assert validate(SurrogateKeys, {"local_share": 0.0}, "search.surrogate").local_share == 0.0

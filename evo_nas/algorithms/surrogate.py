@@ -44,9 +44,9 @@ from ..base.config import Section
 from ..base.errors import validate
 from ..spaces.space import Genome, Space
 from . import operators as ops
-from .acquisition import greedy_hvi, nondominated_rank
+from .acquisition import corner_mutants, greedy_hvi, nondominated_rank
 from .objectives import FAILED_PENALTY, Objectives
-from .surrogate_model import MODELS, Encoding, fit_model, kendall_tau, pair_tau
+from .surrogate_model import MODELS, Encoding, fit_model, judge_round
 
 
 class SurrogateKeys(Section):
@@ -63,6 +63,11 @@ class SurrogateKeys(Section):
     inner_pop: int = Field(300, ge=4, description="an int >= 4 (the inner NSGA-II's population: room for the front)")
     inner_generations: int = Field(30, ge=1, description="an int >= 1 (the inner NSGA-II's generations per round)")
     max_train: int = Field(1000, ge=10, description="an int >= 10 (most points a gp model is fitted on)")
+    local_share: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False,
+                               description="a number in [0, 1) (share of each round's batch spent on 1-2 gene "
+                                           "mutants of the networks best on a modelled objective, whatever "
+                                           "the model predicts)")
+    local_parents: int = Field(3, ge=1, description="an int >= 1 (networks whose mutants local_share evaluates)")
 
 
 class SurrogateSearchKeys(Section):
@@ -209,8 +214,24 @@ class SurrogateStrategy:
             lat = mean[:, self.objectives.names.index("latency_ms")]
             optimistic[lat > self.objectives.latency_target_ms] += FAILED_PENALTY / 2
         front = self.F[ok][nondominated_rank(self.F[ok]) == 0]
-        pick = greedy_hvi(front, optimistic, size, self._reference(ok))
-        return pool[pick], mean[pick]
+        ref = self._reference(ok)
+        pick = pool[greedy_hvi(front, optimistic, size, ref)]
+        n_local = int(round(self.keys.local_share * size))
+        if n_local:
+            keep = pick[:size - n_local]
+            local = self._local(ok, n_local, ref, self.seen | set(_rows(keep)))
+            pick = np.concatenate([keep, local, pick[size - n_local:][:n_local - len(local)]])
+        return pick, self._predict(models, pick)[0]
+
+    def _local(self, ok: np.ndarray, n: int, ref: np.ndarray, seen: set) -> np.ndarray:
+        """``n`` mutants of the networks best on the modelled objectives, in turn (``corner_mutants``)."""
+        out = np.zeros((0, self.space.n_genes), dtype=np.int64)
+        for i, j in enumerate(self.modelled):
+            share = n // len(self.modelled) + (i < n % len(self.modelled))
+            new = corner_mutants(self.space, self.X[ok], self.F[ok], j, ref, share, self.rng,
+                                 seen | set(_rows(out)), self.keys.local_parents)
+            out = np.concatenate([out, new])
+        return out
 
     def _reference(self, ok: np.ndarray) -> np.ndarray:
         ref = self.objectives.reference_vector()
@@ -262,37 +283,8 @@ class SurrogateStrategy:
 
     def _judge(self, predicted: np.ndarray, F: np.ndarray) -> dict:
         """The round's rank correlations: the prediction made before evaluation against the measure."""
-        ok = F[:, 0] < FAILED_PENALTY
-        line = {"round": len(self.rounds), "trained_on": int((self.F[:, 0] < FAILED_PENALTY).sum()),
-                "candidates": int(len(F)), "failed": int((~ok).sum())}
-        names = self.objectives.names
-        acc = self.objectives.accuracy
-        for j in self.modelled:
-            name = names[j]
-            p, t = predicted[ok, j], F[ok, j]
-            line[f"tau_{name}" if len(self.modelled) > 1 else "tau"] = kendall_tau(p, t)
-        if acc is not None and "latency_ms" in names and names.index(acc) in self.modelled:
-            a, lj = names.index(acc), names.index("latency_ms")
-            p, t, lat = predicted[ok, a], F[ok, a], F[ok, lj]
-            sign = -1.0 if acc in self.objectives.maximize else 1.0
-            line["predicted"] = [round(sign * v, 6) for v in p.tolist()]
-            line["measured"] = [round(sign * v, 6) for v in t.tolist()]
-            line["latency_ms"] = [round(v, 4) for v in lat.tolist()]
-            line["tau_equal_latency"], line["equal_latency_pairs"] = pair_tau(p, t, lat)
-            near = self._near_front(np.concatenate([self.F, F[ok]]), t, lat, a, lj)
-            line["near_front"] = int(near.sum())
-            line["tau_near_front"] = kendall_tau(p[near], t[near])
-        return line
-
-    @staticmethod
-    def _near_front(F_all, acc, lat, a: int, lj: int, gap: float = 0.01) -> np.ndarray:
-        """Which points (minimized accuracy ``acc``, latency ``lat``) lie within ``gap`` of the best
-        accuracy measured at their latency or below, among ``F_all``."""
-        good = F_all[F_all[:, 0] < FAILED_PENALTY]
-        order = np.argsort(good[:, lj], kind="stable")
-        lats, best = good[order, lj], np.minimum.accumulate(good[order, a])
-        idx = np.searchsorted(lats, lat, side="right") - 1
-        return acc <= best[np.maximum(idx, 0)] + gap
+        return judge_round(self.objectives, self.modelled, len(self.rounds),
+                           int((self.F[:, 0] < FAILED_PENALTY).sum()), self.F, predicted, F)
 
 
 def _rows(X) -> list[bytes]:

@@ -176,3 +176,42 @@ def pair_tau(pred, true, latency, tol: float = 0.05) -> tuple[float | None, int]
         return None, 0
     s = np.sign(pred[i] - pred[j]) * np.sign(true[i] - true[j])
     return float(s.sum() / len(i)), int(len(i))
+
+
+def judge_round(objectives, modelled: list[int], index: int, trained_on: int, F_before: np.ndarray,
+                predicted: np.ndarray, F: np.ndarray) -> dict:
+    """One model round's line of ``surrogate.jsonl``: Kendall's tau of the minimization vectors
+    ``predicted`` (N, n_obj) made before evaluation against the measured ``F`` (N, n_obj) for each
+    modelled objective, and for an accuracy objective beside ``latency_ms`` the values, the tau over
+    pairs within 5% latency and over the networks within 1 point of the measured front
+    (``F_before``: every vector told before the round)."""
+    from .objectives import FAILED_PENALTY
+
+    ok = F[:, 0] < FAILED_PENALTY
+    line = {"round": index, "trained_on": trained_on, "candidates": int(len(F)), "failed": int((~ok).sum())}
+    names = objectives.names
+    acc = objectives.accuracy
+    for j in modelled:
+        line[f"tau_{names[j]}" if len(modelled) > 1 else "tau"] = kendall_tau(predicted[ok, j], F[ok, j])
+    if acc is not None and "latency_ms" in names and names.index(acc) in modelled:
+        a, lj = names.index(acc), names.index("latency_ms")
+        p, t, lat = predicted[ok, a], F[ok, a], F[ok, lj]
+        sign = -1.0 if acc in objectives.maximize else 1.0
+        line["predicted"] = [round(sign * v, 6) for v in p.tolist()]
+        line["measured"] = [round(sign * v, 6) for v in t.tolist()]
+        line["latency_ms"] = [round(v, 4) for v in lat.tolist()]
+        line["tau_equal_latency"], line["equal_latency_pairs"] = pair_tau(p, t, lat)
+        near = near_front(np.concatenate([F_before, F[ok]]), t, lat, a, lj, FAILED_PENALTY)
+        line["near_front"] = int(near.sum())
+        line["tau_near_front"] = kendall_tau(p[near], t[near])
+    return line
+
+
+def near_front(F_all, acc, lat, a: int, lj: int, failed: float, gap: float = 0.01) -> np.ndarray:
+    """Which points (minimized accuracy ``acc``, latency ``lat``, both (N,)) lie within ``gap`` of the
+    best accuracy measured at their latency or below among the rows of ``F_all`` under ``failed``."""
+    good = F_all[F_all[:, 0] < failed]
+    order = np.argsort(good[:, lj], kind="stable")
+    lats, best = good[order, lj], np.minimum.accumulate(good[order, a])
+    idx = np.searchsorted(lats, lat, side="right") - 1
+    return acc <= best[np.maximum(idx, 0)] + gap

@@ -20,16 +20,19 @@ from .sample_efficiency import BUDGETS, scores
 from .sample_efficiency_report import BEST_KNOWN, fmt, pooled_taus
 
 
-def _keys(model, pop, kappa):
+def _keys(model, pop, kappa, local=0.0):
     return {"model": model, "inner_pop": pop, "kappa": kappa, "initial": 50, "batch": 10, "batch_growth": 0.02,
-            "inner_generations": 30, "max_train": 1000}
+            "inner_generations": 30, "max_train": 1000, "local_share": local, "local_parents": 3}
 
 
 VARIANTS = {  # br: bayes_ridge, krr: kernel_ridge; p: inner population; k: kappa
     "br-p100-k0": _keys("bayes_ridge", 100, 0.0),  # the default before this study
     "br-p300-k0": _keys("bayes_ridge", 300, 0.0),
     "br-p500-k0": _keys("bayes_ridge", 500, 0.0),
-    "br-p300-k05": _keys("bayes_ridge", 300, 0.5),  # the default since
+    "br-p300-k05": _keys("bayes_ridge", 300, 0.5),  # the default since, until local_share
+    "br-p300-k05-l2": _keys("bayes_ridge", 300, 0.5, 0.2),
+    "br-p300-k05-l3": _keys("bayes_ridge", 300, 0.5, 0.3),
+    "br-p300-k05-l5": _keys("bayes_ridge", 300, 0.5, 0.5),
     "br-p300-k1": _keys("bayes_ridge", 300, 1.0),
     "krr-p100-k0": _keys("kernel_ridge", 100, 0.0),
     "krr-p300-k0": _keys("kernel_ridge", 300, 0.0),
