@@ -100,3 +100,25 @@ def test_nb201_twins_and_a_strict_multisource_fit_from_20_cells():
                        fitter=fewshot_sources.forward([*refs, *study.NB201_OPS]))
     assert study.summary(r["kendall_tau"])[0] > 0.95  # measured: 0.990 (experiments/fewshot_latency_results.txt)
     assert not any("titan_rtx" in m for m in r["models"])
+
+
+@needs_data("ofa")
+def test_latency_fit_model_forward_writes_a_forward_model(tmp_path):
+    from evo_nas.cli import main
+    from evo_nas.latency.ofa_table import OFALatencyTable
+    from evo_nas.problems.ofa import TABLE_DEVICES
+    from evo_nas.spaces.loader import load_space
+
+    space = load_space("ofa-mbv3")
+    assert main(["latency", "sample", "--space", "ofa-mbv3", "--networks", "12", "--seed", "1",
+                 "--out", str(tmp_path / "nets.csv")]) == 0
+    keys = [r.split(",")[0] for r in (tmp_path / "nets.csv").read_text().splitlines()[1:]]
+    X = space.canonical_array(np.array([space.parse(k).genes for k in keys]))
+    f = fewshot.ofa_features(OFALatencyTable(TABLE_DEVICES["note10"][0](), "note10").for_space(space), X)
+    ms = 0.3 * f["stage3_ms"] + 0.9 * f["stage5_ms"] + 2.0  # a device that only some stages cost
+    (tmp_path / "nets.csv").write_text("key,latency_ms\n" + "".join(f"{k},{v}\n" for k, v in zip(keys, ms)))
+    assert main(["latency", "fit", "--space", "ofa-mbv3", "--measurements", str(tmp_path / "nets.csv"),
+                 "--model", "forward", "--out", str(tmp_path / "m.json")]) == 0
+    m = fewshot.FewShotModel.load(tmp_path / "m.json")
+    assert m.model == "forward" and m.base == "note10" and len(m.networks) == 12
+    assert m.predict(f) == pytest.approx(ms, rel=1e-3)
