@@ -24,7 +24,8 @@ def add_arguments(p) -> None:
     p.add_argument("--base", default="note10", choices=["note10", "i7-8700k"],
                    help="fit: the known per-layer table recalibrated (default note10)")
     p.add_argument("--model", default="auto",
-                   help="fit: scale, scale+layers, stages or auto (the lowest cross-validated error; default)")
+                   help="fit: scale, scale+layers, stages, auto (the lowest cross-validated error; default) or "
+                        "forward (the table's features chosen one by one by cross-validated error)")
     p.add_argument("--networks", type=int, help="sample: how many networks (default 20); check: (default 10)")
     p.add_argument("--out", help="sample: the CSV to write; fit: the model JSON to write")
 
@@ -104,7 +105,12 @@ def fit(args, space, lat, runtime_for, protocol) -> int:
         source = str(path)
     X = space.canonical_array(np.array([g.genes for g in genomes], dtype=np.int64))
     table = OFALatencyTable(TABLE_DEVICES[args.base][0](), args.base).for_space(space)
-    m = fit_model(ofa_features(table, X), ms, choose=args.model)
+    if args.model == "forward":
+        from ..latency.multisource import fit as fit_forward
+
+        m = fit_forward(ofa_features(table, X), ms)
+    else:
+        m = fit_model(ofa_features(table, X), ms, choose=args.model)
     m.base, m.space, m.device = args.base, space.name, lat.get("device", "") or ""
     m.networks = [{"key": g.key, "latency_ms": round(float(v), 6)} for g, v in zip(genomes, ms)]
     m.save(args.out)

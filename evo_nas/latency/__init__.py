@@ -4,7 +4,8 @@ lookup tables (FBNet, arXiv 1812.03443), behind one ``LatencyModel`` interface.
 ``latency_model_from_config(section, space)`` turns an experiment's ``[latency]`` section into a
 model with ``latency_ms(arch)``, ``safe_in_pool``, ``fingerprint()`` and ``describe()``.
 ``stability`` judges whether a table was measured on a quiet machine, ``check`` re-measures a
-table's networks, and ``fewshot`` fits a new device's model from a few networks measured on it.
+table's networks, ``fewshot`` fits a new device's model from a few networks measured on it, and
+``multisource`` fits it from several known devices chosen by forward selection.
 """
 from .config import latency_model_from_config
 from .devices import (

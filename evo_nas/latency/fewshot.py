@@ -161,13 +161,19 @@ def fit(features: dict[str, np.ndarray], measured_ms, candidates: dict[str, tupl
 
 
 def scores(predicted, measured) -> dict:
-    """Kendall tau, MAPE (%), share within +-10% (%) and max error (%) of ``predicted`` against ``measured``."""
-    from scipy.stats import kendalltau
+    """Kendall tau, Spearman rho, MAPE (%), share within +-10% (%) and max error (%) of ``predicted`` against
+    ``measured``."""
+    import warnings
+
+    from scipy.stats import kendalltau, spearmanr
 
     p, m = np.asarray(predicted, float), np.asarray(measured, float)
     err = np.abs(p - m) / m
-    tau = kendalltau(p, m)[0]  # nan for a constant prediction, which ranks nothing: 0
-    return {"kendall_tau": 0.0 if np.isnan(tau) else float(tau), "mape_pct": float(err.mean() * 100),
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a constant prediction ranks nothing: nan, scored 0
+        tau, rho = kendalltau(p, m)[0], spearmanr(p, m)[0]
+    return {"kendall_tau": 0.0 if np.isnan(tau) else float(tau), "spearman_rho": 0.0 if np.isnan(rho) else float(rho),
+            "mape_pct": float(err.mean() * 100),
             "within_10_pct": float((err <= 0.10).mean() * 100), "max_err_pct": float(err.max() * 100)}
 
 

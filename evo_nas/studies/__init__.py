@@ -6,7 +6,8 @@
 - ``proxy_tradeoff``: whether a proxy sees an accuracy/latency trade-off at all;
 - ``latency_fidelity``: how far a per-layer latency table can be trusted on this machine;
 - ``fewshot_latency``: a new device's latency model from a few measured networks, against HELP and
-  NAS-Bench-201's measurements;
+  NAS-Bench-201's measurements; ``fewshot_sources``: the same from several known devices, HELP's own
+  NAS-Bench-201 split, and NAS-Bench-201's measurement noise;
 - ``anb_surrogate``: fitting and scoring the shipped Accel-NASBench surrogates;
 - ``ofa_bench`` and ``ofa_bench_scale``: search quality and engine cost on Once-for-All's benchmark
   beside pymoo's and EvoX's NSGA-II; ``best_known``: the best-known front those are measured against;

@@ -75,32 +75,35 @@ def nb201_data(data_dir=None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarr
     return ops, columns
 
 
-def nb201_candidates(target: str, columns: dict) -> tuple[dict, dict]:
-    """Features and candidate models for NAS-Bench-201 device ``target``: every other device as the known
-    table (alone, or with the operation counts), and the operation counts alone."""
+def nb201_candidates(target: str, columns: dict, allowed=None) -> tuple[dict, dict]:
+    """Features and candidate models for NAS-Bench-201 device ``target``: every other device (or those of
+    ``allowed``) as the known table (alone, or with the operation counts), and the operation counts alone."""
     feats, cands = {}, {"ops": NB201_OPS}
     for dev, col in columns.items():
-        if dev != target:
+        if dev != target and (allowed is None or dev in allowed):
             feats[f"ref:{dev}"] = col
             cands[dev] = (f"ref:{dev}",)
             cands[f"{dev}+ops"] = (f"ref:{dev}", *NB201_OPS)
     return feats, cands
 
 
-def evaluate(features: dict, y: np.ndarray, n: int, draws: int, seed: int, candidates=None) -> dict:
+def evaluate(features: dict, y: np.ndarray, n: int, draws: int, seed: int, candidates=None, fitter=None) -> dict:
     """Scores over ``draws`` seeded samples of ``n`` training networks, on the rest: {score: [per draw]},
-    and the model chosen in each draw (``models``)."""
-    out = {k: [] for k in SCORES}
+    and the model chosen in each draw (``models``). ``fitter(features, y) -> FewShotModel`` replaces
+    ``fewshot.fit`` with ``candidates`` (the same draws whatever the fitter)."""
+    fitter = fitter or (lambda f, t: fewshot.fit(f, t, candidates))
+    out = {k: [] for k in (*SCORES, "spearman_rho")}
     out["models"] = []
     for d in range(draws):
         rng = np.random.default_rng([seed, n, d])
         idx = rng.permutation(len(y))
         train, test = idx[:n], idx[n:]
-        m = fewshot.fit({k: v[train] for k, v in features.items()}, y[train], candidates)
+        m = fitter({k: v[train] for k, v in features.items()}, y[train])
         s = fewshot.scores(m.predict({k: v[test] for k, v in features.items()}), y[test])
-        for k in SCORES:
-            out[k].append(s[k])
-        out["models"].append(m.model)
+        for k in out:
+            if k != "models":
+                out[k].append(s[k])
+        out["models"].append(m.model if m.model != "forward" else "+".join(m.features))
     return out
 
 
