@@ -240,3 +240,19 @@ def test_local_share_is_validated_with_its_name():
     with pytest.raises(ValueError, match="local_share"):
         validate(SurrogateKeys, {"local_share": 1.0}, "search.surrogate")
     assert validate(SurrogateKeys, {"local_share": 0.0}, "search.surrogate").local_share == 0.0
+
+
+def test_front_mutants_come_from_any_front_member(ofa_space):
+    from evo_nas.algorithms.acquisition import corner_mutants
+    from evo_nas.analysis.pareto import non_dominated
+
+    sp = ofa_space
+    rng = np.random.default_rng(6)
+    X = sp.canonical_array((rng.random((60, sp.n_genes)) * np.array(sp.cardinalities)).astype(int))
+    F = np.stack([-np.linspace(0.71, 0.80, 60), np.linspace(10, 90, 60)], axis=1)
+    F[1::2, 0] += 0.02  # every other network falls behind its neighbour: the front is the even rows
+    front = np.flatnonzero(non_dominated(F))
+    assert np.array_equal(front, np.arange(0, 60, 2))
+    M = corner_mutants(sp, X, F, None, np.array([-0.70, 100.0]), 40, np.random.default_rng(2), set())
+    near = [min(range(len(X)), key=lambda p: int((m != X[p]).sum())) for m in M]
+    assert set(near) <= set(front.tolist()) and len(set(near)) > 3  # parents: the front, several of them

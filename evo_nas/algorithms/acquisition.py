@@ -99,12 +99,13 @@ def greedy_hvi(front, C, k: int, ref) -> np.ndarray:
     return np.array(picked, dtype=np.int64)
 
 
-def corner_mutants(space, X, F, objective: int, ref, k: int, rng: np.random.Generator, seen: set,
+def corner_mutants(space, X, F, objective: int | None, ref, k: int, rng: np.random.Generator, seen: set,
                    parents: int = 3) -> np.ndarray:
     """Up to ``k`` distinct networks, none in ``seen`` (bytes of canonical int64 rows): each a copy
     of one of the ``parents`` evaluated networks best on ``objective`` (a column of the
     minimization matrix ``F`` (N, n_obj), among the rows inside ``ref``; all rows when none is),
-    parent drawn uniformly, with 1 or 2 genes redrawn uniformly. ``X`` (N, n_genes) canonical
+    or with ``objective`` None of any non-dominated row inside ``ref``, parent drawn uniformly,
+    with 1 or 2 genes redrawn uniformly. ``X`` (N, n_genes) canonical
     genes; returns canonical genes (M, n_genes), M <= k. Every draw comes from ``rng``.
 
     Why: a model fitted on a run's evaluations is least reliable where the front is best. On
@@ -115,7 +116,10 @@ def corner_mutants(space, X, F, objective: int, ref, k: int, rng: np.random.Gene
     X, F = np.asarray(X, dtype=np.int64), np.asarray(F, dtype=float)
     inside = np.all(F < np.asarray(ref, dtype=float), axis=1)
     pool = np.flatnonzero(inside) if inside.any() else np.arange(len(F))
-    best = pool[np.argsort(F[pool, objective], kind="stable")[:parents]]
+    if objective is None:
+        best = pool[non_dominated(F[pool])]
+    else:
+        best = pool[np.argsort(F[pool, objective], kind="stable")[:parents]]
     card = np.asarray(space.cardinalities, dtype=np.int64)
     out: list[np.ndarray] = []
     taken: set[bytes] = set()

@@ -67,7 +67,8 @@ class SurrogateKeys(Section):
                                description="a number in [0, 1) (share of each round's batch spent on 1-2 gene "
                                            "mutants of the networks best on a modelled objective, whatever "
                                            "the model predicts)")
-    local_parents: int = Field(3, ge=1, description="an int >= 1 (networks whose mutants local_share evaluates)")
+    local_parents: int = Field(3, ge=0, description="an int >= 0 (the networks best on each modelled objective "
+                                                    "whose mutants local_share evaluates; 0: every front member)")
 
 
 class SurrogateSearchKeys(Section):
@@ -224,11 +225,13 @@ class SurrogateStrategy:
         return pick, self._predict(models, pick)[0]
 
     def _local(self, ok: np.ndarray, n: int, ref: np.ndarray, seen: set) -> np.ndarray:
-        """``n`` mutants of the networks best on the modelled objectives, in turn (``corner_mutants``)."""
+        """``n`` mutants of the networks best on the modelled objectives, in turn, or of the front
+        (``local_parents`` 0; ``corner_mutants``)."""
         out = np.zeros((0, self.space.n_genes), dtype=np.int64)
         for i, j in enumerate(self.modelled):
             share = n // len(self.modelled) + (i < n % len(self.modelled))
-            new = corner_mutants(self.space, self.X[ok], self.F[ok], j, ref, share, self.rng,
+            objective = j if self.keys.local_parents else None
+            new = corner_mutants(self.space, self.X[ok], self.F[ok], objective, ref, share, self.rng,
                                  seen | set(_rows(out)), self.keys.local_parents)
             out = np.concatenate([out, new])
         return out

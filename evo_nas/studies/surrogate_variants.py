@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.stats import a12, mann_whitney
-from .sample_efficiency import BUDGETS, scores
+from .sample_efficiency import BUDGETS, TARGETS_MS, scores
 from .sample_efficiency_report import BEST_KNOWN, fmt, pooled_taus
 
 
-def _keys(model, pop, kappa, local=0.0):
+def _keys(model, pop, kappa, local=0.0, parents=3):
     return {"model": model, "inner_pop": pop, "kappa": kappa, "initial": 50, "batch": 10, "batch_growth": 0.02,
-            "inner_generations": 30, "max_train": 1000, "local_share": local, "local_parents": 3}
+            "inner_generations": 30, "max_train": 1000, "local_share": local, "local_parents": parents}
 
 
 VARIANTS = {  # br: bayes_ridge, krr: kernel_ridge; p: inner population; k: kappa
@@ -33,6 +33,8 @@ VARIANTS = {  # br: bayes_ridge, krr: kernel_ridge; p: inner population; k: kapp
     "br-p300-k05-l2": _keys("bayes_ridge", 300, 0.5, 0.2),
     "br-p300-k05-l3": _keys("bayes_ridge", 300, 0.5, 0.3),
     "br-p300-k05-l5": _keys("bayes_ridge", 300, 0.5, 0.5),
+    "br-p300-k05-l2-front": _keys("bayes_ridge", 300, 0.5, 0.2, 0),  # mutants of any front member
+    "br-p300-k05-l3-front": _keys("bayes_ridge", 300, 0.5, 0.3, 0),
     "br-p300-k1": _keys("bayes_ridge", 300, 1.0),
     "krr-p100-k0": _keys("kernel_ridge", 100, 0.0),
     "krr-p300-k0": _keys("kernel_ridge", 300, 0.0),
@@ -81,6 +83,17 @@ def report(out: Path, variants: list, seeds: list) -> str:
             cols.append(fmt(100 * np.array(x), 1) + test)
         wall = [c["wall_s"] for (w, _), c in cells.items() if w == v]
         lines.append(f"| {v} | " + " | ".join(cols) + f" | {np.median(wall):.0f} |" if wall else f"| {v} |")
+    bk = json.loads(BEST_KNOWN.read_text())["top1_at_ms"]
+    for b in (300, 1000):
+        lines += ["", f"Best top-1 under Note10 targets at {b:,} networks: median (gap to the best-known, points)", "",
+                  "| variant | " + " | ".join(f"<= {t} ms" for t in TARGETS_MS) + " |", "|---" * (len(TARGETS_MS) + 1) + "|"]
+        for v in variants:
+            got = [scores(np.array(c["top1"][:b]), np.array(c["latency_ms"][:b])) for (w, _), c in cells.items()
+                   if w == v and c["distinct"] >= b]
+            if got:
+                med = [float(np.median([g[f"top1@{t}"] for g in got])) for t in TARGETS_MS]
+                lines.append(f"| {v} | " + " | ".join(f"{100 * m:.2f}% ({100 * (m - bk[str(t)]):+.2f})"
+                                                      for m, t in zip(med, TARGETS_MS)) + " |")
     for v in variants:
         sub = {("surrogate", s): c for (w, s), c in cells.items() if w == v}
         if sub:
