@@ -229,7 +229,7 @@ def report(result: dict, quick: bool = False) -> str:
     lines = [(f"stability thresholds on this machine: {su['space']}, {su['runtime']} {su['runtime_version']}, "
               f"{su['threads']} thread(s){' (QUICK: not a result)' if quick else ''}"),
              (f"{su['networks']} networks x {su['passes']} interleaved passes, {su['layers']} layers, protocol warmup "
-              f"{p['warmup']}, {p['rounds']} x {p['repeats']} calls, max_cv {p['max_cv']}; {su['reps']} repetitions per "
+              f"{p['warmup']}, {p['rounds']} x {p['repeats']} calls, max_cv {p['max_cv']}; {su['reps']} repetition(s) per "
               f"condition, alternating; loaded: {su['workers']} busy {su['load_kind']} workers on {su['cores']} cores; "
               f"settling <= {su['settle_s']:g} s"),
              "", f"{'condition':<10}{'reps':>5}  {'pass spread median [min, max]':<32}{'peak load_1m':<26}flagged (any rule)"]
@@ -257,7 +257,7 @@ def report(result: dict, quick: bool = False) -> str:
     elif g["separate"]:
         lines.append(f"suggested MAX_PASS_SPREAD: {g['threshold']:.3f} ({g['threshold']:.1%}: geometric mean of the largest "
                      f"quiet spread {g['quiet_max']:.1%} and the smallest loaded spread {g['loaded_min']:.1%}; now "
-                     f"{stability.MAX_PASS_SPREAD:.1%}; from {su['reps']} repetitions per condition)")
+                     f"{stability.MAX_PASS_SPREAD:.1%}; from {su['reps']} repetition(s) per condition)")
     else:
         lines.append(f"suggested MAX_PASS_SPREAD: none: quiet and loaded pass spreads do not separate (largest quiet "
                      f"{g['quiet_max']:.1%} >= smallest loaded {g['loaded_min']:.1%}), so no limit on the pass spread "
