@@ -15,7 +15,7 @@ from evo_nas.latency import Protocol, stability
 from evo_nas.latency.measure import Measurement
 from evo_nas.spaces.loader import load_space
 from evo_nas.studies import stability_threshold as st
-from evo_nas.studies.busy_load import busy_load, wait_for_load
+from evo_nas.studies.busy_load import BUSY_NAME, busy_load, wait_for_load
 
 QUIET = {"load_1m": 0.4, "cpu_mhz": 2600.0, "governor": None}
 BUSY = {"load_1m": 3.3, "cpu_mhz": 2600.0, "governor": None}
@@ -26,6 +26,11 @@ def tiny_path(tmp_path):
     p = tmp_path / "tiny.toml"
     p.write_text(TINY)
     return p
+
+
+def busy() -> list:
+    """This process's running busy workers (other tests may leave joblib's loky workers alive)."""
+    return [p for p in multiprocessing.active_children() if p.name == BUSY_NAME]
 
 
 def gone(pid: int) -> bool:
@@ -53,7 +58,7 @@ def test_busy_workers_burn_cpu_and_stop_on_ctrl_c(kind):
             time.sleep(0.2)
         assert cpu_s(pids[0]) - first >= 0.3  # still working after its start-up
         raise KeyboardInterrupt
-    assert gone(pids[0]) and not multiprocessing.active_children()
+    assert gone(pids[0]) and not busy()
 
 
 def test_busy_workers_exit_when_their_parent_is_killed():
@@ -102,7 +107,7 @@ class LoadAwareRuntime(FakeRuntime):
 
     def measure(self, module, input_shape, protocol=None):
         m = super().measure(module, input_shape, protocol or Protocol())
-        if type(module).__name__ == "Network" and multiprocessing.active_children():
+        if type(module).__name__ == "Network" and busy():
             self.n += 1
             return Measurement(m.median_ms * (1.3 if self.n % 2 else 1.0), 0.0, 0.0, m.samples, 1, True)
         return m
@@ -112,7 +117,7 @@ class LoadAwareRuntime(FakeRuntime):
 def machine(monkeypatch):
     """The recorded machine state follows the busy workers: BUSY while any runs, else QUIET."""
     monkeypatch.setattr(stability, "machine_state",
-                        lambda: dict(BUSY if multiprocessing.active_children() else QUIET))
+                        lambda: dict(BUSY if busy() else QUIET))
 
 
 def test_study_alternates_conditions_and_judges_each_with_the_code_s_rules(tiny_path, machine):
@@ -151,9 +156,9 @@ class FailsWhenLoaded(FakeRuntime):
         self.seen = []
 
     def measure(self, module, input_shape, protocol=None):
-        busy = multiprocessing.active_children()
-        if busy:
-            self.seen.extend(p.pid for p in busy)
+        workers = busy()
+        if workers:
+            self.seen.extend(p.pid for p in workers)
             raise Boom("measurement failed under load")
         return super().measure(module, input_shape, protocol or Protocol())
 
@@ -163,7 +168,7 @@ def test_busy_workers_are_stopped_when_the_measurement_raises(tiny_path, machine
     with pytest.raises(Boom):
         st.stability_study(load_space(tiny_path), rt, Protocol(), networks=2,
                            passes=2, reps=1, layers=1, workers=2, load_kind="spin", settle_s=0)
-    assert len(set(rt.seen)) == 2 and all(map(gone, rt.seen)) and not multiprocessing.active_children()
+    assert len(set(rt.seen)) == 2 and all(map(gone, rt.seen)) and not busy()
 
 
 def test_the_suggested_limit_on_synthetic_numbers():
@@ -209,4 +214,4 @@ def test_quick_script_on_the_tiny_space_writes_its_results(tiny_path, tmp_path):
     assert r["quick"] and r["setup"]["order"] == ["quiet", "loaded"] and r["setup"]["runtime"] == "onnxruntime"
     assert all(len(rep["passes_ms"]) == 2 for rep in r["repetitions"])
     assert "QUICK: not a result" in (tmp_path / "o" / "results.txt").read_text()
-    assert not multiprocessing.active_children()
+    assert not busy()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 
 KINDS = ("matmul", "spin")
+BUSY_NAME = "evo-nas-busy"  # the workers' multiprocessing name
 _CHECK_EVERY = 2000  # loop iterations of a spin worker between two looks at its stop signal
 
 
@@ -70,7 +71,7 @@ def busy_load(workers: int | None = None, kind: str = "matmul") -> Iterator[list
     procs = []
     try:
         for _ in range(workers):
-            p = ctx.Process(target=_work, args=(kind, stop, os.getpid()), daemon=True, name="evo-nas-busy")
+            p = ctx.Process(target=_work, args=(kind, stop, os.getpid()), daemon=True, name=BUSY_NAME)
             p.start()
             procs.append(p)
         yield [p.pid for p in procs]
@@ -99,4 +100,4 @@ def wait_for_load(done: Callable[[float], bool], timeout_s: float, poll_s: float
     return {"waited_s": round(clock() - t0, 1), "load_1m": load, "settled": load is not None and done(load)}
 
 
-__all__ = ["KINDS", "busy_load", "load_1m", "stop_workers", "wait_for_load"]
+__all__ = ["BUSY_NAME", "KINDS", "busy_load", "load_1m", "stop_workers", "wait_for_load"]
