@@ -14,6 +14,8 @@
 - ``platforms`` and ``platforms_published``: the same search on two platforms (this machine or the
   i7-8700K against the Note10);
 - ``latency_trust``: a table built, judged and checked on this machine, beside a few-shot model;
+- ``stability_threshold``: what the stability rules of a table's build see on a quiet machine and under a
+  known load (``busy_load``: busy worker processes started and always stopped), to set their limits;
 - ``front_budget``: front size and hypervolume per search budget;
 - ``anb_costs``: evo-nas's parameter and MAC counts against Accel-NASBench's records;
 - ``replay_cost``: what a resume's replay costs against the search;
