@@ -75,6 +75,8 @@ def test_each_problem_is_a_comparison_of_the_suite_settings_and_the_summary_agre
         assert mine[best]["rank"] == 1.0 or mine["nsga2"]["rank"] == mine["random"]["rank"] == 1.5
         p = mann_whitney(f["nsga2"], f["random"])  # 2 seeds each: never below 0.05
         assert p >= 0.05 and mine["nsga2"]["wins"] == mine["random"]["wins"] == 0
+        assert mine["random"]["p_hv_first_vs"] == p and mine["random"]["a12_hv_first_vs"] == a12(f["nsga2"], f["random"])
+        assert np.isnan(mine["nsga2"]["p_hv_first_vs"]) and np.isnan(mine["random"]["igd_median"])
         # the best-known front is the non-dominated set of every evaluation: all of it was found by some cell
         kind, front = Suite.reference_front(c)
         assert kind == "best-known" and front

@@ -161,8 +161,11 @@ class Suite:
     def problem_rows(self, budget: int) -> list[dict]:
         """Per problem and algorithm at ``budget``: median HV, its rank among the algorithms (1 best,
         ties averaged), wins and losses (Mann-Whitney p < alpha, direction by A12) against each other
-        algorithm, and the median share of the reference front its cells found."""
+        algorithm, the Mann-Whitney p and A12 of the first algorithm against this one on HV, the
+        median share of the reference front its cells found, and where the problem knows its exact
+        front, the median members of it recovered and IGD to it (NaN otherwise)."""
         rows = []
+        first = self.algorithms[0]
         for name, c in self.problems.items():
             kind, front = self.reference_front(c)
             members = set(front)
@@ -170,6 +173,7 @@ class Suite:
             med = np.array([np.median(finals[a]) for a in self.algorithms])
             ranks = rankdata(-med, method="average")
             for j, a in enumerate(self.algorithms):
+                found, igd = c.true_scores(a, budget) if c.true_front is not None else ([], [])
                 wins = losses = 0
                 for o in self.algorithms:
                     if o == a:
@@ -182,8 +186,11 @@ class Suite:
                          / len(members) if members else float("nan") for s in c.seeds]
                 rows.append({"budget": budget, "problem": name, "algorithm": a, "hv_median": float(med[j]),
                              "rank": float(ranks[j]), "wins": int(wins), "losses": int(losses),
+                             "p_hv_first_vs": float("nan") if a == first else mann_whitney(finals[first], finals[a]),
+                             "a12_hv_first_vs": float("nan") if a == first else a12(finals[first], finals[a]),
                              "front": kind, "front_size": len(members),
-                             "front_share_median": float(np.median(share))})
+                             "front_share_median": float(np.median(share)),
+                             "recovered_median": _nanmedian(list(found)), "igd_median": _nanmedian(list(igd))})
         return rows
 
     def summary_rows(self) -> list[dict]:
@@ -206,7 +213,9 @@ class Suite:
 
 
 def _nanmedian(v: list[float]) -> float:
-    return float(np.nanmedian(v)) if v else float("nan")
+    """The median of the numbers of ``v`` that are not NaN; NaN when there is none."""
+    v = [x for x in v if not math.isnan(x)]
+    return float(np.median(v)) if v else float("nan")
 
 
 __all__ = ["suite_configs", "problem_dir", "run_suite", "Suite"]

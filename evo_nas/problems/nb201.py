@@ -20,7 +20,8 @@ hypervolume. ``[problem]``::
 
 Objectives: ``top1`` (fraction; the table's % / 100, see ``ACCURACY``), ``latency_ms``, ``params_m`` and ``macs_m``
 (counted analytically on the network, ``NB201Space.costs_array``; equal to NAS-Bench-201's own
-parameter counts).
+parameter counts). Tabulated latency, params and MACs are ``cheap_objectives``: a surrogate-assisted
+search scores any cell on them without spending its budget (as OFA's Note10 latency table).
 """
 from __future__ import annotations
 
@@ -198,6 +199,18 @@ class NB201Problem(Problem):
                       if v is None else v[rows]) for name, v in self.values.items()}
         out["nb201_index"] = self.table.index[rows]
         return out
+
+    @property
+    def cheap_objectives(self) -> tuple[str, ...]:
+        """Latency is a table lookup on a tabulated device (as OFA's Note10 table is), params and MACs
+        are counted: all cheap. Latency timed on this machine is not."""
+        return ("params_m", "macs_m") if self.here else ("latency_ms", "params_m", "macs_m")
+
+    def evaluate_cheap(self, X) -> dict:
+        """The ``cheap_objectives`` of the gene array ``X`` (N, 6): the table's latency (ms) and the
+        counted params and MACs (millions), each shape (N,); the values ``evaluate`` reports."""
+        rows = self.codes(X)
+        return {name: self.values[name][rows] for name in self.cheap_objectives}
 
     def evaluate(self, genomes) -> list[dict]:
         if not len(genomes):
