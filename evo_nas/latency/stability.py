@@ -15,7 +15,18 @@ spread of the measurements (``entries``: median, p90, p99, CV). ``judge`` applie
   stability check (CV of round medians above ``max_cv`` after every attempt), or their median
   relative tail (p90 / median - 1) exceeds ``MAX_TAIL``;
 - **calibration**: the calibration networks' measured passes disagree by more than
-  ``MAX_PASS_SPREAD`` (median over networks of (max - min) / median).
+  ``MAX_PASS_SPREAD`` (``pass_spread``: the 90th percentile over networks of (max - min) / median).
+
+Limits set from data (``experiments/stability_threshold.py``, committed in
+``experiments/stability_threshold/``: 6 networks x 3 passes, 3 quiet and 3 loaded repetitions,
+alternating, on this project's 2-core machine with ONNX Runtime). The load rule told every
+repetition apart (quiet load above threads at most 0.77, loaded at least 1.64; the limit is 1 on 2
+cores). The median pass spread did not (quiet up to 8.6%, loaded down to 5.5%: a competing
+process hits some networks and spares others), which is why the rule reads the 90th percentile:
+quiet at most 12.9%, loaded at least 56.5%, and ``MAX_PASS_SPREAD`` 0.25 lies between (their
+geometric mean is 27%). Quiet builds of full tables here spread 5.5-7.6% by the median, so the
+earlier 5% on the median flagged them. The clock, unstable-share and tail limits flagged no
+repetition either way: they guard other failures (frequency scaling, a broken protocol).
 
 A table that breaks a rule is *unstable*: ``evo-nas latency build-table`` warns and exits 3,
 a search using it warns, and ``evo-nas latency check`` re-measures it.
@@ -31,7 +42,7 @@ from .machine import machine_state
 MAX_UNSTABLE_SHARE = 0.10
 MAX_TAIL = 0.25
 MAX_CLOCK_SPREAD = 0.10
-MAX_PASS_SPREAD = 0.05
+MAX_PASS_SPREAD = 0.25
 MAX_STATES = 200
 
 
@@ -78,12 +89,22 @@ def judge(header: dict, entries: dict, calibration: dict | None = None, cores: i
                            f"(allowed: {MAX_TAIL:.0%})")
     passes = (calibration or {}).get("passes_ms")
     if passes:
-        runs = np.asarray(passes, float)  # (passes, networks)
-        spread = float(np.median((runs.max(0) - runs.min(0)) / np.median(runs, 0)))
+        spread = pass_spread(passes)
         if spread > MAX_PASS_SPREAD:
-            reasons.append(f"calibration: the networks' measured passes differ by {spread:.1%} (median; allowed: "
-                           f"{MAX_PASS_SPREAD:.0%})")
+            reasons.append(f"calibration: the networks' measured passes differ by {spread:.1%} (90th percentile "
+                           f"over networks; allowed: {MAX_PASS_SPREAD:.0%})")
     return reasons
+
+
+def network_spreads(passes_ms) -> np.ndarray:
+    """(max - min) / median of each network's passes, shape (networks,); ``passes_ms`` (passes, networks), ms."""
+    runs = np.asarray(passes_ms, float)
+    return (runs.max(0) - runs.min(0)) / np.median(runs, 0)
+
+
+def pass_spread(passes_ms) -> float:
+    """The calibration rule's figure: the 90th percentile over networks of ``network_spreads``."""
+    return float(np.percentile(network_spreads(passes_ms), 90))
 
 
 def summary(header: dict) -> dict:
@@ -96,4 +117,4 @@ def summary(header: dict) -> dict:
             "cpu_mhz_min": min(clocks) if clocks else None, "cpu_mhz_max": max(clocks) if clocks else None}
 
 
-__all__ = ["record", "judge", "summary", "MAX_UNSTABLE_SHARE", "MAX_TAIL", "MAX_CLOCK_SPREAD", "MAX_PASS_SPREAD"]
+__all__ = ["record", "judge", "summary", "pass_spread", "network_spreads", "MAX_UNSTABLE_SHARE", "MAX_TAIL", "MAX_CLOCK_SPREAD", "MAX_PASS_SPREAD"]

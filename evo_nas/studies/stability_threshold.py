@@ -51,11 +51,9 @@ def rule_of(reason: str) -> str:
 
 
 def pass_spreads(passes_ms) -> tuple[float, list[float]]:
-    """(median over networks, per network) of (max - min) / median of a network's passes; ``passes_ms`` has
-    shape (passes, networks), in ms. The median is the figure ``stability.judge`` compares with ``MAX_PASS_SPREAD``."""
-    runs = np.asarray(passes_ms, float)
-    per = (runs.max(0) - runs.min(0)) / np.median(runs, 0)
-    return float(np.median(per)), [float(v) for v in per]
+    """(``stability.pass_spread``, per network ``stability.network_spreads``) of ``passes_ms``, shape (passes,
+    networks), in ms: the first is the figure ``stability.judge`` compares with ``MAX_PASS_SPREAD``."""
+    return stability.pass_spread(passes_ms), [float(v) for v in stability.network_spreads(passes_ms)]
 
 
 def rule_statistics(header: dict, entries: dict, passes_ms) -> dict:
