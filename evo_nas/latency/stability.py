@@ -20,13 +20,15 @@ spread of the measurements (``entries``: median, p90, p99, CV). ``judge`` applie
 Limits set from data (``experiments/stability_threshold.py``, committed in
 ``experiments/stability_threshold/``: 6 networks x 3 passes, 3 quiet and 3 loaded repetitions,
 alternating, on this project's 2-core machine with ONNX Runtime). The load rule told every
-repetition apart (quiet load above threads at most 0.77, loaded at least 1.64; the limit is 1 on 2
-cores). The median pass spread did not (quiet up to 8.6%, loaded down to 5.5%: a competing
-process hits some networks and spares others), which is why the rule reads the 90th percentile:
-quiet at most 12.9%, loaded at least 56.5%, and ``MAX_PASS_SPREAD`` 0.25 lies between (their
-geometric mean is 27%). Quiet builds of full tables here spread 5.5-7.6% by the median, so the
-earlier 5% on the median flagged them. The clock, unstable-share and tail limits flagged no
-repetition either way: they guard other failures (frequency scaling, a broken protocol).
+repetition apart (load above threads: quiet at most 0.68, loaded at least 1.58; the limit is 1 on
+2 cores). The median pass spread did not, in an earlier run (quiet up to 8.6%, loaded down to
+5.5%: a competing process hits some networks and spares others), which is why the rule reads the
+90th percentile: quiet at most 11.4%, loaded at least 49.6% (earlier run: 12.9%, 56.5%). A full
+quiet build (``experiments/latency_trust/``, 40 networks, load at most 0.95) then reached 26.2%,
+so ``MAX_PASS_SPREAD`` is 0.35, near the geometric mean (36%) of the largest quiet figure seen
+and the smallest loaded one. The earlier 5% on the median flagged quiet builds (5.5-7.6% here).
+The clock, unstable-share and tail limits flagged no repetition either way: they guard other
+failures (frequency scaling, a protocol too short for the machine); this study cannot set them.
 
 A table that breaks a rule is *unstable*: ``evo-nas latency build-table`` warns and exits 3,
 a search using it warns, and ``evo-nas latency check`` re-measures it.
@@ -42,7 +44,7 @@ from .machine import machine_state
 MAX_UNSTABLE_SHARE = 0.10
 MAX_TAIL = 0.25
 MAX_CLOCK_SPREAD = 0.10
-MAX_PASS_SPREAD = 0.25
+MAX_PASS_SPREAD = 0.35
 MAX_STATES = 200
 
 
