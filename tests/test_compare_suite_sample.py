@@ -27,7 +27,7 @@ def test_the_sample_suite_is_valid_and_copies_the_suite_problems():
     config, full = load(SAMPLE), load(SUITE)
     s = config["suite"]
     assert s["algorithms"][0] == "surrogate" and s["budgets"] == [100, 200, 300, 500, 1000]
-    assert config["search"]["max_evaluations"] == s["budgets"][-1] and s["cell_jobs"] == 1
+    assert config["search"]["max_evaluations"] == s["budgets"][-1] and 1 <= s["cell_jobs"] <= 2  # a 2-core machine
     assert SurrogateKeys(**config["search"]["surrogate"]) == SurrogateKeys()  # the defaults: initial 50, batch 10
     names = list(config["suite"]["problems"])
     assert names[0] == "anb-zcu102" and sum(n.startswith("nb201-") for n in names) == 9 == len(names) - 1
