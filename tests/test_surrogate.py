@@ -256,3 +256,15 @@ def test_front_mutants_come_from_any_front_member(ofa_space):
     M = corner_mutants(sp, X, F, None, np.array([-0.70, 100.0]), 40, np.random.default_rng(2), set())
     near = [min(range(len(X)), key=lambda p: int((m != X[p]).sum())) for m in M]
     assert set(near) <= set(front.tolist()) and len(set(near)) > 3  # parents: the front, several of them
+
+
+def test_the_diagnosis_judges_every_model_on_the_best_known_front(ofa):
+    from evo_nas.studies.surrogate_diagnosis import BANDS_MS, diagnose, report
+
+    r = diagnose(ofa, seed=1, budget=60, models=("bayes_ridge",), surrogate={"inner_pop": 20, "inner_generations": 3})
+    m = r["models"]["bayes_ridge"]
+    assert r["budget"] == 60 and r["surrogate"]["local_share"] == 0.0
+    assert sum(b["networks"] for b in m["bands"]) == r["best_known_networks"]  # every network in a band
+    assert all(list(b["ms"]) in [list(x) for x in BANDS_MS] and b["std"] > 0 for b in m["bands"])
+    assert 0.0 <= m["predicted_above_run_best"] <= 1.0 and 0.7 < r["best_known_max"]["top1"] < 0.9
+    assert "bayes_ridge" in report(r)

@@ -20,8 +20,8 @@ evaluation. Here, per round:
    add, and greedy picks spread along the front without a separate diversity rule.
 4. ``local_share`` of the batch: 1-2 gene mutants of the ``local_parents`` networks best on each
    modelled objective, whatever the model says (``acquisition.corner_mutants``): after 300
-   evaluations every model here predicts the best-known 40-60 ms networks 1.9 points below their
-   top-1, so greedy infill alone never proposes them.
+   evaluations every model here predicts the best-known 40-60 ms networks 1.7-2.1 points below
+   their top-1, so greedy infill alone never proposes them.
 
 Defaults measured on ``ofa-mbv3`` (experiments/bench_surrogate_variants.py; share of the best-known
 HV, first N distinct networks): with a perfect model (``--oracle``, 3 seeds) an inner population of
