@@ -105,14 +105,15 @@ def corner_mutants(space, X, F, objective: int | None, ref, k: int, rng: np.rand
     of one of the ``parents`` evaluated networks best on ``objective`` (a column of the
     minimization matrix ``F`` (N, n_obj), among the rows inside ``ref``; all rows when none is),
     or with ``objective`` None of any non-dominated row inside ``ref``, parent drawn uniformly,
-    with 1 or 2 genes redrawn uniformly. ``X`` (N, n_genes) canonical
-    genes; returns canonical genes (M, n_genes), M <= k. Every draw comes from ``rng``.
+    with 1 or 2 genes redrawn uniformly. ``X`` (N, n_genes) canonical genes; returns canonical
+    genes (M, n_genes), M <= k. Every draw comes from ``rng``.
 
     Why: a model fitted on a run's evaluations is least reliable where the front is best. On
     ofa-mbv3 the best-known networks of 40-60 ms, which hold most of the front's hypervolume, are
     predicted 1.7-2.1 points below their top-1 after 300 evaluations (every model of
-    ``surrogate_model``; ``experiments/surrogate_diagnosis.py``), so an infill criterion on the model never proposes them; mutants of the
-    corner are evaluated whatever the model says, as a (1 + lambda) evolution strategy would."""
+    ``surrogate_model``; ``experiments/surrogate_diagnosis.py``), so an infill criterion on the
+    model never proposes them; mutants of the corner are evaluated whatever the model says, as a
+    (1 + lambda) evolution strategy would."""
     X, F = np.asarray(X, dtype=np.int64), np.asarray(F, dtype=float)
     inside = np.all(F < np.asarray(ref, dtype=float), axis=1)
     pool = np.flatnonzero(inside) if inside.any() else np.arange(len(F))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spaces.space import Space
+from .objectives import FAILED_PENALTY
 
 MODELS = ("bayes_ridge", "gp", "mlp", "gbm", "kernel_ridge", "adaptive")
 MEMBERS = 5  # members of an ensemble model (mlp, gbm)
@@ -185,8 +186,6 @@ def judge_round(objectives, modelled: list[int], index: int, trained_on: int, F_
     modelled objective, and for an accuracy objective beside ``latency_ms`` the values, the tau over
     pairs within 5% latency and over the networks within 1 point of the measured front
     (``F_before``: every vector told before the round)."""
-    from .objectives import FAILED_PENALTY
-
     ok = F[:, 0] < FAILED_PENALTY
     line = {"round": index, "trained_on": trained_on, "candidates": int(len(F)), "failed": int((~ok).sum())}
     names = objectives.names
@@ -201,16 +200,16 @@ def judge_round(objectives, modelled: list[int], index: int, trained_on: int, F_
         line["measured"] = [round(sign * v, 6) for v in t.tolist()]
         line["latency_ms"] = [round(v, 4) for v in lat.tolist()]
         line["tau_equal_latency"], line["equal_latency_pairs"] = pair_tau(p, t, lat)
-        near = near_front(np.concatenate([F_before, F[ok]]), t, lat, a, lj, FAILED_PENALTY)
+        near = near_front(np.concatenate([F_before, F[ok]]), t, lat, a, lj)
         line["near_front"] = int(near.sum())
         line["tau_near_front"] = kendall_tau(p[near], t[near])
     return line
 
 
-def near_front(F_all, acc, lat, a: int, lj: int, failed: float, gap: float = 0.01) -> np.ndarray:
+def near_front(F_all, acc, lat, a: int, lj: int, gap: float = 0.01) -> np.ndarray:
     """Which points (minimized accuracy ``acc``, latency ``lat``, both (N,)) lie within ``gap`` of the
-    best accuracy measured at their latency or below among the rows of ``F_all`` under ``failed``."""
-    good = F_all[F_all[:, 0] < failed]
+    best accuracy measured at their latency or below among the rows of ``F_all`` that did not fail."""
+    good = F_all[F_all[:, 0] < FAILED_PENALTY]
     order = np.argsort(good[:, lj], kind="stable")
     lats, best = good[order, lj], np.minimum.accumulate(good[order, a])
     idx = np.searchsorted(lats, lat, side="right") - 1

@@ -12,8 +12,9 @@ fitted on the relative error (``scipy.optimize.nnls``). The features are chosen 
 (forward selection): start from none, add the feature whose addition gives the lowest
 cross-validated MAPE on the N networks (``fewshot.cv_mape``: leave-one-out up to 20 networks,
 10 folds above), stop when no feature lowers it by more than ``MIN_GAIN`` (relative), after
-``MAX_FEATURES``, or when the model would have as many unknowns as networks. Only the N measured networks of the new device
-are used; ``sources(..., strict=True)`` also leaves out the same hardware at other batch sizes.
+``MAX_FEATURES``, or when the model would have as many unknowns as networks. Only the N measured
+networks of the new device are used; ``sources(..., strict=True)`` also leaves out the same
+hardware at other batch sizes.
 """
 from __future__ import annotations
 

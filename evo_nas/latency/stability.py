@@ -119,4 +119,5 @@ def summary(header: dict) -> dict:
             "cpu_mhz_min": min(clocks) if clocks else None, "cpu_mhz_max": max(clocks) if clocks else None}
 
 
-__all__ = ["record", "judge", "summary", "pass_spread", "network_spreads", "MAX_UNSTABLE_SHARE", "MAX_TAIL", "MAX_CLOCK_SPREAD", "MAX_PASS_SPREAD"]
+__all__ = ["record", "judge", "summary", "pass_spread", "network_spreads", "MAX_UNSTABLE_SHARE", "MAX_TAIL",
+           "MAX_CLOCK_SPREAD", "MAX_PASS_SPREAD"]

@@ -37,6 +37,24 @@ def fmt(values, digits=3) -> str:
     return f"{med:.{digits}f} [{q1:.{digits}f}, {q3:.{digits}f}]"
 
 
+def top1_header(first: str) -> list[str]:
+    """The header rows of a best-top-1 table whose first column is ``first``, one column per ``TARGETS_MS``."""
+    return ["| " + first + " | " + " | ".join(f"<= {t} ms" for t in TARGETS_MS) + " |",
+            "|---" * (len(TARGETS_MS) + 1) + "|"]
+
+
+def top1_row(label: str, rows: list[dict], best_top1: dict) -> tuple[str, dict]:
+    """A best-top-1 table row: per target of ``TARGETS_MS``, the median over ``rows`` (``scores`` dicts; a
+    run with no network under the target skipped, nan when none has one) and its gap to ``best_top1``
+    ({str(ms): top-1}) in points; and the medians {ms: top-1}."""
+    med = {}
+    for t in TARGETS_MS:
+        v = [r[f"top1@{t}"] for r in rows if r[f"top1@{t}"] is not None]
+        med[t] = float(np.median(v)) if v else float("nan")
+    cols = [f"{100 * med[t]:.2f}% ({100 * (med[t] - best_top1[str(t)]):+.2f})" for t in TARGETS_MS]
+    return f"| {label} | " + " | ".join(cols) + " |", med
+
+
 def pooled_taus(cells: dict, seeds) -> list[str]:
     """The surrogate's predictions made before evaluation, pooled by stage of the run."""
     from ..algorithms.surrogate_model import kendall_tau, pair_tau
@@ -120,18 +138,12 @@ def write_report(out: Path, cells: dict, seeds) -> None:
             for b in BUDGETS if b in res["nsga2"] and b in res["pymoo"])]
     for b in (300, 1000, 5000):
         lines += ["", f"## Best top-1 under Note10 targets at {b:,} networks: median (gap to the best-known, points)",
-                  "", "| algorithm | " + " | ".join(f"<= {t} ms" for t in TARGETS_MS) + " |",
-                  "|---" * (len(TARGETS_MS) + 1) + "|"]
+                  "", *top1_header("algorithm")]
         for a, per in res.items():
-            if b not in per:
-                continue
-            cols = []
-            for t in TARGETS_MS:
-                v = [r[f"top1@{t}"] for r in per[b] if r[f"top1@{t}"] is not None]
-                med = float(np.median(v)) if v else float("nan")
-                summary["top1"].setdefault(a, {}).setdefault(b, {})[t] = med
-                cols.append(f"{100 * med:.2f}% ({100 * (med - best_top1[str(t)]):+.2f})")
-            lines.append(f"| {LABELS[a]} | " + " | ".join(cols) + " |")
+            if b in per:
+                line, med = top1_row(LABELS[a], per[b], best_top1)
+                summary["top1"].setdefault(a, {})[b] = med
+                lines.append(line)
     lines += ["", "## Surrogate model: Kendall tau of the top-1 predicted before evaluation, pooled over seeds",
               ""] + pooled_taus(cells, seeds)
     lines += ["", "Wall seconds per cell (median; the machine was shared, so only a rough guide): " + ", ".join(

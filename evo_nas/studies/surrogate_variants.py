@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.stats import a12, mann_whitney
-from .sample_efficiency import BUDGETS, TARGETS_MS, scores
-from .sample_efficiency_report import BEST_KNOWN, fmt, pooled_taus
+from .sample_efficiency import BUDGETS, scores
+from .sample_efficiency_report import BEST_KNOWN, fmt, pooled_taus, top1_header, top1_row
 
 
 def _keys(model, pop, kappa, local=0.0, parents=3):
@@ -86,14 +86,12 @@ def report(out: Path, variants: list, seeds: list) -> str:
     bk = json.loads(BEST_KNOWN.read_text())["top1_at_ms"]
     for b in (300, 1000):
         lines += ["", f"Best top-1 under Note10 targets at {b:,} networks: median (gap to the best-known, points)", "",
-                  "| variant | " + " | ".join(f"<= {t} ms" for t in TARGETS_MS) + " |", "|---" * (len(TARGETS_MS) + 1) + "|"]
+                  *top1_header("variant")]
         for v in variants:
             got = [scores(np.array(c["top1"][:b]), np.array(c["latency_ms"][:b])) for (w, _), c in cells.items()
                    if w == v and c["distinct"] >= b]
             if got:
-                med = [float(np.median([g[f"top1@{t}"] for g in got])) for t in TARGETS_MS]
-                lines.append(f"| {v} | " + " | ".join(f"{100 * m:.2f}% ({100 * (m - bk[str(t)]):+.2f})"
-                                                      for m, t in zip(med, TARGETS_MS)) + " |")
+                lines.append(top1_row(v, got, bk)[0])
     for v in variants:
         sub = {("surrogate", s): c for (w, s), c in cells.items() if w == v}
         if sub:
