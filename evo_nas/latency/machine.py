@@ -56,14 +56,19 @@ def cpu_mhz() -> float | None:
     return round(sum(freqs) / len(freqs), 1) if freqs else None
 
 
+def load_1m() -> float | None:
+    """The 1-minute load average now (None where the system has none)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
 def machine_state() -> dict:
     """What the machine is doing now: 1-minute load average, CPU clock (MHz) and frequency governor
     (None where not readable). Recorded while a latency table is measured (``evo_nas.latency.stability``)."""
-    try:
-        load = round(os.getloadavg()[0], 2)
-    except OSError:
-        load = None
-    return {"load_1m": load, "cpu_mhz": cpu_mhz(),
+    load = load_1m()
+    return {"load_1m": None if load is None else round(load, 2), "cpu_mhz": cpu_mhz(),
             "governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")}
 
 

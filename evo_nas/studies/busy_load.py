@@ -18,6 +18,8 @@ import os
 import time
 from collections.abc import Callable, Iterator
 
+from ..latency.machine import load_1m
+
 KINDS = ("matmul", "spin")
 BUSY_NAME = "evo-nas-busy"  # the workers' multiprocessing name
 _CHECK_EVERY = 2000  # loop iterations of a spin worker between two looks at its stop signal
@@ -79,14 +81,6 @@ def busy_load(workers: int | None = None, kind: str = "matmul") -> Iterator[list
         stop_workers(procs, stop)
 
 
-def load_1m() -> float | None:
-    """The 1-minute load average now (None where the system has none)."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
 def wait_for_load(done: Callable[[float], bool], timeout_s: float, poll_s: float = 1.0,
                   read: Callable[[], float | None] = load_1m, sleep: Callable[[float], None] = time.sleep,
                   clock: Callable[[], float] = time.monotonic) -> dict:
@@ -100,4 +94,4 @@ def wait_for_load(done: Callable[[float], bool], timeout_s: float, poll_s: float
     return {"waited_s": round(clock() - t0, 1), "load_1m": load, "settled": load is not None and done(load)}
 
 
-__all__ = ["BUSY_NAME", "KINDS", "busy_load", "load_1m", "stop_workers", "wait_for_load"]
+__all__ = ["BUSY_NAME", "KINDS", "busy_load", "stop_workers", "wait_for_load"]
