@@ -268,3 +268,84 @@ def test_the_diagnosis_judges_every_model_on_the_best_known_front(ofa):
     assert all(list(b["ms"]) in [list(x) for x in BANDS_MS] and b["std"] > 0 for b in m["bands"])
     assert 0.0 <= m["predicted_above_run_best"] <= 1.0 and 0.7 < r["best_known_max"]["top1"] < 0.9
     assert "bayes_ridge" in report(r)
+
+
+def test_front_neighbours_are_every_fresh_one_gene_change_of_the_front(ofa_space):
+    from evo_nas.algorithms.acquisition import front_neighbours
+
+    sp = ofa_space
+    rng = np.random.default_rng(7)
+    card = np.array(sp.cardinalities)
+    X = sp.canonical_array((rng.random((30, sp.n_genes)) * card).astype(int))
+    F = np.stack([np.full(30, -0.70), np.linspace(10, 90, 30)], axis=1)
+    F[0, 0], F[29, 0] = -0.71, -0.80  # only rows 0 and 29 are non-dominated
+    seen = {r.tobytes() for r in X}
+    N = front_neighbours(sp, X, F, seen)
+    keys = {r.tobytes() for r in N}
+    assert len(keys) == len(N) and not keys & seen
+    # brute force: each (gene, choice) change of a front row, made canonical
+    expected = set()
+    for p in (0, 29):
+        for g, c in enumerate(card):
+            for v in range(c):
+                if v != X[p, g]:
+                    y = X[p].copy()
+                    y[g] = v
+                    expected.add(sp.canonical_array(y[None])[0].tobytes())
+    assert keys == expected - seen
+    assert not len(front_neighbours(sp, X, F, seen | keys))
+
+
+def test_front_neighbours_join_the_candidates_only_when_asked(ofa):
+    from evo_nas.algorithms.acquisition import front_neighbours
+    from evo_nas.algorithms.objectives import Objectives
+    from evo_nas.algorithms.surrogate import SurrogateStrategy
+
+    obj = Objectives.from_dict({"names": ["top1", "latency_ms"],
+                                "reference": {"top1": 0.70, "latency_ms": 100.0}}, ofa)
+    distance = {}
+    for flag in (True, False):
+        st = SurrogateStrategy(ofa.space, {"surrogate": {**SMALL, "front_neighbours": flag, "local_share": 0.0}},
+                               obj, np.random.default_rng(0), ofa)
+        st._inner_search = lambda models, ok: np.zeros((0, ofa.space.n_genes), dtype=np.int64)
+        X = st.ask_array()
+        F = ofa.evaluate_array(X)
+        st.tell_array([{"status": "ok", "top1": float(f[0]), "latency_ms": float(f[1])} for f in F])
+        near = {r.tobytes() for r in front_neighbours(ofa.space, st.X, st.F, set())}
+        pick = st.ask_array()  # candidates: the front's neighbours, or only random networks
+        distance[flag] = [r.tobytes() in near for r in pick]
+    assert all(distance[True]) and len(distance[True]) == SMALL["batch"]
+    assert not any(distance[False])
+
+
+def test_gp_keeps_its_hyperparameters_until_the_data_grow():
+    rng = np.random.default_rng(4)
+    Z = (rng.random((60, 12)) < 0.5).astype(float)
+    y = Z @ rng.normal(size=12) + 0.3 * np.sin(3 * Z[:, 0] * Z[:, 1]) + 0.01 * rng.normal(size=60)
+    first = fit_model("gp", Z[:30], y[:30], 0)
+    assert first.theta is not None and fit_model("bayes_ridge", Z, y, 0).theta is None
+    kept = fit_model("gp", Z, y, 0, theta=first.theta)
+    assert np.array_equal(kept.theta, first.theta)  # fixed: no marginal-likelihood fit
+    refitted = fit_model("gp", Z, y, 0)
+    assert not np.allclose(refitted.theta, first.theta)
+    assert kendall_tau(kept.predict(Z[30:])[0], y[30:]) > 0.5
+
+
+def test_surrogate_refits_gp_hyperparameters_at_a_quarter_more_points(ofa):
+    from evo_nas.algorithms.objectives import Objectives
+    from evo_nas.algorithms.surrogate import REFIT_GROWTH, SurrogateStrategy
+
+    obj = Objectives.from_dict({"names": ["top1", "latency_ms"],
+                                "reference": {"top1": 0.70, "latency_ms": 100.0}}, ofa)
+    st = SurrogateStrategy(ofa.space, {"surrogate": {**SMALL, "model": "gp"}}, obj, np.random.default_rng(1), ofa)
+    fits = []
+    for _ in range(7):
+        X = st.ask_array()
+        F = ofa.evaluate_array(X)
+        st.tell_array([{"status": "ok", "top1": float(f[0]), "latency_ms": float(f[1])} for f in F])
+        if 0 in st._theta:
+            fits.append(st._theta[0][0])
+    # a model round after 20, 30, ..., 70 evaluations: hyperparameters fitted at 20, 30, 40, 50, 70
+    assert fits == [20, 30, 40, 50, 50, 70]
+    for a, b in zip(fits, fits[1:]):
+        assert b == a or b >= REFIT_GROWTH * a

@@ -99,6 +99,32 @@ def greedy_hvi(front, C, k: int, ref) -> np.ndarray:
     return np.array(picked, dtype=np.int64)
 
 
+def front_neighbours(space, X, F, seen: set) -> np.ndarray:
+    """Every network one gene away from a non-dominated row of the minimization matrix ``F``
+    (N, n_obj), none in ``seen`` (bytes of canonical int64 rows): canonical genes (M, n_genes),
+    distinct, in the order (gene, choice, front row). ``X`` (N, n_genes) canonical genes.
+
+    Why: the model is most reliable next to networks it was fitted on (a trust region, as in
+    TuRBO, Eriksson et al., NeurIPS 2019). On ofa-mbv3 after 300 evaluations (seed 0), 10 of these
+    neighbours picked by predicted hypervolume improvement add 0.042 of true hypervolume, 10 of
+    the inner NSGA-II's networks 0.013 (``experiments/surrogate_variants``)."""
+    X, F = np.asarray(X, dtype=np.int64), np.asarray(F, dtype=float)
+    P = X[non_dominated(F)] if len(F) else X[:0]
+    rows = []
+    for g, c in enumerate(space.cardinalities):
+        for v in range(c):
+            Y = P[P[:, g] != v].copy()
+            Y[:, g] = v
+            rows.append(Y)
+    if not rows:
+        return X[:0]
+    Y = space.canonical_array(np.concatenate(rows))
+    _, first = np.unique(Y, axis=0, return_index=True)
+    Y = Y[np.sort(first)]
+    fresh = np.array([r.tobytes() not in seen for r in np.ascontiguousarray(Y)], dtype=bool)
+    return Y[fresh].reshape(-1, X.shape[1])
+
+
 def corner_mutants(space, X, F, objective: int | None, ref, k: int, rng: np.random.Generator, seen: set,
                    parents: int = 3) -> np.ndarray:
     """Up to ``k`` distinct networks, none in ``seen`` (bytes of canonical int64 rows): each a copy
@@ -136,3 +162,38 @@ def corner_mutants(space, X, F, objective: int | None, ref, k: int, rng: np.rand
             taken.add(key)
             out.append(x)
     return np.array(out, dtype=np.int64).reshape(-1, len(card))
+
+
+def model_search(space, start, n_obj: int, predict, generations: int, seed: int) -> np.ndarray:
+    """Every distinct network an NSGA-II (Deb et al., 2002; pymoo) scores on ``predict`` (canonical
+    genes (M, n_genes) -> minimization matrix (M, n_obj)) in ``generations``, from the population
+    ``start`` (P, n_genes): block-uniform crossover, ordinal gene mutation, canonical repair.
+    Returns canonical genes (K, n_genes) in the order first scored; ``seed`` seeds pymoo."""
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.problem import Problem
+    from pymoo.optimize import minimize
+
+    from .nsga2 import BlockCrossover, CanonicalRepair, ExactDuplicateElimination, GeneMutation
+    from .operators import repair_array
+
+    card = np.asarray(space.cardinalities)
+    scored: list[np.ndarray] = []
+
+    class Inner(Problem):
+        def __init__(self):
+            super().__init__(n_var=len(card), n_obj=n_obj, xl=np.zeros(len(card)), xu=card - 1, vtype=int)
+
+        def _evaluate(self, X, out, *args, **kwargs):
+            X = np.asarray(X, dtype=np.int64)
+            scored.append(X)
+            out["F"] = predict(X)
+
+    inner = Inner()
+    inner.space = space
+    algorithm = NSGA2(pop_size=len(start), sampling=start, crossover=BlockCrossover("gene_uniform", 0.9),
+                      mutation=GeneMutation("ordinal"), repair=CanonicalRepair(),
+                      eliminate_duplicates=ExactDuplicateElimination())
+    minimize(inner, algorithm, ("n_gen", generations), seed=seed, verbose=False, copy_algorithm=False)
+    pool = repair_array(space, np.concatenate(scored))
+    _, first = np.unique(pool, axis=0, return_index=True)
+    return pool[np.sort(first)]

@@ -10,7 +10,9 @@ evaluation. Here, per round:
    and cost no budget;
 2. an inner NSGA-II over the model's optimistic prediction (mean - ``kappa`` x standard deviation,
    for a minimized objective) and the cheap objectives, started from the best evaluated networks
-   (non-dominated sorting on the measured objectives) and run for ``inner_generations``;
+   (non-dominated sorting on the measured objectives) and run for ``inner_generations``; its
+   networks, and with ``front_neighbours`` every network one gene away from the measured front
+   (``acquisition.front_neighbours``: where the model was fitted), are the candidates;
 3. ``batch`` networks (more as the run grows: ``round_size``), none evaluated before, picked
    greedily by predicted hypervolume improvement: each pick adds the most hypervolume to the
    measured front plus the picks so far (Emmerich et al., 2006, hypervolume-based infill). A
@@ -48,10 +50,11 @@ from pydantic import Field
 from ..base.config import Section
 from ..base.errors import validate
 from ..spaces.space import Genome, Space
-from . import operators as ops
-from .acquisition import corner_mutants, greedy_hvi, nondominated_rank
+from .acquisition import corner_mutants, front_neighbours, greedy_hvi, model_search, nondominated_rank
 from .objectives import FAILED_PENALTY, Objectives
 from .surrogate_model import MODELS, Encoding, fit_model, judge_round
+
+REFIT_GROWTH = 1.25  # a gp's hyperparameters: refitted at 1.25x the points of their last fit
 
 
 class SurrogateKeys(Section):
@@ -59,7 +62,7 @@ class SurrogateKeys(Section):
 
     initial: int = Field(50, ge=2, description="an int >= 2 (random networks evaluated before the first model)")
     batch: int = Field(10, ge=1, description="an int >= 1 (networks evaluated per round; a multiple of n_jobs)")
-    model: Literal[MODELS] = Field("bayes_ridge", description=f"one of {', '.join(MODELS)} (the accuracy model)")
+    model: Literal[MODELS] = Field("gp", description=f"one of {', '.join(MODELS)} (the accuracy model)")
     kappa: float = Field(0.5, ge=0, le=10, allow_inf_nan=False,
                          description="a number in [0, 10] (standard deviations of optimism: mean - kappa x std)")
     batch_growth: float = Field(0.02, ge=0, le=1, allow_inf_nan=False,
@@ -72,6 +75,8 @@ class SurrogateKeys(Section):
                                description="a number in [0, 1) (share of each round's batch spent on 1-2 gene "
                                            "mutants of the networks best on a modelled objective, whatever "
                                            "the model predicts)")
+    front_neighbours: bool = Field(True, description="true or false (every network one gene away from the "
+                                                     "measured Pareto front is a candidate too)")
     local_parents: int = Field(3, ge=0, description="an int >= 0 (the networks best on each modelled objective "
                                                     "whose mutants local_share evaluates; 0: every front member)")
 
@@ -112,6 +117,7 @@ class SurrogateStrategy:
         self.rounds: list[dict] = []
         self._pending: np.ndarray | None = None
         self._predicted: np.ndarray | None = None
+        self._theta: dict[int, tuple] = {}  # objective -> (points at the last hyperparameter fit, theta)
 
     # -- the protocol -------------------------------------------------------------------
     def ask(self) -> list[Genome]:
@@ -146,13 +152,15 @@ class SurrogateStrategy:
 
     def state_dict(self) -> dict:
         return {"rng": copy.deepcopy(self.rng.bit_generator.state), "X": self.X.copy(), "F": self.F.copy(),
-                "rounds": copy.deepcopy(self.rounds), "pending": self._pending, "predicted": self._predicted}
+                "rounds": copy.deepcopy(self.rounds), "pending": self._pending, "predicted": self._predicted,
+                "theta": copy.deepcopy(self._theta)}
 
     def load_state_dict(self, d: dict) -> None:
         self.rng.bit_generator.state = d["rng"]
         self.X, self.F = np.asarray(d["X"], dtype=np.int64), np.asarray(d["F"], dtype=float)
         self.rounds = list(d["rounds"])
         self._pending, self._predicted = d["pending"], d["predicted"]
+        self._theta = copy.deepcopy(d.get("theta", {}))
         self.seen = set(_rows(self.X))
 
     def report(self) -> list[dict]:
@@ -186,9 +194,18 @@ class SurrogateStrategy:
         return k.batch * max(1, int(np.ceil(k.batch_growth * len(self.X) / k.batch)))
 
     def _fit(self, ok: np.ndarray) -> list:
-        Z = self.encode(self.X[ok])
-        return [fit_model(self.keys.model, Z, self.F[ok, j], int(self.rng.integers(2 ** 31 - 1)),
-                          self.keys.max_train) for j in self.modelled]
+        """One model per modelled objective. A gp's kernel hyperparameters are refitted when the
+        successful evaluations have grown by ``REFIT_GROWTH`` since their last fit, and kept between."""
+        Z, n, models = self.encode(self.X[ok]), int(ok.sum()), []
+        for j in self.modelled:
+            n_fit, theta = self._theta.get(j, (0, None))
+            keep = theta is not None and n < REFIT_GROWTH * n_fit
+            m = fit_model(self.keys.model, Z, self.F[ok, j], int(self.rng.integers(2 ** 31 - 1)),
+                          self.keys.max_train, theta if keep else None)
+            if not keep and m.theta is not None:
+                self._theta[j] = (n, m.theta)
+            models.append(m)
+        return models
 
     def _predict(self, models, X) -> tuple[np.ndarray, np.ndarray]:
         """Minimization vectors of ``X``: (mean, optimistic), each (N, n_obj); cheap objectives exact."""
@@ -210,8 +227,10 @@ class SurrogateStrategy:
     def _round(self, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         models = self._fit(ok)
         pool = self._inner_search(models, ok)
-        fresh = np.array([k not in self.seen for k in _rows(pool)], dtype=bool)
-        pool = pool[fresh]
+        pool = pool[np.array([k not in self.seen for k in _rows(pool)], dtype=bool)]
+        if self.keys.front_neighbours:
+            near = front_neighbours(self.space, self.X[ok], self.F[ok], self.seen | set(_rows(pool)))
+            pool = np.concatenate([pool, near])
         size = self.round_size()
         if len(pool) < size:
             pool = np.concatenate([pool, self._random(size - len(pool))])
@@ -250,12 +269,6 @@ class SurrogateStrategy:
 
     def _inner_search(self, models, ok: np.ndarray) -> np.ndarray:
         """Every distinct network the inner NSGA-II scores on the model, canonical genes (M, n_genes)."""
-        from pymoo.algorithms.moo.nsga2 import NSGA2
-        from pymoo.core.problem import Problem
-        from pymoo.optimize import minimize
-
-        from .nsga2 import BlockCrossover, CanonicalRepair, ExactDuplicateElimination, GeneMutation
-
         k = self.keys
         card = np.asarray(self.space.cardinalities)
         # the start: the best evaluated networks by non-dominated rank (ties: order of evaluation)
@@ -265,29 +278,8 @@ class SurrogateStrategy:
         if len(start) < k.inner_pop:
             extra = (self.rng.random((k.inner_pop - len(start), len(card))) * card).astype(np.int64)
             start = np.concatenate([start, self.space.canonical_array(extra)])
-        scored = []
-        outer = self
-
-        class Inner(Problem):
-            def __init__(self):
-                super().__init__(n_var=len(card), n_obj=outer.objectives.n_obj, xl=np.zeros(len(card)),
-                                 xu=card - 1, vtype=int)
-
-            def _evaluate(self, X, out, *args, **kwargs):
-                X = np.asarray(X, dtype=np.int64)
-                scored.append(X)
-                out["F"] = outer._predict(models, X)[1]
-
-        inner = Inner()
-        inner.space = self.space
-        algorithm = NSGA2(pop_size=k.inner_pop, sampling=start, crossover=BlockCrossover("gene_uniform", 0.9),
-                          mutation=GeneMutation("ordinal"), repair=CanonicalRepair(),
-                          eliminate_duplicates=ExactDuplicateElimination())
-        minimize(inner, algorithm, ("n_gen", k.inner_generations), seed=int(self.rng.integers(2 ** 31 - 1)),
-                 verbose=False, copy_algorithm=False)
-        pool = ops.repair_array(self.space, np.concatenate(scored))
-        _, first = np.unique(pool, axis=0, return_index=True)
-        return pool[np.sort(first)]
+        return model_search(self.space, start, self.objectives.n_obj, lambda X: self._predict(models, X)[1],
+                            k.inner_generations, int(self.rng.integers(2 ** 31 - 1)))
 
     def _judge(self, predicted: np.ndarray, F: np.ndarray) -> dict:
         """The round's rank correlations: the prediction made before evaluation against the measure."""
