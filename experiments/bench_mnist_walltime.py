@@ -1,9 +1,9 @@
 """Wall time to a hypervolume on MNIST training: evo-nas's surrogate-assisted NSGA-II against its plain NSGA-II,
 2 workers each, from ``experiments/mnist_train.toml``.
 
-    python experiments/bench_mnist_walltime.py                         # 3 seeds x budget 200; writes runs/mnist_walltime
+    python experiments/bench_mnist_walltime.py                # 3 seeds x budget 200; writes runs/mnist_walltime
     python experiments/bench_mnist_walltime.py --seeds 5 --budget 300 --out runs/mnist_walltime_300
-    python experiments/bench_mnist_walltime.py --report-only           # analyze the cells already run
+    python experiments/bench_mnist_walltime.py --report-only  # analyze the cells already run
 
 A wall-clock measurement: run it on a quiet machine. It first fills this machine's latency table for
 the whole space (serially, counted in no cell), then runs every missing algorithm x seed cell one at a

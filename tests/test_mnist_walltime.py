@@ -1,4 +1,4 @@
-"""The wall-time study on MNIST training: cell configs, time to a target on synthetic logbooks, and one tiny real run."""
+"""The MNIST wall-time study: cell configs, time to a target on synthetic logbooks, one tiny real run."""
 import json
 
 import numpy as np
@@ -79,6 +79,14 @@ def test_cell_configs_keep_each_algorithms_own_keys_and_the_budget_alone_stops()
         mw.cell_config(base, "aging", 0)
     with pytest.raises(ValueError, match="budget = 0"):
         mw.cell_config(base, "nsga2", 0, 0)
+
+
+def test_only_a_table_filled_on_demand_is_filled_before_the_cells(tmp_path):
+    base = mw.base_config()
+    base["latency"] = {"mode": "measured"}
+    info = mw.fill_latency_table(base, tmp_path, progress=False)
+    assert info["filled"] is False and "not a table filled on demand" in info["why"]
+    assert json.loads((tmp_path / "latency_fill.json").read_text()) == [info]
 
 
 TINY = """

@@ -18,18 +18,20 @@ Cells run one at a time (each already uses both cores), seeds outer, algorithms 
 each cell the worker pool is shut down, so every cell pays the same pool start-up (workers start,
 import torch, load the data) in its first generation; before the first cell a throwaway search of
 each algorithm on the synthetic problem (``warm_up``) imports in this process what a search
-imports on first use, so that the first cell of each algorithm pays no more than the later ones. A killed cell resumes through the engine's
-resume; its finished marker ``OUT/cells/<cell>.json`` (outer wall time, load average before and
-after, whether it was resumed) is written when it ends, so a rerun continues with the next cell.
+imports on first use, so that the first cell of each algorithm pays no more than the later ones.
+A killed cell resumes through the engine's resume; its finished marker ``OUT/cells/<cell>.json``
+(outer wall time, load average before and after, whether it was resumed, the machine) is written
+when it ends, so a rerun continues with the next cell.
 
 Latency table: ``[latency] mode = "table"`` without a file fills this machine's table on demand,
 measuring missing layers serially while the workers idle, inside a cell's wall time, and leaving
 them to later cells (the first cell would pay for all). ``fill_latency_table`` therefore measures
-every distinct layer of the space (``evo_nas.latency.table.build_table``, as ``evo-nas latency
-build-table`` does) and calibrates the table once, serially, before any cell, with no pool
-running; its time is recorded in ``OUT/latency_fill.json`` and counted in no cell. A complete
-table is a pure lookup (``TableLatency.safe_in_pool``): the workers predict latency in the pool,
-nothing is timed during a cell, and every cell sees the same latency function.
+every distinct layer of the space into that table (``evo_nas.latency.table.build_table``, as
+``evo-nas latency build-table`` does; later searches keep using it) and calibrates it once,
+serially, before any cell, with no pool running; its time is recorded in ``OUT/latency_fill.json``
+and counted in no cell. A complete table is a pure lookup (``TableLatency.safe_in_pool``): the
+workers predict latency in the pool, nothing is timed during a cell, and every cell sees the same
+latency function.
 """
 from __future__ import annotations
 

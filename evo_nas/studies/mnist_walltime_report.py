@@ -149,6 +149,8 @@ def markdown(results: dict) -> str:
              (f"- Latency table filled before any cell, counted in none: {fill['measured']} of {fill['layers']} "
               f"layers measured in {fill['fill_s']:.0f} s (`{fill['table']}`)." if fill.get("filled") else
               f"- No latency table filled before the cells ({fill.get('why', 'no record')})."),
+             *([f"- The table's measurement broke a stability rule (latency values, hence hypervolumes, may be "
+                f"off; the timings are not affected): {fill['unstable'][0]}"] if fill.get("unstable") else []),
              "- Per entry, `wall_s` runs from before the strategy's ask to the generation's statistics; `eval_s` is "
              "the pool's wall time for the generation's evaluations; overhead = wall - eval "
              "(`evo_nas/studies/mnist_walltime_report.py`).", "",
