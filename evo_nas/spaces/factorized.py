@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ._common import SETTINGS, check_frame, read_settings
 from .arch import Architecture, HeadSpec, StemSpec, make_divisible
 from .blocks import SKIPS, BlockSpec
@@ -134,60 +136,90 @@ class FactorizedSpace(Space):
     def _layers(self, ref: RefBlock, delta: int) -> int:
         return max(self.min_layers, ref.layers + delta)
 
+    def _block(self, ref: RefBlock, g: dict, in_ch: int) -> BlockSpec:
+        """The canonical block of the decisions ``g`` (factor -> choice index) after ``in_ch`` channels."""
+        c = ref.choices
+        op, exp = parse_op(c["op"][g["op"]])
+        return BlockSpec(
+            op=op, repeats=self._layers(ref, c["layers"][g["layers"]]), kernel=c["kernel"][g["kernel"]],
+            stride=ref.stride, in_ch=in_ch, out_ch=self._out_channels(ref, c["filters"][g["filters"]]),
+            expansion=exp, se_ratio=float(c["se_ratio"][g["se_ratio"]]), skip=c["skip"][g["skip"]],
+        ).canonical()
+
     def decode(self, genes) -> Architecture:
         self.validate(tuple(genes))
         blocks = []
         in_ch = self.stem.out_ch
         for ref, s in zip(self.blocks, self.block_slices):
-            g = dict(zip(FACTORS, genes[s]))
-            c = ref.choices
-            op, exp = parse_op(c["op"][g["op"]])
-            out = self._out_channels(ref, c["filters"][g["filters"]])
-            blocks.append(BlockSpec(
-                op=op, repeats=self._layers(ref, c["layers"][g["layers"]]), kernel=c["kernel"][g["kernel"]],
-                stride=ref.stride, in_ch=in_ch, out_ch=out, expansion=exp,
-                se_ratio=float(c["se_ratio"][g["se_ratio"]]), skip=c["skip"][g["skip"]],
-            ).canonical())
-            in_ch = out
+            blocks.append(self._block(ref, dict(zip(FACTORS, genes[s])), in_ch))
+            in_ch = blocks[-1].out_ch
         return self.base_architecture(blocks)
 
     def encode(self, arch: Architecture) -> tuple[int, ...]:
         check_frame(self, arch, len(self.blocks))
         genes = []
         for n, (ref, b) in enumerate(zip(self.blocks, arch.blocks), 1):
-            b = b.canonical()
-            c = ref.choices
-            where = f"block {n} ({b.to_string()})"
-            if b.stride != ref.stride:
-                raise ValueError(f"{where}: stride {b.stride} differs from the space's {ref.stride}")
-            if b.mid_ch is not None or b.groups != 1 or b.act is not None or b.keep_expand:
-                raise ValueError(f"{where}: explicit expansion channels, groups, activation or kept expand "
-                                 f"are not decisions of space {self.name!r}")
-            name = op_name(b.op, b.expansion)
-            ops = [op_name(*parse_op(o)) for o in c["op"]]
-            if name not in ops:
-                raise ValueError(f"{where}: op {name} is not among the choices {ops}")
-            reachable = {}
-            for i, f in sorted(enumerate(c["filters"]), key=lambda t: abs(t[1] - 1.0)):
-                reachable.setdefault(self._out_channels(ref, f), i)
-            if b.out_ch not in reachable:
-                raise ValueError(f"{where}: filters {b.out_ch} not reachable from reference {ref.filters} "
-                                 f"(choices give {sorted(reachable)})")
-            layers = {}
-            for i, dl in sorted(enumerate(c["layers"]), key=lambda t: abs(t[1])):
-                layers.setdefault(self._layers(ref, dl), i)
-            if b.repeats not in layers:
-                raise ValueError(f"{where}: layers {b.repeats} not reachable from reference {ref.layers} "
-                                 f"(choices give {sorted(layers)})")
-            for factor, val in (("kernel", b.kernel), ("se_ratio", b.se_ratio)):
-                if val not in c[factor]:
-                    raise ValueError(f"{where}: {factor} {val:g} is not among the choices {c[factor]}")
-            skip = self._skip_gene(ref, b, c["skip"])
-            if skip is None:
-                raise ValueError(f"{where}: skip {b.skip} is not among the choices {c['skip']}")
-            genes += [ops.index(name), c["kernel"].index(b.kernel), c["se_ratio"].index(b.se_ratio),
-                      skip, reachable[b.out_ch], layers[b.repeats]]
+            genes += self._block_genes(n, ref, b.canonical())
         return tuple(genes)
+
+    def canonical_array(self, X) -> np.ndarray:
+        """Canonical genes of every row of ``X`` (N, n_genes), block by block: a block's canonical
+        genes depend only on its own decisions and its input channels, so each (block, input
+        channels, decisions) is decoded and encoded once per space object (the same genes as
+        ``encode(decode(row))``, at a dictionary lookup a block)."""
+        X = np.asarray(X, dtype=np.int64)
+        if X.ndim == 1:
+            return np.array(self.canonical_genes(X), dtype=np.int64)
+        bad = (X < 0) | (X >= np.array(self.cardinalities))
+        if bad.any():
+            self.validate(tuple(int(v) for v in X[np.argwhere(bad)[0][0]]))
+        memo = self.__dict__.setdefault("_canonical_blocks", {})
+        out = np.empty_like(X)
+        for i, row in enumerate(X.tolist()):
+            in_ch = self.stem.out_ch
+            for n, (ref, s) in enumerate(zip(self.blocks, self.block_slices), 1):
+                key = (n, in_ch, tuple(row[s]))
+                hit = memo.get(key)
+                if hit is None:
+                    b = self._block(ref, dict(zip(FACTORS, row[s])), in_ch)
+                    hit = memo[key] = (self._block_genes(n, ref, b), b.out_ch)
+                out[i, s], in_ch = hit
+        return out
+
+    def _block_genes(self, n: int, ref: RefBlock, b: BlockSpec) -> list[int]:
+        """The choice indices of the canonical block ``b`` at position ``n`` (from 1); ``ValueError``
+        names a block the space cannot build."""
+        c = ref.choices
+        where = f"block {n} ({b.to_string()})"
+        if b.stride != ref.stride:
+            raise ValueError(f"{where}: stride {b.stride} differs from the space's {ref.stride}")
+        if b.mid_ch is not None or b.groups != 1 or b.act is not None or b.keep_expand:
+            raise ValueError(f"{where}: explicit expansion channels, groups, activation or kept expand "
+                             f"are not decisions of space {self.name!r}")
+        name = op_name(b.op, b.expansion)
+        ops = [op_name(*parse_op(o)) for o in c["op"]]
+        if name not in ops:
+            raise ValueError(f"{where}: op {name} is not among the choices {ops}")
+        reachable = {}
+        for i, f in sorted(enumerate(c["filters"]), key=lambda t: abs(t[1] - 1.0)):
+            reachable.setdefault(self._out_channels(ref, f), i)
+        if b.out_ch not in reachable:
+            raise ValueError(f"{where}: filters {b.out_ch} not reachable from reference {ref.filters} "
+                             f"(choices give {sorted(reachable)})")
+        layers = {}
+        for i, dl in sorted(enumerate(c["layers"]), key=lambda t: abs(t[1])):
+            layers.setdefault(self._layers(ref, dl), i)
+        if b.repeats not in layers:
+            raise ValueError(f"{where}: layers {b.repeats} not reachable from reference {ref.layers} "
+                             f"(choices give {sorted(layers)})")
+        for factor, val in (("kernel", b.kernel), ("se_ratio", b.se_ratio)):
+            if val not in c[factor]:
+                raise ValueError(f"{where}: {factor} {val:g} is not among the choices {c[factor]}")
+        skip = self._skip_gene(ref, b, c["skip"])
+        if skip is None:
+            raise ValueError(f"{where}: skip {b.skip} is not among the choices {c['skip']}")
+        return [ops.index(name), c["kernel"].index(b.kernel), c["se_ratio"].index(b.se_ratio),
+                skip, reachable[b.out_ch], layers[b.repeats]]
 
     @staticmethod
     def _skip_gene(ref, block: BlockSpec, skips: list) -> int | None:
