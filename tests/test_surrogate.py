@@ -349,3 +349,26 @@ def test_surrogate_refits_gp_hyperparameters_at_a_quarter_more_points(ofa):
     assert fits == [20, 30, 40, 50, 50, 70]
     for a, b in zip(fits, fits[1:]):
         assert b == a or b >= REFIT_GROWTH * a
+
+
+def test_early_model_is_fitted_below_early_until(ofa):
+    from evo_nas.algorithms.objectives import Objectives
+    from evo_nas.algorithms.surrogate import SurrogateStrategy
+
+    obj = Objectives.from_dict({"names": ["top1", "latency_ms"],
+                                "reference": {"top1": 0.70, "latency_ms": 100.0}}, ofa)
+    st = SurrogateStrategy(ofa.space, {"surrogate": {**SMALL, "model": "gp", "early_until": 40}}, obj,
+                           np.random.default_rng(2), ofa)
+    kinds, fit = [], st._fit
+
+    def spy(ok):
+        models = fit(ok)
+        kinds.append((int(ok.sum()), [m.kind for m in models]))
+        return models
+
+    st._fit = spy
+    for _ in range(4):
+        X = st.ask_array()
+        F = ofa.evaluate_array(X)
+        st.tell_array([{"status": "ok", "top1": float(f[0]), "latency_ms": float(f[1])} for f in F])
+    assert kinds == [(20, ["bayes_ridge"]), (30, ["bayes_ridge"]), (40, ["gp"])]

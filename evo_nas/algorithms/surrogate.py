@@ -71,6 +71,10 @@ class SurrogateKeys(Section):
     inner_pop: int = Field(300, ge=4, description="an int >= 4 (the inner NSGA-II's population: room for the front)")
     inner_generations: int = Field(30, ge=1, description="an int >= 1 (the inner NSGA-II's generations per round)")
     max_train: int = Field(1000, ge=10, description="an int >= 10 (most points a gp model is fitted on)")
+    early_model: Literal[MODELS] = Field("bayes_ridge", description=f"one of {', '.join(MODELS)} (the model "
+                                                                     "fitted below early_until evaluations)")
+    early_until: int = Field(0, ge=0, description="an int >= 0 (successful evaluations below which early_model "
+                                                  "is fitted instead of model)")
     local_share: float = Field(0.3, ge=0, lt=1, allow_inf_nan=False,
                                description="a number in [0, 1) (share of each round's batch spent on 1-2 gene "
                                            "mutants of the networks best on a modelled objective, whatever "
@@ -197,10 +201,11 @@ class SurrogateStrategy:
         """One model per modelled objective. A gp's kernel hyperparameters are refitted when the
         successful evaluations have grown by ``REFIT_GROWTH`` since their last fit, and kept between."""
         Z, n, models = self.encode(self.X[ok]), int(ok.sum()), []
+        kind = self.keys.early_model if n < self.keys.early_until else self.keys.model
         for j in self.modelled:
             n_fit, theta = self._theta.get(j, (0, None))
             keep = theta is not None and n < REFIT_GROWTH * n_fit
-            m = fit_model(self.keys.model, Z, self.F[ok, j], int(self.rng.integers(2 ** 31 - 1)),
+            m = fit_model(kind, Z, self.F[ok, j], int(self.rng.integers(2 ** 31 - 1)),
                           self.keys.max_train, theta if keep else None)
             if not keep and m.theta is not None:
                 self._theta[j] = (n, m.theta)

@@ -20,10 +20,10 @@ from .sample_efficiency import BUDGETS, scores
 from .sample_efficiency_report import BEST_KNOWN, fmt, pooled_taus, top1_header, top1_row
 
 
-def _keys(model, pop, kappa, local=0.0, parents=3, neighbours=False):
+def _keys(model, pop, kappa, local=0.0, parents=3, neighbours=False, early=0):
     return {"model": model, "inner_pop": pop, "kappa": kappa, "initial": 50, "batch": 10, "batch_growth": 0.02,
             "inner_generations": 30, "max_train": 1000, "local_share": local, "local_parents": parents,
-            "front_neighbours": neighbours}
+            "front_neighbours": neighbours, "early_model": "bayes_ridge", "early_until": early}
 
 
 VARIANTS = {  # br: bayes_ridge, krr: kernel_ridge; p: inner population; k: kappa
@@ -38,6 +38,7 @@ VARIANTS = {  # br: bayes_ridge, krr: kernel_ridge; p: inner population; k: kapp
     "br-p300-k05-l3-front": _keys("bayes_ridge", 300, 0.5, 0.3, 0),
     "br-p300-k05-l3-nb": _keys("bayes_ridge", 300, 0.5, 0.3, 3, True),  # + the front's 1-gene neighbours
     "gp-p300-k05-l3-nb": _keys("gp", 300, 0.5, 0.3, 3, True),
+    "gp-p300-k05-l3-nb-e150": _keys("gp", 300, 0.5, 0.3, 3, True, 150),  # Bayesian ridge below 150 networks
     "br-p300-k1": _keys("bayes_ridge", 300, 1.0),
     "krr-p100-k0": _keys("kernel_ridge", 100, 0.0),
     "krr-p300-k0": _keys("kernel_ridge", 300, 0.0),
