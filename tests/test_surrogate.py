@@ -18,7 +18,7 @@ from evo_nas.engine.run import RunDir
 from evo_nas.algorithms.surrogate_model import Encoding, fit_model, kendall_tau, pair_tau
 from conftest import have_data, needs_data
 
-SMALL = {"initial": 20, "batch": 10, "inner_pop": 20, "inner_generations": 5}
+SMALL = {"initial": 20, "batch": 10, "inner_pop": 20, "inner_generations": 5, "early_until": 40}
 OFA = {"seed": 3, "problem": {"name": "ofa-mbv3"},
        "search": {"algorithm": "surrogate", "max_evaluations": 80, "max_stall": 1000, "surrogate": SMALL},
        "objectives": {"reference": {"top1": 0.70, "latency_ms": 100.0}}}
@@ -337,7 +337,8 @@ def test_surrogate_refits_gp_hyperparameters_at_a_quarter_more_points(ofa):
 
     obj = Objectives.from_dict({"names": ["top1", "latency_ms"],
                                 "reference": {"top1": 0.70, "latency_ms": 100.0}}, ofa)
-    st = SurrogateStrategy(ofa.space, {"surrogate": {**SMALL, "model": "gp"}}, obj, np.random.default_rng(1), ofa)
+    st = SurrogateStrategy(ofa.space, {"surrogate": {**SMALL, "model": "gp", "early_until": 0}}, obj,
+                           np.random.default_rng(1), ofa)
     fits = []
     for _ in range(7):
         X = st.ask_array()

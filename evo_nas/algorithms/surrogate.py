@@ -73,7 +73,7 @@ class SurrogateKeys(Section):
     max_train: int = Field(1000, ge=10, description="an int >= 10 (most points a gp model is fitted on)")
     early_model: Literal[MODELS] = Field("bayes_ridge", description=f"one of {', '.join(MODELS)} (the model "
                                                                      "fitted below early_until evaluations)")
-    early_until: int = Field(0, ge=0, description="an int >= 0 (successful evaluations below which early_model "
+    early_until: int = Field(150, ge=0, description="an int >= 0 (successful evaluations below which early_model "
                                                   "is fitted instead of model)")
     local_share: float = Field(0.3, ge=0, lt=1, allow_inf_nan=False,
                                description="a number in [0, 1) (share of each round's batch spent on 1-2 gene "
