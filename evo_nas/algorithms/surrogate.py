@@ -25,13 +25,11 @@ evaluation. Here, per round:
    evaluations every model here predicts the best-known 40-60 ms networks 1.7-2.1 points below
    their top-1, so greedy infill alone never proposes them.
 
-Defaults measured on ``ofa-mbv3`` (experiments/bench_surrogate_variants.py; share of the best-known
-HV, first N distinct networks): with a perfect model (``--oracle``, 3 seeds) an inner population of
-100 holds too little of a 10-100 ms front and stalls at 97.2%, 300 reaches 98.1% at 1,000; with
-Bayesian ridge (10 seeds) ``inner_pop`` 300 and ``kappa`` 0.5 give 94.1% at 300 and 95.7% at 1,000
-against 93.4% and 94.4% for 100 and 0 (Mann-Whitney p 0.019, 0.0011); kernel ridge and the MLP
-ensemble reach no more (94.9%, 95.5%, 95.2%). ``local_share`` 0.3 lifts 1,000 networks to 96.8%
-(p 0.00032, A12 0.94; 0.2: 96.6%) and leaves 300 level (93.8%, p 0.39).
+Defaults measured on ``ofa-mbv3`` (share of the best-known HV after N distinct networks, median
+of 10 seeds; experiments/surrogate_variants/report-gp.md): ``inner_pop`` 300 and ``kappa`` 0.5
+(with a perfect model an inner population of 100 stalls at 97.2%); ``local_share`` 0.3 (Bayesian
+ridge: 93.8% / 96.8% at 300 / 1,000); ``front_neighbours`` with the GP: 94.3% / 98.4% (p 0.0011
+at 1,000); ``early_until`` 150: 88.6% at 100 networks against 86.1% (p 0.00073), level later.
 
 Every random choice (initial sample, each inner search's seed, each model's ``random_state``) is
 drawn from the strategy's generator in a fixed order, so the same seed and the same results in
