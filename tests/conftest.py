@@ -84,3 +84,29 @@ def dying_after(n):
         calls.append(genome.key)
         return synthetic_evaluate(genome, cfg)
     return evaluate
+
+
+def tiny_space_toml(header: str, se_ratio: str = "[0.0]") -> str:
+    """A 2-block factorized space (8 and 16 filters, two choices per decision) after ``header``
+    (its name and any frame settings), as the text of a space file."""
+    return header.strip() + f"""
+[stem]
+filters = 8
+[head]
+filters = 32
+[choices]
+op = ["sepconv", "mbconv3"]
+kernel = [3, 5]
+se_ratio = {se_ratio}
+skip = ["identity", "none"]
+filters = [0.5, 1.0]
+layers = [0, 1]
+[[blocks]]
+filters = 8
+layers = 1
+stride = 1
+[[blocks]]
+filters = 16
+layers = 1
+stride = 2
+"""

@@ -6,37 +6,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from conftest import tiny_space_toml
 from evo_nas.latency import LatencyTable, Protocol, TableLatency, build_table, latency_model_from_config
 from evo_nas.latency.measure import Measurement, Runtime, machine_info
 from evo_nas.latency.table import build_network, fit_calibration, refit, space_layers
 from evo_nas.networks.builder import Layer, Network
 from evo_nas.spaces.loader import load_space
 
-TINY = """
-name = "tiny"
-resolution = 16
-in_channels = 1
-num_classes = 4
-[stem]
-filters = 8
-[head]
-filters = 32
-[choices]
-op = ["sepconv", "mbconv3"]
-kernel = [3, 5]
-se_ratio = [0.0, 0.25]
-skip = ["identity", "none"]
-filters = [0.5, 1.0]
-layers = [0, 1]
-[[blocks]]
-filters = 8
-layers = 1
-stride = 1
-[[blocks]]
-filters = 16
-layers = 1
-stride = 2
-"""
+TINY = tiny_space_toml('name = "tiny"\nresolution = 16\nin_channels = 1\nnum_classes = 4', se_ratio='[0.0, 0.25]')
 
 STEM_HEAD_MS = 0.25
 CALL_MS = 0.01

@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from conftest import tiny_space_toml
 from evo_nas.studies import mnist_walltime as mw
 from evo_nas.studies.mnist_walltime_report import analyze, curve, time_to, write_report
 
@@ -89,28 +90,7 @@ def test_only_a_table_filled_on_demand_is_filled_before_the_cells(tmp_path):
     assert json.loads((tmp_path / "latency_fill.json").read_text()) == [info]
 
 
-TINY = """
-name = "tiny-mnist"
-[stem]
-filters = 8
-[head]
-filters = 32
-[choices]
-op = ["sepconv", "mbconv3"]
-kernel = [3, 5]
-se_ratio = [0.0]
-skip = ["identity", "none"]
-filters = [0.5, 1.0]
-layers = [0, 1]
-[[blocks]]
-filters = 8
-layers = 1
-stride = 1
-[[blocks]]
-filters = 16
-layers = 1
-stride = 2
-"""
+TINY = tiny_space_toml('name = "tiny-mnist"')
 
 
 @pytest.mark.filterwarnings("ignore:latency table .* was measured while the machine was not quiet")
