@@ -110,3 +110,8 @@ filters = 16
 layers = 1
 stride = 2
 """
+
+
+# the latency-table tests' space: 16 px, 1 channel, 4 classes, two SE choices
+TINY_TABLE_SPACE = tiny_space_toml('name = "tiny"\nresolution = 16\nin_channels = 1\nnum_classes = 4',
+                                   se_ratio="[0.0, 0.25]")

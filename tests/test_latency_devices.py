@@ -17,7 +17,7 @@ from evo_nas.latency.table import build_layer, layer_input_shape
 from evo_nas.spaces.loader import load_space
 from evo_nas.studies.latency_fidelity import fidelity_stats, repeatability
 
-from conftest import needs_data
+from conftest import TINY_TABLE_SPACE as TINY, needs_data
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = {"warmup": 1, "repeats": 3, "rounds": 2, "max_attempts": 1}
@@ -142,8 +142,7 @@ def test_cli_genome_measures_and_reports_missing_table(capsys, tmp_path, monkeyp
 
 def test_cli_build_table_then_predict(capsys, tmp_path):
     tiny = tmp_path / "tiny.toml"
-    tiny.write_text(open(__file__.replace("test_latency_devices.py", "test_latency_table.py")).read()
-                    .split('TINY = """')[1].split('"""')[0])
+    tiny.write_text(TINY)
     table = tmp_path / "tiny-table.json"
     args = ["--space", str(tiny), "--table", str(table), "--warmup", "1", "--repeats", "2", "--rounds", "2",
             "--no-progress"]
@@ -169,8 +168,7 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
 
 def test_cli_reads_space_and_latency_from_a_config(capsys, tmp_path):
     tiny = tmp_path / "tiny.toml"
-    tiny.write_text(open(__file__.replace("test_latency_devices.py", "test_latency_table.py")).read()
-                    .split('TINY = """')[1].split('"""')[0])
+    tiny.write_text(TINY)
     table = tmp_path / "t.json"
     cfg = tmp_path / "exp.toml"
     cfg.write_text(f'[space]\nfile = "{tiny}"\nresolution = 24\n[latency]\nruntime = "onnxruntime"\n'
@@ -186,8 +184,7 @@ def test_cli_reads_space_and_latency_from_a_config(capsys, tmp_path):
 
 def _phone_build(tmp_path, *extra):
     tiny = tmp_path / "tiny.toml"
-    tiny.write_text(open(__file__.replace("test_latency_devices.py", "test_latency_table.py")).read()
-                    .split('TINY = """')[1].split('"""')[0])
+    tiny.write_text(TINY)
     phone = tmp_path / "phone.py"  # a stand-in for `adb push` + a benchmark binary: 1 ms per 10 kB of model
     phone.write_text("import os, sys\nprint('ms:', round(os.path.getsize(sys.argv[1]) / 1e4, 1))\n")
     table = tmp_path / "phone.json"

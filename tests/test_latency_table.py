@@ -6,14 +6,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import tiny_space_toml
+from conftest import TINY_TABLE_SPACE
 from evo_nas.latency import LatencyTable, Protocol, TableLatency, build_table, latency_model_from_config
 from evo_nas.latency.measure import Measurement, Runtime, machine_info
 from evo_nas.latency.table import build_network, fit_calibration, refit, space_layers
 from evo_nas.networks.builder import Layer, Network
 from evo_nas.spaces.loader import load_space
 
-TINY = tiny_space_toml('name = "tiny"\nresolution = 16\nin_channels = 1\nnum_classes = 4', se_ratio='[0.0, 0.25]')
+TINY = TINY_TABLE_SPACE
 
 STEM_HEAD_MS = 0.25
 CALL_MS = 0.01
