@@ -49,6 +49,7 @@ from ..base.config import Section
 from ..base.errors import validate
 from ..spaces.space import Genome, Space
 from .acquisition import corner_mutants, front_neighbours, greedy_hvi, model_search, nondominated_rank
+from .mating import new_rows, row_bytes
 from .objectives import FAILED_PENALTY, Objectives
 from .surrogate_model import MODELS, Encoding, fit_model, judge_round
 
@@ -149,7 +150,7 @@ class SurrogateStrategy:
             self.rounds.append(self._judge(self._predicted, F))
         self.X = np.concatenate([self.X, X])
         self.F = np.concatenate([self.F, F])
-        self.seen.update(_rows(X))
+        self.seen.update(row_bytes(X))
         self._pending = self._predicted = None
 
     def state_dict(self) -> dict:
@@ -163,7 +164,7 @@ class SurrogateStrategy:
         self.rounds = list(d["rounds"])
         self._pending, self._predicted = d["pending"], d["predicted"]
         self._theta = copy.deepcopy(d.get("theta", {}))
-        self.seen = set(_rows(self.X))
+        self.seen = set(row_bytes(self.X))
 
     def report(self) -> list[dict]:
         """One line per model round: networks trained on, and Kendall's tau of the prediction made
@@ -179,7 +180,7 @@ class SurrogateStrategy:
         out, keys = [], set()
         for _ in range(50):
             X = self.space.canonical_array((self.rng.random((n, len(card))) * card).astype(np.int64))
-            for row, k in zip(X, _rows(X)):
+            for row, k in zip(X, row_bytes(X)):
                 if k not in self.seen and k not in keys and len(out) < n:
                     keys.add(k)
                     out.append(row)
@@ -230,9 +231,9 @@ class SurrogateStrategy:
     def _round(self, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         models = self._fit(ok)
         pool = self._inner_search(models, ok)
-        pool = pool[np.array([k not in self.seen for k in _rows(pool)], dtype=bool)]
+        pool = pool[new_rows(pool, self.seen)]
         if self.keys.front_neighbours:
-            near = front_neighbours(self.space, self.X[ok], self.F[ok], self.seen | set(_rows(pool)))
+            near = front_neighbours(self.space, self.X[ok], self.F[ok], self.seen | set(row_bytes(pool)))
             pool = np.concatenate([pool, near])
         size = self.round_size()
         if len(pool) < size:
@@ -247,7 +248,7 @@ class SurrogateStrategy:
         n_local = int(round(self.keys.local_share * size))
         if n_local:
             keep = pick[:size - n_local]
-            local = self._local(ok, n_local, ref, self.seen | set(_rows(keep)))
+            local = self._local(ok, n_local, ref, self.seen | set(row_bytes(keep)))
             pick = np.concatenate([keep, local, pick[size - n_local:][:n_local - len(local)]])
         return pick, self._predict(models, pick)[0]
 
@@ -259,7 +260,7 @@ class SurrogateStrategy:
             share = n // len(self.modelled) + (i < n % len(self.modelled))
             objective = j if self.keys.local_parents else None
             new = corner_mutants(self.space, self.X[ok], self.F[ok], objective, ref, share, self.rng,
-                                 seen | set(_rows(out)), self.keys.local_parents)
+                                 seen | set(row_bytes(out)), self.keys.local_parents)
             out = np.concatenate([out, new])
         return out
 
@@ -288,8 +289,3 @@ class SurrogateStrategy:
         """The round's rank correlations: the prediction made before evaluation against the measure."""
         return judge_round(self.objectives, self.modelled, len(self.rounds),
                            int((self.F[:, 0] < FAILED_PENALTY).sum()), self.F, predicted, F)
-
-
-def _rows(X) -> list[bytes]:
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.int64))
-    return [r.tobytes() for r in X]

@@ -144,7 +144,7 @@ def fit_model(kind: str, Z, y, random_state: int, max_train: int = 1000, theta=N
     t = (y - mean) / scale
     if kind == "adaptive":
         kind = select_model(Z, t, random_state, max_train)
-    return Model(_members(kind, Z, t, random_state, max_train, theta if kind == "gp" else None), mean, scale, kind)
+    return Model(_members(kind, Z, t, random_state, max_train, theta), mean, scale, kind)
 
 
 ADAPTIVE = ("bayes_ridge", "mlp", "gbm", "kernel_ridge")

@@ -170,9 +170,7 @@ class FactorizedSpace(Space):
         X = np.asarray(X, dtype=np.int64)
         if X.ndim == 1:
             return np.array(self.canonical_genes(X), dtype=np.int64)
-        bad = (X < 0) | (X >= np.array(self.cardinalities))
-        if bad.any():
-            self.validate(tuple(int(v) for v in X[np.argwhere(bad)[0][0]]))
+        self.check_ranges(X)
         memo = self.__dict__.setdefault("_canonical_blocks", {})
         out = np.empty_like(X)
         for i, row in enumerate(X.tolist()):

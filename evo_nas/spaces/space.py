@@ -141,11 +141,15 @@ class Space:
         """The canonical genes of the rows of the integer array ``X`` (N, n_genes), after checking
         every gene's range (``ValueError`` names the first gene out of range)."""
         X = np.asarray(X, dtype=np.int64).reshape(-1, self.n_genes)
+        self.check_ranges(X)
+        return self.canonical_array(X)
+
+    def check_ranges(self, X) -> None:
+        """``ValueError`` (``validate``'s message) naming the first gene of the integer array ``X``
+        (N, n_genes) outside its range."""
         bad = (X < 0) | (X >= np.array(self.cardinalities))
         if bad.any():
-            row, col = map(int, np.argwhere(bad)[0])
-            self.validate(tuple(int(v) for v in X[row]))
-        return self.canonical_array(X)
+            self.validate(tuple(int(v) for v in X[int(np.argwhere(bad)[0][0])]))
 
     def keys(self, C) -> list[str]:
         """``key`` of every row of the canonical gene array ``C`` (N, n_genes)."""

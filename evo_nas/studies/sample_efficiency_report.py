@@ -90,7 +90,7 @@ def pooled_taus(cells: dict, seeds) -> list[str]:
     return lines
 
 
-def surrogate_defaults() -> str:
+def surrogate_keys() -> str:
     """The bench's ``[search.surrogate]`` (the defaults with ``SURROGATE`` over them), as ``key = value`` pairs."""
     from ..algorithms.surrogate import SurrogateKeys
 
@@ -106,7 +106,7 @@ def write_report(out: Path, cells: dict, seeds) -> None:
              ", ".join(f"{100 * best_top1[str(t)]:.2f}% @ {t} ms" for t in TARGETS_MS) + ".", "",
              f"Optuna's TPE costs grow with the square of its trials: it runs to {OPTUNA_MAX:,} distinct networks or "
              f"{4 * OPTUNA_MAX:,} trials, whichever comes first (it repeats networks).", "",
-             "The surrogate's `[search.surrogate]`: " + surrogate_defaults() + ".", "",
+             "The surrogate's `[search.surrogate]`: " + surrogate_keys() + ".", "",
              "## Hypervolume, median [IQR], and median fraction of the best-known front", "",
              "| algorithm | " + " | ".join(f"{b:,}" for b in BUDGETS) + " |", "|---" * (len(BUDGETS) + 1) + "|"]
     summary: dict = {"best_known_hv": best_hv, "hv": {}, "fraction": {}, "tests": {}, "top1": {}}
